@@ -1,0 +1,38 @@
+# Two entry points: `make demo` (the main job) and `make test`. Both set up .venv themselves.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.vidpose-installed
+# torch/torchvision pinned here (not in pyproject) because these exact builds install from a
+# local copy on our machines; pyproject only declares honest lower bounds for users.
+TORCH_PINS := torch==2.14.1 torchvision==0.29.1
+
+.PHONY: install test lint format demo clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q $(TORCH_PINS)
+	$(BIN)/pip install -q -e '.[test]' $(TORCH_PINS)
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint
+	$(BIN)/pytest -q
+
+demo: $(STAMP)
+	$(BIN)/vidpose synth data/demo --preset small --overwrite
+	$(BIN)/vidpose info data/demo/train
+	$(BIN)/vidpose info data/demo/test
+
+clean:
+	rm -rf runs/demo data/demo

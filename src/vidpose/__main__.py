@@ -1,0 +1,5 @@
+import sys
+
+from vidpose.cli import main
+
+sys.exit(main())

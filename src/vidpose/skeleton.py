@@ -1,0 +1,87 @@
+"""The 17-joint Human3.6M skeleton used everywhere in vidpose (design.md §2).
+
+Joint order, parents and left/right sets follow the convention of VideoPose3D and most
+Human3.6M work, so arrays exchange with those tools without re-ordering.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+NUM_JOINTS = 17
+
+JOINT_NAMES: tuple[str, ...] = (
+    "pelvis",
+    "right_hip",
+    "right_knee",
+    "right_ankle",
+    "left_hip",
+    "left_knee",
+    "left_ankle",
+    "spine",
+    "thorax",
+    "neck",
+    "head",
+    "left_shoulder",
+    "left_elbow",
+    "left_wrist",
+    "right_shoulder",
+    "right_elbow",
+    "right_wrist",
+)
+
+#: Parent of each joint (-1 for the root, the pelvis).
+PARENTS = np.array([-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15], dtype=np.int64)
+
+ROOT = 0
+LEFT_JOINTS = np.array([4, 5, 6, 11, 12, 13], dtype=np.int64)
+RIGHT_JOINTS = np.array([1, 2, 3, 14, 15, 16], dtype=np.int64)
+
+#: ``poses[..., FLIP_PERMUTATION, :]`` swaps left and right joints (for horizontal flips).
+FLIP_PERMUTATION = np.arange(NUM_JOINTS, dtype=np.int64)
+FLIP_PERMUTATION[LEFT_JOINTS] = RIGHT_JOINTS
+FLIP_PERMUTATION[RIGHT_JOINTS] = LEFT_JOINTS
+
+#: (child, parent) pairs, one per bone, 16 in all, in child order.
+BONES = np.array([(j, int(PARENTS[j])) for j in range(1, NUM_JOINTS)], dtype=np.int64)
+
+#: Indices into the raw 32-joint Human3.6M pose arrays that give our 17 joints.
+H36M_32_TO_17 = np.array(
+    [0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26, 27], dtype=np.int64
+)
+
+#: Human3.6M subjects and the standard split.
+TRAIN_SUBJECTS: tuple[str, ...] = ("S1", "S5", "S6", "S7", "S8")
+TEST_SUBJECTS: tuple[str, ...] = ("S9", "S11")
+
+#: The 15 canonical Human3.6M action names.
+H36M_ACTIONS: tuple[str, ...] = (
+    "Directions",
+    "Discussion",
+    "Eating",
+    "Greeting",
+    "Phoning",
+    "Photo",
+    "Posing",
+    "Purchases",
+    "Sitting",
+    "SittingDown",
+    "Smoking",
+    "Waiting",
+    "WalkDog",
+    "Walking",
+    "WalkTogether",
+)
+
+
+def bone_lengths(poses: np.ndarray) -> np.ndarray:
+    """Bone lengths of ``poses`` (..., 17, 3) → (..., 16), in the units of the input."""
+    poses = np.asarray(poses)
+    return np.linalg.norm(poses[..., BONES[:, 0], :] - poses[..., BONES[:, 1], :], axis=-1)
+
+
+def flip_poses(poses: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Mirror ``poses`` (..., 17, D) along coordinate ``axis`` and swap left/right joints."""
+    flipped = np.array(poses, copy=True)[..., FLIP_PERMUTATION, :]
+    flipped[..., axis] *= -1
+    return flipped
