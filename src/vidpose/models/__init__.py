@@ -1,0 +1,55 @@
+"""Models: per-frame backbone → temporal module → head, built by name from a ``ModelConfig``.
+
+from vidpose.models import ModelConfig, build_model, normalize_frames
+model = build_model(ModelConfig(backbone="tinycnn", temporal="lstm"))
+poses = model(normalize_frames(frames_uint8, size=64))  # (B, T, 17, 3), metres
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vidpose.models import backbones, heads, temporal  # noqa: F401  (registers the built-ins)
+from vidpose.models.backbones import build_backbone, load_backbone_weights
+from vidpose.models.config import ModelConfig
+from vidpose.models.pose_model import PoseModel
+from vidpose.models.preprocess import denormalize_frames, normalize_frames
+from vidpose.models.registry import (
+    BACKBONES,
+    HEADS,
+    TEMPORAL_MODULES,
+    available_backbones,
+    available_heads,
+    available_temporal_modules,
+)
+
+
+def build_model(config: ModelConfig | dict[str, Any]) -> PoseModel:
+    """A freshly initialised ``PoseModel`` for ``config`` (a ModelConfig or a plain dict);
+    invalid settings raise ``UserError`` naming the ``model.*`` key."""
+    if not isinstance(config, ModelConfig):
+        config = ModelConfig.from_dict(config)
+    config.validate()
+    backbone = build_backbone(config)
+    temporal_module = TEMPORAL_MODULES.get(config.temporal)(backbone.num_features, config)
+    head = HEADS.get(config.head)(temporal_module.out_features, config)
+    model = PoseModel(backbone, temporal_module, head)
+    model.config = config
+    return model
+
+
+__all__ = [
+    "BACKBONES",
+    "HEADS",
+    "TEMPORAL_MODULES",
+    "ModelConfig",
+    "PoseModel",
+    "available_backbones",
+    "available_heads",
+    "available_temporal_modules",
+    "build_backbone",
+    "build_model",
+    "denormalize_frames",
+    "load_backbone_weights",
+    "normalize_frames",
+]

@@ -1,0 +1,193 @@
+"""Per-frame backbones: images (N, 3, H, W) → features (N, num_features).
+
+Two built-in CNNs (``tinycnn``, ``seedcnn``) plus any timm model by name. Every backbone exposes
+``num_features`` (timm's convention). Weights are never downloaded: ``pretrained`` is ``False``
+or the path of a local weights file, loaded by ``load_backbone_weights``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from vidpose.errors import UserError
+from vidpose.models.config import ModelConfig
+from vidpose.models.registry import BACKBONES
+
+
+def _norm_layer(norm: str, channels: int) -> nn.Module:
+    # The one place built-in CNNs choose their normalisation (issue 6 adds more kinds).
+    if norm == "batch":
+        return nn.BatchNorm2d(channels)
+    raise ValueError(f"unknown norm {norm!r}")
+
+
+def _conv_norm_relu(in_ch: int, out_ch: int, stride: int, norm: str) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(in_ch, out_ch, kernel_size=3, stride=stride, padding=1, bias=False),
+        _norm_layer(norm, out_ch),
+        nn.ReLU(inplace=True),
+    )
+
+
+class TinyCNN(nn.Module):
+    """A small CNN for CPU training at 64–112 px: five strided conv-norm-ReLU stages (each halves
+    the resolution), a 1×1 conv to ``feature_dim`` and a global average pool.
+
+    About 0.5 M parameters at ``feature_dim=256``; (N, 3, H, W) → (N, feature_dim).
+    """
+
+    widths = (24, 48, 96, 128, 192)
+
+    def __init__(self, feature_dim: int = 256, norm: str = "batch") -> None:
+        super().__init__()
+        stages, in_ch = [], 3
+        for width in self.widths:
+            stages.append(_conv_norm_relu(in_ch, width, stride=2, norm=norm))
+            in_ch = width
+        self.stages = nn.Sequential(*stages)
+        self.project = nn.Sequential(
+            nn.Conv2d(in_ch, feature_dim, kernel_size=1, bias=False),
+            _norm_layer(norm, feature_dim),
+            nn.ReLU(inplace=True),
+        )
+        self.num_features = feature_dim
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.project(self.stages(images)).mean(dim=(2, 3))
+
+
+class SeedCNN(nn.Module):
+    """The course report's "CNN per frame". The report gives no layers, so this is a plain conv
+    stack in the spirit of a 2019 Keras course project: four blocks of two 3×3 conv + ReLU and a
+    2×2 max-pool (32, 64, 128, 128 channels), no normalisation layers, then the map is
+    average-pooled to 4×4, flattened and passed through a dense layer with ReLU.
+
+    (N, 3, H, W) → (N, feature_dim); H and W at least 16.
+    """
+
+    widths = (32, 64, 128, 128)
+
+    def __init__(self, feature_dim: int = 256) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        in_ch = 3
+        for width in self.widths:
+            layers += [
+                nn.Conv2d(in_ch, width, kernel_size=3, padding=1),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(width, width, kernel_size=3, padding=1),
+                nn.ReLU(inplace=True),
+                nn.MaxPool2d(2),
+            ]
+            in_ch = width
+        self.features = nn.Sequential(*layers)
+        # A fixed 4×4 grid keeps the dense layer independent of the input size.
+        self.pool = nn.AdaptiveAvgPool2d(4)
+        self.dense = nn.Sequential(nn.Linear(in_ch * 16, feature_dim), nn.ReLU(inplace=True))
+        self.num_features = feature_dim
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.dense(self.pool(self.features(images)).flatten(1))
+
+
+@BACKBONES.register("tinycnn")
+def build_tinycnn(config: ModelConfig) -> nn.Module:
+    return TinyCNN(config.feature_dim, config.norm)
+
+
+@BACKBONES.register("seedcnn")
+def build_seedcnn(config: ModelConfig) -> nn.Module:
+    return SeedCNN(config.feature_dim)
+
+
+def check_backbone_name(name: str, key: str = "model.backbone") -> None:
+    """Raise ``UserError`` unless ``name`` is a built-in backbone or a timm model name."""
+    if name in BACKBONES:
+        return
+    import timm
+
+    if timm.is_model(name):
+        return
+    choices = BACKBONES.names() + timm.list_models()
+    close = difflib.get_close_matches(name, choices, n=3, cutoff=0.6)
+    hint = f"; close matches: {', '.join(close)}" if close else ""
+    raise UserError(
+        f"{key}: {name!r} is neither a built-in backbone "
+        f"({', '.join(BACKBONES.names())}) nor a timm model name{hint}"
+    )
+
+
+def build_backbone(config: ModelConfig) -> nn.Module:
+    """The backbone named by ``config.backbone``, with ``config.pretrained`` weights if a path."""
+    check_backbone_name(config.backbone)
+    if config.backbone in BACKBONES:
+        backbone = BACKBONES.get(config.backbone)(config)
+    else:
+        import timm
+
+        # num_classes=0 replaces the classifier by identity: the model returns pooled features.
+        backbone = timm.create_model(config.backbone, pretrained=False, num_classes=0)
+    if isinstance(config.pretrained, str):
+        load_backbone_weights(backbone, config.pretrained)
+    return backbone
+
+
+def _classifier_prefixes(backbone: nn.Module) -> tuple[str, ...]:
+    classifier = getattr(backbone, "pretrained_cfg", {}).get("classifier") or ()
+    names = (classifier,) if isinstance(classifier, str) else tuple(classifier)
+    return tuple(f"{name}." for name in names) + ("fc.", "head.fc.", "classifier.")
+
+
+def load_backbone_weights(backbone: nn.Module, path: str | Path) -> None:
+    """Load a local weights file into ``backbone`` (in place).
+
+    The file holds a state_dict, or a dict with the state_dict under ``"state_dict"`` or
+    ``"model"``. A ``module.`` prefix (DDP) is removed and classifier weights absent from the
+    backbone are dropped; anything else that does not fit is a ``UserError`` naming the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"model.pretrained: weights file {path} does not exist")
+    try:
+        loaded = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many kinds for a file that is not a checkpoint
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error)
+        raise UserError(f"{path}: not a readable torch weights file ({first_line})") from None
+    for key in ("state_dict", "model"):
+        if isinstance(loaded, dict) and isinstance(loaded.get(key), dict):
+            loaded = loaded[key]
+            break
+    if not isinstance(loaded, dict) or not all(
+        isinstance(value, torch.Tensor) for value in loaded.values()
+    ):
+        raise UserError(f"{path}: does not hold a state_dict of tensors")
+    state = {key.removeprefix("module."): value for key, value in loaded.items()}
+
+    expected = backbone.state_dict()
+    classifier = _classifier_prefixes(backbone)
+    state = {
+        key: value
+        for key, value in state.items()
+        if key in expected or not key.startswith(classifier)
+    }
+    unexpected = sorted(set(state) - set(expected))
+    missing = sorted(set(expected) - set(state))
+    for key in sorted(set(state) & set(expected)):
+        if state[key].shape != expected[key].shape:
+            raise UserError(
+                f"{path}: weights do not fit the backbone: {key} has shape "
+                f"{tuple(state[key].shape)} in the file but "
+                f"{tuple(expected[key].shape)} in the model"
+            )
+    if missing or unexpected:
+        problems = []
+        if missing:
+            problems.append(f"{len(missing)} missing (e.g. {missing[0]})")
+        if unexpected:
+            problems.append(f"{len(unexpected)} unexpected (e.g. {unexpected[0]})")
+        raise UserError(f"{path}: weights do not fit the backbone: {', '.join(problems)} keys")
+    backbone.load_state_dict(state)

@@ -1,0 +1,127 @@
+"""``ModelConfig``: the ``model:`` section of a run config, with validation.
+
+Every field a user can get wrong is checked here (or, for the backbone name, against timm) and
+reported as a one-line ``UserError`` naming the key, e.g.
+``model.temporal: 'lstmm' is not one of lstm, gru, rnn, tcn, transformer, none``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from dataclasses import dataclass, fields
+from typing import Any
+
+from vidpose.errors import UserError
+
+#: Normalisation layers the built-in CNNs understand. Issue 6 adds GroupNorm / frozen BN here.
+NORMS: tuple[str, ...] = ("batch",)
+
+
+@dataclass
+class ModelConfig:
+    """What to build: per-frame backbone → temporal module → head.
+
+    - ``backbone``: a built-in CNN (``tinycnn``, ``seedcnn``) or any timm model name.
+    - ``pretrained``: ``False``, or a path to a local weights file for the backbone (a
+      ``state_dict``, or a dict holding one under ``"state_dict"`` or ``"model"``). ``True`` is an
+      error: vidpose never downloads weights; download them yourself and give the path.
+    - ``temporal``: ``lstm`` (the report's), ``gru``, ``rnn``, ``tcn``, ``transformer``, ``none``.
+    - ``temporal_layers``: stacked RNN layers, TCN residual blocks or transformer layers.
+    - ``hidden_size``: width of the temporal module.
+    - ``bidirectional``: for ``lstm``/``gru``/``rnn`` only (the report's LSTM is unidirectional).
+    - ``transformer_heads``: attention heads; must divide ``hidden_size``.
+    - ``max_frames``: the longest clip the transformer's positional encoding covers.
+    - ``head``: ``direct`` (a linear regression to 17×3 per frame).
+    - ``dropout``: in [0, 1); between temporal layers and before the head.
+    - ``feature_dim``: per-frame feature size of the built-in CNNs (timm models have their own).
+    - ``norm``: normalisation layer of the built-in CNNs.
+    """
+
+    backbone: str = "tinycnn"
+    pretrained: bool | str = False
+    temporal: str = "lstm"
+    temporal_layers: int = 1
+    hidden_size: int = 256
+    bidirectional: bool = False
+    transformer_heads: int = 4
+    max_frames: int = 1024
+    head: str = "direct"
+    dropout: float = 0.0
+    feature_dim: int = 256
+    norm: str = "batch"
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any], prefix: str = "model") -> ModelConfig:
+        """Build and validate from a plain dict (e.g. YAML); unknown keys are a ``UserError``."""
+        if not isinstance(values, dict):
+            raise UserError(f"{prefix}: expected a mapping of model settings, got {values!r}")
+        known = [f.name for f in fields(cls)]
+        for key in values:
+            if key not in known:
+                close = difflib.get_close_matches(str(key), known, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise UserError(
+                    f"{prefix}.{key}: unknown key{hint}; known keys: {', '.join(known)}"
+                )
+        config = cls(**values)
+        config.validate(prefix)
+        return config
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict of the fields (what checkpoints store as ``model_config``)."""
+        return dataclasses.asdict(self)
+
+    def validate(self, prefix: str = "model") -> None:
+        """Raise ``UserError`` naming ``prefix.field`` for the first invalid value."""
+        from vidpose.models.registry import HEADS, TEMPORAL_MODULES
+
+        def fail(name: str, problem: str) -> None:
+            raise UserError(f"{prefix}.{name}: {problem}")
+
+        for name in ("backbone", "temporal", "head", "norm"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value:
+                fail(name, f"expected a name, got {value!r}")
+        TEMPORAL_MODULES.check(self.temporal, f"{prefix}.temporal")
+        HEADS.check(self.head, f"{prefix}.head")
+        if self.norm not in NORMS:
+            fail("norm", f"{self.norm!r} is not one of {', '.join(NORMS)}")
+        for name, low in (
+            ("temporal_layers", 1),
+            ("hidden_size", 1),
+            ("transformer_heads", 1),
+            ("max_frames", 1),
+            ("feature_dim", 1),
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                fail(name, f"expected an integer >= {low}, got {value!r}")
+        if not isinstance(self.bidirectional, bool):
+            fail("bidirectional", f"expected true or false, got {self.bidirectional!r}")
+        if self.bidirectional and self.temporal not in ("lstm", "gru", "rnn"):
+            fail("bidirectional", f"only applies to lstm, gru and rnn, not {self.temporal!r}")
+        if self.temporal == "transformer" and self.hidden_size % self.transformer_heads:
+            fail(
+                "transformer_heads",
+                f"{self.transformer_heads} does not divide hidden_size {self.hidden_size}",
+            )
+        dropout = self.dropout
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)):
+            fail("dropout", f"expected a number in [0, 1), got {dropout!r}")
+        if not 0.0 <= float(dropout) < 1.0:
+            fail("dropout", f"expected a number in [0, 1), got {dropout!r}")
+        if self.pretrained is True:
+            fail(
+                "pretrained",
+                "true would mean downloading weights, which vidpose never does; "
+                "give the path of a local weights file instead (or false)",
+            )
+        if not (self.pretrained is False or isinstance(self.pretrained, str)):
+            fail("pretrained", f"expected false or a weights file path, got {self.pretrained!r}")
+        if isinstance(self.pretrained, str) and not self.pretrained:
+            fail("pretrained", "empty path; give a weights file path or false")
+        # Imported here: checking a timm name imports timm, which is slow and not always needed.
+        from vidpose.models.backbones import check_backbone_name
+
+        check_backbone_name(self.backbone, f"{prefix}.backbone")
