@@ -24,13 +24,17 @@ from vidpose.models.registry import (
 )
 
 
-def build_model(config: ModelConfig | dict[str, Any]) -> PoseModel:
+def build_model(config: ModelConfig | dict[str, Any], load_pretrained: bool = True) -> PoseModel:
     """A freshly initialised ``PoseModel`` for ``config`` (a ModelConfig or a plain dict);
-    invalid settings raise ``UserError`` naming the ``model.*`` key."""
+    invalid settings raise ``UserError`` naming the ``model.*`` key.
+
+    ``load_pretrained=False`` skips reading ``config.pretrained``: use it when the weights come
+    from a checkpoint anyway (the backbone's weights file need not exist on that machine).
+    """
     if not isinstance(config, ModelConfig):
         config = ModelConfig.from_dict(config)
     config.validate()
-    backbone = build_backbone(config)
+    backbone = build_backbone(config, load_pretrained)
     temporal_module = TEMPORAL_MODULES.get(config.temporal)(backbone.num_features, config)
     head = HEADS.get(config.head)(temporal_module.out_features, config)
     model = PoseModel(backbone, temporal_module, head)

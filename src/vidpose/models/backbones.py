@@ -121,8 +121,14 @@ def check_backbone_name(name: str, key: str = "model.backbone") -> None:
     )
 
 
-def build_backbone(config: ModelConfig) -> nn.Module:
-    """The backbone named by ``config.backbone``, with ``config.pretrained`` weights if a path."""
+def build_backbone(config: ModelConfig, load_pretrained: bool = True) -> nn.Module:
+    """The backbone named by ``config.backbone``, with ``config.pretrained`` weights if a path
+    (and ``load_pretrained``).
+
+    timm models are created with ``num_classes=0`` (pooled features). ``config.norm`` and
+    ``config.feature_dim`` apply to the built-in CNNs only. timm models tied to one input size
+    (e.g. ViTs) need clips of that size.
+    """
     check_backbone_name(config.backbone)
     if config.backbone in BACKBONES:
         backbone = BACKBONES.get(config.backbone)(config)
@@ -131,7 +137,7 @@ def build_backbone(config: ModelConfig) -> nn.Module:
 
         # num_classes=0 replaces the classifier by identity: the model returns pooled features.
         backbone = timm.create_model(config.backbone, pretrained=False, num_classes=0)
-    if isinstance(config.pretrained, str):
+    if load_pretrained and isinstance(config.pretrained, str):
         load_backbone_weights(backbone, config.pretrained)
     return backbone
 

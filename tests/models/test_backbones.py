@@ -1,0 +1,88 @@
+"""Backbones: built-in sizes, and loading local pretrained weights files."""
+
+from __future__ import annotations
+
+import pytest
+import timm
+import torch
+
+from vidpose.errors import UserError
+from vidpose.models import ModelConfig, build_model
+from vidpose.models.backbones import SeedCNN, TinyCNN, build_backbone
+
+
+def _assert_same_parameters(left: torch.nn.Module, right: torch.nn.Module) -> None:
+    left_state, right_state = left.state_dict(), right.state_dict()
+    assert left_state.keys() == right_state.keys()
+    for key in left_state:
+        assert torch.equal(left_state[key], right_state[key]), key
+
+
+@pytest.mark.parametrize("side", [32, 64, 112])
+def test_builtin_cnns_pool_to_feature_dim_at_any_size(side):
+    images = torch.randn(3, 3, side, side)
+    assert TinyCNN(feature_dim=40)(images).shape == (3, 40)
+    assert SeedCNN(feature_dim=24)(images).shape == (3, 24)
+
+
+def test_tinycnn_is_small():
+    parameters = sum(p.numel() for p in TinyCNN().parameters())
+    assert 100_000 < parameters < 1_000_000
+
+
+def test_pretrained_path_loads_a_state_dict(tmp_path):
+    torch.manual_seed(1)
+    source = build_backbone(ModelConfig(feature_dim=32))
+    # Running statistics too must come from the file, so make them non-default.
+    source.train()(torch.randn(4, 3, 32, 32))
+    path = tmp_path / "tiny.pt"
+    torch.save(source.state_dict(), path)
+
+    torch.manual_seed(2)
+    model = build_model(ModelConfig(feature_dim=32, pretrained=str(path)))
+    _assert_same_parameters(model.backbone, source)
+
+
+def test_pretrained_timm_file_with_wrapper_prefix_and_classifier(tmp_path):
+    # A typical downloaded checkpoint: {"state_dict": ...}, DDP "module." prefix, with the
+    # ImageNet classifier that our pooled-feature backbone does not have.
+    source = timm.create_model("resnet18", pretrained=False, num_classes=10)
+    state = {f"module.{key}": value for key, value in source.state_dict().items()}
+    path = tmp_path / "resnet18.pth"
+    torch.save({"state_dict": state, "epoch": 3}, path)
+
+    model = build_model(ModelConfig(backbone="resnet18", pretrained=str(path)))
+    source_features = {k: v for k, v in source.state_dict().items() if not k.startswith("fc.")}
+    loaded = model.backbone.state_dict()
+    assert loaded.keys() == source_features.keys()
+    for key, value in source_features.items():
+        assert torch.equal(loaded[key], value), key
+
+
+def test_wrong_shapes_are_a_user_error_naming_the_file(tmp_path):
+    path = tmp_path / "other.pt"
+    torch.save({"model": build_backbone(ModelConfig(feature_dim=64)).state_dict()}, path)
+    with pytest.raises(UserError, match=rf"^{path}: weights do not fit the backbone: .*shape"):
+        build_model(ModelConfig(feature_dim=32, pretrained=str(path)))
+
+
+def test_weights_of_another_architecture_are_a_user_error(tmp_path):
+    path = tmp_path / "seed.pt"
+    torch.save(SeedCNN(feature_dim=32).state_dict(), path)
+    with pytest.raises(UserError, match=rf"^{path}: weights do not fit the backbone: .*missing"):
+        build_model(ModelConfig(feature_dim=32, pretrained=str(path)))
+
+
+def test_missing_or_unreadable_weights_file(tmp_path):
+    with pytest.raises(UserError, match=r"^model\.pretrained: weights file .* does not exist"):
+        build_model(ModelConfig(pretrained=str(tmp_path / "absent.pt")))
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"not a torch file")
+    with pytest.raises(UserError, match=rf"^{garbage}: not a readable torch weights file"):
+        build_model(ModelConfig(pretrained=str(garbage)))
+
+
+def test_load_pretrained_false_skips_the_file(tmp_path):
+    config = ModelConfig(pretrained=str(tmp_path / "absent.pt"))
+    model = build_model(config, load_pretrained=False)
+    assert model.config.pretrained == config.pretrained

@@ -1,0 +1,79 @@
+"""ModelConfig validation: every bad value is a one-line UserError naming the key."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from vidpose.errors import UserError
+from vidpose.models import ModelConfig, build_model
+
+
+def test_defaults_are_the_reports_shape():
+    config = ModelConfig()
+    config.validate()
+    assert (config.temporal, config.temporal_layers, config.bidirectional) == ("lstm", 1, False)
+    assert config.pretrained is False
+    assert ModelConfig.from_dict(config.to_dict()) == config
+
+
+def test_unknown_temporal_names_key_and_choices():
+    with pytest.raises(UserError) as error:
+        ModelConfig(temporal="lstmm").validate()
+    message = str(error.value)
+    assert message.startswith("model.temporal: 'lstmm' is not one of lstm, gru, rnn, tcn,")
+    assert "did you mean 'lstm'" in message
+    assert "\n" not in message
+
+
+def test_unknown_key_in_dict_is_named_with_a_suggestion():
+    with pytest.raises(UserError, match=r"model\.hiden_size: unknown key \(did you mean"):
+        ModelConfig.from_dict({"hiden_size": 64})
+
+
+@pytest.mark.parametrize(
+    ("values", "key"),
+    [
+        ({"head": "integral"}, "model.head"),
+        ({"temporal_layers": 0}, "model.temporal_layers"),
+        ({"hidden_size": 12.5}, "model.hidden_size"),
+        ({"hidden_size": True}, "model.hidden_size"),
+        ({"dropout": 1.0}, "model.dropout"),
+        ({"dropout": "a lot"}, "model.dropout"),
+        ({"norm": "group"}, "model.norm"),
+        ({"bidirectional": "yes"}, "model.bidirectional"),
+        ({"temporal": "tcn", "bidirectional": True}, "model.bidirectional"),
+        ({"temporal": "transformer", "hidden_size": 30}, "model.transformer_heads"),
+        ({"pretrained": 3}, "model.pretrained"),
+        ({"pretrained": ""}, "model.pretrained"),
+    ],
+)
+def test_bad_values_name_their_key(values, key):
+    with pytest.raises(UserError, match=f"^{re.escape(key)}: "):
+        ModelConfig.from_dict(values)
+
+
+def test_pretrained_true_is_refused_because_we_never_download():
+    with pytest.raises(UserError, match=r"model\.pretrained: .*never does.*local weights file"):
+        build_model({"pretrained": True})
+
+
+def test_unknown_timm_name_gives_close_matches():
+    with pytest.raises(UserError) as error:
+        build_model({"backbone": "resnet181"})
+    message = str(error.value)
+    assert message.startswith("model.backbone: 'resnet181' is neither a built-in backbone")
+    assert "resnet18" in message.split("close matches:")[1]
+
+
+def test_prefix_follows_the_config_section():
+    with pytest.raises(UserError, match=r"^student\.head: "):
+        ModelConfig.from_dict({"head": "nope"}, prefix="student")
+
+
+def test_build_model_accepts_a_dict_and_keeps_its_config():
+    model = build_model({"temporal": "gru", "hidden_size": 16, "feature_dim": 16})
+    assert isinstance(model.config, ModelConfig)
+    assert model.config.temporal == "gru"
+    assert model.temporal.out_features == 16
