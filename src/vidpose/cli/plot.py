@@ -1,0 +1,28 @@
+"""``vidpose plot RUN_DIR``: draw a run's loss and MPJPE curves from its metrics.csv."""
+
+from __future__ import annotations
+
+ORDER = 50
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "plot",
+        help="draw a run's loss and MPJPE curves (curves_loss.png, curves_mpjpe.png)",
+        description=(
+            "Draw the loss and MPJPE curves of a training run from RUN_DIR/metrics.csv: the "
+            "training curve per step (raw, faint, and smoothed), the per-epoch training mean "
+            "and the per-epoch test value. Writes RUN_DIR/curves_loss.png and "
+            "RUN_DIR/curves_mpjpe.png."
+        ),
+    )
+    parser.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by vidpose train")
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from vidpose.plots import plot_run
+
+    for path in plot_run(args.run_dir):
+        print(f"wrote {path}")
+    return 0
