@@ -1,0 +1,369 @@
+"""Batched, on-device training augmentation that keeps image, 2D and 3D poses consistent.
+
+One random draw per clip, applied identically to all T frames of that clip (a per-frame draw
+would make the motion jitter and teach the temporal module nonsense). Everything is tensor ops
+on the inputs' device: one ``grid_sample`` over all B·T frames, no Python loop over clips or
+frames, no host synchronisation.
+
+Conventions (the store's, design.md §4):
+
+- Pixel coordinates: x right, y down, **the centre of pixel column i is at x = i**, so a frame
+  W pixels wide spans x in [-0.5, W - 0.5] and its centre is at ((W - 1) / 2, (H - 1) / 2).
+  ``grid_sample(align_corners=True)`` uses exactly this convention, so the warp and the 2D
+  poses agree to floating-point precision.
+- 3D poses: metres, camera frame (x right, y down, z forward), root-relative.
+
+The transform of one clip, in order (c = crop centre):
+
+1. horizontal flip (probability ``flip``): image mirrored about the vertical centre line,
+   2D x → W - 1 - x, 3D X → -X, and left/right joints swapped (``skeleton.FLIP_PERMUTATION``);
+2. in-plane rotation by θ ~ U(-rotation_deg, +rotation_deg) about c: 2D p → c + R(θ)(p - c)
+   with R(θ) = [[cos θ, -sin θ], [sin θ, cos θ]] acting on (x, y); with y pointing down a
+   positive θ turns the picture clockwise on screen. The 3D pose is rotated about the camera
+   z axis by the same R(θ) acting on (X, Y), so projecting the rotated 3D pose gives the
+   rotated 2D pose. This is exact when the camera's principal point is the crop centre; for a
+   crop away from the optical axis it is the standard approximation (the crop is treated as if
+   it were centred on the axis);
+3. zoom by s ~ U(1 - scale, 1 + scale) about c: 2D p → c + s (p - c); 3D unchanged (a zoom is a
+   change of focal length, which does not move a root-relative metric pose);
+4. colour: per-channel gain ~ U(1 - color, 1 + color), contrast ~ U(1 - contrast, 1 + contrast)
+   about the clip's mean grey level, brightness offset ~ U(-brightness, +brightness) · 255;
+   applied before the warp and clamped to [0, 255].
+
+Areas that come from outside the source frame after the warp are **zero (black)**.
+
+Frames come back with the input's dtype: uint8 in → uint8 out (rounded), float in [0, 255] →
+float. The returned frames may be a non-contiguous (B, T, H, W, 3) view of channel-first memory;
+``permute`` to (B, T, 3, H, W), as normalisation does, makes it contiguous again for free.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+from dataclasses import dataclass, fields
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from vidpose.errors import UserError
+from vidpose.skeleton import FLIP_PERMUTATION
+
+#: Upper bounds of each range setting (inclusive unless listed in ``_OPEN_ABOVE``).
+_LIMITS: dict[str, float] = {
+    "flip": 1.0,
+    "scale": 1.0,
+    "rotation_deg": 180.0,
+    "color": 1.0,
+    "brightness": 1.0,
+    "contrast": 1.0,
+}
+#: A zoom factor of 1 - scale must stay positive.
+_OPEN_ABOVE = ("scale",)
+
+
+@dataclass
+class AugmentConfig:
+    """The ``augment:`` section of a run config.
+
+    - ``enabled``: false turns all augmentation off (inputs come back untouched).
+    - ``flip``: probability of a horizontal flip with left/right swap, in [0, 1].
+    - ``scale``: zoom factor drawn from [1 - scale, 1 + scale], scale in [0, 1).
+    - ``rotation_deg``: in-plane rotation drawn from [-rotation_deg, +rotation_deg], in [0, 180].
+    - ``color``: per-channel gain drawn from [1 - color, 1 + color], in [0, 1].
+    - ``brightness``: additive offset drawn from [-brightness, +brightness] × 255, in [0, 1].
+    - ``contrast``: contrast factor drawn from [1 - contrast, 1 + contrast], in [0, 1].
+    """
+
+    enabled: bool = True
+    flip: float = 0.5
+    scale: float = 0.25
+    rotation_deg: float = 30.0
+    color: float = 0.2
+    brightness: float = 0.0
+    contrast: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any], prefix: str = "augment") -> AugmentConfig:
+        """Build and validate from a plain dict (e.g. YAML); unknown keys are a ``UserError``."""
+        if not isinstance(values, dict):
+            raise UserError(f"{prefix}: expected a mapping of settings, got {values!r}")
+        known = [f.name for f in fields(cls)]
+        for key in values:
+            if key not in known:
+                close = difflib.get_close_matches(str(key), known, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise UserError(
+                    f"{prefix}.{key}: unknown key{hint}; known keys: {', '.join(known)}"
+                )
+        try:
+            return cls(**values)
+        except UserError as error:
+            message = str(error)
+            if prefix != "augment" and message.startswith("augment."):
+                message = prefix + message[len("augment") :]
+            raise UserError(message) from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict of the fields (what a run's resolved config stores)."""
+        return dataclasses.asdict(self)
+
+    def validate(self, prefix: str = "augment") -> None:
+        """Raise ``UserError`` naming ``prefix.field`` for the first invalid value."""
+        if not isinstance(self.enabled, bool):
+            raise UserError(f"{prefix}.enabled: expected true or false, got {self.enabled!r}")
+        for name, high in _LIMITS.items():
+            value = getattr(self, name)
+            interval = f"[0, {high:g})" if name in _OPEN_ABOVE else f"[0, {high:g}]"
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise UserError(f"{prefix}.{name}: must be a number in {interval}, got {value!r}")
+            too_high = value >= high if name in _OPEN_ABOVE else value > high
+            if not math.isfinite(value) or value < 0 or too_high:
+                raise UserError(f"{prefix}.{name}: must be in {interval}, got {value!r}")
+
+    @property
+    def is_identity(self) -> bool:
+        """True when no setting can change an input (disabled, or every range zero)."""
+        return not self.enabled or all(getattr(self, name) == 0 for name in _LIMITS)
+
+
+@dataclass
+class AugmentParams:
+    """The random draws for a batch of B clips (all tensors on one device, length B first).
+
+    ``flip`` (B,) bool; ``angle`` (B,) radians; ``zoom`` (B,) factor; ``gain`` (B, 3) per RGB
+    channel; ``contrast`` (B,) factor; ``brightness`` (B,) additive, in pixel-value units.
+    ``geometric`` / ``photometric`` false say the config rules out any warp / colour change,
+    so that work is skipped (known from the config, so no device value is inspected).
+    """
+
+    flip: torch.Tensor
+    angle: torch.Tensor
+    zoom: torch.Tensor
+    gain: torch.Tensor
+    contrast: torch.Tensor
+    brightness: torch.Tensor
+    geometric: bool = True
+    photometric: bool = True
+
+    def to(self, device: torch.device | str) -> AugmentParams:
+        """The same draws on ``device``."""
+        return dataclasses.replace(
+            self,
+            **{
+                f.name: getattr(self, f.name).to(device)
+                for f in fields(self)
+                if isinstance(getattr(self, f.name), torch.Tensor)
+            },
+        )
+
+
+def sample_params(
+    batch_size: int,
+    cfg: AugmentConfig,
+    generator: torch.Generator,
+    device: torch.device | str | None = None,
+) -> AugmentParams:
+    """Draw one transform per clip from ``generator`` (on the generator's device).
+
+    The draws come from one ``torch.rand`` call, so a seeded generator gives the same params on
+    every run; the result is moved to ``device`` when given.
+    """
+    uniform = torch.rand(
+        (batch_size, 8), generator=generator, device=generator.device, dtype=torch.float32
+    )
+
+    def symmetric(column: slice | int, half_width: float) -> torch.Tensor:
+        return (uniform[:, column] * 2 - 1) * half_width
+
+    params = AugmentParams(
+        flip=uniform[:, 0] < cfg.flip,
+        angle=symmetric(1, math.radians(cfg.rotation_deg)),
+        zoom=1 + symmetric(2, cfg.scale),
+        gain=1 + symmetric(slice(3, 6), cfg.color),
+        contrast=1 + symmetric(6, cfg.contrast),
+        brightness=symmetric(7, cfg.brightness * 255.0),
+        geometric=any(value > 0 for value in (cfg.flip, cfg.scale, cfg.rotation_deg)),
+        photometric=any(value > 0 for value in (cfg.color, cfg.brightness, cfg.contrast)),
+    )
+    return params if device is None else params.to(device)
+
+
+def augment_batch(
+    frames: torch.Tensor,
+    poses3d: torch.Tensor,
+    poses2d: torch.Tensor | None,
+    cfg: AugmentConfig,
+    generator: torch.Generator,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """Augment a batch of clips; one random transform per clip, the same for all its frames.
+
+    ``frames`` (B, T, H, W, 3) uint8 (or float in [0, 255]); ``poses3d`` (B, T, 17, 3) metres,
+    root-relative camera frame; ``poses2d`` (B, T, 17, 2) stored-frame pixels, or None.
+    Returns ``(frames, poses3d, poses2d)`` on the inputs' device (see the module docstring for
+    the geometry and dtypes). Disabled or all-zero settings return the inputs themselves.
+
+    For no host synchronisation pass a generator on the frames' device
+    (``torch.Generator(device=frames.device)``); a CPU generator with CUDA frames works too but
+    copies the few draws to the GPU.
+    """
+    if cfg.is_identity:
+        return frames, poses3d, poses2d
+    params = sample_params(frames.shape[0], cfg, generator, device=frames.device)
+    return apply_params(frames, poses3d, poses2d, params)
+
+
+def apply_params(
+    frames: torch.Tensor,
+    poses3d: torch.Tensor,
+    poses2d: torch.Tensor | None,
+    params: AugmentParams,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """Apply given draws (see :func:`augment_batch` for shapes, units and conventions)."""
+    if frames.dim() != 5 or frames.shape[-1] != 3 or min(frames.shape[2:4]) < 2:
+        raise ValueError(f"frames must be (B, T, H>=2, W>=2, 3), got {tuple(frames.shape)}")
+    height, width = frames.shape[2:4]
+    out_frames = _recolour_and_warp(frames, params)
+    out_poses3d = _transform_poses3d(poses3d, params)
+    out_poses2d = None if poses2d is None else _transform_poses2d(poses2d, params, height, width)
+    return out_frames, out_poses3d, out_poses2d
+
+
+def flip_batch(
+    frames: torch.Tensor, poses3d: torch.Tensor | None = None, *, channels_first: bool = False
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Mirror every frame horizontally (for test-time flip averaging).
+
+    ``frames`` (..., H, W, 3), or (..., 3, H, W) with ``channels_first``; ``poses3d``
+    (..., 17, 3) metres, camera frame, or None. Returns ``(flipped frames, flipped poses3d or
+    None)``; the poses get X → -X and the left/right swap, matching the image.
+    """
+    width_dim = -1 if channels_first else -2
+    flipped = torch.flip(frames, dims=(width_dim,))
+    return flipped, (None if poses3d is None else unflip_poses3d(poses3d))
+
+
+def unflip_poses3d(poses3d: torch.Tensor) -> torch.Tensor:
+    """Map a prediction made on mirrored frames back to the original frames.
+
+    ``poses3d`` (..., 17, 3) metres, camera frame: X → -X and left/right joints swapped (the
+    flip is its own inverse). Evaluation averages ``pred(frames)`` and
+    ``unflip_poses3d(pred(flip_batch(frames)[0]))``.
+    """
+    swapped = poses3d.index_select(-2, _flip_permutation(poses3d.device))
+    return torch.cat([-swapped[..., :1], swapped[..., 1:]], dim=-1)
+
+
+_PERMUTATIONS: dict[torch.device, torch.Tensor] = {}
+
+
+def _flip_permutation(device: torch.device) -> torch.Tensor:
+    """``FLIP_PERMUTATION`` as a tensor on ``device``, copied there once (a copy would sync)."""
+    if device not in _PERMUTATIONS:
+        _PERMUTATIONS[device] = torch.as_tensor(FLIP_PERMUTATION).to(device)
+    return _PERMUTATIONS[device]
+
+
+def _rotation_matrices(angle: torch.Tensor) -> torch.Tensor:
+    """(B,) radians → (B, 2, 2) matrices [[cos, -sin], [sin, cos]]."""
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    return torch.stack([torch.stack([cos, -sin], -1), torch.stack([sin, cos], -1)], -2)
+
+
+def _flip_signs(flip: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """(B,) bool → (B,) -1 where flipped, +1 elsewhere."""
+    return 1 - 2 * flip.to(dtype)
+
+
+def _swap_left_right(poses: torch.Tensor, flip: torch.Tensor) -> torch.Tensor:
+    """Swap left/right joints of the flipped clips of ``poses`` (B, T, 17, D)."""
+    swapped = poses.index_select(2, _flip_permutation(poses.device))
+    return torch.where(flip.view(-1, 1, 1, 1), swapped, poses)
+
+
+def _transform_poses2d(
+    poses2d: torch.Tensor, params: AugmentParams, height: int, width: int
+) -> torch.Tensor:
+    """p → c + zoom · R(θ) · flip · (p - c) for (B, T, 17, 2) pixels, then the joint swap."""
+    dtype = poses2d.dtype
+    centre_x, centre_y = (width - 1) / 2, (height - 1) / 2
+    offset = torch.stack([poses2d[..., 0] - centre_x, poses2d[..., 1] - centre_y], dim=-1)
+    # Flip negates x before the rotation, i.e. it scales the first column of the matrix.
+    linear = _rotation_matrices(params.angle.to(dtype)) * params.zoom.to(dtype)[:, None, None]
+    linear = torch.stack(
+        [linear[..., 0] * _flip_signs(params.flip, dtype)[:, None], linear[..., 1]], dim=-1
+    )
+    moved = torch.einsum("bij,btkj->btki", linear, offset)
+    moved = torch.stack([moved[..., 0] + centre_x, moved[..., 1] + centre_y], dim=-1)
+    return _swap_left_right(moved, params.flip)
+
+
+def _transform_poses3d(poses3d: torch.Tensor, params: AugmentParams) -> torch.Tensor:
+    """Mirror X of flipped clips, rotate (X, Y) about the camera z axis by θ, swap joints."""
+    dtype = poses3d.dtype
+    x = poses3d[..., 0] * _flip_signs(params.flip, dtype).view(-1, 1, 1)
+    y, z = poses3d[..., 1], poses3d[..., 2]
+    cos = torch.cos(params.angle.to(dtype)).view(-1, 1, 1)
+    sin = torch.sin(params.angle.to(dtype)).view(-1, 1, 1)
+    moved = torch.stack([cos * x - sin * y, sin * x + cos * y, z], dim=-1)
+    return _swap_left_right(moved, params.flip)
+
+
+def _apply_colour(images: torch.Tensor, params: AugmentParams, clip_len: int) -> torch.Tensor:
+    """Colour-jitter float ``images`` (B·T, 3, H, W) in place, one draw per clip; clamps."""
+    batch = params.gain.shape[0]
+    per_clip = images.view(batch, clip_len, *images.shape[1:])
+    contrast = params.contrast.to(images.dtype).view(batch, 1, 1, 1, 1)
+    gain = params.gain.to(images.dtype).view(batch, 1, 3, 1, 1)
+    brightness = params.brightness.to(images.dtype).view(batch, 1, 1, 1, 1)
+    # Contrast stretches about the clip's mean grey (not each frame's) so that all frames of a
+    # clip get the very same colour map.
+    grey = per_clip.mean(dim=(1, 2, 3, 4), keepdim=True)
+    scale = contrast * gain
+    offset = (1 - contrast) * grey * gain + brightness
+    per_clip.mul_(scale).add_(offset).clamp_(0.0, 255.0)
+    return images
+
+
+def _sampling_theta(params: AugmentParams, height: int, width: int) -> torch.Tensor:
+    """(B, 2, 3) ``affine_grid`` matrices mapping output to source normalised coordinates.
+
+    In pixels, relative to the centre, the source of output offset q is flip · R(-θ) · q / zoom.
+    With align_corners=True a normalised coordinate is that offset divided by the half-size
+    h = ((W - 1) / 2, (H - 1) / 2), so entry (i, j) of the matrix gets a factor h_j / h_i.
+    """
+    dtype = torch.float32
+    inverse = _rotation_matrices(-params.angle.to(dtype)) / params.zoom.to(dtype)[:, None, None]
+    half_x, half_y = (width - 1) / 2, (height - 1) / 2
+    row_x = inverse[:, 0] * _flip_signs(params.flip, dtype)[:, None]
+    row_x = torch.stack([row_x[:, 0], row_x[:, 1] * (half_y / half_x)], dim=-1)
+    row_y = torch.stack([inverse[:, 1, 0] * (half_x / half_y), inverse[:, 1, 1]], dim=-1)
+    zeros = torch.zeros_like(row_x[:, :1])
+    return torch.stack([torch.cat([row_x, zeros], -1), torch.cat([row_y, zeros], -1)], dim=1)
+
+
+def _recolour_and_warp(frames: torch.Tensor, params: AugmentParams) -> torch.Tensor:
+    """Colour then warp (B, T, H, W, 3) frames; one grid_sample over all B·T frames."""
+    batch, clip_len, height, width, _ = frames.shape
+    if not (params.geometric or params.photometric):
+        return frames
+    # A channel-first view of channel-last memory: no copy; grid_sample reads any strides.
+    images = frames.reshape(batch * clip_len, height, width, 3).permute(0, 3, 1, 2)
+    images = images.to(torch.float32, copy=True)
+    if params.photometric:
+        images = _apply_colour(images, params, clip_len)
+    if params.geometric:
+        theta = _sampling_theta(params, height, width).repeat_interleave(clip_len, dim=0)
+        grid = F.affine_grid(theta, [batch * clip_len, 3, height, width], align_corners=True)
+        images = F.grid_sample(
+            images, grid, mode="bilinear", padding_mode="zeros", align_corners=True
+        )
+    warped = images.permute(0, 2, 3, 1).reshape(batch, clip_len, height, width, 3)
+    if frames.dtype == torch.uint8:
+        return warped.round_().clamp_(0, 255).to(torch.uint8)
+    return warped.clamp_(0, 255).to(frames.dtype)
