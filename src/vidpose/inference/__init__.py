@@ -1,0 +1,1 @@
+"""Running a trained model on a video file: person boxes, sliding windows, the whole pipeline."""

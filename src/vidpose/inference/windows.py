@@ -1,0 +1,92 @@
+"""Run a clip model over a whole video: sliding windows of the training clip length.
+
+A model trained on clips of T frames sees T frames at a time. Windows start every ``stride``
+frames (half a clip by default), the last one is moved back so it ends at the last frame, and
+every frame's pose is the mean of the predictions of all windows that contain it, which also
+smooths the seams between windows. A video shorter than one clip is padded by repeating its
+last frame (and stderr says so); the padded frames' poses are dropped.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from vidpose.skeleton import NUM_JOINTS
+
+
+def window_starts(num_frames: int, clip_frames: int, stride: int | None = None) -> np.ndarray:
+    """First frame of each window of ``clip_frames`` over ``num_frames >= clip_frames`` frames.
+
+    Starts every ``stride`` frames (default ``clip_frames // 2``, at least 1); the last window
+    ends exactly at the last frame, so every frame is covered.
+    """
+    if clip_frames < 1 or num_frames < clip_frames:
+        raise ValueError(f"need num_frames >= clip_frames >= 1, got {num_frames}, {clip_frames}")
+    stride = max(1, clip_frames // 2) if stride is None else int(stride)
+    if stride < 1:
+        raise ValueError(f"stride must be >= 1, got {stride}")
+    last = num_frames - clip_frames
+    starts = np.arange(0, last + 1, stride, dtype=np.int64)
+    if starts[-1] != last:
+        starts = np.append(starts, last)
+    return starts
+
+
+def pad_to_clip(crops: np.ndarray, clip_frames: int, warn: bool = True) -> np.ndarray:
+    """Repeat the last of ``crops`` (F, ...) until there are ``clip_frames``; say so on stderr."""
+    missing = clip_frames - len(crops)
+    if missing <= 0:
+        return crops
+    if warn:
+        print(
+            f"vidpose: the video has {len(crops)} frame(s), fewer than the model's clip of "
+            f"{clip_frames}; padding by repeating the last frame",
+            file=sys.stderr,
+        )
+    return np.concatenate([crops, np.repeat(crops[-1:], missing, axis=0)])
+
+
+def predict_windows(
+    model,
+    crops: np.ndarray,
+    clip_frames: int,
+    *,
+    batch_size: int = 8,
+    device: str = "cpu",
+    stride: int | None = None,
+    progress: bool = False,
+) -> np.ndarray:
+    """Poses (F, 17, 3), metres, root-relative, for person crops uint8 (F, S, S, 3).
+
+    ``model`` maps normalised frames (B, T, 3, S, S) to poses (B, T, 17, 3) (a PoseModel).
+    Windows are batched ``batch_size`` at a time; overlapping predictions are averaged.
+    """
+    import torch
+    from tqdm import tqdm
+
+    from vidpose.models import normalize_frames
+
+    num_frames = len(crops)
+    if num_frames == 0:
+        raise ValueError("no frames to predict")
+    padded = pad_to_clip(crops, clip_frames)
+    starts = window_starts(len(padded), clip_frames, stride)
+    total = np.zeros((len(padded), NUM_JOINTS, 3), dtype=np.float64)
+    counts = np.zeros(len(padded), dtype=np.int64)
+    offsets = np.arange(clip_frames)
+    model.eval()
+    with (
+        torch.inference_mode(),
+        tqdm(total=len(starts), desc="predicting", unit="window", disable=not progress) as bar,
+    ):
+        for first in range(0, len(starts), batch_size):
+            batch_starts = starts[first : first + batch_size]
+            index = batch_starts[:, None] + offsets[None, :]  # (B, T)
+            clips = torch.from_numpy(np.ascontiguousarray(padded[index])).to(device)
+            poses = model(normalize_frames(clips)).float().cpu().numpy()  # (B, T, 17, 3)
+            np.add.at(total, index.ravel(), poses.reshape(-1, NUM_JOINTS, 3))
+            np.add.at(counts, index.ravel(), 1)
+            bar.update(len(batch_starts))
+    return (total / counts[:, None, None])[:num_frames].astype(np.float32)
