@@ -221,7 +221,13 @@ def format_report(report: dict[str, Any]) -> str:
     )
     lines += [header]
     context = report.get("context") or {}
-    for key in ("checkpoint", "data", "flip_test"):
+    if "checkpoint" in context:
+        trained = [f"{k} {context[k]}" for k in ("epoch", "step") if context.get(k) is not None]
+        lines.append(
+            f"  checkpoint: {context['checkpoint']}"
+            + (f" ({', '.join(trained)})" if trained else "")
+        )
+    for key in ("data", "flip_test"):
         if key in context:
             lines.append(f"  {key}: {context[key]}")
     baseline = report["baseline"]
