@@ -1,0 +1,165 @@
+"""Checkpoints: one dict per file, written atomically with ``torch.save``.
+
+Layout (version 1)::
+
+    format        "vidpose-checkpoint"
+    version       1
+    model_config  dict of ModelConfig fields
+    model         state_dict of the unwrapped PoseModel (incl. target_mean / target_std)
+    clip_frames   int, frames per clip T the model was trained on
+    image_size    int, side of the square model input, pixels
+    fps           float, effective clip frame rate (store fps / frame stride)
+    config        the full resolved run config (dict)
+    training      optimizer, scheduler, position, step, rng states, best metric, ... (only in
+                  the trainer's last.pt / best.pt; see vidpose.engine.trainer)
+
+Inference needs only :func:`load_model`; the trainer also uses :func:`rng_state` and
+:func:`restore_rng_state` so a resumed run draws the same random numbers.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import random
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from vidpose.atomic import atomic_path
+from vidpose.errors import UserError
+
+FORMAT_NAME = "vidpose-checkpoint"
+FORMAT_VERSION = 1
+
+
+def save_checkpoint(path: str | os.PathLike, checkpoint: dict[str, Any]) -> None:
+    """Write ``checkpoint`` to ``path`` atomically (a crash never leaves a partial file)."""
+    with atomic_path(path) as tmp:
+        torch.save(checkpoint, tmp)
+
+
+def make_checkpoint(
+    model: torch.nn.Module,
+    *,
+    clip_frames: int,
+    image_size: int,
+    fps: float,
+    config: dict[str, Any],
+    training: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The checkpoint dict for an (unwrapped) PoseModel built by ``build_model``."""
+    checkpoint = {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "model_config": model.config.to_dict(),
+        "model": {key: value.detach().cpu() for key, value in model.state_dict().items()},
+        "clip_frames": int(clip_frames),
+        "image_size": int(image_size),
+        "fps": float(fps),
+        "config": config,
+    }
+    if training is not None:
+        checkpoint["training"] = training
+    return checkpoint
+
+
+def read_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[str, Any]:
+    """The checkpoint dict in ``path``; ``UserError`` unless it is a vidpose checkpoint."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: checkpoint not found")
+    try:
+        # weights_only keeps loading safe; our dicts hold only tensors and plain values.
+        checkpoint = torch.load(path, map_location=map_location, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, OSError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"{path}: not a readable checkpoint ({first_line})") from None
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT_NAME:
+        raise UserError(f"{path}: not a vidpose checkpoint")
+    if checkpoint.get("version") != FORMAT_VERSION:
+        raise UserError(
+            f"{path}: checkpoint version {checkpoint.get('version')!r} unsupported "
+            f"(this vidpose reads version {FORMAT_VERSION})"
+        )
+    return checkpoint
+
+
+def load_weights(model: torch.nn.Module, checkpoint: dict[str, Any], path: Any) -> None:
+    """Load the checkpoint's weights into ``model``; ``UserError`` when they don't fit."""
+    try:
+        model.load_state_dict(checkpoint["model"])
+    except (RuntimeError, KeyError) as exc:
+        lines = str(exc).strip().splitlines()
+        detail = " ".join(line.strip() for line in lines[:2])
+        if len(detail) > 300:
+            detail = detail[:300] + "..."
+        raise UserError(f"{path}: weights do not fit the model ({detail})") from None
+
+
+def load_model(
+    path: str | os.PathLike, map_location: Any = "cpu"
+) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """(PoseModel in eval mode with the checkpoint's weights, the checkpoint dict).
+
+    The model also carries ``image_size`` and ``clip_frames`` attributes from the checkpoint,
+    which :func:`vidpose.engine.predict.predict_store` uses to resize frames.
+    """
+    from vidpose.models import ModelConfig, build_model
+
+    checkpoint = read_checkpoint(path, map_location=map_location)
+    try:
+        model_config = ModelConfig.from_dict(dict(checkpoint["model_config"]))
+    except (KeyError, TypeError, UserError) as exc:
+        raise UserError(f"{path}: invalid model_config in checkpoint ({exc})") from None
+    if isinstance(model_config.pretrained, str):
+        # The weights are in the checkpoint; the backbone file need not exist any more.
+        model_config.pretrained = False
+    model = build_model(model_config)
+    load_weights(model, checkpoint, path)
+    model.image_size = int(checkpoint["image_size"])
+    model.clip_frames = int(checkpoint["clip_frames"])
+    if isinstance(map_location, (str, torch.device)):
+        model.to(map_location)
+    model.eval()
+    return model, checkpoint
+
+
+def rng_state() -> dict[str, Any]:
+    """Python, numpy and torch (CPU and CUDA) random states, as checkpoint-safe values."""
+    numpy_state = np.random.get_state()  # noqa: NPY002 - saving the legacy global RNG
+    return {
+        "python": repr(random.getstate()),
+        "numpy": {
+            "keys": torch.from_numpy(numpy_state[1].astype(np.int64)),
+            "pos": int(numpy_state[2]),
+            "has_gauss": int(numpy_state[3]),
+            "cached_gaussian": float(numpy_state[4]),
+        },
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+    }
+
+
+def restore_rng_state(state: dict[str, Any]) -> None:
+    """Undo :func:`rng_state`: the next random numbers are those the saved run would draw."""
+    import ast
+
+    python_state = ast.literal_eval(state["python"])
+    random.setstate(python_state)
+    numpy_state = state["numpy"]
+    np.random.set_state(  # noqa: NPY002
+        (
+            "MT19937",
+            numpy_state["keys"].numpy().astype(np.uint32),
+            numpy_state["pos"],
+            numpy_state["has_gauss"],
+            numpy_state["cached_gaussian"],
+        )
+    )
+    torch.set_rng_state(state["torch"].cpu())
+    if state["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])

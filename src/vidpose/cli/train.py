@@ -1,0 +1,104 @@
+"""``vidpose train``: train a model on DATA/train, test every epoch on DATA/test."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ORDER = 40
+
+EPILOG = """\
+examples:
+  vidpose train --config configs/cpu.yaml --data data/demo --out runs/demo
+  vidpose train --config configs/seed.yaml --data data/synth --out runs/seed --set optim.lr=5e-4
+  vidpose train --data data/demo --out runs/demo --resume          # continue exactly
+  torchrun --standalone --nproc_per_node=2 -m vidpose train --config ... --data ... --out ...
+"""
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="train a model on DATA/train and test it on DATA/test every epoch",
+        description=(
+            "Train a pose model. Writes RUN_DIR/config.yaml, metrics.csv, last.pt, best.pt "
+            "(best test MPJPE), predictions_test.npy, evaluation.json and the curves. "
+            "Ctrl-C saves last.pt; --resume continues exactly where it stopped."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--config", type=Path, help="run config YAML (default on --resume: the run's config.yaml)"
+    )
+    parser.add_argument(
+        "--data", type=Path, required=True, help="folder holding the train/ and test/ clip stores"
+    )
+    parser.add_argument("--out", type=Path, required=True, help="run folder to write")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. optim.lr=5e-4 (repeatable; VALUE is read as YAML)",
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="continue the run in --out from its last.pt"
+    )
+    parser.add_argument(
+        "--device", choices=("cpu", "cuda"), help="default: cuda when available, else cpu"
+    )
+    parser.add_argument(
+        "--stop-after-steps",
+        type=int,
+        default=0,
+        metavar="N",
+        help="debugging: stop after N steps in all, saving last.pt for --resume",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from vidpose.config import load_config
+    from vidpose.engine.trainer import train
+    from vidpose.errors import UserError
+
+    config_path = args.config
+    if config_path is None:
+        if not args.resume:
+            raise UserError("--config is required (except with --resume)")
+        config_path = args.out / "config.yaml"
+        if not config_path.is_file():
+            raise UserError(f"{args.out}: no run to resume (no config.yaml there)")
+    if args.stop_after_steps < 0:
+        raise UserError(
+            f"--stop-after-steps: expected an integer >= 0, got {args.stop_after_steps}"
+        )
+    config = load_config(config_path, args.overrides)
+    result = train(
+        config,
+        args.data,
+        args.out,
+        resume=args.resume,
+        device=args.device,
+        stop_after_steps=args.stop_after_steps,
+    )
+    if result.status == "interrupted":
+        print(
+            f"vidpose train: interrupted at step {result.step}; saved {result.run_dir / 'last.pt'} "
+            f"(continue with --resume)",
+            file=sys.stderr,
+        )
+        return 130
+    if result.status == "stopped":
+        print(f"stopped after step {result.step}; continue with --resume", file=sys.stderr)
+        return 0
+    if result.test_mpjpe_mm is not None:
+        print(
+            f"done: {result.epochs_done} epochs, {result.step} steps; test MPJPE "
+            f"{result.test_mpjpe_mm:.1f} mm (best {result.best_mpjpe_mm:.1f} mm); "
+            f"run folder {result.run_dir}"
+        )
+    return 0

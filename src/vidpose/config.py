@@ -1,0 +1,255 @@
+"""The run config: dataclasses loaded from YAML, with ``--set a.b=value`` overrides.
+
+A run config has five sections and a seed::
+
+    model:  ModelConfig (vidpose.models.config): backbone → temporal module → head
+    data:   DataConfig   what the model sees (clip length, input size)
+    optim:  OptimConfig  optimizer and learning-rate schedule
+    train:  TrainConfig  epochs, batch size, loss, logging
+    eval:   EvalConfig   test-time settings
+    seed:   int
+
+Every key a user can get wrong is checked when the config is loaded; a mistake is one
+``UserError`` naming the key and what is allowed (``optim.name: 'adamx' is not one of adam,
+adamw, sgd``). The resolved config is saved in every run folder with :meth:`RunConfig.to_dict`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from vidpose.errors import UserError
+from vidpose.models.config import ModelConfig
+
+
+def _choices(*names: str) -> dict[str, Any]:
+    return {"choices": names}
+
+
+def _at_least(low: float) -> dict[str, Any]:
+    return {"min": low}
+
+
+@dataclass
+class DataConfig:
+    """What the model sees.
+
+    - ``clip_frames``: frames per clip; ``null`` takes the stores' clip length, a number must
+      match it (the report's clips are 8 frames).
+    - ``image_size``: side of the square model input in pixels; stored frames of another size
+      are resized on the fly (bilinear, antialiased).
+    """
+
+    clip_frames: int | None = field(default=None, metadata=_at_least(1))
+    image_size: int = field(default=224, metadata=_at_least(8))
+
+
+@dataclass
+class OptimConfig:
+    """Optimizer and learning-rate schedule (``cosine`` decays per step to 0 after warm-up)."""
+
+    name: str = field(default="adam", metadata=_choices("adam", "adamw", "sgd"))
+    lr: float = field(default=1e-3, metadata={"min_exclusive": 0.0})
+    weight_decay: float = field(default=0.0, metadata=_at_least(0.0))
+    momentum: float = field(default=0.9, metadata=_at_least(0.0))  # sgd only
+    schedule: str = field(default="constant", metadata=_choices("constant", "cosine"))
+    warmup_steps: int = field(default=0, metadata=_at_least(0))
+    grad_clip: float = field(default=0.0, metadata=_at_least(0.0))  # max grad norm, 0 = off
+
+
+@dataclass
+class TrainConfig:
+    """The training loop.
+
+    - ``batch_size``: clips per step and per process (under torchrun the global batch is
+      ``batch_size × processes``).
+    - ``loss``: a name from ``vidpose.engine.losses.LOSSES`` (``mse`` is the report's eq. 1).
+    - ``normalize_targets``: the network predicts poses in units of the training set's per-joint
+      mean and std (saved in the model); the loss is still computed in metres.
+    """
+
+    epochs: int = field(default=10, metadata=_at_least(1))
+    batch_size: int = field(default=2, metadata=_at_least(1))
+    loss: str = "mse"
+    normalize_targets: bool = True
+    tensorboard: bool = True
+
+
+@dataclass
+class EvalConfig:
+    """Test-time settings (the per-epoch test pass and the final predictions)."""
+
+    batch_size: int = field(default=16, metadata=_at_least(1))
+    flip_test: bool = False
+
+
+@dataclass
+class RunConfig:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    seed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Any) -> RunConfig:
+        """Build and validate from a plain dict; any mistake is a ``UserError`` naming the key."""
+        if not isinstance(values, dict):
+            raise UserError(f"config: expected a mapping of sections, got {values!r}")
+        _reject_unknown(values, [f.name for f in dataclasses.fields(cls)], prefix="")
+        sections: dict[str, Any] = {}
+        for name, section_cls in (
+            ("data", DataConfig),
+            ("optim", OptimConfig),
+            ("train", TrainConfig),
+            ("eval", EvalConfig),
+        ):
+            sections[name] = _section_from_dict(section_cls, values.get(name) or {}, name)
+        sections["model"] = ModelConfig.from_dict(values.get("model") or {}, "model")
+        seed = values.get("seed", 0)
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise UserError(f"seed: expected an integer >= 0, got {seed!r}")
+        config = cls(seed=seed, **sections)
+        from vidpose.engine.losses import LOSSES
+
+        if config.train.loss not in LOSSES:
+            raise UserError(f"train.loss: {config.train.loss!r} is not one of {', '.join(LOSSES)}")
+        return config
+
+
+def _reject_unknown(values: dict, known: list[str], prefix: str) -> None:
+    for key in values:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise UserError(f"{prefix}{key}: unknown key{hint}; known keys: {', '.join(known)}")
+
+
+def _describe(kind: Any) -> str:
+    names = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+    return " or ".join("null" if k is type(None) else names.get(k, str(k)) for k in _options(kind))
+
+
+def _is_union(kind: Any) -> bool:
+    return typing.get_origin(kind) in (typing.Union, types.UnionType)
+
+
+def _matches(value: Any, kind: Any) -> bool:
+    if _is_union(kind):
+        return any(_matches(value, option) for option in typing.get_args(kind))
+    if kind is type(None):
+        return value is None
+    if kind is bool:
+        return isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+def _section_from_dict(cls: type, values: Any, prefix: str) -> Any:
+    if not isinstance(values, dict):
+        raise UserError(f"{prefix}: expected a mapping of settings, got {values!r}")
+    _reject_unknown(values, [f.name for f in dataclasses.fields(cls)], prefix=f"{prefix}.")
+    hints = typing.get_type_hints(cls)
+    checked: dict[str, Any] = {}
+    for spec in dataclasses.fields(cls):
+        if spec.name not in values:
+            continue
+        value, key = values[spec.name], f"{prefix}.{spec.name}"
+        if not _matches(value, hints[spec.name]):
+            raise UserError(f"{key}: expected {_describe(hints[spec.name])}, got {value!r}")
+        options = _options(hints[spec.name])
+        if type(value) is int and float in options and int not in options:
+            value = float(value)  # YAML reads "1" as an int; the field holds a float
+        choices = spec.metadata.get("choices")
+        if choices and value not in choices:
+            raise UserError(f"{key}: {value!r} is not one of {', '.join(choices)}")
+        if value is not None and "min" in spec.metadata and value < spec.metadata["min"]:
+            raise UserError(f"{key}: expected a value >= {spec.metadata['min']}, got {value!r}")
+        if "min_exclusive" in spec.metadata and value <= spec.metadata["min_exclusive"]:
+            low = spec.metadata["min_exclusive"]
+            raise UserError(f"{key}: expected a value > {low}, got {value!r}")
+        checked[spec.name] = value
+    return cls(**checked)
+
+
+def _options(kind: Any) -> tuple:
+    return typing.get_args(kind) if _is_union(kind) else (kind,)
+
+
+def apply_overrides(values: dict, overrides: list[str]) -> dict:
+    """Apply ``a.b=value`` strings to a nested dict (values parsed as YAML); returns a copy.
+
+    Key names are checked later by :meth:`RunConfig.from_dict`, which names the full key.
+    """
+    result = _deep_copy(values)
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key or any(not part for part in key.split(".")):
+            raise UserError(f"--set {item!r}: expected KEY=VALUE, e.g. optim.lr=0.0005")
+        try:
+            value = yaml.safe_load(text) if text.strip() else None
+        except yaml.YAMLError:
+            raise UserError(f"--set {item!r}: the value is not valid YAML") from None
+        node = result
+        parts = key.split(".")
+        for depth, part in enumerate(parts[:-1]):
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            if not isinstance(child, dict):
+                where = ".".join(parts[: depth + 1])
+                raise UserError(f"--set {item!r}: {where} is a value, not a section")
+            node = child
+        node[parts[-1]] = value
+    return result
+
+
+def _deep_copy(values: Any) -> Any:
+    if isinstance(values, dict):
+        return {key: _deep_copy(value) for key, value in values.items()}
+    return values
+
+
+def read_yaml(path: str | os.PathLike) -> dict:
+    """A YAML mapping from ``path``; a missing, unreadable or non-mapping file is a UserError."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: config file not found")
+    try:
+        values = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        problem = getattr(exc, "problem", None) or exc
+        raise UserError(f"{path}: not a valid YAML file ({problem})") from None
+    if values is None:
+        return {}
+    if not isinstance(values, dict):
+        raise UserError(f"{path}: expected a mapping of config sections at the top level")
+    return values
+
+
+def load_config(path: str | os.PathLike | None, overrides: list[str] | None = None) -> RunConfig:
+    """The config in ``path`` (defaults when None) with ``overrides`` applied, validated."""
+    values = {} if path is None else read_yaml(path)
+    return RunConfig.from_dict(apply_overrides(values, overrides or []))
+
+
+def dump_config(config: RunConfig) -> str:
+    """YAML text of the resolved config (what ``RUN_DIR/config.yaml`` holds)."""
+    return yaml.safe_dump(config.to_dict(), sort_keys=False)

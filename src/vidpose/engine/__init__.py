@@ -1,0 +1,1 @@
+"""Training and inference: the one training loop, DDP setup, batched prediction."""

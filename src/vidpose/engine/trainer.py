@@ -1,0 +1,499 @@
+"""The training loop: one plain PyTorch loop for CPU, one GPU, or many under torchrun (DDP).
+
+Per step: a batch of uint8 clips → normalised input → model → loss (``train.loss``, metres) →
+backward → optimizer and per-step schedule. Every step logs its training loss and MPJPE; every
+epoch ends with a pass over the whole test store, the epoch rows of ``metrics.csv``, ``best.pt``
+when the test MPJPE improved and ``last.pt``.
+
+Resuming is exact: ``last.pt`` holds the optimizer and schedule, every process's random states,
+and the position ``(epoch, step in epoch)`` in the seeded data order (vidpose.data.order), so a
+run stopped anywhere — by ``train.stop_after_steps``, Ctrl-C, or at an epoch end — and resumed
+ends with the same weights as one that never stopped.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from vidpose import checkpoint as ckpt
+from vidpose import metrics
+from vidpose.atomic import atomic_path, write_text_atomic
+from vidpose.config import RunConfig, dump_config
+from vidpose.data.order import epoch_order, train_step_indices, train_steps_per_epoch
+from vidpose.data.source import ClipDataset
+from vidpose.engine import distributed
+from vidpose.engine.losses import build_loss
+from vidpose.engine.optim import build_optimizer, build_scheduler
+from vidpose.engine.predict import predict_source
+from vidpose.engine.run_log import MetricsLog, truncate_metrics
+from vidpose.errors import UserError
+from vidpose.models import build_model
+from vidpose.models.preprocess import normalize_frames
+from vidpose.store import ClipStore, open_store
+
+#: Files whose presence means a folder already holds a run.
+RUN_FILES = ("config.yaml", "metrics.csv", "last.pt", "best.pt")
+
+
+class TrainingDiverged(UserError):
+    """The loss became NaN or inf; the run stopped and kept its last good checkpoint."""
+
+
+@dataclass
+class TrainResult:
+    status: str  # "finished", "stopped" (train.stop_after_steps) or "interrupted" (Ctrl-C)
+    run_dir: Path
+    epochs_done: int
+    step: int
+    test_mpjpe_mm: float | None  # after the last completed epoch
+    best_mpjpe_mm: float | None
+
+
+class _StopRequest:
+    """First Ctrl-C asks the loop to stop after the current step; a second one aborts."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self) -> _StopRequest:
+        try:
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        except ValueError:  # not the main thread: Ctrl-C keeps its default behaviour
+            self._previous = None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def check_run_dir(run_dir: Path, resume: bool) -> None:
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UserError(f"{run_dir}: exists and is not a directory")
+    if resume:
+        if not (run_dir / "last.pt").is_file():
+            raise UserError(f"{run_dir}: no run to resume (no last.pt there)")
+    elif any((run_dir / name).exists() for name in RUN_FILES):
+        raise UserError(
+            f"{run_dir}: already holds a run (use --resume to continue it, or another --out)"
+        )
+
+
+def open_split(data_dir: Path, split: str) -> ClipStore:
+    return open_store(data_dir / split)
+
+
+def _effective_fps(store: ClipStore) -> float:
+    return float(store.meta.get("fps", 50.0)) / max(1, int(store.meta.get("frame_stride", 1)))
+
+
+def _seed_everything(seed: int) -> None:
+    import random
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)  # noqa: NPY002 - third-party code may use the global RNG
+    torch.manual_seed(seed)
+
+
+class Trainer:
+    def __init__(
+        self,
+        config: RunConfig,
+        data_dir: str | Path,
+        run_dir: str | Path,
+        *,
+        resume: bool = False,
+        device: str | None = None,
+        stop_after_steps: int = 0,
+    ) -> None:
+        self.config = config
+        self.stop_after_steps = stop_after_steps
+        self.run_dir = Path(run_dir)
+        self.resume = resume
+        self.context = distributed.init(device)
+        check_run_dir(self.run_dir, resume)
+        data_dir = Path(data_dir)
+        self.train_store = open_split(data_dir, "train")
+        self.test_store = open_split(data_dir, "test")
+        self.train_data = ClipDataset(self.train_store, config.data.clip_frames)
+        self.test_data = ClipDataset(self.test_store, config.data.clip_frames)
+        if self.test_store.frames_per_clip != self.train_store.frames_per_clip:
+            raise UserError(
+                f"{self.test_store.path}: {self.test_store.frames_per_clip}-frame clips, but "
+                f"{self.train_store.path} holds {self.train_store.frames_per_clip}-frame clips"
+            )
+        self.clip_frames = self.train_store.frames_per_clip
+        self.image_size = config.data.image_size
+        self.batch_size = config.train.batch_size
+        self.steps_per_epoch = train_steps_per_epoch(
+            len(self.train_data), self.batch_size, self.context.world_size
+        )
+        self.total_steps = self.steps_per_epoch * config.train.epochs
+        self.loss_fn = build_loss(config.train.loss)
+
+        _seed_everything(config.seed)
+        self.model = build_model(config.model)
+        self.model.image_size, self.model.clip_frames = self.image_size, self.clip_frames
+        if config.train.normalize_targets:
+            poses = self.train_store.poses3d.reshape(-1, 17, 3).astype(np.float64)
+            self.model.set_target_stats(
+                torch.from_numpy(poses.mean(0)), torch.from_numpy(poses.std(0))
+            )
+        self.model.to(self.context.device)
+        self.optimizer = build_optimizer(self.model.parameters(), config.optim)
+        self.scheduler = build_scheduler(self.optimizer, config.optim, self.total_steps)
+        self.train_model: torch.nn.Module = self.model
+        if self.context.distributed:
+            device_ids = [self.context.local_rank] if self.context.device.type == "cuda" else None
+            self.train_model = torch.nn.parallel.DistributedDataParallel(
+                self.model, device_ids=device_ids
+            )
+        # Dropout and other randomness differ between processes; the model init above did not.
+        _seed_everything(config.seed + 1_000_003 * self.context.rank)
+
+        self.epoch, self.step_in_epoch, self.step = 0, 0, 0
+        self.best_mpjpe_mm: float | None = None
+        self.last_test_mpjpe_mm: float | None = None
+        self.elapsed_before = 0.0
+        self.epoch_sums = torch.zeros(3, dtype=torch.float64)  # loss·clips, mpjpe_m·clips, clips
+        if resume:
+            self._restore(self.run_dir / "last.pt")
+
+    # -- checkpoints ---------------------------------------------------------------------------
+
+    def _checkpoint(self) -> dict[str, Any]:
+        rng_states = distributed.gather_objects(ckpt.rng_state(), self.context)
+        training = {
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "position": {"epoch": self.epoch, "step_in_epoch": self.step_in_epoch},
+            "step": self.step,
+            "rng": rng_states,
+            "world_size": self.context.world_size,
+            "best_mpjpe_mm": self.best_mpjpe_mm,
+            "last_test_mpjpe_mm": self.last_test_mpjpe_mm,
+            "elapsed_s": self._elapsed(),
+            "epoch_sums": self.epoch_sums.clone(),
+        }
+        checkpoint = ckpt.make_checkpoint(
+            self.model,
+            clip_frames=self.clip_frames,
+            image_size=self.image_size,
+            fps=_effective_fps(self.train_store),
+            config=self.config.to_dict(),
+            training=training,
+        )
+        checkpoint["epoch"], checkpoint["step"] = self.epoch, self.step
+        return checkpoint
+
+    def _save(self, *names: str) -> None:
+        checkpoint = self._checkpoint()  # every process joins the RNG gather
+        if self.context.is_main:
+            for name in names:
+                ckpt.save_checkpoint(self.run_dir / name, checkpoint)
+        distributed.barrier(self.context)
+
+    def _restore(self, path: Path) -> None:
+        checkpoint = ckpt.read_checkpoint(path)
+        saved_model = checkpoint.get("model_config")
+        if saved_model != self.config.model.to_dict():
+            raise UserError(
+                f"{path}: checkpoint is from a different model "
+                f"({_model_difference(saved_model, self.config.model.to_dict())})"
+            )
+        ckpt.load_weights(self.model, checkpoint, path)
+        training = checkpoint.get("training")
+        if not isinstance(training, dict):
+            raise UserError(f"{path}: holds weights only, no training state to resume from")
+        if training["world_size"] != self.context.world_size:
+            raise UserError(
+                f"{path}: saved by {training['world_size']} process(es); resume with the same "
+                f"number (now {self.context.world_size}) to continue exactly"
+            )
+        self.optimizer.load_state_dict(training["optimizer"])
+        self.scheduler.load_state_dict(training["scheduler"])
+        self.epoch = training["position"]["epoch"]
+        self.step_in_epoch = training["position"]["step_in_epoch"]
+        self.step = training["step"]
+        self.best_mpjpe_mm = training["best_mpjpe_mm"]
+        self.last_test_mpjpe_mm = training["last_test_mpjpe_mm"]
+        self.elapsed_before = training["elapsed_s"]
+        self.epoch_sums = training["epoch_sums"].clone()
+        ckpt.restore_rng_state(training["rng"][self.context.rank])
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def _elapsed(self) -> float:
+        return self.elapsed_before + time.monotonic() - self._started
+
+    def run(self) -> TrainResult:
+        self._started = time.monotonic()
+        main = self.context.is_main
+        if main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(self.run_dir / "config.yaml", dump_config(self.config))
+            if self.resume:
+                truncate_metrics(self.run_dir / "metrics.csv", self.step, self.epoch)
+        distributed.barrier(self.context)
+        self.log = MetricsLog(self.run_dir / "metrics.csv") if main else None
+        self.tensorboard = (
+            _open_tensorboard(self.run_dir) if main and self.config.train.tensorboard else None
+        )
+        try:
+            with _StopRequest() as stop:
+                status = self._loop(stop)
+            if status == "finished":
+                self._finish()
+        finally:
+            if self.log is not None:
+                self.log.close()
+            if self.tensorboard is not None:
+                self.tensorboard.close()
+        return TrainResult(
+            status,
+            self.run_dir,
+            self.epoch,
+            self.step,
+            self.last_test_mpjpe_mm,
+            self.best_mpjpe_mm,
+        )
+
+    def _loop(self, stop: _StopRequest) -> str:
+        epochs = self.config.train.epochs
+        stop_after = self.stop_after_steps
+        while self.epoch < epochs:
+            order = epoch_order(len(self.train_data), self.config.seed, self.epoch)
+            bar = tqdm(
+                total=self.steps_per_epoch,
+                initial=self.step_in_epoch,
+                desc=f"epoch {self.epoch + 1}/{epochs}",
+                disable=not self.context.is_main,
+                dynamic_ncols=True,
+            )
+            with bar:
+                while self.step_in_epoch < self.steps_per_epoch:
+                    stop_requested = self._train_step(order, bar, stop.requested)
+                    if stop_requested:
+                        self._save("last.pt")
+                        return "interrupted"
+                    if stop_after and self.step >= stop_after:
+                        self._save("last.pt")
+                        return "stopped"
+            self._end_epoch()
+            if distributed.all_sum(torch.tensor([float(stop.requested)]), self.context).item():
+                return "interrupted"
+        return "finished"
+
+    def _train_step(self, order: np.ndarray, bar: tqdm, stop_requested: bool) -> bool:
+        context = self.context
+        indices = train_step_indices(
+            order, self.step_in_epoch, self.batch_size, context.rank, context.world_size
+        )
+        frames, poses = self.train_data.get_batch(indices)
+        frames = frames.to(context.device, non_blocking=True)
+        poses = poses.to(context.device, non_blocking=True)
+        self.train_model.train()
+        pred = self.train_model(normalize_frames(frames, size=self.image_size))
+        loss = self.loss_fn(pred, poses)
+        clips = float(len(indices))
+        with torch.no_grad():
+            mpjpe_m = metrics.mpjpe(pred.detach(), poses)
+        local = torch.tensor(
+            [loss.item() * clips, float(mpjpe_m) * clips, clips, float(stop_requested)],
+            dtype=torch.float64,
+        )
+        # One small all-reduce gives every process the global numbers, so all of them stop
+        # together on a non-finite loss or a Ctrl-C instead of deadlocking in the next one.
+        totals = distributed.all_sum(local, context)
+        step_loss, step_mpjpe_mm = (
+            (totals[0] / totals[2]).item(),
+            (totals[1] / totals[2]).item() * 1000,
+        )
+        if not (math.isfinite(step_loss) and math.isfinite(step_mpjpe_mm)):
+            self._diverged(step_loss)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.config.optim.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.optim.grad_clip)
+        lr = self.optimizer.param_groups[0]["lr"]
+        self.optimizer.step()
+        self.scheduler.step()
+        self.step += 1
+        self.step_in_epoch += 1
+        self.epoch_sums += totals[:3]
+        if self.log is not None:
+            self.log.write(
+                "step",
+                self.epoch + 1,
+                self.step,
+                "train",
+                step_loss,
+                step_mpjpe_mm,
+                lr,
+                self._elapsed(),
+            )
+        if self.tensorboard is not None:
+            self.tensorboard.add_scalar("train/loss", step_loss, self.step)
+            self.tensorboard.add_scalar("train/mpjpe_mm", step_mpjpe_mm, self.step)
+        average = self.epoch_sums / self.epoch_sums[2]
+        bar.set_postfix(loss=f"{average[0].item():.4g}", mpjpe_mm=f"{average[1].item() * 1000:.1f}")
+        bar.update(1)
+        return bool(totals[3].item())
+
+    def _diverged(self, loss: float) -> None:
+        last = self.run_dir / "last.pt"
+        kept = (
+            f"the last good checkpoint is {last} (after epoch {self.epoch})"
+            if last.is_file()
+            else "no checkpoint was saved yet"
+        )
+        raise TrainingDiverged(
+            f"training diverged: loss is {loss} at epoch {self.epoch + 1}, step {self.step + 1}; "
+            f"stopped, {kept}; try a lower optim.lr"
+        )
+
+    def _end_epoch(self) -> None:
+        sums = self.epoch_sums
+        train_loss, train_mpjpe_mm = (sums[0] / sums[2]).item(), (sums[1] / sums[2]).item() * 1000
+        test_pred = self.predict_test()
+        test_gt = self.test_store.poses3d
+        test_loss = float(metrics.mse(test_pred, test_gt))
+        test_mpjpe_mm = float(metrics.mpjpe_mm(test_pred, test_gt))
+        if not (math.isfinite(test_loss) and math.isfinite(test_mpjpe_mm)):
+            self._diverged(test_loss)
+        self.epoch += 1
+        self.step_in_epoch = 0
+        self.epoch_sums = torch.zeros(3, dtype=torch.float64)
+        self.last_test_mpjpe_mm = test_mpjpe_mm
+        lr, elapsed = self.optimizer.param_groups[0]["lr"], self._elapsed()
+        if self.log is not None:
+            self.log.write(
+                "epoch", self.epoch, self.step, "train", train_loss, train_mpjpe_mm, lr, elapsed
+            )
+            self.log.write(
+                "epoch", self.epoch, self.step, "test", test_loss, test_mpjpe_mm, lr, elapsed
+            )
+            tqdm.write(
+                f"epoch {self.epoch}: train loss {train_loss:.4g} MPJPE {train_mpjpe_mm:.1f} mm | "
+                f"test loss {test_loss:.4g} MPJPE {test_mpjpe_mm:.1f} mm"
+            )
+        if self.tensorboard is not None:
+            self.tensorboard.add_scalar("test/loss", test_loss, self.step)
+            self.tensorboard.add_scalar("test/mpjpe_mm", test_mpjpe_mm, self.step)
+        improved = self.best_mpjpe_mm is None or test_mpjpe_mm < self.best_mpjpe_mm
+        if improved:
+            self.best_mpjpe_mm = test_mpjpe_mm
+        self._save(*(("last.pt", "best.pt") if improved else ("last.pt",)))
+        self._test_predictions = test_pred
+
+    def predict_test(self) -> np.ndarray:
+        """The current model's poses for every test clip (N, T, 17, 3) metres, on every process."""
+        return predict_source(
+            self.model,
+            self.test_data,
+            batch_size=self.config.eval.batch_size,
+            device=self.context.device,
+            flip_test=self.config.eval.flip_test,
+            image_size=self.image_size,
+            context=self.context,
+            progress=True,
+        )
+
+    def _finish(self) -> None:
+        """Final test predictions, evaluation report and curves (main process only)."""
+        predictions = getattr(self, "_test_predictions", None)
+        if predictions is None:  # resumed after the last epoch had already ended
+            predictions = self.predict_test()
+        if not self.context.is_main:
+            return
+        with atomic_path(self.run_dir / "predictions_test.npy") as tmp, open(tmp, "wb") as out:
+            np.save(out, predictions.astype(np.float32))
+        _write_evaluation(self.run_dir, predictions, self.train_store, self.test_store)
+        _plot(self.run_dir)
+
+
+def _model_difference(saved: Any, wanted: dict[str, Any]) -> str:
+    if not isinstance(saved, dict):
+        return "no model config in the checkpoint"
+    keys = [k for k in sorted(set(saved) | set(wanted)) if saved.get(k) != wanted.get(k)]
+    return "; ".join(f"model.{k}: {saved.get(k)!r} there, {wanted.get(k)!r} here" for k in keys[:3])
+
+
+def _open_tensorboard(run_dir: Path) -> Any:
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:  # TensorBoard is optional
+        return None
+    return SummaryWriter(log_dir=str(run_dir / "tensorboard"))
+
+
+def _write_evaluation(
+    run_dir: Path, predictions: np.ndarray, train_store: ClipStore, test_store: ClipStore
+) -> None:
+    try:
+        from vidpose.evaluation import evaluate_predictions
+    except ImportError:
+        return
+    from vidpose.atomic import write_json_atomic
+
+    mean_pose = train_store.poses3d.reshape(-1, 17, 3).mean(0)
+    report = evaluate_predictions(
+        predictions,
+        test_store.poses3d,
+        test_store.clips,
+        mean_pose,
+        baseline_source=str(train_store.path),
+    )
+    write_json_atomic(run_dir / "evaluation.json", report)
+
+
+def _plot(run_dir: Path) -> None:
+    try:
+        from vidpose.plots import plot_run
+    except ImportError:
+        return
+    plot_run(run_dir)
+
+
+def train(
+    config: RunConfig,
+    data_dir: str | Path,
+    run_dir: str | Path,
+    *,
+    resume: bool = False,
+    device: str | None = None,
+    stop_after_steps: int = 0,
+) -> TrainResult:
+    """Train ``config`` on ``data_dir``/{train,test} into ``run_dir`` (see module docstring).
+
+    ``stop_after_steps`` > 0 stops once the run has taken that many steps in all, saving
+    ``last.pt`` for ``--resume`` (for debugging and for tests of resuming). Joins torchrun's
+    process group when launched by it, and leaves it at the end.
+    """
+    try:
+        trainer = Trainer(
+            config,
+            data_dir,
+            run_dir,
+            resume=resume,
+            device=device,
+            stop_after_steps=stop_after_steps,
+        )
+        return trainer.run()
+    finally:
+        distributed.shutdown()
