@@ -1,0 +1,128 @@
+"""Cutting Human3.6M sequences into clips, and the square crop around the person in each clip.
+
+A clip is ``T`` frames ``stride`` apart; clips start every ``K`` frames of a sequence, so a
+sequence of ``F`` poses gives ``floor((F - span) / K) + 1`` clips, ``span = (T - 1) * stride + 1``,
+which over many sequences averages ``F / K + 1/2`` per sequence.
+
+Default ``K`` (``--every``), chosen to give about the course report's 5,964 / 1,368 clips:
+
+- train (S1, S5, S6, S7, S8): ≈1.56 M camera-frames in D3_Positions_mono over
+  5 × 30 × 4 = 600 sequences: 1.56e6 / 275 + 600 / 2 ≈ 5,973 clips → ``K = 275``;
+- test (S9, S11): ≈0.54 M camera-frames over 239 sequences (S11's corrupt Directions video
+  left out): 0.54e6 / 435 + 239 / 2 ≈ 1,361 clips → ``K = 435``.
+
+``--full-rate`` sets ``K = T * stride``: clips follow each other without overlap and cover
+every sequence end to end (≈195,000 train clips of 8 frames at stride 1, ~230 GB at 224 px).
+
+The crop is one square per clip (the same for all its frames, so motion inside the clip is
+visible to a video model): the bounding box of the clip's 2D joints, its longer side × 1.2,
+centred on the box, in whole source pixels. Parts outside the image are black.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+import numpy as np
+
+DEFAULT_EVERY = {"train": 275, "test": 435}
+CROP_MARGIN = 1.2
+MIN_SIZE, MAX_SIZE = 16, 1024
+
+
+def clip_starts(num_poses: int, frames: int, stride: int, every: int) -> np.ndarray:
+    """First frame of each clip, (N,) int64; empty when the sequence is shorter than a clip."""
+    span = (frames - 1) * stride + 1
+    return np.arange(0, max(num_poses - span + 1, 0), every, dtype=np.int64)
+
+
+def every_for(split: str, frames: int, stride: int, every: int | None, full_rate: bool) -> int:
+    if every is not None:
+        return every
+    if full_rate:
+        return frames * stride
+    return DEFAULT_EVERY[split]
+
+
+def crop_square(points2d: np.ndarray, margin: float = CROP_MARGIN) -> tuple[int, int, int]:
+    """(x0, y0, side) in whole source pixels: the square around ``points2d`` (..., 2)."""
+    points = np.asarray(points2d, dtype=np.float64).reshape(-1, 2)
+    low, high = points.min(axis=0), points.max(axis=0)
+    side = max(int(math.ceil(float((high - low).max()) * margin)), 2)
+    centre = (low + high) / 2
+    x0, y0 = (int(round(c - side / 2)) for c in centre)
+    return x0, y0, side
+
+
+def crop_and_resize(image: np.ndarray, square: tuple[int, int, int], size: int) -> np.ndarray:
+    """Cut ``square`` (x0, y0, side) out of ``image`` (H, W, 3), black outside; → (size, size, 3).
+
+    Source pixel coordinate u lands at ``(u - x0) * size / side`` in the result.
+    """
+    import cv2
+
+    x0, y0, side = square
+    height, width = image.shape[:2]
+    if x0 >= 0 and y0 >= 0 and x0 + side <= width and y0 + side <= height:
+        patch = image[y0 : y0 + side, x0 : x0 + side]
+    else:
+        patch = np.zeros((side, side, 3), dtype=image.dtype)
+        sx0, sy0 = max(x0, 0), max(y0, 0)
+        sx1, sy1 = min(x0 + side, width), min(y0 + side, height)
+        if sx1 > sx0 and sy1 > sy0:
+            patch[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = image[sy0:sy1, sx0:sx1]
+    interpolation = cv2.INTER_AREA if side >= size else cv2.INTER_LINEAR
+    return cv2.resize(patch, (size, size), interpolation=interpolation)
+
+
+def to_crop_pixels(points2d: np.ndarray, square: tuple[int, int, int], size: int) -> np.ndarray:
+    """Source-image pixels (..., 2) → pixels of the stored ``size`` × ``size`` frame."""
+    x0, y0, side = square
+    return (np.asarray(points2d, dtype=np.float64) - (x0, y0)) * (size / side)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def image_size(text: str) -> int:
+    value = positive_int(text)
+    if not MIN_SIZE <= value <= MAX_SIZE:
+        raise argparse.ArgumentTypeError(f"{value} must be between {MIN_SIZE} and {MAX_SIZE}")
+    return value
+
+
+def add_clip_arguments(parser: argparse.ArgumentParser) -> None:
+    """Clip-sampling and split options shared by ``prepare h36m`` and ``prepare videopose3d``."""
+    parser.add_argument("--frames", type=positive_int, default=8, help="frames per clip (8)")
+    parser.add_argument(
+        "--stride", type=positive_int, default=1, help="source frames between clip frames (1)"
+    )
+    parser.add_argument(
+        "--every",
+        type=positive_int,
+        default=None,
+        metavar="K",
+        help=f"a clip starts every K source frames (default: train {DEFAULT_EVERY['train']}, "
+        f"test {DEFAULT_EVERY['test']}: about the report's 5,964 / 1,368 clips)",
+    )
+    parser.add_argument(
+        "--full-rate",
+        action="store_true",
+        help="clips back to back (K = frames × stride): every sequence covered end to end",
+    )
+    parser.add_argument(
+        "--subjects", nargs="+", default=None, help="subjects to convert (default: both splits)"
+    )
+    parser.add_argument("--train-subjects", nargs="+", default=["S1", "S5", "S6", "S7", "S8"])
+    parser.add_argument("--test-subjects", nargs="+", default=["S9", "S11"])
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace OUT when it already exists"
+    )
