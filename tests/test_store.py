@@ -64,7 +64,9 @@ def test_frames_are_memory_mapped_until_asked(store_dir):
     store = open_store(store_dir)
     assert isinstance(store.frames, np.memmap) and not store.frames.flags.writeable
     loaded = open_store(store_dir, load_frames=True).frames
-    assert not isinstance(loaded, np.memmap)
+    # Really in memory: owning its data, not a view of the map.
+    assert not isinstance(loaded, np.memmap) and loaded.flags.owndata
+    assert store.load_frames().flags.owndata
     np.testing.assert_array_equal(store.load_frames(), loaded)
 
 

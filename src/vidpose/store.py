@@ -99,7 +99,7 @@ class ClipStore:
         """All frames as an in-memory array (N, T, H, W, 3) uint8. Reads the whole file."""
         if self.frames is None:
             raise UserError(f"{self.path}: this store has no frames (pose-only)")
-        return np.ascontiguousarray(self.frames)
+        return np.array(self.frames)  # a copy: ascontiguousarray would keep the map
 
 
 def _fail(path: Path, problem: str) -> UserError:
@@ -187,7 +187,7 @@ def open_store(path: str | os.PathLike, load_frames: bool = False) -> ClipStore:
             raise _fail(meta_path, "image_size must be [H, W] for a store with frames")
         _check(frames, frames_path, (n, t, size[0], size[1], 3), np.uint8, finite=False)
         if load_frames:
-            frames = np.ascontiguousarray(frames)
+            frames = np.array(frames)
 
     optional: dict[str, np.ndarray | None] = {}
     shapes = {"root": (n, t, 3), "crop": (n, t, 3), "intrinsics": (n, 4)}
