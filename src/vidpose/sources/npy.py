@@ -279,7 +279,8 @@ def run(args) -> int:
     ) as writer:
         writer.write(slice(None), **{k: v.astype(np.float32) for k, v in arrays.items()})
         writer.set_clips(clips)
-        with tqdm(total=n, unit="clip", desc=f"prepare npy {args.out.name}") as bar:
+        # leave=False: the bar clears itself, so an error below it is a clean single line.
+        with tqdm(total=n, unit="clip", desc=f"prepare npy {args.out.name}", leave=False) as bar:
             for start in range(0, n, clips_per_chunk):
                 stop = min(n, start + clips_per_chunk)
                 frames = to_uint8(x[start:stop], limit, args.x, start)
