@@ -54,7 +54,7 @@ def register_prepare(subparsers) -> None:
     parser = subparsers.add_parser(
         PREPARE_NAME,
         help="the official Human3.6M release (CDF poses + mp4 videos) → OUT/train, OUT/test",
-        description=__doc__.split("\n\n")[0],
+        description=__doc__.split("\n\n")[0].replace("``", ""),
     )
     parser.add_argument("raw_dir", type=Path, metavar="RAW_DIR", help="folder holding S1, S5, …")
     parser.add_argument("out", type=Path, metavar="OUT", help="output folder for train/ and test/")
@@ -144,16 +144,16 @@ def _assemble(out_dir: Path, finished: list[SequenceFiles], work_dir: Path, meta
 
     from vidpose.store import StoreWriter
 
-    arrays_by_seq = []
-    for files in finished:
+    def load(files: SequenceFiles) -> dict[str, np.ndarray]:
         with np.load(output_paths(work_dir, files)[1], allow_pickle=False) as arrays:
-            arrays_by_seq.append({name: arrays[name] for name in arrays.files})
-    total = sum(len(arrays["starts"]) for arrays in arrays_by_seq)
-    some = arrays_by_seq[0]
+            return {name: arrays[name] for name in arrays.files}
+
+    # Two passes (count, then copy) so only one sequence's arrays are in memory at a time.
+    counts = [len(load(files)["starts"]) for files in finished]
     writer = StoreWriter(
         out_dir,
-        total,
-        some["poses3d"].shape[1],
+        sum(counts),
+        meta["frames"],
         (meta["size"], meta["size"]),
         source=meta["source"],
         fps=FPS,
@@ -164,17 +164,15 @@ def _assemble(out_dir: Path, finished: list[SequenceFiles], work_dir: Path, meta
     )
     with writer:
         rows, offset = [], 0
-        pairs = list(zip(finished, arrays_by_seq, strict=True))
-        for files, arrays in tqdm(pairs, desc=out_dir.name):
+        for files, count in tqdm(list(zip(finished, counts, strict=True)), desc=out_dir.name):
+            arrays = load(files)
             frames = np.load(output_paths(work_dir, files)[0], mmap_mode="r")
-            count = len(arrays["starts"])
             for first in range(0, count, COPY_CHUNK):
                 last = min(first + COPY_CHUNK, count)
                 writer.write(slice(offset + first, offset + last), frames=frames[first:last])
             del frames
-            part = slice(offset, offset + count)
-            writer.write(part, **{k: arrays[k] for k in ("poses3d", "poses2d", "root", "crop")})
-            writer.write(part, intrinsics=arrays["intrinsics"])
+            names = ("poses3d", "poses2d", "root", "crop", "intrinsics")
+            writer.write(slice(offset, offset + count), **{name: arrays[name] for name in names})
             rows += [
                 {
                     "subject": files.subject,
@@ -187,7 +185,7 @@ def _assemble(out_dir: Path, finished: list[SequenceFiles], work_dir: Path, meta
             ]
             offset += count
         writer.set_clips(rows)
-    return total
+    return len(rows)
 
 
 def run(args) -> int:
@@ -248,6 +246,7 @@ def run(args) -> int:
         from_2d = Counter(done[files]["poses2d_from"] for files in finished)
         meta = {
             "size": args.size,
+            "frames": args.frames,
             "stride": args.stride,
             "source": {
                 "kind": "h36m",

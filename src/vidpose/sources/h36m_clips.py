@@ -119,10 +119,26 @@ def add_clip_arguments(parser: argparse.ArgumentParser) -> None:
         help="clips back to back (K = frames × stride): every sequence covered end to end",
     )
     parser.add_argument(
-        "--subjects", nargs="+", default=None, help="subjects to convert (default: both splits)"
+        "--subjects",
+        nargs="+",
+        default=None,
+        metavar="S",
+        help="subjects to convert (default: those of both splits)",
     )
-    parser.add_argument("--train-subjects", nargs="+", default=["S1", "S5", "S6", "S7", "S8"])
-    parser.add_argument("--test-subjects", nargs="+", default=["S9", "S11"])
+    parser.add_argument(
+        "--train-subjects",
+        nargs="+",
+        default=["S1", "S5", "S6", "S7", "S8"],
+        metavar="S",
+        help="the training split (S1 S5 S6 S7 S8)",
+    )
+    parser.add_argument(
+        "--test-subjects",
+        nargs="+",
+        default=["S9", "S11"],
+        metavar="S",
+        help="the test split (S9 S11)",
+    )
     parser.add_argument(
         "--overwrite", action="store_true", help="replace OUT when it already exists"
     )
