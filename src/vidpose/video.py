@@ -144,6 +144,8 @@ def _partial_path(path: Path) -> Path:
 
 
 class _GifSink:
+    # Pillow merges identical consecutive frames into one longer frame: the timing stays right,
+    # but the file may hold fewer frames than were written.
     def __init__(self, path: Path, fps: float) -> None:
         self.path, self.fps, self.images = path, fps, []
 
@@ -151,7 +153,8 @@ class _GifSink:
         from PIL import Image
 
         # Quantise now: a palette image is a third of the RGB size while we hold them all.
-        self.images.append(Image.fromarray(frame).quantize(colors=256, dither=0))
+        image = Image.fromarray(frame)
+        self.images.append(image.quantize(256, method=Image.Quantize.FASTOCTREE, dither=0))
 
     def close(self) -> None:
         duration_ms = max(20, int(round(1000.0 / self.fps)))  # viewers clamp faster GIFs

@@ -1,0 +1,173 @@
+"""``vidpose predict CHECKPOINT VIDEO``: 3D poses for every frame of a video file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ORDER = 60
+
+EPILOG = """\
+outputs:
+  the npz holds poses3d (F, 17, 3) in metres, root-relative (pelvis at 0), in the camera frame
+  (x right, y down, z forward); joint_names (17,); fps; boxes (F, 4) the square crops x, y, w, h
+  in video pixels; person_boxes (F, 4); source_video; source_frames (F,) the video frame of each
+  output frame.
+
+finding the person:
+  --box x,y,w,h        the same box in every frame (video pixels)
+  --boxes FILE.json    a list with one [x, y, w, h] or null per video frame (nulls are filled
+                       from the neighbours), or {"boxes": [...]}
+  neither              automatic: OpenCV's HOG people detector where available, else the
+                       moving foreground against the video's median frame (static camera)
+  boxes are smoothed over time and padded to squares like the training crops (longer side x 1.2).
+
+examples:
+  vidpose predict runs/demo/best.pt walk.mp4 --out walk.npz --render walk.mp4
+  vidpose predict runs/demo/best.pt walk.mp4 --box 420,80,300,760 --fps train --json
+"""
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "predict",
+        help="3D poses for every frame of a video file (npz, optional JSON and animation)",
+        description="Run a trained checkpoint on a video file: find the person, crop like "
+        "the training clips, predict over sliding windows of the clip length.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("checkpoint", metavar="CHECKPOINT", help="a vidpose checkpoint (.pt)")
+    parser.add_argument("video", metavar="VIDEO", help="video file (mp4, avi, mov, mkv, ...)")
+    parser.add_argument(
+        "--out", metavar="FILE.npz", help="poses file (default: VIDEO's name + .poses.npz, here)"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print a JSON summary with the poses to stdout"
+    )
+    parser.add_argument(
+        "--render", metavar="OUT.mp4|OUT.gif", help="also write a side-by-side animation"
+    )
+    boxes = parser.add_mutually_exclusive_group()
+    boxes.add_argument("--box", metavar="x,y,w,h", help="fixed person box in video pixels")
+    boxes.add_argument("--boxes", metavar="FILE.json", help="per-frame person boxes (JSON)")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
+    parser.add_argument(
+        "--fps",
+        metavar="F|train",
+        help="resample the video to F frames per second, or to the model's training rate",
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=8, metavar="B", help="windows per forward pass"
+    )
+    parser.set_defaults(run=run)
+
+
+def resolve_device(name: str) -> str:
+    """Check ``--device`` and return it; ``UserError`` for CUDA without a GPU."""
+    import torch
+
+    from vidpose.errors import UserError
+
+    if name == "cpu":
+        return name
+    if name == "cuda" or name.startswith("cuda:"):
+        if not torch.cuda.is_available():
+            raise UserError(f"--device {name}: CUDA is not available here (use --device cpu)")
+        return name
+    raise UserError(f"--device: expected cpu, cuda or cuda:N, got {name!r}")
+
+
+def _target_fps(text: str | None, checkpoint: dict) -> float | None:
+    from vidpose.errors import UserError
+
+    if text is None:
+        return None
+    if text == "train":
+        return float(checkpoint["fps"])
+    try:
+        value = float(text)
+    except ValueError:
+        raise UserError(f"--fps: expected a number or 'train', got {text!r}") from None
+    if not 0 < value <= 1000:
+        raise UserError(f"--fps: expected a rate in (0, 1000], got {text!r}")
+    return value
+
+
+def run(args) -> int:
+    from vidpose.checkpoint import load_model
+    from vidpose.errors import UserError
+    from vidpose.inference.predictor import predict_video, save_prediction
+    from vidpose.skeleton import JOINT_NAMES
+    from vidpose.video import check_video_path, iter_frames
+
+    started = time.perf_counter()
+    device = resolve_device(args.device)
+    video = Path(args.video)
+    out = Path(args.out) if args.out else Path(f"{video.stem}.poses.npz")
+    if out.suffix != ".npz":
+        raise UserError(f"--out {out}: the poses file must end in .npz")
+    if args.render:
+        check_video_path(args.render, "--render")  # fail before the long part, not after
+    model, checkpoint = load_model(args.checkpoint, map_location=device)
+    target_fps = _target_fps(args.fps, checkpoint)
+    prediction = predict_video(
+        model,
+        video,
+        clip_frames=int(checkpoint["clip_frames"]),
+        image_size=int(checkpoint["image_size"]),
+        box=args.box,
+        boxes_file=args.boxes,
+        target_fps=target_fps,
+        device=device,
+        batch_size=args.batch_size,
+        progress=True,
+    )
+    train_fps = float(checkpoint["fps"])
+    if target_fps is None and abs(prediction.fps - train_fps) > 0.5:
+        print(
+            f"vidpose predict: note: the video runs at {prediction.fps:g} fps, the model was "
+            f"trained at {train_fps:g} fps (--fps train resamples)",
+            file=sys.stderr,
+        )
+    save_prediction(out, prediction)
+    rendered = None
+    if args.render:
+        from vidpose.animation import video_animation_frames
+        from vidpose.video import write_video
+
+        frames = iter_frames(video, prediction.source_indices)
+        animation = video_animation_frames(frames, prediction.poses3d, prediction.squares)
+        rendered = write_video(args.render, animation, prediction.fps)
+    summary = {
+        "source_video": str(video),
+        "checkpoint": str(args.checkpoint),
+        "num_frames": prediction.num_frames,
+        "fps": prediction.fps,
+        "clip_frames": int(checkpoint["clip_frames"]),
+        "image_size": int(checkpoint["image_size"]),
+        "box_source": prediction.box_source,
+        "padded": prediction.padded,
+        "out": str(out),
+        "render": None if rendered is None else str(rendered),
+        "device": device,
+        "elapsed_s": round(time.perf_counter() - started, 3),
+        "units": "metres, root-relative, camera frame (x right, y down, z forward)",
+        "joint_names": list(JOINT_NAMES),
+        "boxes": [[round(float(v), 2) for v in box] for box in prediction.boxes],
+        "poses3d": [
+            [[round(float(v), 5) for v in joint] for joint in pose] for pose in prediction.poses3d
+        ],
+    }
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        where = f" and {rendered}" if rendered else ""
+        print(
+            f"wrote {out}{where}: {prediction.num_frames} frames at {prediction.fps:g} fps, "
+            f"person from {prediction.box_source}, {summary['elapsed_s']:.1f} s"
+        )
+    return 0
