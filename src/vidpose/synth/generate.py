@@ -1,0 +1,376 @@
+"""Presets and parallel generation of the synthetic dataset: ``OUT/train`` and ``OUT/test``.
+
+The work is split into *units*: one take (a subject performing an action, or one sequence of
+a ``--motion`` file) seen from one of four cameras, rendering a few clips. Every unit draws its
+randomness from a seed derived from (seed, take, camera), never from the worker that runs it,
+so the stores are byte-identical whatever ``workers`` is.
+
+In Python::
+
+    from vidpose.synth.generate import generate_dataset
+    train, test = generate_dataset("data/synth", preset="tiny", seed=0)  # two ClipStores
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import zlib
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from vidpose import skeleton
+from vidpose.atomic import replace_dir
+from vidpose.errors import UserError
+from vidpose.store import ClipStore, StoreWriter, open_store
+from vidpose.synth import camera as cameras
+from vidpose.synth.body import make_subject
+from vidpose.synth.motion import ACTIONS, FPS, action_motion
+from vidpose.synth.motion_file import MotionSequence, load_motion_file
+from vidpose.synth.render import render_clip
+from vidpose.synth.scene import make_scene
+
+GENERATOR_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Preset:
+    size: int  # stored frame side, pixels
+    frames: int  # frames per clip, T
+    stride: int  # source frames (50 fps) between consecutive clip frames
+    train_clips: int
+    test_clips: int
+    seconds: float  # length of each procedural take
+    takes: int  # takes per subject and action (Human3.6M has two)
+    supersample: int  # draw at this multiple of the size, then shrink (smoother small frames)
+
+
+PRESETS: dict[str, Preset] = {
+    "tiny": Preset(64, 8, 2, 40, 16, 2.0, 1, 2),
+    "small": Preset(112, 8, 4, 1500, 400, 6.0, 2, 1),
+    "h36m": Preset(224, 8, 4, 5964, 1368, 10.0, 2, 1),
+}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One take seen from one camera, rendering ``num_clips`` clips."""
+
+    split: str
+    subject: str
+    action: str
+    sequence: str
+    take_key: tuple[int, ...]
+    camera: int
+    num_clips: int
+    num_frames: int
+    preset: Preset
+    seed: int
+    positions: np.ndarray | None = None  # world joints (F, 17, 3) of a motion file, or None
+
+
+def _seed(*parts: int) -> np.random.SeedSequence:
+    return np.random.SeedSequence([int(p) for p in parts])
+
+
+def _name_key(text: str) -> int:
+    return zlib.crc32(text.encode())
+
+
+def take_motion(unit: Unit) -> np.ndarray:
+    """World joints (F, 17, 3) of the unit's take: identical for its four cameras."""
+    if unit.positions is not None:
+        return unit.positions
+    rng = np.random.default_rng(_seed(unit.seed, 1, *unit.take_key))
+    return action_motion(unit.action, make_subject(unit.subject), unit.num_frames, rng)
+
+
+def render_unit(unit: Unit) -> dict[str, Any]:
+    """Render the unit's clips; arrays have a leading axis of ``unit.num_clips``."""
+    p = unit.preset
+    world = take_motion(unit)
+    centre = world[:, 0, :2].mean(axis=0)
+    camera_rng = np.random.default_rng(_seed(unit.seed, 2, *unit.take_key))
+    camera = cameras.place_cameras(camera_rng, centre)[unit.camera]
+    rng = np.random.default_rng(_seed(unit.seed, 3, *unit.take_key, unit.camera))
+    scene = make_scene(rng, camera, 256 if p.size * p.supersample >= 160 else 128)
+    subject = make_subject(unit.subject)
+    span = (p.frames - 1) * p.stride + 1
+    gap = (len(world) - span) / unit.num_clips
+    starts = [
+        min(len(world) - span, int(k * gap + rng.uniform(0, max(gap - span, 0) + 1)))
+        for k in range(unit.num_clips)
+    ]
+    n, t = unit.num_clips, p.frames
+    out = {
+        "frames": np.empty((n, t, p.size, p.size, 3), np.uint8),
+        "poses3d": np.empty((n, t, 17, 3), np.float32),
+        "poses2d": np.empty((n, t, 17, 2), np.float32),
+        "root": np.empty((n, t, 3), np.float32),
+        "crop": np.empty((n, t, 3), np.float32),
+        "intrinsics": np.tile(camera.intrinsics.astype(np.float32), (n, 1)),
+        "rows": [],
+    }
+    for i, start in enumerate(starts):
+        index = start + p.stride * np.arange(t)
+        joints_cam = camera.to_camera(world[index])
+        crops = cameras.crop_boxes(camera.project(joints_cam)).astype(np.float32)
+        # store exactly what the recorded crop and intrinsics reproduce
+        out["crop"][i] = crops
+        out["root"][i] = joints_cam[:, 0]
+        out["poses3d"][i] = joints_cam - joints_cam[:, :1]
+        pixels = camera.project(joints_cam)
+        out["poses2d"][i] = cameras.to_stored(pixels, crops.astype(np.float64), p.size)
+        out["frames"][i] = render_clip(
+            scene, subject, joints_cam, world[index, 0, :2], crops, p.size, rng, p.supersample
+        )
+        out["rows"].append(
+            {
+                "subject": unit.subject,
+                "action": unit.action,
+                "camera": cameras.CAMERA_IDS[unit.camera],
+                "sequence": unit.sequence,
+                "start_frame": int(start),
+            }
+        )
+    return out
+
+
+def _spread(total: int, count: int, rng: np.random.Generator) -> list[int]:
+    """``total`` clips over ``count`` units, as evenly as possible, extras in random units."""
+    base = np.full(count, total // count)
+    base[rng.permutation(count)[: total % count]] += 1
+    return base.tolist()
+
+
+def procedural_units(p: Preset, seed: int) -> dict[str, list[Unit]]:
+    num_frames = int(round(p.seconds * FPS))
+    units: dict[str, list[Unit]] = {}
+    for split, subjects, total in (
+        ("train", skeleton.TRAIN_SUBJECTS, p.train_clips),
+        ("test", skeleton.TEST_SUBJECTS, p.test_clips),
+    ):
+        plan = [
+            (subject, action, take, cam)
+            for subject in subjects
+            for a, action in enumerate(ACTIONS)
+            for take in range(1, p.takes + 1)
+            for cam in range(len(cameras.CAMERA_IDS))
+        ]
+        counts = _spread(total, len(plan), np.random.default_rng(_seed(seed, 4, _name_key(split))))
+        units[split] = [
+            Unit(
+                split=split,
+                subject=subject,
+                action=action,
+                sequence=f"{action} {take}",
+                take_key=(_name_key(subject), list(ACTIONS).index(action), take),
+                camera=cam,
+                num_clips=count,
+                num_frames=num_frames,
+                preset=p,
+                seed=seed,
+            )
+            for (subject, action, take, cam), count in zip(plan, counts, strict=True)
+            if count > 0
+        ]
+    return units
+
+
+def _split_sequences(sequences: list[MotionSequence], span: int) -> dict[str, list]:
+    """Test subjects (S9, S11) go to test; without a subject split, the last fifth of the
+    sequences does, and a single sequence is cut in time (first 80 % train)."""
+    test = [s for s in sequences if s.subject in skeleton.TEST_SUBJECTS]
+    train = [s for s in sequences if s.subject not in skeleton.TEST_SUBJECTS]
+    if test and train:
+        return {"train": train, "test": test}
+    if len(sequences) >= 2:
+        held = max(1, round(0.2 * len(sequences)))
+        return {"train": sequences[:-held], "test": sequences[-held:]}
+    only = sequences[0]
+    cut = int(0.8 * len(only.positions))
+    if cut < span or len(only.positions) - cut < span:
+        raise UserError(
+            f"motion '{only.name}': {len(only.positions)} frames cannot be split into train and "
+            f"test parts of at least {span} frames each (give more frames or more sequences)"
+        )
+    return {
+        "train": [replace(only, positions=only.positions[:cut])],
+        "test": [replace(only, positions=only.positions[cut:])],
+    }
+
+
+def motion_file_units(path: str | os.PathLike, p: Preset, seed: int) -> dict[str, list[Unit]]:
+    """Units rendering every non-overlapping clip of each file sequence from each camera."""
+    span = (p.frames - 1) * p.stride + 1
+    sequences = load_motion_file(path, min_frames=span)
+    units: dict[str, list[Unit]] = {}
+    for split, group in _split_sequences(sequences, span).items():
+        units[split] = [
+            Unit(
+                split=split,
+                subject=seq.subject,
+                action=seq.action,
+                sequence=seq.name,
+                take_key=(_name_key(split), _name_key(seq.name), len(seq.positions)),
+                camera=cam,
+                num_clips=len(seq.positions) // span,
+                num_frames=len(seq.positions),
+                preset=p,
+                seed=seed,
+                positions=seq.positions,
+            )
+            for seq in group
+            for cam in range(len(cameras.CAMERA_IDS))
+        ]
+    return units
+
+
+def resolve_preset(preset: str, **overrides: Any) -> Preset:
+    """The named preset with ``overrides`` (Preset field names; None means keep), validated."""
+    if preset not in PRESETS:
+        raise UserError(f"preset {preset!r} unknown; choose one of {', '.join(PRESETS)}")
+    known = {f.name for f in fields(Preset)}
+    unknown = set(overrides) - known
+    if unknown:
+        raise UserError(f"unknown setting(s) {sorted(unknown)}; known: {sorted(known)}")
+    p = replace(PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None})
+    checks = {
+        "size": (16, 2048),
+        "frames": (1, 512),
+        "stride": (1, 100),
+        "train_clips": (1, 10_000_000),
+        "test_clips": (1, 10_000_000),
+        "seconds": (0.02, 3600),
+        "takes": (1, 100),
+        "supersample": (1, 4),
+    }
+    for name, (low, high) in checks.items():
+        value = getattr(p, name)
+        if not low <= value <= high:
+            raise UserError(f"{name} = {value} is out of range [{low}, {high}]")
+    span = (p.frames - 1) * p.stride + 1
+    if span > round(p.seconds * FPS):
+        raise UserError(
+            f"a clip of {p.frames} frames at stride {p.stride} spans {span} source frames, "
+            f"longer than a {p.seconds:g} s take ({round(p.seconds * FPS)} frames)"
+        )
+    return p
+
+
+def _check_output(out: Path, overwrite: bool) -> None:
+    if out.exists() or out.is_symlink():
+        if not overwrite:
+            raise UserError(f"{out}: already exists (use --overwrite to replace it)")
+        if not out.is_dir():
+            raise UserError(f"{out}: exists and is not a directory; not replacing it")
+        children = {child.name for child in out.iterdir()}
+        if children and not children & {"train", "test"}:
+            raise UserError(f"{out}: not a synth output (no train/ or test/); not replacing it")
+
+
+def _check_disk(out: Path, units: dict[str, list[Unit]], p: Preset) -> None:
+    clips = sum(u.num_clips for group in units.values() for u in group)
+    needed = clips * p.frames * p.size * p.size * 3
+    parent = next((d for d in [out.parent, *out.parent.parents] if d.exists()), Path("."))
+    free = shutil.disk_usage(parent).free
+    if needed > 0.95 * free:
+        raise UserError(f"{out}: frames need {needed / 1e9:.1f} GB, only {free / 1e9:.1f} GB free")
+
+
+def _init_worker() -> None:
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
+def generate_dataset(
+    out_dir: str | os.PathLike,
+    preset: str = "tiny",
+    seed: int = 0,
+    workers: int = 1,
+    overwrite: bool = False,
+    motion: str | os.PathLike | None = None,
+    progress: bool = False,
+    **overrides: Any,
+) -> tuple[ClipStore, ClipStore]:
+    """Write ``out_dir/train`` and ``out_dir/test`` and return them opened.
+
+    ``overrides`` replace preset fields: ``size``, ``frames``, ``stride``, ``train_clips``,
+    ``test_clips``, ``seconds``, ``takes``, ``supersample``. With ``motion`` (an .npz path,
+    see :mod:`vidpose.synth.motion_file`) its sequences are rendered instead of the built-in
+    actions, every non-overlapping clip from each of the four cameras. Both splits are written
+    under a temporary sibling directory renamed into place at the end, so an error leaves
+    nothing at ``out_dir``. Raises :class:`UserError` for bad settings or an existing output.
+    """
+    out = Path(out_dir)
+    if not isinstance(seed, int) or seed < 0:
+        raise UserError(f"seed = {seed!r} must be a non-negative integer")
+    if not isinstance(workers, int) or workers < 1:
+        raise UserError(f"workers = {workers!r} must be at least 1")
+    p = resolve_preset(preset, **overrides)
+    _check_output(out, overwrite)
+    units = procedural_units(p, seed) if motion is None else motion_file_units(motion, p, seed)
+    _check_disk(out, units, p)
+
+    tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
+    try:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+    except OSError as exc:
+        raise UserError(f"{out}: cannot write here ({exc.strerror})") from None
+    source = {
+        "kind": "synth",
+        "generator_version": GENERATOR_VERSION,
+        "preset": preset,
+        "seed": seed,
+        "motion_file": None if motion is None else str(motion),
+        "settings": asdict(p),
+        "actions": sorted({u.action for group in units.values() for u in group}),
+    }
+    extra = {"crop_convention": cameras.CROP_CONVENTION}
+    total = sum(u.num_clips for group in units.values() for u in group)
+    pool = None
+    try:
+        if workers > 1:
+            pool = multiprocessing.get_context("spawn").Pool(workers, initializer=_init_worker)
+        with tqdm(total=total, unit="clip", desc=f"synth {preset}", disable=not progress) as bar:
+            for split in ("train", "test"):
+                group = units[split]
+                count = sum(u.num_clips for u in group)
+                writer = StoreWriter(
+                    tmp / split,
+                    count,
+                    p.frames,
+                    (p.size, p.size),
+                    source={**source, "split": split},
+                    fps=FPS,
+                    frame_stride=p.stride,
+                    optional=("root", "crop", "intrinsics"),
+                    extra_meta=extra,
+                )
+                with writer:
+                    results = pool.imap(render_unit, group) if pool else map(render_unit, group)
+                    offset, rows = 0, []
+                    for result in results:
+                        n = len(result["rows"])
+                        arrays = {k: v for k, v in result.items() if k != "rows"}
+                        writer.write(slice(offset, offset + n), **arrays)
+                        rows.extend(result["rows"])
+                        offset += n
+                        bar.update(n)
+                    writer.set_clips(rows)
+        replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+    return open_store(out / "train"), open_store(out / "test")
