@@ -364,6 +364,7 @@ def test_flip_batch_channels_first_and_unflip_match_numpy_flip_poses():
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.filterwarnings("ignore:Synchronization debug mode is a prototype")
 def test_cuda_matches_cpu_for_the_same_draws_without_host_syncs():
     rng = np.random.default_rng(8)
     frames = torch.from_numpy(rng.integers(0, 256, (6, 4, HEIGHT, WIDTH, 3), dtype=np.uint8))
