@@ -23,7 +23,13 @@ from vidpose.sources.h36m_cameras import (
     project,
     world_to_camera,
 )
-from vidpose.sources.h36m_clips import clip_starts, crop_and_resize, to_crop_pixels
+from vidpose.sources.h36m_clips import (
+    DEFAULT_EVERY,
+    clip_starts,
+    crop_and_resize,
+    every_for,
+    to_crop_pixels,
+)
 from vidpose.sources.h36m_layout import canonical_sequence
 from vidpose.store import open_store
 
@@ -90,6 +96,39 @@ def test_public_calibration_puts_the_subject_in_front_of_every_camera():
             assert pixels[2, 1] < pixels[0, 1]  # head above feet: image y points down
             centre = np.asarray(PUBLIC_EXTRINSICS[subject][index][1]) / 1000.0
             np.testing.assert_allclose(world_to_camera(centre, subject, index), 0, atol=1e-9)
+
+
+def test_default_sampling_gives_about_the_reports_clip_counts():
+    # Human3.6M: ≈1.56 M train camera-frames in 600 sequences, ≈0.54 M test in 239.
+    rng = np.random.default_rng(0)
+    for split, frames, sequences, report in (
+        ("train", 1.56e6, 600, 5964),
+        ("test", 0.54e6, 239, 1368),
+    ):
+        lengths = rng.uniform(0.4, 1.6, sequences)
+        lengths = np.round(lengths * frames / lengths.sum()).astype(int)
+        every = every_for(split, 8, 1, None, full_rate=False)
+        assert every == DEFAULT_EVERY[split]
+        clips = sum(len(clip_starts(length, 8, 1, every)) for length in lengths)
+        assert abs(clips - report) / report < 0.03, (split, clips)
+    assert every_for("train", 8, 2, None, full_rate=True) == 16  # clips back to back
+    assert every_for("test", 8, 2, 7, full_rate=True) == 7  # an explicit --every wins
+    assert clip_starts(10, 4, 3, 1).tolist() == [0]  # span (4 - 1) * 3 + 1 = 10
+    assert clip_starts(9, 4, 3, 1).size == 0
+
+
+def test_a_json_calibration_file_gives_the_intrinsics(release, tmp_path):
+    keys = ("fx", "fy", "cx", "cy")
+    fake = {cam: dict(zip(keys, values, strict=True)) for cam, values in INTRINSICS.items()}
+    (tmp_path / "cams.json").write_text(json.dumps(fake))
+    raw = tmp_path / "raw"
+    shutil.copytree(release.root / "S11", raw / "S11")  # no metadata.xml in this copy
+    argv = [str(raw), str(tmp_path / "out"), *OPTIONS, "--subjects", "S11"]
+    code, _, err = run_cli(*argv, "--calibration", str(tmp_path / "cams.json"))
+    assert code == 0, err
+    store = open_store(tmp_path / "out" / "test")
+    assert store.meta["source"]["intrinsics_from"] == "cameras file cams.json"
+    np.testing.assert_allclose(store.intrinsics[0], INTRINSICS[store.clips[0]["camera"]])
 
 
 def test_crop_and_resize_pads_with_black_where_the_square_leaves_the_image():
