@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -162,3 +163,14 @@ def test_bad_metrics_files_are_one_line_errors_and_write_nothing(tmp_path, conte
 def test_missing_run_dir_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="not a run folder"):
         plot_run(tmp_path / "nope")
+
+
+def test_mpjpe_figure_shows_the_mean_pose_baseline_from_evaluation_json(tmp_path):
+    write_metrics(tmp_path)
+    report = {"headline": {"mpjpe_mm": {"baseline_frame_average": 987.5}}}
+    (tmp_path / "evaluation.json").write_text(json.dumps(report))
+    ax = _axes(tmp_path, MPJPE_FIGURE)
+    (line,) = [l for l in ax.get_lines() if l.get_label() == "mean-pose baseline, test"]
+    assert list(line.get_ydata()) == [987.5, 987.5]
+    assert ax.get_ylim()[1] > 987.5  # zoomed to keep it in view
+    assert not any("baseline" in l.get_label() for l in _axes(tmp_path, LOSS_FIGURE).get_lines())

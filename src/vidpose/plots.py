@@ -10,6 +10,7 @@ ended. Figures are drawn with matplotlib's object API, so no display or pyplot s
 from __future__ import annotations
 
 import csv
+import json
 import math
 import os
 from dataclasses import dataclass
@@ -139,8 +140,9 @@ def smooth(values: np.ndarray, span: float) -> np.ndarray:
 
 
 def smoothing_span(num_steps: int) -> int:
-    """Steps in the EMA window: about 1/30 of the run, so any run shows its trend."""
-    return int(min(500, max(1, round(num_steps / 30))))
+    """Steps in the EMA window: about 1/20 of the run (at most 1000), so any run shows its
+    trend."""
+    return int(min(1000, max(1, round(num_steps / 20))))
 
 
 def _loss_label(run_dir: Path) -> str:
@@ -158,6 +160,16 @@ def _loss_label(run_dir: Path) -> str:
     unit = LOSS_UNITS.get(name)
     label = f"{name.upper() if len(name) <= 5 else name} loss"
     return f"{label} ({unit})" if unit else label
+
+
+def _mean_pose_baseline_mm(run_dir: Path) -> float | None:
+    """The mean-pose baseline's test MPJPE from the run's evaluation.json, when there is one."""
+    try:
+        report = json.loads((run_dir / "evaluation.json").read_text())
+        value = report["headline"]["mpjpe_mm"]["baseline_frame_average"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
 
 
 def _epoch_axis(ax: Any, metrics: RunMetrics) -> None:
@@ -186,7 +198,32 @@ def _spans_decades(*arrays: np.ndarray) -> bool:
     return values.size > 1 and values.max() / values.min() >= 30.0
 
 
-def _draw(ax: Any, metrics: RunMetrics, quantity: str, log_scale: bool) -> None:
+def _zoom_to_curves(
+    ax: Any, train: Series, others: list[np.ndarray], baseline: float | None
+) -> None:
+    """Linear y-limits around the curves, ignoring the rare raw spikes (2nd-98th percentile),
+    so a few huge early steps do not flatten everything after them."""
+    shown = [np.asarray(v, dtype=np.float64) for v in others if len(v)]
+    if len(train.values):
+        shown.append(smooth(train.values, smoothing_span(len(train.values))))
+        shown.append(np.percentile(train.values, [2, 98]))
+    if baseline is not None:
+        shown.append(np.asarray([baseline]))
+    if not shown:
+        return
+    low = min(float(v.min()) for v in shown)
+    high = max(float(v.max()) for v in shown)
+    pad = 0.08 * (high - low) if high > low else 0.1 * abs(high) + 1e-9
+    bottom = low - pad
+    if low >= 0:
+        bottom = max(0.0, bottom)  # errors and losses are never negative
+    ax.set_ylim(bottom, high + pad)
+
+
+def _draw(
+    ax: Any, metrics: RunMetrics, quantity: str, log_scale: bool, baseline: float | None = None
+) -> None:
+    """The curves of ``quantity`` on ``ax``; ``baseline`` draws a dashed mean-pose line."""
     train = metrics.train_steps[quantity]
     train_epoch = metrics.train_epochs[quantity]
     test = metrics.test_epochs[quantity]
@@ -212,21 +249,15 @@ def _draw(ax: Any, metrics: RunMetrics, quantity: str, log_scale: bool) -> None:
         )
     if len(test.steps):
         ax.plot(test.steps, test.values, color=TEST_COLOR, lw=1.6, marker="o", ms=5, label="test")
+    if baseline is not None:
+        ax.axhline(baseline, color="0.3", ls="--", lw=1.2, label="mean-pose baseline, test")
     if log_scale:
         ax.set_yscale("log")
     else:
-        # Keep the first few huge steps from flattening everything after them.
-        shown = [s.values for s in (train_epoch, test) if len(s.values)]
-        if len(train.values):
-            shown.append(smooth(train.values, smoothing_span(len(train.values))))
-            shown.append([np.percentile(train.values, 98)])
-        if shown:
-            top = max(float(np.max(v)) for v in shown)
-            bottom = min(0.0, min(float(np.min(v)) for v in shown))
-            ax.set_ylim(bottom, top * 1.08 if top > 0 else 1.0)
+        _zoom_to_curves(ax, train, [train_epoch.values, test.values], baseline)
     ax.set_xlabel("training step (optimizer updates)")
     ax.grid(True, axis="y", which="major", alpha=0.3)
-    ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
+    ax.legend(loc="best", fontsize=8, framealpha=0.9)
     _epoch_axis(ax, metrics)
 
 
@@ -254,11 +285,12 @@ def build_figures(run_dir: str | os.PathLike) -> dict[str, Any]:
         ),
         (MPJPE_FIGURE, "mpjpe_mm", "MPJPE (mm)", f"MPJPE vs step — run '{name}'", False),
     ]
+    baselines = {"mpjpe_mm": _mean_pose_baseline_mm(run_dir)}
     figures = {}
     for filename, quantity, ylabel, title, log_scale in specs:
         fig = Figure(figsize=(8, 4.8), layout="constrained")
         ax = fig.add_subplot()
-        _draw(ax, metrics, quantity, log_scale)
+        _draw(ax, metrics, quantity, log_scale, baselines.get(quantity))
         ax.set_ylabel(ylabel + (", log scale" if log_scale else ""))
         ax.set_title(title)
         figures[filename] = fig
