@@ -308,6 +308,16 @@ def test_colour_stays_in_range_and_dtype_is_kept():
     assert out_float.min() >= 0 and out_float.max() <= 255
 
 
+def test_uint8_output_feeds_the_model_normalisation_unchanged():
+    preprocess = pytest.importorskip("vidpose.models.preprocess")
+    frames = torch.randint(0, 256, (2, 3, HEIGHT, WIDTH, 3), dtype=torch.uint8)
+    generator = torch.Generator().manual_seed(0)
+    out, _, _ = augment_batch(frames, torch.zeros(2, 3, 17, 3), None, AugmentConfig(), generator)
+    normalised = preprocess.normalize_frames(out)
+    assert normalised.shape == (2, 3, 3, HEIGHT, WIDTH)
+    assert torch.equal(normalised, preprocess.normalize_frames(out.contiguous()))
+
+
 def test_colour_only_keeps_geometry_and_scales_channels_by_the_gain():
     frames = torch.full((2, 2, HEIGHT, WIDTH, 3), 100, dtype=torch.uint8)
     params = make_params([False, False], [0.0, 0.0], [1.0, 1.0], gain=[[1.1, 0.9, 1.0]] * 2)

@@ -2,8 +2,9 @@
 
 One random draw per clip, applied identically to all T frames of that clip (a per-frame draw
 would make the motion jitter and teach the temporal module nonsense). Everything is tensor ops
-on the inputs' device: one ``grid_sample`` over all B·T frames, no Python loop over clips or
-frames, no host synchronisation.
+on the inputs' device: one ``grid_sample`` for the whole batch (a clip's T frames are warped as
+T·3 channels of one image, so there is one sampling grid per clip), no Python loop over clips
+or frames, no host synchronisation.
 
 Conventions (the store's, design.md §4):
 
@@ -33,8 +34,9 @@ The transform of one clip, in order (c = crop centre):
 Areas that come from outside the source frame after the warp are **zero (black)**.
 
 Frames come back with the input's dtype: uint8 in → uint8 out (rounded), float in [0, 255] →
-float. The returned frames may be a non-contiguous (B, T, H, W, 3) view of channel-first memory;
-``permute`` to (B, T, 3, H, W), as normalisation does, makes it contiguous again for free.
+float. uint8 output feeds ``vidpose.models.preprocess.normalize_frames`` directly. The returned
+frames may be a non-contiguous (B, T, H, W, 3) view of channel-first memory; ``permute`` to
+(B, T, 3, H, W), as normalisation does, makes it contiguous again for free.
 """
 
 from __future__ import annotations
