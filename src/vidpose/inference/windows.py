@@ -56,11 +56,13 @@ def predict_windows(
     batch_size: int = 8,
     device: str = "cpu",
     stride: int | None = None,
+    image_size: int | None = None,
     progress: bool = False,
 ) -> np.ndarray:
-    """Poses (F, 17, 3), metres, root-relative, for person crops uint8 (F, S, S, 3).
+    """Poses (F, 17, 3), metres, root-relative, for person crops uint8 (F, H, W, 3).
 
-    ``model`` maps normalised frames (B, T, 3, S, S) to poses (B, T, 17, 3) (a PoseModel).
+    ``model`` maps normalised frames (B, T, 3, S, S) to poses (B, T, 17, 3) (a PoseModel);
+    crops are resized to ``image_size`` S when given and different.
     Windows are batched ``batch_size`` at a time; overlapping predictions are averaged.
     """
     import torch
@@ -85,7 +87,8 @@ def predict_windows(
             batch_starts = starts[first : first + batch_size]
             index = batch_starts[:, None] + offsets[None, :]  # (B, T)
             clips = torch.from_numpy(np.ascontiguousarray(padded[index])).to(device)
-            poses = model(normalize_frames(clips)).float().cpu().numpy()  # (B, T, 17, 3)
+            inputs = normalize_frames(clips, size=image_size)
+            poses = model(inputs).float().cpu().numpy()  # (B, T, 17, 3)
             np.add.at(total, index.ravel(), poses.reshape(-1, NUM_JOINTS, 3))
             np.add.at(counts, index.ravel(), 1)
             bar.update(len(batch_starts))
