@@ -107,9 +107,9 @@ def test_default_sampling_gives_about_the_reports_clip_counts():
     ):
         lengths = rng.uniform(0.4, 1.6, sequences)
         lengths = np.round(lengths * frames / lengths.sum()).astype(int)
-        every = every_for(split, 8, 1, None, full_rate=False)
+        every = every_for(split, 8, 4, None, full_rate=False)
         assert every == DEFAULT_EVERY[split]
-        clips = sum(len(clip_starts(length, 8, 1, every)) for length in lengths)
+        clips = sum(len(clip_starts(length, 8, 4, every)) for length in lengths)
         assert abs(clips - report) / report < 0.03, (split, clips)
     assert every_for("train", 8, 2, None, full_rate=True) == 16  # clips back to back
     assert every_for("test", 8, 2, 7, full_rate=True) == 7  # an explicit --every wins

@@ -11,8 +11,8 @@ from vidpose.sources.h36m_cameras import CAMERA_IDS, PUBLIC_INTRINSICS, world_to
 from vidpose.sources.h36m_clips import clip_starts
 from vidpose.store import open_store
 
-FRAMES, EVERY = 4, 6
-OPTIONS = ["--frames", str(FRAMES), "--every", str(EVERY)]
+FRAMES, STRIDE, EVERY = 4, 3, 6
+OPTIONS = ["--frames", str(FRAMES), "--stride", str(STRIDE), "--every", str(EVERY)]
 SEQUENCES = {"S1": {"Directions 1": 30, "Photo": 25}, "S9": {"WalkDog 1": 20}}
 
 
@@ -59,7 +59,7 @@ def test_stores_have_no_frames_and_the_expected_clips(files, tmp_path):
             for subject in subjects
             for name, poses in positions_3d[subject].items()
             for camera in CAMERA_IDS
-            for start in clip_starts(len(poses), FRAMES, 1, EVERY)
+            for start in clip_starts(len(poses), FRAMES, STRIDE, EVERY)
         )
         keys = ("subject", "sequence", "camera", "start_frame")
         got = sorted(tuple(row[key] for key in keys) for row in store.clips)
@@ -77,7 +77,7 @@ def test_poses_are_the_world_motion_seen_from_each_camera(files, tmp_path):
     assert np.all((camera_frame[..., 2] > 3.0) & (camera_frame[..., 2] < 8.0))
     for n, row in enumerate(store.clips):
         world = positions_3d[row["subject"]][row["sequence"]][:, H36M_32_TO_17]
-        frames = row["start_frame"] + np.arange(FRAMES)
+        frames = row["start_frame"] + STRIDE * np.arange(FRAMES)
         # a rigid change of frame keeps every bone's length
         np.testing.assert_allclose(
             bone_lengths(camera_frame[n]), bone_lengths(world[frames]), atol=1e-5
@@ -102,7 +102,7 @@ def test_2d_file_is_used_and_cut_to_the_3d_length(files, tmp_path):
     assert store.meta["source"]["poses2d_from"] == "positions_2d"
     for n, row in enumerate(store.clips):
         given = positions_2d[row["subject"]][row["sequence"]][CAMERA_IDS.index(row["camera"])]
-        frames = row["start_frame"] + np.arange(FRAMES)
+        frames = row["start_frame"] + STRIDE * np.arange(FRAMES)
         np.testing.assert_array_equal(store.poses2d[n], given[frames])
 
 

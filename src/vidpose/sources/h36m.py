@@ -49,6 +49,19 @@ PREPARE_NAME = "h36m"
 FPS = 50.0
 COPY_CHUNK = 64  # clips copied at a time while assembling a store
 
+#: How crop, intrinsics and poses relate, written to meta.json (same wording as synth's).
+CROP_CONVENTION = {
+    "crop": "crop.npy (N, T, 3) = x0, y0, side of the square crop in source-image pixels",
+    "intrinsics": "intrinsics.npy (N, 4) = fx, fy, cx, cy in source-image pixels (pinhole)",
+    "projection": (
+        "P = poses3d + root[..., None, :] (camera frame, metres, x right, y down, z forward); "
+        "u = (fx * X / Z + cx - x0) * S / side, v = (fy * Y / Z + cy - y0) * S / side, "
+        "with S the stored frame size; equals poses2d for sequences whose 2D joints are the "
+        "projection, and differs by the lens distortion (a few pixels) where D2_Positions is used"
+    ),
+    "crop_rule": "one square per clip around its 2D joints, side = 1.2 x the longer side",
+}
+
 
 def register_prepare(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -259,6 +272,7 @@ def run(args) -> int:
                 "subjects": sorted({files.subject for files in finished}),
             },
             "extra": {
+                "crop_convention": CROP_CONVENTION,
                 "skipped": [item.as_dict() for item in skipped],
                 "warnings": warnings,
             },

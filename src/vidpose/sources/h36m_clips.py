@@ -1,18 +1,21 @@
 """Cutting Human3.6M sequences into clips, and the square crop around the person in each clip.
 
-A clip is ``T`` frames ``stride`` apart; clips start every ``K`` frames of a sequence, so a
-sequence of ``F`` poses gives ``floor((F - span) / K) + 1`` clips, ``span = (T - 1) * stride + 1``,
-which over many sequences averages ``F / K + 1/2`` per sequence.
+A clip is ``T`` frames ``stride`` apart (default 8 frames at stride 4, 12.5 fps, as the
+synthetic data's h36m preset); clips start every ``K`` frames of a sequence, so a sequence of
+``F`` poses gives ``floor((F - span) / K) + 1`` clips, ``span = (T - 1) * stride + 1`` (29),
+on average ``(F - span) / K + 1/2`` per sequence.
 
 Default ``K`` (``--every``), chosen to give about the course report's 5,964 / 1,368 clips:
 
 - train (S1, S5, S6, S7, S8): ≈1.56 M camera-frames in D3_Positions_mono over
-  5 × 30 × 4 = 600 sequences: 1.56e6 / 275 + 600 / 2 ≈ 5,973 clips → ``K = 275``;
+  5 × 30 × 4 = 600 sequences: 1.56e6 / 275 + 600 × (1/2 − 29/275) ≈ 5,673 + 237 ≈ 5,910
+  clips → ``K = 275``;
 - test (S9, S11): ≈0.54 M camera-frames over 239 sequences (S11's corrupt Directions video
-  left out): 0.54e6 / 435 + 239 / 2 ≈ 1,361 clips → ``K = 435``.
+  left out): 0.54e6 / 425 + 239 × (1/2 − 29/425) ≈ 1,271 + 103 ≈ 1,374 clips → ``K = 425``.
 
 ``--full-rate`` sets ``K = T * stride``: clips follow each other without overlap and cover
-every sequence end to end (≈195,000 train clips of 8 frames at stride 1, ~230 GB at 224 px).
+every sequence end to end (≈48,000 train clips of 8 frames at stride 4, ≈58 GB at 224 px;
+``--stride 1 --full-rate`` uses every pose: ≈195,000 clips, ≈235 GB).
 
 The crop is one square per clip (the same for all its frames, so motion inside the clip is
 visible to a video model): the bounding box of the clip's 2D joints, its longer side × 1.2,
@@ -26,7 +29,7 @@ import math
 
 import numpy as np
 
-DEFAULT_EVERY = {"train": 275, "test": 435}
+DEFAULT_EVERY = {"train": 275, "test": 425}
 CROP_MARGIN = 1.2
 MIN_SIZE, MAX_SIZE = 16, 1024
 
@@ -103,7 +106,10 @@ def add_clip_arguments(parser: argparse.ArgumentParser) -> None:
     """Clip-sampling and split options shared by ``prepare h36m`` and ``prepare videopose3d``."""
     parser.add_argument("--frames", type=positive_int, default=8, help="frames per clip (8)")
     parser.add_argument(
-        "--stride", type=positive_int, default=1, help="source frames between clip frames (1)"
+        "--stride",
+        type=positive_int,
+        default=4,
+        help="source frames (50 fps) between clip frames (4: 12.5 fps, as `synth --preset h36m`)",
     )
     parser.add_argument(
         "--every",
