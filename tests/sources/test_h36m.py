@@ -293,6 +293,9 @@ def test_missing_pose_folder_and_missing_cdflib_are_one_line_errors(
     (tmp_path / "raw" / "S1").mkdir(parents=True)
     code = main(["prepare", "h36m", str(tmp_path / "raw"), str(tmp_path / "o"), "--subjects", "S1"])
     assert code == 2 and "D3_Positions_mono: folder missing" in capsys.readouterr().err
+    code = main(["prepare", "h36m", str(tmp_path / "raw"), str(tmp_path / "o")])  # all subjects
+    err = capsys.readouterr().err
+    assert code == 2 and "no sequence can be converted" in err.splitlines()[-1]
 
     monkeypatch.setitem(__import__("sys").modules, "cdflib", None)
     code = main(["prepare", "h36m", str(release.root), str(tmp_path / "o")])

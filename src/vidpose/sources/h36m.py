@@ -115,7 +115,13 @@ def _collect_jobs(args) -> tuple[list[tuple[SequenceFiles, str]], list[Skipped]]
                 raise UserError(f"{args.raw_dir / subject}: subject folder missing")
             skipped.append(Skipped(str(args.raw_dir / subject), "subject folder missing"))
             continue
-        found, problems = scan_subject(args.raw_dir, subject, list(args.cameras))
+        try:
+            found, problems = scan_subject(args.raw_dir, subject, list(args.cameras))
+        except UserError as error:  # no pose folder: fatal only for a subject asked for by name
+            if explicit:
+                raise
+            skipped.append(Skipped(str(args.raw_dir / subject), str(error)))
+            continue
         jobs += [(files, split) for files in found]
         skipped += problems
     return jobs, skipped
