@@ -253,6 +253,7 @@ def run(args) -> int:
         _warn(message)
 
     stores_dir = work_dir / "stores"
+    shutil.rmtree(stores_dir, ignore_errors=True)  # an interrupted assembly's leftovers
     counts = {}
     for split in ("train", "test"):
         finished = sorted(
