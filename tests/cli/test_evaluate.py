@@ -154,6 +154,9 @@ def _bad_inputs(tmp_path: Path, workspace: Path) -> dict[str, tuple[list, str]]:
     (tmp_path / "empty_run").mkdir()
     torch.save({"weights": torch.zeros(3)}, tmp_path / "other.pt")
     (tmp_path / "junk.pt").write_text("not a checkpoint")
+    mismatched = torch.load(workspace / "run" / "best.pt", weights_only=True)
+    mismatched["model_config"]["hidden_size"] = 24
+    save_checkpoint(tmp_path / "mismatched.pt", mismatched)
     _write_clip_store(tmp_path / "long" / "test", n=2, t=CLIP_FRAMES + 2)
     _write_clip_store(tmp_path / "poses_only" / "test", n=2, frames=False)
     renamed = tmp_path / "renamed" / "test"
@@ -167,6 +170,10 @@ def _bad_inputs(tmp_path: Path, workspace: Path) -> dict[str, tuple[list, str]]:
         "missing path": ([tmp_path / "nope", "--data", test], "no such run folder"),
         "foreign .pt": ([tmp_path / "other.pt", "--data", test], "not a vidpose checkpoint"),
         "junk .pt": ([tmp_path / "junk.pt", "--data", test], "not a readable checkpoint"),
+        "weights of another model": (
+            [tmp_path / "mismatched.pt", "--data", test],
+            "weights do not fit the model",
+        ),
         "clip length": ([run, "--data", tmp_path / "long" / "test"], "clips of 5 frames"),
         "pose-only store": ([run, "--data", tmp_path / "poses_only" / "test"], "pose-only"),
         "joint set": ([run, "--data", renamed], "joint_names differ"),
@@ -181,6 +188,7 @@ CASES = [
     "missing path",
     "foreign .pt",
     "junk .pt",
+    "weights of another model",
     "clip length",
     "pose-only store",
     "joint set",
@@ -199,3 +207,20 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(case, workspace, tmp_pa
     assert err.startswith("vidpose evaluate: error: ") and err.count("\n") == 1, err
     assert problem in err
     assert not out_json.exists()
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_evaluation_on_cuda_matches_cpu(workspace, capsys):
+    reports = {}
+    for device in ("cpu", "cuda"):
+        code, out, _ = _run(
+            capsys, workspace / "run", "--data", workspace / "data" / "test",
+            "--json", "-", "--device", device,
+        )  # fmt: skip
+        assert code == 0
+        reports[device] = json.loads(out)["headline"]
+    for key, row in reports["cpu"].items():
+        for field, value in row.items():
+            if value is not None:
+                assert reports["cuda"][key][field] == pytest.approx(value, rel=1e-3, abs=0.05)
