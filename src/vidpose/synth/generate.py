@@ -90,6 +90,16 @@ def take_motion(unit: Unit) -> np.ndarray:
     return action_motion(unit.action, make_subject(unit.subject), unit.num_frames, rng)
 
 
+def clip_starts(num_frames: int, span: int, count: int, rng: np.random.Generator) -> list[int]:
+    """``count`` start frames of clips spanning ``span`` frames in a take of ``num_frames``:
+    non-overlapping at random offsets when they fit, evenly spread otherwise."""
+    room = num_frames - count * span
+    if room >= 0:
+        offsets = np.sort(rng.integers(0, room + 1, size=count))
+        return [int(k * span + offset) for k, offset in enumerate(offsets)]
+    return np.linspace(0, num_frames - span, count).round().astype(int).tolist()
+
+
 def render_unit(unit: Unit) -> dict[str, Any]:
     """Render the unit's clips; arrays have a leading axis of ``unit.num_clips``."""
     p = unit.preset
@@ -101,11 +111,7 @@ def render_unit(unit: Unit) -> dict[str, Any]:
     scene = make_scene(rng, camera, 256 if p.size * p.supersample >= 160 else 128)
     subject = make_subject(unit.subject)
     span = (p.frames - 1) * p.stride + 1
-    gap = (len(world) - span) / unit.num_clips
-    starts = [
-        min(len(world) - span, int(k * gap + rng.uniform(0, max(gap - span, 0) + 1)))
-        for k in range(unit.num_clips)
-    ]
+    starts = clip_starts(len(world), span, unit.num_clips, rng)
     n, t = unit.num_clips, p.frames
     out = {
         "frames": np.empty((n, t, p.size, p.size, 3), np.uint8),

@@ -94,8 +94,21 @@ class _Canvas:
         cv2.polylines(self.image, [fixed], True, _colour(rgb, 0.65), edge, cv2.LINE_AA, SHIFT)
 
 
-def draw_person(canvas: _Canvas, joints: np.ndarray, subject: Subject, up_cam: np.ndarray) -> None:
-    """Draw the person with joints (17, 3) in camera coordinates (metres) onto ``canvas``."""
+def draw_person(
+    image: np.ndarray,
+    joints: np.ndarray,
+    subject: Subject,
+    frame_from_cam: np.ndarray,
+    light_cam: np.ndarray,
+    up_cam: np.ndarray,
+) -> None:
+    """Draw the person with joints (17, 3) in camera coordinates (metres) onto ``image``.
+
+    ``frame_from_cam`` (3, 3) maps camera coordinates to homogeneous frame pixels (see
+    :func:`vidpose.synth.scene.crop_matrix`); ``light_cam`` and ``up_cam`` are unit vectors
+    towards the light and up, in camera coordinates.
+    """
+    canvas = _Canvas(image, frame_from_cam, light_cam)
     j = joints
     r = subject.radii
     right = _unit(j[1] - j[4])
@@ -196,8 +209,7 @@ def render_clip(
     for t, (joints, crop) in enumerate(zip(joints_cam, crops, strict=True)):
         image = render_background(scene, crop, big)
         draw_shadow(image, scene, crop, ground_xy[t])
-        canvas = _Canvas(image, crop_matrix(scene, crop, big), light_cam)
-        draw_person(canvas, joints, subject, up_cam)
+        draw_person(image, joints, subject, crop_matrix(scene, crop, big), light_cam, up_cam)
         if supersample > 1:
             image = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
         image = cv2.GaussianBlur(image, (0, 0), sigma)

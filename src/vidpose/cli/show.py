@@ -1,0 +1,57 @@
+"""``vidpose show STORE --out sheet.png``: a contact sheet of a clip store's clips."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ORDER = 15
+SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+def _count(text: str) -> int:
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if not 1 <= value <= 200:
+        raise argparse.ArgumentTypeError(f"{value} must be between 1 and 200")
+    return value
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "show",
+        help="draw a contact sheet of a clip store (rows = clips, columns = frames)",
+        description=(
+            "Draw a contact sheet of STORE: one row per clip (spread over the actions), one "
+            "column per frame, labels on the left, and the stored 2D skeleton over every "
+            "other row (left side blue, right side red)."
+        ),
+    )
+    parser.add_argument("store", metavar="STORE", help="a clip store directory, e.g. data/x/test")
+    parser.add_argument("--out", required=True, help="image to write (.png or .jpg)")
+    parser.add_argument("--clips", type=_count, default=8, help="rows (default 8)")
+    parser.add_argument("--tile", type=_count, help="pixels per frame on the sheet")
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from vidpose.contact_sheet import contact_sheet, write_image
+    from vidpose.errors import UserError
+    from vidpose.store import open_store
+
+    out = Path(args.out)
+    if out.suffix.lower() not in SUFFIXES:
+        raise UserError(f"--out {out}: use a .png or .jpg file name")
+    if out.is_dir():
+        raise UserError(f"--out {out}: is a directory")
+    store = open_store(args.store)
+    sheet = contact_sheet(store, clips=args.clips, tile=args.tile and max(args.tile, 16))
+    try:
+        write_image(out, sheet)
+    except OSError as exc:
+        raise UserError(f"--out {out}: cannot write ({exc.strerror})") from None
+    print(f"wrote {out}: {sheet.shape[1]}x{sheet.shape[0]} px, {min(args.clips, len(store))} clips")
+    return 0

@@ -1,0 +1,117 @@
+"""Contact sheets of a clip store: one row per clip, one column per frame, with labels.
+
+Every other row has the stored 2D skeleton drawn over the frames (left side blue, right side
+red, centre line white), so a look at the sheet checks the frames and the labels together.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vidpose import skeleton
+from vidpose.store import ClipStore
+
+LEFT_RGB = (60, 140, 255)
+RIGHT_RGB = (255, 70, 60)
+CENTRE_RGB = (245, 245, 245)
+LABEL_WIDTH = 150
+
+
+def _bone_colour(child: int) -> tuple[int, int, int]:
+    if child in skeleton.LEFT_JOINTS:
+        return LEFT_RGB
+    if child in skeleton.RIGHT_JOINTS:
+        return RIGHT_RGB
+    return CENTRE_RGB
+
+
+def draw_skeleton(image: np.ndarray, joints2d: np.ndarray, scale: float = 1.0) -> None:
+    """Draw 2D joints (17, 2), stored-frame pixels times ``scale``, onto ``image`` in place."""
+    import cv2
+
+    points = np.round(np.asarray(joints2d, np.float64) * scale * 16).astype(np.int64)
+    width = max(1, int(round(image.shape[0] / 80)))
+    for child, parent in skeleton.BONES:
+        a, b = tuple(int(v) for v in points[parent]), tuple(int(v) for v in points[child])
+        cv2.line(image, a, b, _bone_colour(int(child)), width, cv2.LINE_AA, 4)
+    for j, point in enumerate(points):
+        cv2.circle(
+            image,
+            tuple(int(v) for v in point),
+            16 * (width + 1),
+            _bone_colour(j),
+            -1,
+            cv2.LINE_AA,
+            4,
+        )
+
+
+def pick_clips(store: ClipStore, count: int) -> np.ndarray:
+    """Up to ``count`` clip indices cycling through the actions, spread within each action."""
+    actions = store.column("action")
+    groups = [np.flatnonzero(actions == a) for a in sorted(set(actions))]
+    count = min(count, store.num_clips)
+    rounds = -(-count // len(groups))
+    picked: list[int] = []
+    for r in range(rounds):
+        for group in groups:
+            index = int(group[min(len(group) - 1, (2 * r + 1) * len(group) // (2 * rounds))])
+            if len(picked) < count and index not in picked:
+                picked.append(index)
+    unused = (i for i in range(store.num_clips) if i not in set(picked))
+    picked += [next(unused) for _ in range(count - len(picked))]
+    return np.array(picked)
+
+
+def contact_sheet(
+    store: ClipStore, clips: int = 8, tile: int | None = None, overlay_every: int = 2
+) -> np.ndarray:
+    """An RGB uint8 image: ``clips`` rows × T frames, labels on the left.
+
+    ``tile`` is the side of each frame on the sheet (default: the stored size, at least 96);
+    rows ``1, 1 + overlay_every, ...`` get the 2D skeleton drawn over them.
+    """
+    import cv2
+
+    if not store.has_frames:
+        from vidpose.errors import UserError
+
+        raise UserError(f"{store.path}: pose-only store, nothing to show")
+    height = store.image_size[0]
+    tile = tile or max(96, height)
+    scale = tile / height
+    indices = pick_clips(store, clips)
+    t = store.frames_per_clip
+    sheet = np.full((len(indices) * tile, LABEL_WIDTH + t * tile, 3), 24, np.uint8)
+    for row, index in enumerate(indices):
+        frames = np.asarray(store.frames[index])
+        for col in range(t):
+            frame = cv2.resize(frames[col], (tile, tile), interpolation=cv2.INTER_LINEAR)
+            if overlay_every and row % overlay_every == 1:
+                draw_skeleton(frame, store.poses2d[index, col], scale)
+            y, x = row * tile, LABEL_WIDTH + col * tile
+            sheet[y : y + tile, x : x + tile] = frame
+        info = store.clips[index]
+        lines = [
+            f"{info['subject']} {info['action']}",
+            f"cam {info['camera']}",
+            f"frame {info['start_frame']}",
+            f"clip {index}" + ("  +2D" if overlay_every and row % overlay_every == 1 else ""),
+        ]
+        for k, text in enumerate(lines):
+            origin = (6, row * tile + 18 + 17 * k)
+            colour = (255, 255, 255) if k == 0 else (180, 180, 180)
+            cv2.putText(sheet, text, origin, cv2.FONT_HERSHEY_SIMPLEX, 0.42, colour, 1, cv2.LINE_AA)
+    return sheet
+
+
+def write_image(path, image: np.ndarray) -> None:
+    """Write an RGB image as PNG or JPEG (by suffix) atomically."""
+    import cv2
+
+    from vidpose.atomic import write_atomic
+
+    ok, encoded = cv2.imencode(path.suffix.lower(), np.ascontiguousarray(image[..., ::-1]))
+    if not ok:
+        raise RuntimeError(f"cannot encode {path}")
+    write_atomic(path, lambda tmp: tmp.write_bytes(encoded.tobytes()))

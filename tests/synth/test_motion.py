@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+
+from vidpose import skeleton
+from vidpose.synth.body import ANKLE_HEIGHT_M, make_subject, subject_bone_lengths
+from vidpose.synth.motion import ACTIONS, FPS, action_motion
+
+FRAMES = 250
+
+
+def _motion(action, seed=0, subject="S1"):
+    return action_motion(action, make_subject(subject), FRAMES, np.random.default_rng(seed))
+
+
+def _body_frame(joints):
+    """Root-relative joints rotated so the hips lie along +x (removes heading and travel)."""
+    rel = joints - joints[:, :1]
+    right = rel[:, 1, :2] - rel[:, 4, :2]
+    angle = np.arctan2(right[:, 1], right[:, 0])
+    c, s = np.cos(-angle), np.sin(-angle)
+    x = c[:, None] * rel[..., 0] - s[:, None] * rel[..., 1]
+    y = s[:, None] * rel[..., 0] + c[:, None] * rel[..., 1]
+    return np.stack([x, y, rel[..., 2]], -1)
+
+
+@pytest.mark.parametrize("action", sorted(ACTIONS))
+def test_action_is_plausible(action):
+    subject = make_subject("S7")
+    joints = action_motion(action, subject, FRAMES, np.random.default_rng(3))
+    assert joints.shape == (FRAMES, 17, 3) and np.isfinite(joints).all()
+    lengths = skeleton.bone_lengths(joints)
+    np.testing.assert_allclose(
+        lengths, np.broadcast_to(subject_bone_lengths(subject), lengths.shape)
+    )
+    speed = np.linalg.norm(np.diff(joints, axis=0), axis=-1) * FPS
+    assert speed.max() < 12.0, f"{action}: a joint moves at {speed.max():.1f} m/s"
+    assert joints[..., 2].min() >= ANKLE_HEIGHT_M - 0.15  # nothing sinks into the floor
+    assert np.ptp(joints[..., 2].max(axis=1)) < 1.5
+    moving = np.abs(np.diff(_body_frame(joints), axis=0)).sum(axis=0).max()
+    assert moving > 0.5, f"{action} barely moves"
+
+
+def test_at_least_eight_clearly_different_actions():
+    assert len(ACTIONS) >= 8
+    features = {}
+    for action in ACTIONS:
+        body = np.concatenate([_body_frame(_motion(action, seed)) for seed in range(3)])
+        features[action] = np.concatenate([body.mean(0).ravel(), body.std(0).ravel()])
+    names = sorted(features)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            gap = np.abs(features[a] - features[b]).mean()
+            assert gap > 0.012, f"{a} and {b} look alike ({gap * 1000:.0f} mm)"
+
+
+def test_each_sequence_varies_but_the_same_seed_repeats():
+    first, again, other = _motion("Walking", 0), _motion("Walking", 0), _motion("Walking", 1)
+    np.testing.assert_array_equal(first, again)
+    assert np.abs(first - other).mean() > 0.05
+
+
+def test_walking_travels_and_turning_turns():
+    walk = _motion("Walking")
+    assert np.linalg.norm(walk[-1, 0, :2] - walk[0, 0, :2]) > 1.0
+    turn = _motion("Turning")
+    right = turn[:, 1, :2] - turn[:, 4, :2]
+    angle = np.unwrap(np.arctan2(right[:, 1], right[:, 0]))
+    assert np.abs(angle[-1] - angle[0]) > 3.0
+    assert np.linalg.norm(turn[:, 0, :2] - turn[0, 0, :2], axis=-1).max() < 1.0
