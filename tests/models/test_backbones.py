@@ -86,3 +86,13 @@ def test_load_pretrained_false_skips_the_file(tmp_path):
     config = ModelConfig(pretrained=str(tmp_path / "absent.pt"))
     model = build_model(config, load_pretrained=False)
     assert model.config.pretrained == config.pretrained
+
+
+def test_a_vidpose_checkpoint_can_seed_the_backbone(tmp_path):
+    # Transfer: the backbone of a trained PoseModel, saved the way checkpoints hold it.
+    torch.manual_seed(3)
+    trained = build_model(ModelConfig(feature_dim=32, temporal="gru", hidden_size=8))
+    path = tmp_path / "best.pt"
+    torch.save({"format": "vidpose-checkpoint", "model": trained.state_dict()}, path)
+    model = build_model(ModelConfig(feature_dim=32, pretrained=str(path)))
+    _assert_same_parameters(model.backbone, trained.backbone)

@@ -151,7 +151,8 @@ def load_backbone_weights(backbone: nn.Module, path: str | Path) -> None:
     """Load a local weights file into ``backbone`` (in place).
 
     The file holds a state_dict, or a dict with the state_dict under ``"state_dict"`` or
-    ``"model"``. A ``module.`` prefix (DDP) is removed and classifier weights absent from the
+    ``"model"`` (so a vidpose checkpoint works too: its PoseModel's ``backbone.*`` weights are
+    used). A ``module.`` prefix (DDP) is removed and classifier weights absent from the
     backbone are dropped; anything else that does not fit is a ``UserError`` naming the file.
     """
     path = Path(path)
@@ -173,6 +174,15 @@ def load_backbone_weights(backbone: nn.Module, path: str | Path) -> None:
     state = {key.removeprefix("module."): value for key, value in loaded.items()}
 
     expected = backbone.state_dict()
+    if any(key.startswith("backbone.") for key in state) and not any(
+        key.startswith("backbone.") for key in expected
+    ):
+        # A whole PoseModel (e.g. a vidpose checkpoint): take its backbone.
+        state = {
+            key.removeprefix("backbone."): value
+            for key, value in state.items()
+            if key.startswith("backbone.")
+        }
     classifier = _classifier_prefixes(backbone)
     state = {
         key: value
