@@ -11,7 +11,7 @@ import pytest
 
 @dataclass
 class FigureVideo:
-    """A video file of a figure walking right over a static textured background."""
+    """A video file of a person walking over a static background, and where the person is."""
 
     path: Path
     frames: np.ndarray  # (F, H, W, 3) uint8 RGB, as drawn (before compression)
@@ -65,6 +65,45 @@ def walking_video(tmp_path_factory) -> FigureVideo:
     written = write_video(path, frames, fps=25.0)
     assert written == path
     return FigureVideo(path=path, frames=frames, person_boxes=boxes, fps=25.0)
+
+
+def render_synth_walk(
+    num_frames: int = 40, size: int = 128, seed: int = 3
+) -> tuple[np.ndarray, np.ndarray]:
+    """A synthetic person (vidpose.synth) walking past a static camera, 25 fps.
+
+    Returns frames (F, size, size, 3) uint8 and the projected joints (F, 17, 2) in pixels.
+    The view is fixed (one crop for the whole take), unlike the stores' person-centred clips.
+    """
+    from vidpose.synth import body, motion, render, scene
+    from vidpose.synth import camera as cameras
+
+    rng = np.random.default_rng(seed)
+    subject = body.make_subject("S9")
+    world = motion.action_motion("Walking", subject, 2 * num_frames, rng)[::2]  # 50 -> 25 fps
+    camera = cameras.place_cameras(rng, world[:, 0, :2].mean(axis=0))[0]
+    view = scene.make_scene(rng, camera, 128)
+    joints_cam = camera.to_camera(world)
+    pixels = camera.project(joints_cam)
+    low, high = pixels.reshape(-1, 2).min(axis=0), pixels.reshape(-1, 2).max(axis=0)
+    side = float((high - low).max()) * 1.5
+    crop = np.array([*((low + high) / 2 - side / 2), side])
+    crops = np.tile(crop, (num_frames, 1))
+    frames = render.render_clip(view, subject, joints_cam, world[:, 0, :2], crops, size, rng)
+    return frames, cameras.to_stored(pixels, crop, size)
+
+
+@pytest.fixture(scope="session")
+def synth_video(tmp_path_factory) -> FigureVideo:
+    """40 frames, 128x128, 25 fps, of a synthetic walker, as an MP4 file. ``person_boxes`` are
+    the bounding boxes of the projected joints (the drawn body reaches a little beyond)."""
+    from vidpose.video import write_video
+
+    frames, joints = render_synth_walk()
+    low, high = joints.min(axis=1), joints.max(axis=1)
+    path = tmp_path_factory.mktemp("synth_video") / "synth_walk.mp4"
+    write_video(path, frames, fps=25.0)
+    return FigureVideo(path, frames, np.concatenate([low, high - low], axis=1), 25.0)
 
 
 @pytest.fixture(scope="session")

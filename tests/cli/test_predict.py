@@ -8,16 +8,16 @@ from vidpose.cli import main
 from vidpose.video import count_decodable_frames, write_video
 
 
-def test_predict_writes_npz_json_and_an_animation(walking_video, tiny_checkpoint, tmp_path, capsys):
+def test_predict_writes_npz_json_and_an_animation(synth_video, tiny_checkpoint, tmp_path, capsys):
     out, render = tmp_path / "walk.npz", tmp_path / "walk.gif"
     code = main(
         [
-            "predict", str(tiny_checkpoint), str(walking_video.path),
+            "predict", str(tiny_checkpoint), str(synth_video.path),
             "--out", str(out), "--render", str(render), "--json", "--batch-size", "2",
         ]
     )  # fmt: skip
     assert code == 0
-    frames = len(walking_video.frames)
+    frames = len(synth_video.frames)
     summary = json.loads(capsys.readouterr().out)
     assert summary["num_frames"] == frames and summary["out"] == str(out)
     assert np.asarray(summary["poses3d"]).shape == (frames, 17, 3)

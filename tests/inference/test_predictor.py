@@ -64,3 +64,13 @@ def test_box_and_boxes_file_together_are_refused(model_and_checkpoint, walking_v
         run(model_and_checkpoint, walking_video.path, box="1,1,5,5", boxes_file=tmp_path / "b")
     with pytest.raises(UserError, match="outside"):
         run(model_and_checkpoint, walking_video.path, box="500,500,10,10")
+
+
+def test_auto_boxes_follow_a_synthetic_walker(model_and_checkpoint, synth_video):
+    prediction = run(model_and_checkpoint, synth_video.path)
+    joints = synth_video.person_boxes  # bounding boxes of the projected joints
+    squares = prediction.boxes
+    assert prediction.poses3d.shape == (len(synth_video.frames), 17, 3)
+    assert np.all(squares[:, :2] <= joints[:, :2] + 1)
+    assert np.all(squares[:, :2] + squares[:, 2:] >= joints[:, :2] + joints[:, 2:] - 1)
+    assert np.median(squares[:, 2] / joints[:, 3]) < 1.8  # follows the person, not the frame
