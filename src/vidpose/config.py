@@ -75,6 +75,7 @@ class TrainConfig:
     - ``loss``: a name from ``vidpose.engine.losses.LOSSES`` (``mse`` is the report's eq. 1).
     - ``normalize_targets``: the network predicts poses in units of the training set's per-joint
       mean and std (saved in the model); the loss is still computed in metres.
+    - ``final_report``: at the end, write ``evaluation.json`` and the curves PNGs.
     """
 
     epochs: int = field(default=10, metadata=_at_least(1))
@@ -82,6 +83,7 @@ class TrainConfig:
     loss: str = "mse"
     normalize_targets: bool = True
     tensorboard: bool = True
+    final_report: bool = True
 
 
 @dataclass

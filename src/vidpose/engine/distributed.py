@@ -99,6 +99,18 @@ def broadcast_object(value: Any, context: Context) -> Any:
     return holder[0]
 
 
+def sync_buffers(module: torch.nn.Module, context: Context) -> None:
+    """Copy rank 0's buffers (e.g. BatchNorm running statistics) to every process.
+
+    DDP broadcasts buffers at the start of each forward, but that forward then updates them
+    from each process's own batch, so after the last training step they differ: without this,
+    processes would evaluate slightly different models and rank 0 would save only its own.
+    """
+    if context.distributed:
+        for buffer in module.buffers():
+            dist.broadcast(buffer, src=0)
+
+
 def barrier(context: Context) -> None:
     if context.distributed:
         dist.barrier()

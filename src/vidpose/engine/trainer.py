@@ -370,6 +370,7 @@ class Trainer:
     def _end_epoch(self) -> None:
         sums = self.epoch_sums
         train_loss, train_mpjpe_mm = (sums[0] / sums[2]).item(), (sums[1] / sums[2]).item() * 1000
+        distributed.sync_buffers(self.model, self.context)
         test_pred = self.predict_test()
         test_gt = self.test_store.poses3d
         test_loss = float(metrics.mse(test_pred, test_gt))
@@ -423,8 +424,9 @@ class Trainer:
             return
         with atomic_path(self.run_dir / "predictions_test.npy") as tmp, open(tmp, "wb") as out:
             np.save(out, predictions.astype(np.float32))
-        _write_evaluation(self.run_dir, predictions, self.train_store, self.test_store)
-        _plot(self.run_dir)
+        if self.config.train.final_report:
+            _write_evaluation(self.run_dir, predictions, self.train_store, self.test_store)
+            _plot(self.run_dir)
 
 
 def _model_difference(saved: Any, wanted: dict[str, Any]) -> str:

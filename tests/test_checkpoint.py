@@ -1,0 +1,80 @@
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from vidpose import checkpoint as ckpt
+from vidpose.errors import UserError
+from vidpose.models import ModelConfig, build_model
+
+
+def _model(hidden_size=8):
+    torch.manual_seed(0)
+    return build_model(ModelConfig(feature_dim=8, hidden_size=hidden_size))
+
+
+def _save(path, model, **extra):
+    checkpoint = ckpt.make_checkpoint(
+        model, clip_frames=4, image_size=32, fps=25.0, config={"seed": 0}, **extra
+    )
+    ckpt.save_checkpoint(path, checkpoint)
+    return checkpoint
+
+
+def test_load_model_restores_weights_and_input_geometry(tmp_path):
+    model = _model()
+    model.set_target_stats(torch.full((17, 3), 0.5), torch.full((17, 3), 2.0))
+    _save(tmp_path / "m.pt", model)
+    loaded, checkpoint = ckpt.load_model(tmp_path / "m.pt")
+    assert not loaded.training
+    assert (loaded.image_size, loaded.clip_frames, checkpoint["fps"]) == (32, 4, 25.0)
+    assert checkpoint["format"] == "vidpose-checkpoint" and checkpoint["version"] == 1
+    assert checkpoint["model_config"] == model.config.to_dict()
+    for key, value in model.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], value), key
+    assert not list(tmp_path.glob("*.tmp"))  # the atomic write left nothing behind
+
+
+def test_a_pretrained_path_is_not_needed_to_load(tmp_path):
+    model = _model()
+    weights = tmp_path / "backbone.pt"
+    torch.save(model.backbone.state_dict(), weights)
+    model.config = ModelConfig(feature_dim=8, hidden_size=8, pretrained=str(weights))
+    _save(tmp_path / "m.pt", model)
+    weights.unlink()
+    loaded, checkpoint = ckpt.load_model(tmp_path / "m.pt")
+    assert checkpoint["model_config"]["pretrained"] == str(weights)
+    for key, value in model.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], value), key
+
+
+def test_bad_checkpoints_are_user_errors(tmp_path):
+    with pytest.raises(UserError, match="checkpoint not found"):
+        ckpt.load_model(tmp_path / "missing.pt")
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"not a torch file at all")
+    with pytest.raises(UserError, match="not a readable checkpoint"):
+        ckpt.load_model(garbage)
+    other = tmp_path / "other.pt"
+    torch.save({"state_dict": {}}, other)
+    with pytest.raises(UserError, match="not a vidpose checkpoint"):
+        ckpt.load_model(other)
+    checkpoint = _save(tmp_path / "m.pt", _model(hidden_size=8))
+    checkpoint["model_config"]["hidden_size"] = 12  # weights no longer fit
+    ckpt.save_checkpoint(tmp_path / "mismatch.pt", checkpoint)
+    with pytest.raises(UserError, match="weights do not fit the model"):
+        ckpt.load_model(tmp_path / "mismatch.pt")
+
+
+def test_rng_state_round_trip_repeats_the_random_numbers():
+    random.seed(1)
+    np.random.seed(1)  # noqa: NPY002
+    torch.manual_seed(1)
+    state = ckpt.rng_state()
+    first = (random.random(), np.random.rand(), torch.rand(3))  # noqa: NPY002
+    ckpt.rng_state()
+    random.seed(99)
+    ckpt.restore_rng_state(state)
+    again = (random.random(), np.random.rand(), torch.rand(3))  # noqa: NPY002
+    assert first[0] == again[0] and first[1] == again[1] and torch.equal(first[2], again[2])

@@ -1,0 +1,103 @@
+from pathlib import Path
+
+import pytest
+
+from vidpose.config import (
+    OptimConfig,
+    RunConfig,
+    apply_overrides,
+    dump_config,
+    load_config,
+    read_yaml,
+)
+from vidpose.errors import UserError
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+
+
+def test_defaults_and_round_trip_through_yaml(tmp_path):
+    config = load_config(None)
+    assert config == RunConfig()
+    path = tmp_path / "config.yaml"
+    path.write_text(dump_config(config))
+    assert load_config(path) == config
+
+
+def test_overrides_are_parsed_as_yaml_and_typed(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("optim:\n  lr: 0.01\ntrain:\n  epochs: 3\n")
+    config = load_config(
+        path, ["optim.lr=1", "train.batch_size=8", "model.temporal=gru", "data.clip_frames=null"]
+    )
+    assert config.optim.lr == 1.0 and isinstance(config.optim.lr, float)
+    assert config.train.epochs == 3 and config.train.batch_size == 8
+    assert config.model.temporal == "gru"
+    assert config.data.clip_frames is None
+
+
+def test_apply_overrides_leaves_the_input_alone():
+    values = {"optim": {"lr": 0.1}}
+    result = apply_overrides(values, ["optim.lr=0.5", "train.epochs=2"])
+    assert values == {"optim": {"lr": 0.1}}
+    assert result == {"optim": {"lr": 0.5}, "train": {"epochs": 2}}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["optim.lrr=1"], "optim.lrr: unknown key (did you mean 'lr'?)"),
+        (["optimiser.lr=1"], "optimiser: unknown key"),
+        (["optim.name=adamx"], "optim.name: 'adamx' is not one of adam, adamw, sgd"),
+        (["optim.lr=0"], "optim.lr: expected a value > 0.0"),
+        (["optim.lr=fast"], "optim.lr: expected a number, got 'fast'"),
+        (["train.epochs=2.5"], "train.epochs: expected an integer, got 2.5"),
+        (["train.epochs=true"], "train.epochs: expected an integer, got True"),
+        (["train.epochs=0"], "train.epochs: expected a value >= 1"),
+        (["train.loss=huber"], "train.loss: 'huber' is not one of mse"),
+        (["train.normalize_targets=1"], "train.normalize_targets: expected true or false"),
+        (["data.clip_frames=eight"], "data.clip_frames: expected an integer or null"),
+        (["model.temporal=lstmm"], "model.temporal: 'lstmm' is not one of"),
+        (["model.hidden=3"], "model.hidden: unknown key"),
+        (["seed=-1"], "seed: expected an integer >= 0"),
+        (["train=3"], "train: expected a mapping"),
+        (["optim.lr"], "--set 'optim.lr': expected KEY=VALUE"),
+        (["optim..lr=1"], "--set 'optim..lr=1': expected KEY=VALUE"),
+        (["seed=1", "seed.x=2"], "--set 'seed.x=2': seed is a value, not a section"),
+        (["optim.lr=[1"], "the value is not valid YAML"),
+    ],
+)
+def test_bad_keys_and_values_name_the_key_and_what_is_allowed(overrides, message):
+    with pytest.raises(UserError) as info:
+        load_config(None, overrides)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_bad_files(tmp_path):
+    with pytest.raises(UserError, match="config file not found"):
+        read_yaml(tmp_path / "missing.yaml")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("optim: [1, 2\n")
+    with pytest.raises(UserError, match="not a valid YAML file"):
+        read_yaml(broken)
+    listing = tmp_path / "list.yaml"
+    listing.write_text("- 1\n- 2\n")
+    with pytest.raises(UserError, match="expected a mapping"):
+        read_yaml(listing)
+
+
+def test_seed_config_is_the_report():
+    config = load_config(CONFIGS / "seed.yaml")
+    assert config.model.backbone == "seedcnn"
+    assert (config.model.temporal, config.model.temporal_layers) == ("lstm", 1)
+    assert not config.model.bidirectional
+    assert config.optim == OptimConfig(name="adam", lr=1e-3)
+    assert (config.train.epochs, config.train.batch_size, config.train.loss) == (10, 2, "mse")
+    assert (config.data.clip_frames, config.data.image_size) == (8, 224)
+    assert not config.train.normalize_targets
+    assert not config.eval.flip_test
+
+
+def test_shipped_configs_load():
+    for path in sorted(CONFIGS.glob("*.yaml")):
+        assert isinstance(load_config(path), RunConfig), path
