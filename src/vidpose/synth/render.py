@@ -206,6 +206,7 @@ def render_clip(
     light_cam = scene.camera.rotation @ scene.light
     frames = np.empty((len(joints_cam), size, size, 3), np.uint8)
     sigma = scene.blur_sigma * size / 112.0
+    gain = scene.gain.astype(np.float32)
     for t, (joints, crop) in enumerate(zip(joints_cam, crops, strict=True)):
         image = render_background(scene, crop, big)
         draw_shadow(image, scene, crop, ground_xy[t])
@@ -213,7 +214,9 @@ def render_clip(
         if supersample > 1:
             image = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
         image = cv2.GaussianBlur(image, (0, 0), sigma)
-        noisy = image.astype(np.float32) * scene.gain.astype(np.float32)
-        noisy += rng.normal(0.0, scene.noise_sigma, size=image.shape).astype(np.float32)
-        frames[t] = np.clip(noisy, 0, 255).astype(np.uint8)
+        noise = rng.standard_normal(image.shape, dtype=np.float32)
+        noise *= scene.noise_sigma
+        noise += image * gain
+        np.clip(noise, 0, 255, out=noise)
+        frames[t] = noise
     return frames

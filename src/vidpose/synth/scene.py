@@ -8,6 +8,7 @@ perspective by warping the textures through plane homographies into the cropped 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -165,6 +166,12 @@ def _view_axes(scene: Scene) -> tuple[np.ndarray, np.ndarray]:
     return forward, np.array([forward[1], -forward[0], 0.0])
 
 
+@functools.lru_cache(maxsize=8)
+def _pixel_grid(size: int) -> tuple[np.ndarray, np.ndarray]:
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
+    return xs, ys
+
+
 def render_background(scene: Scene, crop: np.ndarray, size: int) -> np.ndarray:
     """The floor and wall as seen in the crop (3,) = (x0, y0, side), as (size, size, 3) uint8."""
     frame_from_cam = crop_matrix(scene, crop, size)
@@ -185,10 +192,11 @@ def render_background(scene: Scene, crop: np.ndarray, size: int) -> np.ndarray:
     ends = [to_frame @ (wall_origin + k * 30.0 * right - scene.camera.centre) for k in (-1, 1)]
     line = np.cross(ends[0], ends[1])
     inside = to_frame @ (cam_ground + 0.5 * scene.wall_distance * forward - scene.camera.centre)
-    ys, xs = np.mgrid[0:size, 0:size]
+    xs, ys = _pixel_grid(size)
     side_of = line[0] * xs + line[1] * ys + line[2]
     floor_side = np.sign(line @ (inside / inside[2]))
-    image = np.where((side_of * floor_side > 0)[..., None], floor, wall)
+    image = floor
+    np.copyto(image, wall, where=(side_of * floor_side <= 0)[..., None])
     a, b = (end[:2] / end[2] for end in ends)
     thickness = max(1, int(round(0.06 * frame_from_cam[0, 0] / ends[0][2])))
     skirting = tuple(float(v) for v in 0.5 * scene.wall[0, 0])
@@ -216,9 +224,17 @@ def draw_shadow(image: np.ndarray, scene: Scene, crop: np.ndarray, ground_xy: np
     )
     homog = (crop_matrix(scene, crop, size) @ scene.camera.to_camera(ring).T).T
     polygon = homog[:, :2] / homog[:, 2:3]
-    mask = np.zeros((size, size), np.uint8)
-    cv2.fillPoly(mask, [np.round(polygon * (1 << SHIFT)).astype(np.int32)], 255, cv2.LINE_AA, SHIFT)
     sigma = max(0.5, 0.02 * size)
+    pad = 3 * sigma + 1
+    x0, y0 = np.floor(np.maximum(polygon.min(axis=0) - pad, 0)).astype(int)
+    x1, y1 = np.ceil(np.minimum(polygon.max(axis=0) + pad, size)).astype(int)
+    if x1 <= x0 or y1 <= y0:
+        return
+    # only the shadow's own rectangle is blurred and darkened: much cheaper than the frame
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    local = np.round((polygon - [x0, y0]) * (1 << SHIFT)).astype(np.int32)
+    cv2.fillPoly(mask, [local], 255, cv2.LINE_AA, SHIFT)
     mask = cv2.GaussianBlur(mask, (0, 0), sigma)
-    darken = 1.0 - 0.45 * mask.astype(np.float32)[..., None] / 255.0
-    image[:] = (image * darken).astype(np.uint8)
+    darken = 1.0 - (0.45 / 255.0) * mask.astype(np.float32)[..., None]
+    region = image[y0:y1, x0:x1]
+    region[:] = (region * darken).astype(np.uint8)
