@@ -67,12 +67,17 @@ def look_at(centre: np.ndarray, target: np.ndarray, roll: float = 0.0) -> np.nda
     return np.stack([right, down, forward])
 
 
-def place_cameras(rng: np.random.Generator, centre_xy=(0.0, 0.0)) -> list[Camera]:
-    """Four cameras around ``centre_xy`` like Human3.6M's, with jitter: ≈5 m away, ≈1.5 m up."""
+def place_cameras(
+    rng: np.random.Generator, centre_xy=(0.0, 0.0), extent: float = 0.0
+) -> list[Camera]:
+    """Four cameras around ``centre_xy`` like Human3.6M's, with jitter: ≈5 m away, ≈1.5 m up.
+
+    Cameras stay at least 2.5 m outside ``extent``, the radius the person moves within.
+    """
     cameras = []
     for k in range(len(CAMERA_IDS)):
         azimuth = np.deg2rad(45 + 90 * k + rng.uniform(-12, 12))
-        distance = rng.uniform(4.6, 5.8)
+        distance = max(rng.uniform(4.6, 5.8), extent + 2.5)
         height = rng.uniform(1.3, 1.8)
         centre = np.array(
             [

@@ -33,7 +33,7 @@ from vidpose.synth.body import make_subject
 from vidpose.synth.motion import ACTIONS, FPS, action_motion
 from vidpose.synth.motion_file import MotionSequence, load_motion_file
 from vidpose.synth.render import render_clip
-from vidpose.synth.scene import make_scene
+from vidpose.synth.scene import box_corners, make_scene, with_box
 
 GENERATOR_VERSION = 1
 
@@ -100,15 +100,32 @@ def clip_starts(num_frames: int, span: int, count: int, rng: np.random.Generator
     return np.linspace(0, num_frames - span, count).round().astype(int).tolist()
 
 
+def stool_for(world: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A stool (corners (8, 3), colour) under the pelvis where it sits lowest."""
+    low = int(np.argmin(world[:, 0, 2]))
+    pelvis = world[low, 0]
+    right = world[low, 1] - world[low, 4]
+    right[2] = 0
+    back = np.array([right[1], -right[0], 0.0]) / np.linalg.norm(right)
+    seat = max(0.2, pelvis[2] - 0.1)
+    base = np.array([pelvis[0], pelvis[1], 0.0]) + 0.1 * back
+    colour = rng.uniform(40, 200) * rng.uniform(0.8, 1.2, size=3)
+    return box_corners(base, right, 0.42, 0.42, seat), colour
+
+
 def render_unit(unit: Unit) -> dict[str, Any]:
     """Render the unit's clips; arrays have a leading axis of ``unit.num_clips``."""
     p = unit.preset
     world = take_motion(unit)
     centre = world[:, 0, :2].mean(axis=0)
+    extent = float(np.linalg.norm(world[:, :, :2] - centre, axis=-1).max())
     camera_rng = np.random.default_rng(_seed(unit.seed, 2, *unit.take_key))
-    camera = cameras.place_cameras(camera_rng, centre)[unit.camera]
+    camera = cameras.place_cameras(camera_rng, centre, extent)[unit.camera]
     rng = np.random.default_rng(_seed(unit.seed, 3, *unit.take_key, unit.camera))
-    scene = make_scene(rng, camera, 256 if p.size * p.supersample >= 160 else 128)
+    texture_px = 256 if p.size * p.supersample >= 160 else 128
+    scene = make_scene(rng, camera, texture_px, centre, extent, p.size * p.supersample)
+    if unit.positions is None and unit.action == "SittingDown":
+        scene = with_box(scene, *stool_for(world, rng))
     subject = make_subject(unit.subject)
     span = (p.frames - 1) * p.stride + 1
     starts = clip_starts(len(world), span, unit.num_clips, rng)

@@ -44,7 +44,7 @@ def sample_style(rng: np.random.Generator) -> Style:
         side=float(rng.choice([-1.0, 1.0])),
         start_xy=(float(dist * np.cos(angle)), float(dist * np.sin(angle))),
         drift_xy=(float(rng.uniform(0, 0.35)), float(rng.uniform(0, 0.35))),
-        radius=float(rng.uniform(1.2, 2.0)),
+        radius=float(rng.uniform(1.0, 1.8)),
         direction=float(rng.choice([-1.0, 1.0])),
         wobble=tuple(
             tuple(float(v) for v in rng.uniform([0.02, 0.1, 0.0], [0.07, 0.5, 6.3])) for _ in LIMITS
@@ -92,8 +92,9 @@ def walking(t: np.ndarray, s: Style) -> tuple[dict, Anchor]:
     theta = s.heading + s.direction * 1.15 * s.speed * t / s.radius
     p = _relaxed(t)
     p.update(
-        root_x=s.radius * np.cos(theta) - s.radius * np.cos(s.heading),
-        root_y=s.radius * np.sin(theta) - s.radius * np.sin(s.heading),
+        # circles around the capture-area centre, like Human3.6M's walks
+        root_x=s.radius * np.cos(theta),
+        root_y=s.radius * np.sin(theta),
         heading=theta + (0.0 if s.direction > 0 else np.pi),
         lean=lean + 0 * t,
         spine_twist=0.12 * a * np.sin(w),
@@ -135,7 +136,7 @@ def waving(t: np.ndarray, s: Style) -> tuple[dict, Anchor]:
     arm, other = ("r", "l") if s.side > 0 else ("l", "r")
     p = _relaxed(t)
     p.update(_in_place(t, s))
-    raise_ = np.clip(0.5 - 0.9 * np.cos(2 * np.pi * 0.15 * t + s.phase), 0.0, 1.0)
+    raise_ = np.clip(0.8 - 0.9 * np.cos(2 * np.pi * 0.15 * t + s.phase), 0.0, 1.0)
     p.update(
         {
             f"{arm}_sh_abd": 0.15 + 1.45 * raise_,

@@ -179,7 +179,7 @@ def draw_person(
         if facing > 0.15:  # eyes only where the face turns towards the camera
             for sign in (-1, 1):
                 eye = centre + 0.85 * head_r * head_forward + sign * 0.35 * head_r * eye_side
-                canvas.ball(eye, 0.11 * head_r, (35, 25, 20), shaded=False)
+                canvas.ball(eye, 0.08 * head_r, (35, 25, 20), shaded=False)
 
     add([centre], head)
     for _, draw in sorted(parts, key=lambda item: -item[0]):

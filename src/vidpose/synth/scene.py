@@ -9,7 +9,7 @@ perspective by warping the textures through plane homographies into the cropped 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -27,6 +27,9 @@ class Scene:
     wall: np.ndarray
     wall_m_per_px: float
     wall_distance: float  # metres from the camera, along its horizontal view direction
+    wainscot: tuple[float, float]  # height (m) and tint of the lower wall band; tint 1 = none
+    props: tuple[np.ndarray, ...]  # boxes against the wall: (8, 3) corners, world, metres
+    prop_colours: tuple[tuple[float, float, float], ...]
     light: np.ndarray  # (3,) unit vector towards the light, world frame
     blur_sigma: float  # in units of a 112-pixel frame
     noise_sigma: float  # grey levels
@@ -44,7 +47,10 @@ def _smooth_noise(rng: np.random.Generator, size: int, cutoff: float) -> np.ndar
 
 
 def _palette(rng: np.random.Generator, low: int, high: int) -> np.ndarray:
-    return rng.uniform(low, high, size=3)
+    """A colour with brightness in [low, high], mostly muted like real rooms."""
+    colour = rng.uniform(low, high, size=3)
+    grey = colour.mean()
+    return grey + rng.uniform(0.15, 0.8) * (colour - grey)
 
 
 def _shade(base: np.ndarray, field: np.ndarray) -> np.ndarray:
@@ -122,26 +128,135 @@ def wall_texture(rng: np.random.Generator, n: int = 256) -> tuple[np.ndarray, fl
     return np.clip(image, 0, 255).astype(np.uint8), k * float(rng.uniform(0.004, 0.01))
 
 
-def make_scene(rng: np.random.Generator, camera: Camera, texture_px: int = 256) -> Scene:
-    """A random scene for ``camera``; ``texture_px`` (a power of two ≤ 256) trades detail
-    for speed (128 is plenty for small frames)."""
+def _prefilter(texture: np.ndarray, minification: float) -> np.ndarray:
+    """Blur a tileable texture (seamlessly) that will be shrunk ``minification`` times."""
+    if minification < 1.3:
+        return texture
+    sigma = 0.45 * minification
+    pad = min(int(3 * sigma) + 1, texture.shape[0])
+    padded = np.pad(texture, ((pad, pad), (pad, pad), (0, 0)), mode="wrap")
+    blurred = cv2.GaussianBlur(padded, (0, 0), sigma)
+    return np.ascontiguousarray(blurred[pad:-pad, pad:-pad])
+
+
+def make_scene(
+    rng: np.random.Generator,
+    camera: Camera,
+    texture_px: int = 256,
+    centre_xy=(0.0, 0.0),
+    extent: float = 2.0,
+    frame_px: int = 224,
+) -> Scene:
+    """A random scene for ``camera`` around a person moving within ``extent`` metres of
+    ``centre_xy``: the wall stands behind that area. ``texture_px`` (a power of two ≤ 256)
+    trades detail for speed (128 is plenty for small frames); ``frame_px`` is the side of the
+    frames drawn, so textures are pre-blurred where they would shimmer (alias)."""
     floor, floor_m = floor_texture(rng, texture_px)
     wall, wall_m = wall_texture(rng, texture_px)
     azimuth, elevation = rng.uniform(0, 2 * np.pi), rng.uniform(0.6, 1.2)
     light = np.array([np.cos(azimuth), np.sin(azimuth), np.tan(elevation)]) * np.cos(elevation)
-    horizontal = np.linalg.norm(camera.centre[:2])
+    to_centre = np.linalg.norm(camera.centre[:2] - np.asarray(centre_xy))
+    wall_distance = float(to_centre + max(rng.uniform(3.0, 5.0), extent + 1.0))
+    # a person crop shows about 2.2 m at the person's distance: frame pixels per metre there
+    person_ppm = frame_px / 2.2
+    wall = _prefilter(wall, 1 / (wall_m * person_ppm * to_centre / wall_distance))
+    floor_depth = (to_centre + wall_distance) / 2
+    floor = _prefilter(floor, 1 / (floor_m * person_ppm * to_centre / floor_depth))
+    wainscot = (float(rng.uniform(0.8, 1.2)), float(rng.choice([1.0, rng.uniform(0.6, 1.3)])))
+    props, colours = _props(rng, camera, wall_distance)
     return Scene(
         camera=camera,
         floor=floor,
         floor_m_per_px=floor_m,
         wall=wall,
         wall_m_per_px=wall_m,
-        wall_distance=float(horizontal + rng.uniform(2.5, 4.5)),
+        wall_distance=wall_distance,
+        wainscot=wainscot,
+        props=props,
+        prop_colours=colours,
         light=light,
         blur_sigma=float(rng.uniform(0.3, 0.8)),
         noise_sigma=float(rng.uniform(1.5, 4.5)),
         gain=rng.uniform(0.85, 1.12) * rng.uniform(0.94, 1.06, size=3),
     )
+
+
+def _props(rng: np.random.Generator, camera: Camera, wall_distance: float):
+    """Up to three boxes (cabinets, crates, shelves) standing against the wall."""
+    forward, right = _view_axes_of(camera)
+    ground = np.array([camera.centre[0], camera.centre[1], 0.0])
+    boxes, colours = [], []
+    for _ in range(int(rng.integers(0, 4))):
+        width, depth, height = rng.uniform([0.4, 0.3, 0.4], [1.6, 0.7, 2.0])
+        along = rng.uniform(-3.5, 3.5)
+        middle = ground + (wall_distance - depth / 2) * forward + along * right
+        boxes.append(box_corners(middle, right, width, depth, height))
+        colours.append(tuple(float(v) for v in _palette(rng, 40, 220)))
+    return tuple(boxes), tuple(colours)
+
+
+def box_corners(
+    floor_centre: np.ndarray, right: np.ndarray, width: float, depth: float, height: float
+) -> np.ndarray:
+    """Corners (8, 3) of an upright box standing on the floor, ``width`` along ``right``."""
+    right = np.asarray(right, np.float64) / np.linalg.norm(right)
+    back = np.array([right[1], -right[0], 0.0])
+    return np.array(
+        [
+            floor_centre + a * width / 2 * right + (b - 0.5) * depth * back + [0, 0, c * height]
+            for a in (-1, 1)
+            for b in (0, 1)
+            for c in (0, 1)
+        ]
+    )
+
+
+def with_box(scene: Scene, corners: np.ndarray, colour) -> Scene:
+    """``scene`` with one more box (corners from :func:`box_corners`), e.g. a stool."""
+    return replace(
+        scene,
+        props=(*scene.props, corners),
+        prop_colours=(*scene.prop_colours, tuple(float(c) for c in colour)),
+    )
+
+
+# the faces of a box from :func:`box_corners` as corner indices (corner = 4a + 2b + c)
+_BOX_FACES = (
+    (0, 1, 5, 4),
+    (2, 3, 7, 6),
+    (0, 1, 3, 2),
+    (4, 6, 7, 5),
+    (1, 3, 7, 5),
+    (0, 2, 6, 4),
+)
+
+
+def draw_props(image: np.ndarray, scene: Scene, frame_from_cam: np.ndarray) -> None:
+    """Draw the boxes' faces that turn towards the camera, far boxes first, in place."""
+    cam = scene.camera
+    order = sorted(
+        range(len(scene.props)),
+        key=lambda i: -np.linalg.norm(scene.props[i].mean(axis=0) - cam.centre),
+    )
+    for i in order:
+        corners = scene.props[i]
+        centre = corners.mean(axis=0)
+        for face in _BOX_FACES:
+            points = corners[list(face)]
+            normal = points.mean(axis=0) - centre
+            normal /= np.linalg.norm(normal)
+            if np.dot(normal, cam.centre - points.mean(axis=0)) <= 0:
+                continue
+            homog = (frame_from_cam @ cam.to_camera(points).T).T
+            if (homog[:, 2] <= 0.1).any():
+                continue
+            polygon = homog[:, :2] / homog[:, 2:3]
+            tone = 0.55 + 0.45 * max(0.0, float(np.dot(normal, scene.light)))
+            colour = tuple(min(255.0, c * tone) for c in scene.prop_colours[i])
+            fixed = np.round(np.clip(polygon, -1e5, 1e5) * (1 << SHIFT)).astype(np.int32)
+            cv2.fillPoly(image, [fixed], colour, cv2.LINE_AA, SHIFT)
+            edge = tuple(0.7 * c for c in colour)
+            cv2.polylines(image, [fixed], True, edge, 1, cv2.LINE_AA, SHIFT)
 
 
 def crop_matrix(scene: Scene, crop: np.ndarray, size: int) -> np.ndarray:
@@ -159,8 +274,12 @@ def _plane_homography(scene, frame_from_cam, origin, e1, e2, m_per_px) -> np.nda
 
 
 def _view_axes(scene: Scene) -> tuple[np.ndarray, np.ndarray]:
+    return _view_axes_of(scene.camera)
+
+
+def _view_axes_of(camera: Camera) -> tuple[np.ndarray, np.ndarray]:
     """Horizontal unit view direction and the horizontal unit vector to its right (world)."""
-    forward = scene.camera.rotation[2].copy()
+    forward = camera.rotation[2].copy()
     forward[2] = 0
     forward /= np.linalg.norm(forward)
     return forward, np.array([forward[1], -forward[0], 0.0])
@@ -189,19 +308,39 @@ def render_background(scene: Scene, crop: np.ndarray, size: int) -> np.ndarray:
 
     # the floor shows below the line where it meets the wall
     to_frame = frame_from_cam @ scene.camera.rotation
-    ends = [to_frame @ (wall_origin + k * 30.0 * right - scene.camera.centre) for k in (-1, 1)]
+    ends = [to_frame @ end_point for end_point in _wall_ends(scene)]
     line = np.cross(ends[0], ends[1])
     inside = to_frame @ (cam_ground + 0.5 * scene.wall_distance * forward - scene.camera.centre)
     xs, ys = _pixel_grid(size)
     side_of = line[0] * xs + line[1] * ys + line[2]
     floor_side = np.sign(line @ (inside / inside[2]))
+    height, tint = scene.wainscot
+    if tint != 1.0:
+        # the lower band of the wall, up to a rail at ``height``, is painted another shade
+        rail = [to_frame @ (end_point + [0, 0, height]) for end_point in _wall_ends(scene)]
+        rail_line = np.cross(rail[0], rail[1])
+        below = np.sign(rail_line @ (inside / inside[2]))
+        band = (rail_line[0] * xs + rail_line[1] * ys + rail_line[2]) * below > 0
+        wall[band] = np.clip(wall[band] * tint, 0, 255).astype(np.uint8)
+        a, b = (end[:2] / end[2] for end in rail)
+        rail_colour = tuple(float(v) for v in 0.75 * scene.wall[0, 0])
+        cv2.line(wall, fixed_point(a), fixed_point(b), rail_colour, 1, cv2.LINE_AA, SHIFT)
     image = floor
     np.copyto(image, wall, where=(side_of * floor_side <= 0)[..., None])
     a, b = (end[:2] / end[2] for end in ends)
     thickness = max(1, int(round(0.06 * frame_from_cam[0, 0] / ends[0][2])))
     skirting = tuple(float(v) for v in 0.5 * scene.wall[0, 0])
     cv2.line(image, fixed_point(a), fixed_point(b), skirting, thickness, cv2.LINE_AA, SHIFT)
+    draw_props(image, scene, frame_from_cam)
     return image
+
+
+def _wall_ends(scene: Scene) -> list[np.ndarray]:
+    """Two far points of the wall's foot, relative to the camera centre (world axes)."""
+    forward, right = _view_axes(scene)
+    cam = scene.camera.centre
+    foot = np.array([cam[0], cam[1], 0.0]) + scene.wall_distance * forward - cam
+    return [foot - 30.0 * right, foot + 30.0 * right]
 
 
 SHIFT = 4  # cv2 drawing with 1/16-pixel precision
