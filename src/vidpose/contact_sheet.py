@@ -54,8 +54,10 @@ def pick_clips(store: ClipStore, count: int) -> np.ndarray:
     rounds = -(-count // len(groups))
     picked: list[int] = []
     for r in range(rounds):
-        for group in groups:
-            index = int(group[min(len(group) - 1, (2 * r + 1) * len(group) // (2 * rounds))])
+        for k, group in enumerate(groups):
+            # spread over each action's clips, shifted per action so subjects and views vary
+            position = (2 * r + 1) * len(group) // (2 * rounds) + k * len(group) // len(groups)
+            index = int(group[position % len(group)])
             if len(picked) < count and index not in picked:
                 picked.append(index)
     unused = (i for i in range(store.num_clips) if i not in set(picked))
@@ -105,13 +107,30 @@ def contact_sheet(
     return sheet
 
 
-def write_image(path, image: np.ndarray) -> None:
-    """Write an RGB image as PNG or JPEG (by suffix) atomically."""
+def write_image(path, image: np.ndarray, colors: int | None = None) -> None:
+    """Write an RGB image as PNG or JPEG (by suffix) atomically.
+
+    ``colors`` (2-256) writes a palette PNG of that many colours: a fraction of the size,
+    for sheets that go into documentation.
+    """
+    import io
+
     import cv2
 
     from vidpose.atomic import write_atomic
 
-    ok, encoded = cv2.imencode(path.suffix.lower(), np.ascontiguousarray(image[..., ::-1]))
-    if not ok:
-        raise RuntimeError(f"cannot encode {path}")
-    write_atomic(path, lambda tmp: tmp.write_bytes(encoded.tobytes()))
+    if colors is not None and path.suffix.lower() == ".png":
+        from PIL import Image
+
+        palette = Image.fromarray(np.ascontiguousarray(image)).quantize(
+            colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+        )
+        buffer = io.BytesIO()
+        palette.save(buffer, format="PNG", optimize=True)
+        data = buffer.getvalue()
+    else:
+        ok, encoded = cv2.imencode(path.suffix.lower(), np.ascontiguousarray(image[..., ::-1]))
+        if not ok:
+            raise RuntimeError(f"cannot encode {path}")
+        data = encoded.tobytes()
+    write_atomic(path, lambda tmp: tmp.write_bytes(data))

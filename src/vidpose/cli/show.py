@@ -20,6 +20,18 @@ def _count(text: str) -> int:
     return value
 
 
+def _colors(text: str) -> int:
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if not 2 <= value <= 256:
+        raise argparse.ArgumentTypeError(f"{value} must be between 2 and 256")
+    return value
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "show",
@@ -34,6 +46,11 @@ def register(subparsers) -> None:
     parser.add_argument("--out", required=True, help="image to write (.png or .jpg)")
     parser.add_argument("--clips", type=_count, default=8, help="rows (default 8)")
     parser.add_argument("--tile", type=_count, help="pixels per frame on the sheet")
+    parser.add_argument(
+        "--colors",
+        type=_colors,
+        help="write a palette PNG of this many colours (2-256): much smaller files",
+    )
     parser.set_defaults(run=run)
 
 
@@ -50,7 +67,7 @@ def run(args) -> int:
     store = open_store(args.store)
     sheet = contact_sheet(store, clips=args.clips, tile=args.tile and max(args.tile, 16))
     try:
-        write_image(out, sheet)
+        write_image(out, sheet, colors=args.colors)
     except OSError as exc:
         raise UserError(f"--out {out}: cannot write ({exc.strerror})") from None
     print(f"wrote {out}: {sheet.shape[1]}x{sheet.shape[0]} px, {min(args.clips, len(store))} clips")

@@ -52,7 +52,7 @@ class Preset:
 
 PRESETS: dict[str, Preset] = {
     "tiny": Preset(64, 8, 2, 40, 16, 2.0, 1, 2),
-    "small": Preset(112, 8, 4, 1500, 400, 6.0, 2, 1),
+    "small": Preset(112, 8, 4, 1500, 400, 6.0, 2, 2),
     "h36m": Preset(224, 8, 4, 5964, 1368, 10.0, 2, 1),
 }
 
@@ -121,14 +121,16 @@ def render_unit(unit: Unit) -> dict[str, Any]:
     extent = float(np.linalg.norm(world[:, :, :2] - centre, axis=-1).max())
     camera_rng = np.random.default_rng(_seed(unit.seed, 2, *unit.take_key))
     camera = cameras.place_cameras(camera_rng, centre, extent)[unit.camera]
-    rng = np.random.default_rng(_seed(unit.seed, 3, *unit.take_key, unit.camera))
+    # separate streams, so that e.g. a texture size change does not move the clip starts
+    streams = _seed(unit.seed, 3, *unit.take_key, unit.camera).spawn(3)
+    scene_rng, starts_rng, noise_rng = (np.random.default_rng(s) for s in streams)
     texture_px = 256 if p.size * p.supersample >= 160 else 128
-    scene = make_scene(rng, camera, texture_px, centre, extent, p.size * p.supersample)
+    scene = make_scene(scene_rng, camera, texture_px, centre, extent, p.size * p.supersample)
     if unit.positions is None and unit.action == "SittingDown":
-        scene = with_box(scene, *stool_for(world, rng))
+        scene = with_box(scene, *stool_for(world, scene_rng))
     subject = make_subject(unit.subject)
     span = (p.frames - 1) * p.stride + 1
-    starts = clip_starts(len(world), span, unit.num_clips, rng)
+    starts = clip_starts(len(world), span, unit.num_clips, starts_rng)
     n, t = unit.num_clips, p.frames
     out = {
         "frames": np.empty((n, t, p.size, p.size, 3), np.uint8),
@@ -150,7 +152,7 @@ def render_unit(unit: Unit) -> dict[str, Any]:
         pixels = camera.project(joints_cam)
         out["poses2d"][i] = cameras.to_stored(pixels, crops.astype(np.float64), p.size)
         out["frames"][i] = render_clip(
-            scene, subject, joints_cam, world[index, 0, :2], crops, p.size, rng, p.supersample
+            scene, subject, joints_cam, world[index, 0, :2], crops, p.size, noise_rng, p.supersample
         )
         out["rows"].append(
             {
