@@ -67,3 +67,14 @@ def test_pose_only_store_is_refused(tmp_path, capsys):
     assert open_store(tmp_path / "p").has_frames is False
     assert main(["show", str(tmp_path / "p"), "--out", str(tmp_path / "s.png")]) == 2
     assert "pose-only" in capsys.readouterr().err
+
+
+def test_palette_png_is_smaller_and_looks_the_same(store, tmp_path):
+    full, small = tmp_path / "full.png", tmp_path / "small.png"
+    assert main(["show", str(store.path), "--out", str(full), "--clips", "3"]) == 0
+    assert (
+        main(["show", str(store.path), "--out", str(small), "--clips", "3", "--colors", "64"]) == 0
+    )
+    assert small.stat().st_size < 0.7 * full.stat().st_size
+    a, b = cv2.imread(str(full)).astype(int), cv2.imread(str(small)).astype(int)
+    assert a.shape == b.shape and np.abs(a - b).mean() < 6

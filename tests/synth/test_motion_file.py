@@ -102,3 +102,10 @@ def test_a_single_short_sequence_cannot_be_split(tmp_path):
     path = _write(tmp_path / "short.npz", positions=_positions(20))
     with pytest.raises(UserError, match="cannot be split"):
         generate_dataset(tmp_path / "out", motion=path, **SETTINGS)
+
+
+def test_clip_counts_cannot_be_set_with_a_motion_file(tmp_path):
+    path = _write(tmp_path / "m.npz", positions=_positions(80))
+    with pytest.raises(UserError, match="train_clips cannot be set with a motion file"):
+        generate_dataset(tmp_path / "out", motion=path, train_clips=3, **SETTINGS)
+    assert not (tmp_path / "out").exists()

@@ -48,8 +48,12 @@ def register(subparsers) -> None:
     parser.add_argument("--size", type=_positive, help="frame side in pixels")
     parser.add_argument("--frames", type=_positive, help="frames per clip (T)")
     parser.add_argument("--stride", type=_positive, help="50-fps source frames between frames")
-    parser.add_argument("--train-clips", type=_positive, help="number of training clips")
-    parser.add_argument("--test-clips", type=_positive, help="number of test clips")
+    parser.add_argument(
+        "--train-clips", type=_positive, help="number of training clips (not with --motion)"
+    )
+    parser.add_argument(
+        "--test-clips", type=_positive, help="number of test clips (not with --motion)"
+    )
     parser.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     parser.add_argument(
         "--motion",

@@ -339,6 +339,13 @@ def generate_dataset(
     if not isinstance(workers, int) or workers < 1:
         raise UserError(f"workers = {workers!r} must be at least 1")
     p = resolve_preset(preset, **overrides)
+    if motion is not None:
+        fixed = [k for k in ("train_clips", "test_clips") if overrides.get(k) is not None]
+        if fixed:
+            raise UserError(
+                f"{' and '.join(fixed)} cannot be set with a motion file: every "
+                "non-overlapping clip of its sequences is rendered"
+            )
     _check_output(out, overwrite)
     units = procedural_units(p, seed) if motion is None else motion_file_units(motion, p, seed)
     _check_disk(out, units, p)
