@@ -337,6 +337,57 @@ def stretching(t: np.ndarray, s: Style) -> tuple[dict, Anchor]:
     return p, "feet"
 
 
+def phoning(t: np.ndarray, s: Style) -> tuple[dict, Anchor]:
+    """Holding a phone to the ear, shifting weight and gesturing with the free hand."""
+    w = 2 * np.pi * 0.4 * s.speed * t + s.phase
+    arm, other = ("r", "l") if s.side > 0 else ("l", "r")
+    p = _relaxed(t)
+    p.update(_in_place(t, s))
+    p.update(
+        {
+            "heading": s.heading + 0.6 * np.sin(0.25 * w),
+            f"{arm}_sh_flex": 1.4 + 0 * t,
+            f"{arm}_sh_abd": 0.9 + 0 * t,
+            f"{arm}_sh_rot": 0.3 + 0 * t,
+            f"{arm}_elbow": 2.55 + 0 * t,
+            f"{other}_sh_flex": 0.3 + 0.35 * s.amplitude * _relu(np.sin(w)),
+            f"{other}_elbow": 0.4 + 0.9 * s.amplitude * _relu(np.sin(w)),
+            f"{other}_sh_rot": 0.4 * _relu(np.sin(w)),
+            "neck_pitch": 0.15 + 0.1 * np.sin(0.5 * w),
+            "neck_yaw": -0.25 * s.side + 0 * t,
+            "spine_side": 0.06 * np.sin(0.5 * w),
+            "r_knee": 0.05 + 0.12 * _relu(np.sin(0.5 * w)),
+            "l_knee": 0.05 + 0.12 * _relu(-np.sin(0.5 * w)),
+        }
+    )
+    return p, "feet"
+
+
+def pointing(t: np.ndarray, s: Style) -> tuple[dict, Anchor]:
+    """Giving directions: an outstretched arm pointing here and there, the body following."""
+    w = 2 * np.pi * 0.2 * s.speed * t + s.phase
+    r, l = _hold(w), _hold(w + np.pi)
+    sweep = np.sin(2.3 * w)
+    p = _relaxed(t)
+    p.update(_in_place(t, s))
+    p.update(
+        # the pointing arm stretches out; the other hand goes to the hip
+        r_sh_flex=0.1 + 1.45 * r * s.amplitude - 0.3 * l,
+        l_sh_flex=0.1 + 1.45 * l * s.amplitude - 0.3 * r,
+        r_sh_abd=0.12 + r * (0.5 + 0.5 * sweep) + 0.5 * l,
+        l_sh_abd=0.12 + l * (0.5 - 0.5 * sweep) + 0.5 * r,
+        r_sh_rot=0.6 * l,
+        l_sh_rot=0.6 * r,
+        r_elbow=0.05 + 0.25 * (1 - r) + 1.6 * l,
+        l_elbow=0.05 + 0.25 * (1 - l) + 1.6 * r,
+        spine_twist=0.3 * (l - r) * (0.5 + 0.5 * sweep),
+        neck_yaw=0.5 * (l - r),
+        r_hip_flex=0.15 * r,
+        r_knee=0.1 * r,
+    )
+    return p, "feet"
+
+
 ActionFn = Callable[[np.ndarray, Style], tuple[dict, Anchor]]
 
 #: The built-in actions, by the name written to clips.csv.
@@ -352,6 +403,8 @@ ACTIONS: dict[str, ActionFn] = {
     "Boxing": boxing,
     "Bending": bending,
     "Stretching": stretching,
+    "Phoning": phoning,
+    "Pointing": pointing,
 }
 
 _ANCHOR_JOINTS = {"feet": [3, 6], "r_foot": [3], "l_foot": [6]}
