@@ -135,8 +135,8 @@ def test_a_failure_half_way_leaves_nothing(tmp_path, monkeypatch):
 
     monkeypatch.setattr(generate, "render_unit", failing)
     with pytest.raises(RuntimeError, match="disk on fire"):
-        generate_dataset(tmp_path / "out", **SMALL)
-    assert list(tmp_path.iterdir()) == []
+        generate_dataset(tmp_path / "new" / "dirs" / "out", **SMALL)
+    assert list(tmp_path.iterdir()) == []  # not even the parent folders it made
 
 
 @pytest.mark.parametrize("count", [1, 3, 6, 20])

@@ -13,6 +13,7 @@ In Python::
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import shutil
@@ -351,6 +352,7 @@ def generate_dataset(
     _check_disk(out, units, p)
 
     tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
+    created = [d for d in [out.parent, *out.parent.parents] if not d.exists()]
     try:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
@@ -400,6 +402,9 @@ def generate_dataset(
         replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        for directory in created:  # innermost first: leave no empty folders behind
+            with contextlib.suppress(OSError):
+                directory.rmdir()
         raise
     finally:
         if pool is not None:
