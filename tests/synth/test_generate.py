@@ -7,8 +7,9 @@ from vidpose import skeleton
 from vidpose.errors import UserError
 from vidpose.synth import generate
 from vidpose.synth.camera import CAMERA_IDS, project_to_stored
-from vidpose.synth.generate import PRESETS, generate_dataset, procedural_units
+from vidpose.synth.generate import generate_dataset
 from vidpose.synth.motion import ACTIONS
+from vidpose.synth.plan import PRESETS, procedural_units
 
 SMALL = dict(size=32, frames=4, train_clips=6, test_clips=3, seconds=1.0, supersample=1)
 

@@ -1,0 +1,14 @@
+"""The embedded default dataset: synthetic Human3.6M-like clips rendered from 3D motion.
+
+``vidpose synth OUT --preset tiny|small|h36m`` or, in Python,
+:func:`vidpose.synth.generate.generate_dataset`. The parts, in the order data flows:
+
+- :mod:`~vidpose.synth.body` — subjects (bones, clothes), forward kinematics, joint limits;
+- :mod:`~vidpose.synth.motion` — the named procedural actions;
+- :mod:`~vidpose.synth.motion_file` — world joint sequences from ``--motion FILE.npz``;
+- :mod:`~vidpose.synth.camera` — Human3.6M-like cameras, projection, person crops;
+- :mod:`~vidpose.synth.scene` — floor, wall, props, light and image quality of a view;
+- :mod:`~vidpose.synth.render` — drawing the person, depth-ordered, and finishing frames;
+- :mod:`~vidpose.synth.plan` — presets and the units of work;
+- :mod:`~vidpose.synth.generate` — rendering the units in parallel into the two stores.
+"""
