@@ -68,7 +68,8 @@ def test_every_action_appears_for_every_subject_in_the_big_presets():
     assert sum(u.num_clips for u in units["test"]) == 1368
 
 
-def test_same_arguments_give_identical_bytes_whatever_the_workers(tmp_path):
+def test_same_arguments_give_identical_bytes_whatever_the_workers(tmp_path, monkeypatch):
+    monkeypatch.setattr(generate, "MIN_CLIPS_PER_WORKER", 1)  # really use two processes
     generate_dataset(tmp_path / "one", workers=1, **SMALL)
     generate_dataset(tmp_path / "two", workers=2, **SMALL)
     for split in ("train", "test"):

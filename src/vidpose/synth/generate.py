@@ -42,6 +42,7 @@ from vidpose.synth.render import render_clip
 from vidpose.synth.scene import box_corners, make_scene, with_box
 
 GENERATOR_VERSION = 1
+MIN_CLIPS_PER_WORKER = 100
 
 
 def take_motion(unit: Unit) -> np.ndarray:
@@ -208,6 +209,8 @@ def generate_dataset(
     }
     extra = {"crop_convention": cameras.CROP_CONVENTION}
     total = sum(u.num_clips for group in units.values() for u in group)
+    # starting a worker costs about a second: small jobs run in this process (same output)
+    workers = min(workers, max(1, total // MIN_CLIPS_PER_WORKER))
     pool = None
     try:
         if workers > 1:
