@@ -140,13 +140,19 @@ def _check_output(out: Path, overwrite: bool) -> None:
             raise UserError(f"{out}: not a synth output (no train/ or test/); not replacing it")
 
 
+def _size_text(num_bytes: float) -> str:
+    return f"{num_bytes / 1e9:.1f} GB" if num_bytes >= 1e9 else f"{num_bytes / 1e6:.0f} MB"
+
+
 def _check_disk(out: Path, units: dict[str, list[Unit]], p: Preset) -> None:
     clips = sum(u.num_clips for group in units.values() for u in group)
     needed = clips * p.frames * p.size * p.size * 3
     parent = next((d for d in [out.parent, *out.parent.parents] if d.exists()), Path("."))
-    free = shutil.disk_usage(parent).free
-    if needed > 0.95 * free:
-        raise UserError(f"{out}: frames need {needed / 1e9:.1f} GB, only {free / 1e9:.1f} GB free")
+    usage = shutil.disk_usage(parent)
+    if usage.total > 0 and needed > 0.95 * usage.free:  # total 0: a pseudo file system
+        raise UserError(
+            f"{out}: the frames need {_size_text(needed)}, only {_size_text(usage.free)} free"
+        )
 
 
 def _init_worker() -> None:

@@ -68,8 +68,10 @@ def load_motion_file(path: str | os.PathLike, min_frames: int) -> list[MotionSeq
     stands at the synthetic ankle height. Bones keep the lengths they have in the file.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise UserError(f"{path}: motion file does not exist")
+    if not path.is_file():
+        raise UserError(f"{path}: motion file is not a file")
     try:
         archive = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:

@@ -185,6 +185,7 @@ def resolve_preset(preset: str, **overrides: Any) -> Preset:
     if span > round(p.seconds * FPS):
         raise UserError(
             f"a clip of {p.frames} frames at stride {p.stride} spans {span} source frames, "
-            f"longer than a {p.seconds:g} s take ({round(p.seconds * FPS)} frames)"
+            f"longer than a {p.seconds:g} s take ({round(p.seconds * FPS)} frames): "
+            "use fewer frames or a smaller stride"
         )
     return p
