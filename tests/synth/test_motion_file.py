@@ -43,7 +43,7 @@ def test_named_sequences_split_by_subject(tmp_path):
         subject_a="S1",
         action_a="Greeting",
         positions_b=_positions(40, 1),
-        subject_b="S9",
+        subject_b=np.bytes_(b"S9"),
         positions_c=_positions(30, 2),
         subject_c="S11",
         action_c="Eating",

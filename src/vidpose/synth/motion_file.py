@@ -36,7 +36,8 @@ def _label(archive, key: str, path: Path, default: str) -> str:
     value = archive[key]
     if value.ndim != 0 and value.size != 1:
         raise UserError(f"{path}: '{key}' must be a single string, got shape {value.shape}")
-    text = str(value.reshape(()).item()).strip()
+    item = value.reshape(()).item()
+    text = (item.decode(errors="replace") if isinstance(item, bytes) else str(item)).strip()
     if not text or any(c in text for c in ',\n\r"'):
         raise UserError(f"{path}: '{key}' must be a non-empty label without commas or quotes")
     return text
