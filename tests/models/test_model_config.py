@@ -35,13 +35,15 @@ def test_unknown_key_in_dict_is_named_with_a_suggestion():
 @pytest.mark.parametrize(
     ("values", "key"),
     [
-        ({"head": "integral"}, "model.head"),
+        ({"head": "volumetric"}, "model.head"),
         ({"temporal_layers": 0}, "model.temporal_layers"),
         ({"hidden_size": 12.5}, "model.hidden_size"),
         ({"hidden_size": True}, "model.hidden_size"),
         ({"dropout": 1.0}, "model.dropout"),
         ({"dropout": "a lot"}, "model.dropout"),
-        ({"norm": "group"}, "model.norm"),
+        ({"norm": "layer"}, "model.norm"),
+        ({"heatmap_stride": 3}, "model.heatmap_stride"),
+        ({"head_channels": 0}, "model.head_channels"),
         ({"bidirectional": "yes"}, "model.bidirectional"),
         ({"temporal": "tcn", "bidirectional": True}, "model.bidirectional"),
         ({"temporal": "transformer", "hidden_size": 30}, "model.transformer_heads"),

@@ -1,8 +1,11 @@
 """Per-frame backbones: images (N, 3, H, W) → features (N, num_features).
 
-Two built-in CNNs (``tinycnn``, ``seedcnn``) plus any timm model by name. Every backbone exposes
-``num_features`` (timm's convention). Weights are never downloaded: ``pretrained`` is ``False``
-or the path of a local weights file, loaded by ``load_backbone_weights``.
+Two built-in CNNs (``tinycnn``, ``seedcnn``) plus any timm model by name. Every backbone follows
+timm's interface: ``num_features``, ``forward_features`` (the last spatial map (N, C, h, w)) and
+``forward_head`` (that map → pooled features (N, num_features)), so ``forward`` is
+``forward_head(forward_features(x))``; :func:`feature_map_info` gives C and the stride.
+Weights are never downloaded: ``pretrained`` is ``False`` or the path of a local weights file,
+loaded by ``load_backbone_weights``.
 """
 
 from __future__ import annotations
@@ -15,20 +18,14 @@ from torch import nn
 
 from vidpose.errors import UserError
 from vidpose.models.config import ModelConfig
+from vidpose.models.norms import convert_batch_norms, make_norm
 from vidpose.models.registry import BACKBONES
-
-
-def _norm_layer(norm: str, channels: int) -> nn.Module:
-    # The one place built-in CNNs choose their normalisation (issue 6 adds more kinds).
-    if norm == "batch":
-        return nn.BatchNorm2d(channels)
-    raise ValueError(f"unknown norm {norm!r}")
 
 
 def _conv_norm_relu(in_ch: int, out_ch: int, stride: int, norm: str) -> nn.Sequential:
     return nn.Sequential(
         nn.Conv2d(in_ch, out_ch, kernel_size=3, stride=stride, padding=1, bias=False),
-        _norm_layer(norm, out_ch),
+        make_norm(norm, out_ch),
         nn.ReLU(inplace=True),
     )
 
@@ -37,10 +34,12 @@ class TinyCNN(nn.Module):
     """A small CNN for CPU training at 64–112 px: five strided conv-norm-ReLU stages (each halves
     the resolution), a 1×1 conv to ``feature_dim`` and a global average pool.
 
-    About 0.5 M parameters at ``feature_dim=256``; (N, 3, H, W) → (N, feature_dim).
+    About 0.5 M parameters at ``feature_dim=256``; (N, 3, H, W) → (N, feature_dim). The spatial
+    map is the projected one: (N, feature_dim, H/32, W/32).
     """
 
     widths = (24, 48, 96, 128, 192)
+    feature_map_reduction = 32
 
     def __init__(self, feature_dim: int = 256, norm: str = "batch") -> None:
         super().__init__()
@@ -51,13 +50,19 @@ class TinyCNN(nn.Module):
         self.stages = nn.Sequential(*stages)
         self.project = nn.Sequential(
             nn.Conv2d(in_ch, feature_dim, kernel_size=1, bias=False),
-            _norm_layer(norm, feature_dim),
+            make_norm(norm, feature_dim),
             nn.ReLU(inplace=True),
         )
-        self.num_features = feature_dim
+        self.num_features = self.feature_map_channels = feature_dim
+
+    def forward_features(self, images: torch.Tensor) -> torch.Tensor:
+        return self.project(self.stages(images))
+
+    def forward_head(self, feature_map: torch.Tensor) -> torch.Tensor:
+        return feature_map.mean(dim=(2, 3))
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.project(self.stages(images)).mean(dim=(2, 3))
+        return self.forward_head(self.forward_features(images))
 
 
 class SeedCNN(nn.Module):
@@ -67,9 +72,11 @@ class SeedCNN(nn.Module):
     average-pooled to a 4×4 grid, flattened and passed through a dense layer with ReLU.
 
     About 0.8 M parameters at ``feature_dim=256``; (N, 3, H, W) → (N, feature_dim), H, W >= 16.
+    The spatial map is the last block's: (N, 128, H/16, W/16). ``model.norm`` does not apply.
     """
 
     widths = (32, 64, 128, 128)
+    feature_map_reduction = 16
 
     def __init__(self, feature_dim: int = 256) -> None:
         super().__init__()
@@ -88,9 +95,16 @@ class SeedCNN(nn.Module):
         self.pool = nn.AdaptiveAvgPool2d(4)
         self.dense = nn.Sequential(nn.Linear(in_ch * 16, feature_dim), nn.ReLU(inplace=True))
         self.num_features = feature_dim
+        self.feature_map_channels = in_ch
+
+    def forward_features(self, images: torch.Tensor) -> torch.Tensor:
+        return self.features(images)
+
+    def forward_head(self, feature_map: torch.Tensor) -> torch.Tensor:
+        return self.dense(self.pool(feature_map).flatten(1))
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.dense(self.pool(self.features(images)).flatten(1))
+        return self.forward_head(self.forward_features(images))
 
 
 @BACKBONES.register("tinycnn")
@@ -124,9 +138,10 @@ def build_backbone(config: ModelConfig, load_pretrained: bool = True) -> nn.Modu
     """The backbone named by ``config.backbone``, with ``config.pretrained`` weights if a path
     (and ``load_pretrained``).
 
-    timm models are created with ``num_classes=0`` (pooled features). ``config.norm`` and
-    ``config.feature_dim`` apply to the built-in CNNs only. timm models tied to one input size
-    (e.g. ViTs) need clips of that size.
+    timm models are created with ``num_classes=0`` (pooled features) and their BatchNorm layers
+    converted to ``config.norm`` *after* the weights are loaded (so a BatchNorm weights file
+    fits; ``frozen_batch`` keeps its statistics). ``config.feature_dim`` applies to the
+    built-in CNNs only. timm models tied to one input size (e.g. ViTs) need clips of that size.
     """
     check_backbone_name(config.backbone)
     if config.backbone in BACKBONES:
@@ -138,7 +153,36 @@ def build_backbone(config: ModelConfig, load_pretrained: bool = True) -> nn.Modu
         backbone = timm.create_model(config.backbone, pretrained=False, num_classes=0)
     if load_pretrained and isinstance(config.pretrained, str):
         load_backbone_weights(backbone, config.pretrained)
+    if config.backbone not in BACKBONES:
+        convert_batch_norms(backbone, config.norm)
     return backbone
+
+
+@torch.no_grad()
+def feature_map_info(backbone: nn.Module, key: str = "model.backbone") -> tuple[int, int]:
+    """(channels C, stride in input pixels) of ``backbone.forward_features``' map (N, C, h, w).
+
+    Built-in CNNs declare them; for timm models they are measured on one 128-pixel image
+    (timm's ``feature_info`` can miss a final conv). A backbone without a spatial map (e.g. a
+    ViT's tokens) is a ``UserError`` naming ``key``.
+    """
+    if hasattr(backbone, "feature_map_channels"):
+        return backbone.feature_map_channels, backbone.feature_map_reduction
+    side = 128
+    was_training = backbone.training
+    backbone.eval()  # no running-statistics update from the probe
+    try:
+        parameter = next(backbone.parameters())
+        probe = parameter.new_zeros(1, 3, side, side)
+        feature_map = backbone.forward_features(probe)
+    finally:
+        backbone.train(was_training)
+    if feature_map.ndim != 4:
+        raise UserError(
+            f"{key}: the integral head needs a spatial feature map (N, C, h, w), but this "
+            f"backbone's forward_features gives shape {tuple(feature_map.shape)}"
+        )
+    return int(feature_map.shape[1]), max(1, side // int(feature_map.shape[-1]))
 
 
 def _classifier_prefixes(backbone: nn.Module) -> tuple[str, ...]:

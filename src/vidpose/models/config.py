@@ -14,8 +14,8 @@ from typing import Any
 
 from vidpose.errors import UserError
 
-#: Normalisation layers the built-in CNNs understand. Issue 6 adds GroupNorm / frozen BN here.
-NORMS: tuple[str, ...] = ("batch",)
+#: Normalisation layers (``model.norm``); see ``vidpose.models.norms``.
+NORMS: tuple[str, ...] = ("batch", "group", "frozen_batch")
 
 
 @dataclass
@@ -32,10 +32,15 @@ class ModelConfig:
     - ``bidirectional``: for ``lstm``/``gru``/``rnn`` only (the report's LSTM is unidirectional).
     - ``transformer_heads``: attention heads; must divide ``hidden_size``.
     - ``max_frames``: the longest clip the transformer's positional encoding covers.
-    - ``head``: ``direct`` (a linear regression to 17×3 per frame).
+    - ``head``: ``direct`` (a linear regression to 17×3 per frame) or ``integral`` (2D
+      soft-argmax heatmaps plus root-relative depth, lifted to metric 3D with the crop and
+      camera geometry; see ``vidpose.models.integral``).
     - ``dropout``: in [0, 1); between temporal layers and before the head.
     - ``feature_dim``: per-frame feature size of the built-in CNNs (timm models have their own).
-    - ``norm``: normalisation layer of the built-in CNNs.
+    - ``norm``: ``batch``, ``group`` or ``frozen_batch`` (see ``vidpose.models.norms``); built
+      into the built-in CNNs, converted from BatchNorm in timm backbones.
+    - ``head_channels``: width of the integral head's upsampling stage.
+    - ``heatmap_stride``: input pixels per heatmap cell of the integral head (a power of two).
     """
 
     backbone: str = "tinycnn"
@@ -50,6 +55,8 @@ class ModelConfig:
     dropout: float = 0.0
     feature_dim: int = 256
     norm: str = "batch"
+    head_channels: int = 64
+    heatmap_stride: int = 4
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], prefix: str = "model") -> ModelConfig:
@@ -93,10 +100,14 @@ class ModelConfig:
             ("transformer_heads", 1),
             ("max_frames", 1),
             ("feature_dim", 1),
+            ("head_channels", 1),
+            ("heatmap_stride", 1),
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 fail(name, f"expected an integer >= {low}, got {value!r}")
+        if self.heatmap_stride & (self.heatmap_stride - 1):
+            fail("heatmap_stride", f"expected a power of two, got {self.heatmap_stride!r}")
         if not isinstance(self.bidirectional, bool):
             fail("bidirectional", f"expected true or false, got {self.bidirectional!r}")
         if self.bidirectional and self.temporal not in ("lstm", "gru", "rnn"):
