@@ -25,7 +25,7 @@ COMBINATIONS = list(
 
 def test_every_registered_module_is_covered():
     assert set(available_temporal_modules()) == {"lstm", "gru", "rnn", "tcn", "transformer", "none"}
-    assert available_heads() == ["direct"]
+    assert available_heads() == ["direct", "integral"]
 
 
 @pytest.mark.parametrize(("backbone", "temporal", "head"), COMBINATIONS)

@@ -3,13 +3,19 @@
 from vidpose.models import ModelConfig, build_model, normalize_frames
 model = build_model(ModelConfig(backbone="tinycnn", temporal="lstm"))
 poses = model(normalize_frames(frames_uint8, size=64))  # (B, T, 17, 3), metres
+poses = model(frames, geometry)  # the integral head lifts with the crop and camera (geometry.py)
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from vidpose.models import backbones, heads, temporal  # noqa: F401  (registers the built-ins)
+from vidpose.models import (  # noqa: F401  (registers the built-ins)
+    backbones,
+    heads,
+    integral,
+    temporal,
+)
 from vidpose.models.backbones import build_backbone, load_backbone_weights
 from vidpose.models.config import ModelConfig
 from vidpose.models.pose_model import PoseModel
@@ -36,7 +42,7 @@ def build_model(config: ModelConfig | dict[str, Any], load_pretrained: bool = Tr
     config.validate()
     backbone = build_backbone(config, load_pretrained)
     temporal_module = TEMPORAL_MODULES.get(config.temporal)(backbone.num_features, config)
-    head = HEADS.get(config.head)(temporal_module.out_features, config)
+    head = HEADS.get(config.head)(temporal_module.out_features, config, backbone)
     model = PoseModel(backbone, temporal_module, head)
     model.config = config
     return model

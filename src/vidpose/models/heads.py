@@ -1,4 +1,8 @@
-"""Heads: temporal features (B, T, F) → poses (B, T, 17, 3) in normalised target units."""
+"""Heads: temporal features (B, T, F) → poses (B, T, 17, 3) in normalised target units.
+
+Head constructors take ``(in_features, config, backbone)``; the integral head, which also reads
+the backbone's spatial map, lives in ``vidpose.models.integral``.
+"""
 
 from __future__ import annotations
 
@@ -24,5 +28,7 @@ class DirectHead(nn.Module):
 
 
 @HEADS.register("direct")
-def build_direct_head(in_features: int, config: ModelConfig) -> nn.Module:
+def build_direct_head(
+    in_features: int, config: ModelConfig, backbone: nn.Module | None = None
+) -> nn.Module:
     return DirectHead(in_features, config.dropout)

@@ -11,10 +11,12 @@ from vidpose.skeleton import NUM_JOINTS, ROOT
 class PoseModel(nn.Module):
     """Per-frame backbone → temporal module → head.
 
-    The network works in normalised target units: ``forward_normalized`` returns the raw output,
-    and ``forward`` maps it to metres with the buffers ``target_mean`` and ``target_std``
-    (17, 3), which default to 0 and 1 and are set from the training store by the trainer
-    (``set_target_stats``). They are buffers, so they travel with the state_dict.
+    ``forward_normalized`` returns poses in normalised target units and ``forward`` in metres,
+    related by the buffers ``target_mean`` and ``target_std`` (17, 3), which default to 0 and 1
+    and are set from the training store by the trainer (``set_target_stats``). They are
+    buffers, so they travel with the state_dict. The ``direct`` head regresses normalised units
+    (``forward`` = ``forward_normalized · std + mean``); the ``integral`` head lifts to metres
+    and ``forward_normalized`` = ``(forward - mean) / std``, so normalised losses work for both.
 
     Targets are root-relative, so the pelvis is 0 in every ground-truth frame; ``forward``
     outputs it as exactly 0 (not merely close to it), so a metric never credits or blames the
@@ -34,20 +36,59 @@ class PoseModel(nn.Module):
         #: The ModelConfig this model was built from (set by ``build_model``).
         self.config = None
 
-    def forward_normalized(self, frames: torch.Tensor) -> torch.Tensor:
-        """frames (B, T, 3, H, W), normalised by ``normalize_frames`` → (B, T, 17, 3),
-        normalised target units (``(poses - target_mean) / target_std``)."""
+    def forward_with_aux(
+        self, frames: torch.Tensor, geometry: dict | None = None
+    ) -> dict[str, torch.Tensor]:
+        """frames (B, T, 3, H, W), normalised by ``normalize_frames``; ``geometry`` optional
+        (see ``vidpose.models.geometry``: ``crop`` (B, T, 3), ``intrinsics`` (B, 4),
+        ``input_size`` S; used by the integral head, ignored by ``direct``; None means the
+        default camera) → a dict with
+
+        - ``poses3d`` (B, T, 17, 3): metres, root-relative, pelvis exactly 0 (= ``forward``);
+        - ``poses3d_normalized`` (B, T, 17, 3): ``(poses3d - target_mean) / target_std``
+          (= ``forward_normalized``);
+        - integral head only: ``poses2d_input_px`` (B, T, 17, 2) model-input pixels,
+          ``heatmaps`` (B, T, 17, h, w), ``depth_rel`` (B, T, 17), ``root_depth`` (B, T) and
+          ``root`` (B, T, 3), metres (see ``IntegralHead.forward``).
+
+        The direct head regresses normalised units and is mapped to metres; the integral head
+        works in metres (its lift is metric) and is mapped to normalised units.
+        """
         if frames.ndim != 5:
             raise ValueError(f"expected frames (B, T, 3, H, W), got shape {tuple(frames.shape)}")
         batch, length = frames.shape[:2]
-        features = self.backbone(frames.flatten(0, 1)).unflatten(0, (batch, length))
-        return self.head(self.temporal(features))
+        images = frames.flatten(0, 1)
+        if getattr(self.head, "spatial", False):
+            feature_map = self.backbone.forward_features(images)
+            pooled = self.backbone.forward_head(feature_map).unflatten(0, (batch, length))
+            outputs = self.head(
+                feature_map, self.temporal(pooled), geometry, tuple(frames.shape[-2:])
+            )
+            poses = outputs["poses3d"] * self.root_mask
+            outputs["poses3d_normalized"] = (poses - self.target_mean) / self.target_std
+        else:
+            features = self.backbone(images).unflatten(0, (batch, length))
+            normalized = self.head(self.temporal(features))
+            poses = (normalized * self.target_std + self.target_mean) * self.root_mask
+            outputs = {"poses3d_normalized": normalized}
+        outputs["poses3d"] = poses
+        return outputs
 
-    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+    def forward_normalized(
+        self, frames: torch.Tensor, geometry: dict | None = None
+    ) -> torch.Tensor:
+        """frames (B, T, 3, H, W), normalised by ``normalize_frames`` → (B, T, 17, 3),
+        normalised target units (``(poses - target_mean) / target_std``)."""
+        return self.forward_with_aux(frames, geometry)["poses3d_normalized"]
+
+    def forward(
+        self, frames: torch.Tensor, geometry: dict | None = None, return_aux: bool = False
+    ) -> torch.Tensor | dict[str, torch.Tensor]:
         """frames (B, T, 3, H, W), normalised → poses (B, T, 17, 3), metres, root-relative,
-        pelvis exactly 0."""
-        poses = self.forward_normalized(frames) * self.target_std + self.target_mean
-        return poses * self.root_mask
+        pelvis exactly 0; with ``return_aux`` the whole ``forward_with_aux`` dict (call it this
+        way through DistributedDataParallel, which only wraps ``forward``)."""
+        outputs = self.forward_with_aux(frames, geometry)
+        return outputs if return_aux else outputs["poses3d"]
 
     @torch.no_grad()
     def set_target_stats(

@@ -1,11 +1,11 @@
 """Name → constructor registries for backbones, temporal modules and heads.
 
 Constructors take the ``ModelConfig`` (and, for temporal modules and heads, the input feature
-size) and return an ``nn.Module`` with an ``out_features`` attribute (heads excepted). Register a
-new one with the decorator, e.g.::
+size; heads also get the backbone) and return an ``nn.Module`` with an ``out_features``
+attribute (heads excepted). Register a new one with the decorator, e.g.::
 
     @HEADS.register("integral")
-    def build_integral_head(in_features: int, config: ModelConfig) -> nn.Module: ...
+    def build_integral_head(in_features: int, config: ModelConfig, backbone) -> nn.Module: ...
 """
 
 from __future__ import annotations

@@ -1,0 +1,156 @@
+"""Crop and camera geometry: model-input pixels ↔ camera-frame metres (the integral head's lift).
+
+A clip's geometry is a dict of tensors (what ``PoseModel.forward(frames, geometry)`` takes):
+
+- ``crop`` (B, T, 3): the square crop (x0, y0, side) of each frame, in source-image pixels —
+  the store's ``crop.npy``;
+- ``intrinsics`` (B, 4): fx, fy, cx, cy of the source camera, pixels — ``intrinsics.npy``;
+- ``input_size``: int S, the side of the square model input (frames resized to S × S).
+
+Model-input pixel (u, v) shows source pixel ``(x0 + u·side/S, y0 + v·side/S)`` — the store's
+convention (stored pixel = (source - x0)·S_stored/side) carried to the resized input, so store
+``poses2d`` become model-input pixels by ``poses2d · S / S_stored`` (:func:`poses2d_to_input`).
+
+Without geometry (pose-only stores, videos) :func:`default_geometry` stands in: the crop is the
+whole 1000 × 1000 image of a Human3.6M-like camera, f = 1145 px, principal point at the centre.
+
+Root depth without ground truth (:func:`prior_root_depth`): a person crop spans about
+``CROP_SPAN_M`` = 2 m at the person's distance (the crop is ~1.2 × the person's extent), so
+``Z_root ≈ f · CROP_SPAN_M / side`` with f = sqrt(fx·fy); the integral head corrects it with a
+learned factor.
+"""
+
+from __future__ import annotations
+
+import torch
+
+#: The default camera's image side and focal length, pixels (Human3.6M-like).
+DEFAULT_SOURCE_SIZE = 1000.0
+DEFAULT_FOCAL = 1145.0
+#: Metres a person crop spans at the person's distance: the size prior of the root depth.
+CROP_SPAN_M = 2.0
+
+
+def default_geometry(
+    input_size: int, device: torch.device | None = None, dtype: torch.dtype = torch.float32
+) -> dict:
+    """The geometry used when none is given: crop = the whole 1000-px image of a camera with
+    f = 1145 px and the principal point at the centre. Shapes (1, 1, 3) and (1, 4) broadcast
+    over any batch and clip length."""
+    side, focal = DEFAULT_SOURCE_SIZE, DEFAULT_FOCAL
+    crop = torch.tensor([[[0.0, 0.0, side]]], device=device, dtype=dtype)
+    intrinsics = torch.tensor([[focal, focal, side / 2, side / 2]], device=device, dtype=dtype)
+    return {"crop": crop, "intrinsics": intrinsics, "input_size": int(input_size)}
+
+
+def make_geometry(crop, intrinsics, input_size: int, device=None) -> dict:
+    """Geometry from the store arrays of a batch: ``crop`` (B, T, 3) and ``intrinsics`` (B, 4)
+    (numpy or torch), as float32 tensors on ``device``."""
+    return {
+        "crop": torch.as_tensor(crop, dtype=torch.float32, device=device),
+        "intrinsics": torch.as_tensor(intrinsics, dtype=torch.float32, device=device),
+        "input_size": int(input_size),
+    }
+
+
+def poses2d_to_input(poses2d, stored_size: int, input_size: int):
+    """Store ``poses2d`` (..., 17, 2), stored-frame pixels → model-input pixels (same kind)."""
+    return poses2d * (float(input_size) / float(stored_size))
+
+
+def _parts(geometry: dict) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """crop (B|1, T|1, 3), intrinsics (B|1, 1, 4) ready to broadcast over (B, T), and S."""
+    crop, intrinsics = geometry["crop"], geometry["intrinsics"]
+    if crop.ndim != 3 or crop.shape[-1] != 3:
+        raise ValueError(f"geometry crop must be (B, T, 3), got {tuple(crop.shape)}")
+    if intrinsics.ndim != 2 or intrinsics.shape[-1] != 4:
+        raise ValueError(f"geometry intrinsics must be (B, 4), got {tuple(intrinsics.shape)}")
+    return crop, intrinsics[:, None, :], float(geometry["input_size"])
+
+
+def input_to_normalized(uv: torch.Tensor, geometry: dict) -> torch.Tensor:
+    """Model-input pixels (B, T, J, 2) → normalised camera coordinates ((x - cx)/fx,
+    (y - cy)/fy) (B, T, J, 2), via the crop."""
+    crop, intrinsics, size = _parts(geometry)
+    scale = crop[..., None, 2:3] / size  # source pixels per input pixel
+    source = crop[..., None, :2] + uv * scale
+    return (source - intrinsics[..., None, 2:4]) / intrinsics[..., None, 0:2]
+
+
+def lift_to_camera(uv: torch.Tensor, depth: torch.Tensor, geometry: dict) -> torch.Tensor:
+    """Model-input pixels (B, T, J, 2) and camera depths Z (B, T, J), metres → camera-frame
+    points (B, T, J, 3), metres: (x̂·Z, ŷ·Z, Z). Inverse of :func:`project_to_input`."""
+    normalized = input_to_normalized(uv, geometry)
+    return torch.cat([normalized * depth[..., None], depth[..., None]], dim=-1)
+
+
+def project_to_input(points: torch.Tensor, geometry: dict) -> torch.Tensor:
+    """Camera-frame points (B, T, J, 3), metres (Z > 0) → model-input pixels (B, T, J, 2)."""
+    crop, intrinsics, size = _parts(geometry)
+    source = points[..., :2] / points[..., 2:3] * intrinsics[..., None, 0:2]
+    source = source + intrinsics[..., None, 2:4]
+    return (source - crop[..., None, :2]) * (size / crop[..., None, 2:3])
+
+
+def prior_root_depth(geometry: dict) -> torch.Tensor:
+    """The size prior's root depth Z ≈ sqrt(fx·fy)·CROP_SPAN_M / side, metres, (B|1, T|1)."""
+    crop, intrinsics, _ = _parts(geometry)
+    focal = torch.sqrt(intrinsics[..., 0] * intrinsics[..., 1])
+    return focal * CROP_SPAN_M / crop[..., 2]
+
+
+def augment_geometry(geometry: dict, flip: torch.Tensor, zoom: torch.Tensor) -> dict:
+    """The geometry of clips augmented by ``vidpose.augment`` with per-clip ``flip`` (B,) bool
+    and ``zoom`` (B,) (both about the input centre c = (S - 1)/2).
+
+    A zoom by s is the crop shrunk by s about the same centre, exactly. A flip (x → S - 1 - x,
+    3D X → -X) is the same picture from the mirrored camera: x0 → 2·cx - x0 - side·(S - 1)/S.
+    In-plane rotation has no crop equivalent; ``vidpose.augment`` already treats it as a roll
+    about the optical axis, and the crop is left unrotated.
+    """
+    crop, intrinsics, size = _parts(geometry)
+    x0, y0, side = crop.unbind(-1)
+    cx = intrinsics[..., 2]
+    flip = flip.to(crop.device).view(-1, 1)
+    x0 = torch.where(flip, 2 * cx - x0 - side * (size - 1) / size, x0)
+    zoom = zoom.to(crop.dtype).view(-1, 1)
+    centre = (size - 1) / 2 * side / size  # crop-relative source offset of the input centre
+    x0 = x0 + centre * (1 - 1 / zoom)
+    y0 = y0 + centre * (1 - 1 / zoom)
+    return {**geometry, "crop": torch.stack([x0, y0, side / zoom], dim=-1)}
+
+
+def flip_geometry(geometry: dict) -> dict:
+    """The geometry for horizontally mirrored inputs (test-time flip averaging)."""
+    crop = geometry["crop"]
+    batch = crop.shape[0]
+    return augment_geometry(
+        geometry,
+        torch.ones(batch, dtype=torch.bool, device=crop.device),
+        torch.ones(batch, dtype=crop.dtype, device=crop.device),
+    )
+
+
+def heatmap_coordinates(cells: int, input_side: int, device=None, dtype=None) -> torch.Tensor:
+    """Model-input pixel coordinate (pixel centres at integers) of each of ``cells`` heatmap
+    cells spanning ``input_side`` pixels: (cells,)."""
+    step = input_side / cells
+    index = torch.arange(cells, device=device, dtype=dtype)
+    return (index + 0.5) * step - 0.5
+
+
+__all__ = [
+    "CROP_SPAN_M",
+    "DEFAULT_FOCAL",
+    "DEFAULT_SOURCE_SIZE",
+    "augment_geometry",
+    "default_geometry",
+    "flip_geometry",
+    "heatmap_coordinates",
+    "input_to_normalized",
+    "lift_to_camera",
+    "make_geometry",
+    "poses2d_to_input",
+    "prior_root_depth",
+    "project_to_input",
+]

@@ -1,0 +1,163 @@
+"""The integral (soft-argmax) 2.5D head, ``model.head: integral`` (Sun et al. 2018).
+
+Per frame, from the backbone's last spatial map (B·T, C, h, w):
+
+1. a 1×1 conv to ``head_channels``, then bilinear ×2 upsampling + 3×3 conv stages until a cell
+   is ``heatmap_stride`` input pixels (GroupNorm throughout: the head trains from scratch and
+   must not depend on the batch);
+2. FiLM from the temporal module: its per-frame features give a per-channel (1 + γ, β) on the
+   head's map, so the clip context shapes both heatmaps and depths; ``temporal: none`` passes
+   the frame's own pooled features instead;
+3. 17 heatmaps → softmax over space → expected (u, v) in model-input pixels (differentiable
+   integral regression), and 17 depth maps whose heatmap-weighted mean is each joint's depth
+   relative to the root, metres, plus a per-frame temporal depth bias;
+4. lift to metric 3D in the camera frame (``vidpose.models.geometry``):
+   Z_root = size prior · exp(learned scalar + per-frame temporal correction),
+   Z_j = Z_root + d_j - d_root, (X, Y) = normalised camera coordinates · Z, minus the root.
+
+The layers fed by temporal features start at zero, so at initialisation the head is the plain
+per-frame integral regressor with the size-prior root depth.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from vidpose.models.backbones import feature_map_info
+from vidpose.models.config import ModelConfig
+from vidpose.models.geometry import (
+    default_geometry,
+    heatmap_coordinates,
+    lift_to_camera,
+    prior_root_depth,
+)
+from vidpose.models.norms import group_count
+from vidpose.models.registry import HEADS
+from vidpose.skeleton import NUM_JOINTS, ROOT
+
+
+def _conv_gn_relu(in_ch: int, out_ch: int, kernel: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(in_ch, out_ch, kernel, padding=kernel // 2, bias=False),
+        nn.GroupNorm(group_count(out_ch), out_ch),
+        nn.ReLU(inplace=True),
+    )
+
+
+def _zero_linear(in_features: int, out_features: int) -> nn.Linear:
+    layer = nn.Linear(in_features, out_features)
+    nn.init.zeros_(layer.weight)
+    nn.init.zeros_(layer.bias)
+    return layer
+
+
+class IntegralHead(nn.Module):
+    """Feature maps (B·T, C, h, w) + temporal features (B, T, F) + geometry → 2.5D → 3D.
+
+    ``in_channels`` and ``reduction`` describe the backbone map (channels, input pixels per
+    cell); ``upsample_stages`` = log2(reduction / heatmap_stride), at least 0.
+    """
+
+    #: PoseModel feeds this head the spatial map as well as the temporal features.
+    spatial = True
+
+    def __init__(
+        self,
+        in_channels: int,
+        reduction: int,
+        temporal_features: int,
+        width: int = 64,
+        heatmap_stride: int = 4,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        stages = max(0, round(math.log2(max(reduction, 1) / heatmap_stride)))
+        self.reduce = _conv_gn_relu(in_channels, width, 1)
+        self.upsample = nn.ModuleList(_conv_gn_relu(width, width, 3) for _ in range(stages))
+        self.dropout = nn.Dropout(dropout)
+        self.film = _zero_linear(temporal_features, 2 * width)
+        self.depth_bias = _zero_linear(temporal_features, NUM_JOINTS)
+        self.root_correction = _zero_linear(temporal_features, 1)
+        #: log of the learned factor on the size prior's root depth.
+        self.log_root_scale = nn.Parameter(torch.zeros(()))
+        self.heatmaps = nn.Conv2d(width, NUM_JOINTS, 1)
+        self.depths = nn.Conv2d(width, NUM_JOINTS, 1)
+        nn.init.zeros_(self.depths.weight)
+        nn.init.zeros_(self.depths.bias)
+
+    def forward(
+        self,
+        feature_map: torch.Tensor,
+        temporal: torch.Tensor,
+        geometry: dict | None,
+        input_hw: tuple[int, int],
+    ) -> dict[str, torch.Tensor]:
+        """Returns a dict of (B, T, ...) tensors:
+
+        - ``poses3d`` (B, T, 17, 3): metres, camera frame, root-relative (root exactly 0);
+        - ``poses2d_input_px`` (B, T, 17, 2): soft-argmax joint positions, model-input pixels;
+        - ``heatmaps`` (B, T, 17, h', w'): the spatial softmax (each sums to 1);
+        - ``depth_rel`` (B, T, 17): Z_j - Z_root, metres;
+        - ``root_depth`` (B, T): the estimated Z_root, metres;
+        - ``root`` (B, T, 3): the lifted root (pelvis) in camera coordinates, metres.
+        """
+        batch, length = temporal.shape[:2]
+        height, width = input_hw
+        if geometry is None:
+            geometry = default_geometry(width, feature_map.device, feature_map.dtype)
+        elif int(geometry["input_size"]) != width or height != width:
+            raise ValueError(
+                f"geometry input_size {geometry['input_size']} does not match the "
+                f"{height}x{width} model input (it must be square, side input_size)"
+            )
+        context = self.dropout(temporal.flatten(0, 1))  # (B·T, F)
+        x = self.reduce(feature_map)
+        for stage in self.upsample:
+            x = stage(F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False))
+        gamma, beta = self.film(context)[..., None, None].chunk(2, dim=1)
+        x = x * (1 + gamma) + beta
+
+        logits = self.heatmaps(x)  # (B·T, 17, h', w')
+        cells_y, cells_x = logits.shape[-2:]
+        heatmaps = logits.flatten(2).softmax(dim=-1).view_as(logits)
+        xs = heatmap_coordinates(cells_x, width, logits.device, logits.dtype)
+        ys = heatmap_coordinates(cells_y, height, logits.device, logits.dtype)
+        u = (heatmaps.sum(dim=2) * xs).sum(dim=-1)  # marginal over rows, then E[x]
+        v = (heatmaps.sum(dim=3) * ys).sum(dim=-1)
+        depth = (heatmaps * self.depths(x)).flatten(2).sum(dim=-1) + self.depth_bias(context)
+        depth_rel = depth - depth[:, ROOT : ROOT + 1]
+
+        def clips(t: torch.Tensor) -> torch.Tensor:
+            return t.unflatten(0, (batch, length))
+
+        uv = clips(torch.stack([u, v], dim=-1))  # (B, T, 17, 2)
+        depth_rel = clips(depth_rel)
+        correction = clips(self.root_correction(context)[:, 0])
+        root_depth = prior_root_depth(geometry) * torch.exp(self.log_root_scale + correction)
+        points = lift_to_camera(uv, root_depth[..., None] + depth_rel, geometry)
+        root = points[..., ROOT, :]
+        return {
+            "poses3d": points - root[..., None, :],
+            "poses2d_input_px": uv,
+            "heatmaps": clips(heatmaps),
+            "depth_rel": depth_rel,
+            "root_depth": root_depth,
+            "root": root,
+        }
+
+
+@HEADS.register("integral")
+def build_integral_head(in_features: int, config: ModelConfig, backbone: nn.Module) -> nn.Module:
+    channels, reduction = feature_map_info(backbone)
+    return IntegralHead(
+        channels,
+        reduction,
+        in_features,
+        width=config.head_channels,
+        heatmap_stride=config.heatmap_stride,
+        dropout=config.dropout,
+    )

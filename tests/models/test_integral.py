@@ -1,0 +1,171 @@
+"""The integral head: soft-argmax coordinates, the metric lift, geometry, temporal context."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from vidpose.models import ModelConfig, build_model
+from vidpose.models.geometry import default_geometry, heatmap_coordinates, project_to_input
+from vidpose.skeleton import ROOT
+
+SIDE = 32
+
+
+def _model(**overrides) -> torch.nn.Module:
+    torch.manual_seed(0)
+    values = {"head": "integral", "hidden_size": 16, "feature_dim": 16, "head_channels": 16}
+    return build_model(ModelConfig(**{**values, **overrides})).eval()
+
+
+def _geometry(batch: int, frames: int, side: float = 400.0) -> dict:
+    crop = torch.tensor([250.0, 200.0, side]).expand(batch, frames, 3).clone()
+    crop[..., 0] += torch.arange(frames) * 10.0  # the crop follows the person
+    intrinsics = torch.tensor([[1150.0, 1140.0, 510.0, 495.0]]).expand(batch, 4).clone()
+    return {"crop": crop, "intrinsics": intrinsics, "input_size": SIDE}
+
+
+def _randomise_temporal_layers(model: torch.nn.Module) -> None:
+    # They start at zero (the head begins as a per-frame regressor); training moves them.
+    with torch.no_grad():
+        for layer in (model.head.film, model.head.depth_bias, model.head.root_correction):
+            layer.weight.normal_(0, 0.3)
+
+
+@pytest.mark.parametrize(("backbone", "stride", "cells"), [("tinycnn", 4, 8), ("seedcnn", 2, 16)])
+def test_heatmaps_have_the_configured_stride_and_sum_to_one(backbone, stride, cells):
+    model = _model(backbone=backbone, heatmap_stride=stride)
+    with torch.no_grad():
+        out = model.forward_with_aux(torch.randn(2, 3, 3, SIDE, SIDE))
+    assert out["heatmaps"].shape == (2, 3, 17, cells, cells)
+    torch.testing.assert_close(out["heatmaps"].sum(dim=(-2, -1)), torch.ones(2, 3, 17))
+
+
+def test_joints_are_the_expected_heatmap_coordinates():
+    model = _model()
+    with torch.no_grad():
+        out = model.forward_with_aux(torch.randn(2, 3, 3, SIDE, SIDE))
+    heatmaps = out["heatmaps"]
+    coords = heatmap_coordinates(heatmaps.shape[-1], SIDE)
+    expected_u = (heatmaps * coords).sum(dim=(-2, -1))
+    expected_v = (heatmaps * coords[:, None]).sum(dim=(-2, -1))
+    torch.testing.assert_close(out["poses2d_input_px"], torch.stack([expected_u, expected_v], -1))
+
+
+def test_uniform_heatmaps_put_every_joint_at_the_input_centre():
+    model = _model()
+    with torch.no_grad():
+        model.head.heatmaps.weight.zero_()
+        model.head.heatmaps.bias.zero_()
+        out = model.forward_with_aux(torch.randn(1, 2, 3, SIDE, SIDE))
+    centre = torch.full((1, 2, 17, 2), (SIDE - 1) / 2)
+    torch.testing.assert_close(out["poses2d_input_px"], centre)
+
+
+def test_lifted_pose_reprojects_onto_the_2d_joints_and_uses_the_depths():
+    model = _model(temporal="gru")
+    _randomise_temporal_layers(model)
+    with torch.no_grad():
+        model.head.depths.weight.normal_(0, 0.1)
+        geometry = _geometry(2, 3)
+        out = model.forward_with_aux(torch.randn(2, 3, 3, SIDE, SIDE), geometry)
+    camera = out["poses3d"] + out["root"][..., None, :]
+    torch.testing.assert_close(project_to_input(camera, geometry), out["poses2d_input_px"])
+    depth = out["root_depth"][..., None] + out["depth_rel"]
+    torch.testing.assert_close(camera[..., 2], depth)
+    assert torch.equal(out["poses3d"][..., ROOT, :], torch.zeros(2, 3, 3))
+    assert out["depth_rel"].abs().max() > 1e-3
+
+
+def test_root_depth_is_the_size_prior_times_the_learned_factor():
+    model = _model()
+    geometry = _geometry(2, 3, side=458.0)
+    frames = torch.randn(2, 3, 3, SIDE, SIDE)
+    prior = math.sqrt(1150.0 * 1140.0) * 2.0 / 458.0
+    with torch.no_grad():
+        torch.testing.assert_close(
+            model.forward_with_aux(frames, geometry)["root_depth"], torch.full((2, 3), prior)
+        )
+        model.head.log_root_scale.fill_(math.log(1.1))
+        out = model.forward_with_aux(frames, geometry)
+    torch.testing.assert_close(out["root_depth"], torch.full((2, 3), 1.1 * prior))
+
+
+def test_geometry_matters_none_means_the_default_camera_and_direct_ignores_it():
+    model = _model()
+    frames = torch.randn(2, 3, 3, SIDE, SIDE)
+    with torch.no_grad():
+        # With zero depths the lift is scale-free (x̂ · Z_root with Z_root ∝ 1 / side); depths
+        # make the off-axis view matter.
+        model.head.depths.weight.normal_(0, 0.1)
+        default = model(frames)
+        torch.testing.assert_close(model(frames, default_geometry(SIDE)), default)
+        assert (model(frames, _geometry(2, 3)) - default).abs().max() > 1e-3
+        direct = _model(head="direct")
+        torch.testing.assert_close(direct(frames, _geometry(2, 3)), direct(frames))
+
+
+def test_a_geometry_for_another_input_size_is_refused():
+    model = _model()
+    geometry = {**_geometry(1, 2), "input_size": 64}
+    with pytest.raises(ValueError, match="geometry input_size 64 does not match"):
+        model(torch.randn(1, 2, 3, SIDE, SIDE), geometry)
+
+
+def test_normalized_output_is_the_metric_output_in_target_units():
+    model = _model()
+    model.set_target_stats(torch.randn(17, 3) * 0.1, torch.rand(17, 3) * 0.2 + 0.05)
+    frames = torch.randn(2, 3, 3, SIDE, SIDE)
+    with torch.no_grad():
+        metres = model(frames)
+        normalized = model.forward_normalized(frames)
+        aux = model(frames, return_aux=True)
+    torch.testing.assert_close(normalized, (metres - model.target_mean) / model.target_std)
+    torch.testing.assert_close(aux["poses3d"], metres)
+    torch.testing.assert_close(aux["poses3d_normalized"], normalized)
+
+
+@pytest.mark.parametrize(("temporal", "depends"), [("lstm", True), ("none", False)])
+def test_temporal_context_reaches_the_integral_output(temporal, depends):
+    model = _model(temporal=temporal)
+    _randomise_temporal_layers(model)
+    frames = torch.randn(1, 4, 3, SIDE, SIDE)
+    changed = frames.clone()
+    changed[:, 0] = torch.randn(3, SIDE, SIDE)
+    with torch.no_grad():
+        difference = (model(frames)[:, -1] - model(changed)[:, -1]).abs().max()
+    assert (difference > 1e-6) == depends
+
+
+def test_group_norm_integral_model_treats_clips_independently_in_train_mode():
+    model = _model(norm="group", temporal="tcn").train()
+    _randomise_temporal_layers(model)
+    frames = torch.randn(3, 2, 3, SIDE, SIDE)
+    geometry = _geometry(3, 2)
+    together = model(frames, geometry)
+    alone = model(
+        frames[1:2],
+        {**geometry, "crop": geometry["crop"][1:2], "intrinsics": geometry["intrinsics"][1:2]},
+    )
+    torch.testing.assert_close(together[1:2], alone, atol=1e-5, rtol=1e-4)
+
+
+def test_a_few_steps_fit_one_batch():
+    # The whole chain (heatmaps → soft-argmax → lift) is trainable end to end.
+    torch.manual_seed(0)
+    model = _model(norm="group", temporal="none").train()
+    frames = torch.randn(2, 2, 3, SIDE, SIDE)
+    geometry = _geometry(2, 2)
+    target = torch.randn(2, 2, 17, 3) * 0.2
+    target[..., ROOT, :] = 0
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(30):
+        loss = (model(frames, geometry) - target).norm(dim=-1).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.75 * losses[0]
