@@ -108,12 +108,18 @@ class IntegralHead(nn.Module):
         batch, length = temporal.shape[:2]
         height, width = input_hw
         if geometry is None:
-            geometry = default_geometry(width, feature_map.device, feature_map.dtype)
-        elif int(geometry["input_size"]) != width or height != width:
-            raise ValueError(
-                f"geometry input_size {geometry['input_size']} does not match the "
-                f"{height}x{width} model input (it must be square, side input_size)"
-            )
+            geometry = default_geometry(width, feature_map.device)
+        else:
+            if int(geometry["input_size"]) != width or height != width:
+                raise ValueError(
+                    f"geometry input_size {geometry['input_size']} does not match the "
+                    f"{height}x{width} model input (it must be square, side input_size)"
+                )
+            geometry = {
+                **geometry,
+                "crop": geometry["crop"].to(feature_map.device, torch.float32),
+                "intrinsics": geometry["intrinsics"].to(feature_map.device, torch.float32),
+            }
         context = self.dropout(temporal.flatten(0, 1))  # (B·T, F)
         x = self.reduce(feature_map)
         for stage in self.upsample:
@@ -121,14 +127,17 @@ class IntegralHead(nn.Module):
         gamma, beta = self.film(context)[..., None, None].chunk(2, dim=1)
         x = x * (1 + gamma) + beta
 
-        logits = self.heatmaps(x)  # (B·T, 17, h', w')
+        # Coordinates and the lift in float32 even under bf16 autocast: bf16 has a quarter-pixel
+        # step at 64 px and would quantise the soft-argmax.
+        logits = self.heatmaps(x).float()  # (B·T, 17, h', w')
         cells_y, cells_x = logits.shape[-2:]
         heatmaps = logits.flatten(2).softmax(dim=-1).view_as(logits)
         xs = heatmap_coordinates(cells_x, width, logits.device, logits.dtype)
         ys = heatmap_coordinates(cells_y, height, logits.device, logits.dtype)
         u = (heatmaps.sum(dim=2) * xs).sum(dim=-1)  # marginal over rows, then E[x]
         v = (heatmaps.sum(dim=3) * ys).sum(dim=-1)
-        depth = (heatmaps * self.depths(x)).flatten(2).sum(dim=-1) + self.depth_bias(context)
+        depth = (heatmaps * self.depths(x).float()).flatten(2).sum(dim=-1)
+        depth = depth + self.depth_bias(context).float()
         depth_rel = depth - depth[:, ROOT : ROOT + 1]
 
         def clips(t: torch.Tensor) -> torch.Tensor:
@@ -136,7 +145,7 @@ class IntegralHead(nn.Module):
 
         uv = clips(torch.stack([u, v], dim=-1))  # (B, T, 17, 2)
         depth_rel = clips(depth_rel)
-        correction = clips(self.root_correction(context)[:, 0])
+        correction = clips(self.root_correction(context)[:, 0].float())
         root_depth = prior_root_depth(geometry) * torch.exp(self.log_root_scale + correction)
         points = lift_to_camera(uv, root_depth[..., None] + depth_rel, geometry)
         root = points[..., ROOT, :]
