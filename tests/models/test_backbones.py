@@ -96,3 +96,23 @@ def test_a_vidpose_checkpoint_can_seed_the_backbone(tmp_path):
     torch.save({"format": "vidpose-checkpoint", "model": trained.state_dict()}, path)
     model = build_model(ModelConfig(feature_dim=32, pretrained=str(path)))
     _assert_same_parameters(model.backbone, trained.backbone)
+
+
+@pytest.mark.parametrize("head", ["direct", "integral"])
+def test_timm_model_with_a_pre_logits_stage(head):
+    # MobileNetV3 pools to head_hidden_size (1024) features, not num_features (288).
+    config = ModelConfig(backbone="mobilenetv3_small_050", head=head, hidden_size=8)
+    model = build_model(config).eval()
+    with torch.no_grad():
+        assert model(torch.randn(1, 2, 3, 64, 64)).shape == (1, 2, 17, 3)
+
+
+@pytest.mark.parametrize("cnn", [TinyCNN, SeedCNN])
+def test_builtin_intermediates_are_the_stage_maps_of_one_pass(cnn):
+    model = cnn(feature_dim=16).eval()
+    images = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        final, (stride8,) = model.forward_intermediates(images, indices=[2])
+        torch.testing.assert_close(final, model.forward_features(images))
+    assert model.feature_info[2]["reduction"] == 8
+    assert stride8.shape == (2, model.feature_info[2]["num_chs"], 8, 8)

@@ -37,6 +37,7 @@ def _randomise_temporal_layers(model: torch.nn.Module) -> None:
 @pytest.mark.parametrize(("backbone", "stride", "cells"), [("tinycnn", 4, 8), ("seedcnn", 2, 16)])
 def test_heatmaps_have_the_configured_stride_and_sum_to_one(backbone, stride, cells):
     model = _model(backbone=backbone, heatmap_stride=stride)
+    assert model.head.skip is not None  # both have a stride-8 map
     with torch.no_grad():
         out = model.forward_with_aux(torch.randn(2, 3, 3, SIDE, SIDE))
     assert out["heatmaps"].shape == (2, 3, 17, cells, cells)

@@ -41,7 +41,10 @@ def build_model(config: ModelConfig | dict[str, Any], load_pretrained: bool = Tr
         config = ModelConfig.from_dict(config)
     config.validate()
     backbone = build_backbone(config, load_pretrained)
-    temporal_module = TEMPORAL_MODULES.get(config.temporal)(backbone.num_features, config)
+    # timm models with a pre-logits stage (e.g. MobileNetV3's conv_head) pool to
+    # head_hidden_size features, not num_features.
+    pooled = getattr(backbone, "head_hidden_size", None) or backbone.num_features
+    temporal_module = TEMPORAL_MODULES.get(config.temporal)(pooled, config)
     head = HEADS.get(config.head)(temporal_module.out_features, config, backbone)
     model = PoseModel(backbone, temporal_module, head)
     model.config = config

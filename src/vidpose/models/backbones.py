@@ -1,9 +1,10 @@
 """Per-frame backbones: images (N, 3, H, W) → features (N, num_features).
 
 Two built-in CNNs (``tinycnn``, ``seedcnn``) plus any timm model by name. Every backbone follows
-timm's interface: ``num_features``, ``forward_features`` (the last spatial map (N, C, h, w)) and
+timm's interface: ``num_features``, ``forward_features`` (the last spatial map (N, C, h, w)),
 ``forward_head`` (that map → pooled features (N, num_features)), so ``forward`` is
-``forward_head(forward_features(x))``; :func:`feature_map_info` gives C and the stride.
+``forward_head(forward_features(x))``, and ``feature_info`` / ``forward_intermediates`` for the
+maps of earlier stages; :func:`spatial_feature_info` describes what the integral head reads.
 Weights are never downloaded: ``pretrained`` is ``False`` or the path of a local weights file,
 loaded by ``load_backbone_weights``.
 """
@@ -11,6 +12,7 @@ loaded by ``load_backbone_weights``.
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -39,7 +41,6 @@ class TinyCNN(nn.Module):
     """
 
     widths = (24, 48, 96, 128, 192)
-    feature_map_reduction = 32
 
     def __init__(self, feature_dim: int = 256, norm: str = "batch") -> None:
         super().__init__()
@@ -53,10 +54,20 @@ class TinyCNN(nn.Module):
             make_norm(norm, feature_dim),
             nn.ReLU(inplace=True),
         )
-        self.num_features = self.feature_map_channels = feature_dim
+        self.num_features = feature_dim
+        self.feature_info = [
+            {"num_chs": width, "reduction": 2 ** (index + 1), "module": f"stages.{index}"}
+            for index, width in enumerate(self.widths)
+        ]
 
     def forward_features(self, images: torch.Tensor) -> torch.Tensor:
         return self.project(self.stages(images))
+
+    def forward_intermediates(
+        self, images: torch.Tensor, indices: list[int]
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """(``forward_features``, the outputs of stages ``indices``), like timm's."""
+        return _run_with_intermediates(self.stages, images, indices, self.project)
 
     def forward_head(self, feature_map: torch.Tensor) -> torch.Tensor:
         return feature_map.mean(dim=(2, 3))
@@ -76,7 +87,6 @@ class SeedCNN(nn.Module):
     """
 
     widths = (32, 64, 128, 128)
-    feature_map_reduction = 16
 
     def __init__(self, feature_dim: int = 256) -> None:
         super().__init__()
@@ -95,16 +105,39 @@ class SeedCNN(nn.Module):
         self.pool = nn.AdaptiveAvgPool2d(4)
         self.dense = nn.Sequential(nn.Linear(in_ch * 16, feature_dim), nn.ReLU(inplace=True))
         self.num_features = feature_dim
-        self.feature_map_channels = in_ch
+        self.feature_info = [
+            {"num_chs": width, "reduction": 2 ** (index + 1), "module": f"features.{3 * index + 2}"}
+            for index, width in enumerate(self.widths)
+        ]
 
     def forward_features(self, images: torch.Tensor) -> torch.Tensor:
         return self.features(images)
+
+    def forward_intermediates(
+        self, images: torch.Tensor, indices: list[int]
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """(``forward_features``, the outputs of blocks ``indices``), like timm's."""
+        # A block is conv, ReLU, max-pool: three layers of the flat Sequential (whose keys
+        # checkpoints hold, so it stays flat).
+        blocks = [self.features[i : i + 3] for i in range(0, len(self.features), 3)]
+        return _run_with_intermediates(blocks, images, indices, nn.Identity())
 
     def forward_head(self, feature_map: torch.Tensor) -> torch.Tensor:
         return self.dense(self.pool(feature_map).flatten(1))
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.forward_head(self.forward_features(images))
+
+
+def _run_with_intermediates(
+    stages, x: torch.Tensor, indices: list[int], last: nn.Module
+) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    intermediates = []
+    for index, stage in enumerate(stages):
+        x = stage(x)
+        if index in indices:
+            intermediates.append(x)
+    return last(x), intermediates
 
 
 @BACKBONES.register("tinycnn")
@@ -158,31 +191,62 @@ def build_backbone(config: ModelConfig, load_pretrained: bool = True) -> nn.Modu
     return backbone
 
 
-@torch.no_grad()
-def feature_map_info(backbone: nn.Module, key: str = "model.backbone") -> tuple[int, int]:
-    """(channels C, stride in input pixels) of ``backbone.forward_features``' map (N, C, h, w).
+#: Stride (input pixels per cell) of the earlier map the integral head adds as a skip.
+SKIP_REDUCTION = 8
 
-    Built-in CNNs declare them; for timm models they are measured on one 128-pixel image
-    (timm's ``feature_info`` can miss a final conv). A backbone without a spatial map (e.g. a
-    ViT's tokens) is a ``UserError`` naming ``key``.
-    """
-    if hasattr(backbone, "feature_map_channels"):
-        return backbone.feature_map_channels, backbone.feature_map_reduction
+
+@dataclass(frozen=True)
+class SpatialFeatureInfo:
+    """What ``forward_features`` gives the integral head: ``channels`` × (H/``reduction``,
+    W/``reduction``), plus, when the backbone has one, the map of stride ``SKIP_REDUCTION``:
+    ``forward_intermediates(x, [skip_index])``, ``skip_channels`` channels (else None, 0)."""
+
+    channels: int
+    reduction: int
+    skip_index: int | None = None
+    skip_channels: int = 0
+
+
+@torch.no_grad()
+def spatial_feature_info(backbone: nn.Module, key: str = "model.backbone") -> SpatialFeatureInfo:
+    """Channels and strides of the backbone's maps, measured on one 128-pixel image (timm's
+    ``feature_info`` can miss a final conv). A backbone without a spatial map (e.g. a ViT's
+    tokens) is a ``UserError`` naming ``key``."""
     side = 128
+    skip_index = None
+    if hasattr(backbone, "forward_intermediates"):
+        reductions = [info["reduction"] for info in getattr(backbone, "feature_info", [])]
+        if SKIP_REDUCTION in reductions[:-1]:
+            skip_index = reductions.index(SKIP_REDUCTION)
     was_training = backbone.training
     backbone.eval()  # no running-statistics update from the probe
     try:
-        parameter = next(backbone.parameters())
-        probe = parameter.new_zeros(1, 3, side, side)
-        feature_map = backbone.forward_features(probe)
+        probe = next(backbone.parameters()).new_zeros(1, 3, side, side)
+        if skip_index is None:
+            feature_map, skip = backbone.forward_features(probe), None
+        else:
+            feature_map, (skip,) = backbone.forward_intermediates(probe, indices=[skip_index])
     finally:
         backbone.train(was_training)
-    if feature_map.ndim != 4:
+    if feature_map.ndim != 4 or (skip is not None and skip.ndim != 4):
         raise UserError(
             f"{key}: the integral head needs a spatial feature map (N, C, h, w), but this "
             f"backbone's forward_features gives shape {tuple(feature_map.shape)}"
         )
-    return int(feature_map.shape[1]), max(1, side // int(feature_map.shape[-1]))
+    reduction = max(1, side // int(feature_map.shape[-1]))
+    if skip is None or reduction <= SKIP_REDUCTION:
+        return SpatialFeatureInfo(int(feature_map.shape[1]), reduction)
+    return SpatialFeatureInfo(int(feature_map.shape[1]), reduction, skip_index, skip.shape[1])
+
+
+def spatial_features(
+    backbone: nn.Module, images: torch.Tensor, skip_index: int | None
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """(``forward_features(images)``, the stride-8 map or None) in one backbone pass."""
+    if skip_index is None:
+        return backbone.forward_features(images), None
+    feature_map, (skip,) = backbone.forward_intermediates(images, indices=[skip_index])
+    return feature_map, skip
 
 
 def _classifier_prefixes(backbone: nn.Module) -> tuple[str, ...]:

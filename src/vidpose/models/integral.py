@@ -3,8 +3,10 @@
 Per frame, from the backbone's last spatial map (B·T, C, h, w):
 
 1. a 1×1 conv to ``head_channels``, then bilinear ×2 upsampling + 3×3 conv stages until a cell
-   is ``heatmap_stride`` input pixels (GroupNorm throughout: the head trains from scratch and
-   must not depend on the batch);
+   is ``heatmap_stride`` input pixels; where the map reaches stride 8 the backbone's stride-8
+   map is added through a 1×1 conv (a skip: a stride-32 map of a small input is 2×2 or 4×4,
+   too coarse to place joints). GroupNorm throughout: the head trains from scratch and must not
+   depend on the batch;
 2. FiLM from the temporal module: its per-frame features give a per-channel (1 + γ, β) on the
    head's map, so the clip context shapes both heatmaps and depths; ``temporal: none`` passes
    the frame's own pooled features instead;
@@ -27,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vidpose.models.backbones import feature_map_info
+from vidpose.models.backbones import SKIP_REDUCTION, SpatialFeatureInfo, spatial_feature_info
 from vidpose.models.config import ModelConfig
 from vidpose.models.geometry import (
     default_geometry,
@@ -58,8 +60,8 @@ def _zero_linear(in_features: int, out_features: int) -> nn.Linear:
 class IntegralHead(nn.Module):
     """Feature maps (B·T, C, h, w) + temporal features (B, T, F) + geometry → 2.5D → 3D.
 
-    ``in_channels`` and ``reduction`` describe the backbone map (channels, input pixels per
-    cell); ``upsample_stages`` = log2(reduction / heatmap_stride), at least 0.
+    ``features`` describes the backbone's maps; the head has log2(reduction / heatmap_stride)
+    upsampling stages (at least 0).
     """
 
     #: PoseModel feeds this head the spatial map as well as the temporal features.
@@ -67,17 +69,22 @@ class IntegralHead(nn.Module):
 
     def __init__(
         self,
-        in_channels: int,
-        reduction: int,
+        features: SpatialFeatureInfo,
         temporal_features: int,
         width: int = 64,
         heatmap_stride: int = 4,
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        stages = max(0, round(math.log2(max(reduction, 1) / heatmap_stride)))
-        self.reduce = _conv_gn_relu(in_channels, width, 1)
+        stages = max(0, round(math.log2(max(features.reduction, 1) / heatmap_stride)))
+        self.reduce = _conv_gn_relu(features.channels, width, 1)
         self.upsample = nn.ModuleList(_conv_gn_relu(width, width, 3) for _ in range(stages))
+        #: Upsampling stages run before the skip is added (None: no skip).
+        self.skip_index, self.skip_after, self.skip = None, None, None
+        skip_after = round(math.log2(features.reduction / SKIP_REDUCTION))
+        if features.skip_index is not None and 0 < skip_after <= stages:
+            self.skip_index, self.skip_after = features.skip_index, skip_after
+            self.skip = _conv_gn_relu(features.skip_channels, width, 1)
         self.dropout = nn.Dropout(dropout)
         self.film = _zero_linear(temporal_features, 2 * width)
         self.depth_bias = _zero_linear(temporal_features, NUM_JOINTS)
@@ -92,11 +99,13 @@ class IntegralHead(nn.Module):
     def forward(
         self,
         feature_map: torch.Tensor,
+        skip: torch.Tensor | None,
         temporal: torch.Tensor,
         geometry: dict | None,
         input_hw: tuple[int, int],
     ) -> dict[str, torch.Tensor]:
-        """Returns a dict of (B, T, ...) tensors:
+        """``skip``: the backbone's map ``forward_intermediates(x, [self.skip_index])`` (or
+        None when ``skip_index`` is None). Returns a dict of (B, T, ...) tensors:
 
         - ``poses3d`` (B, T, 17, 3): metres, camera frame, root-relative (root exactly 0);
         - ``poses2d_input_px`` (B, T, 17, 2): soft-argmax joint positions, model-input pixels;
@@ -122,8 +131,14 @@ class IntegralHead(nn.Module):
             }
         context = self.dropout(temporal.flatten(0, 1))  # (B·T, F)
         x = self.reduce(feature_map)
-        for stage in self.upsample:
-            x = stage(F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False))
+        for index, stage in enumerate(self.upsample):
+            if index + 1 == self.skip_after:  # this stage reaches the skip's stride (and size)
+                size = skip.shape[-2:]
+                x = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+                x = stage(x) + self.skip(skip)
+            else:
+                x = F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
+                x = stage(x)
         gamma, beta = self.film(context)[..., None, None].chunk(2, dim=1)
         x = x * (1 + gamma) + beta
 
@@ -161,10 +176,8 @@ class IntegralHead(nn.Module):
 
 @HEADS.register("integral")
 def build_integral_head(in_features: int, config: ModelConfig, backbone: nn.Module) -> nn.Module:
-    channels, reduction = feature_map_info(backbone)
     return IntegralHead(
-        channels,
-        reduction,
+        spatial_feature_info(backbone),
         in_features,
         width=config.head_channels,
         heatmap_stride=config.heatmap_stride,

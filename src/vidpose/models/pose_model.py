@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from vidpose.models.backbones import spatial_features
 from vidpose.skeleton import NUM_JOINTS, ROOT
 
 
@@ -59,10 +60,10 @@ class PoseModel(nn.Module):
         batch, length = frames.shape[:2]
         images = frames.flatten(0, 1)
         if getattr(self.head, "spatial", False):
-            feature_map = self.backbone.forward_features(images)
+            feature_map, skip = spatial_features(self.backbone, images, self.head.skip_index)
             pooled = self.backbone.forward_head(feature_map).unflatten(0, (batch, length))
             outputs = self.head(
-                feature_map, self.temporal(pooled), geometry, tuple(frames.shape[-2:])
+                feature_map, skip, self.temporal(pooled), geometry, tuple(frames.shape[-2:])
             )
             poses = outputs["poses3d"] * self.root_mask
             outputs["poses3d_normalized"] = (poses - self.target_mean) / self.target_std
