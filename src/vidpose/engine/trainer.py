@@ -26,11 +26,11 @@ from tqdm import tqdm
 
 from vidpose import checkpoint as ckpt
 from vidpose import metrics
-from vidpose.atomic import atomic_path, write_text_atomic
+from vidpose.atomic import write_text_atomic
 from vidpose.config import RunConfig, dump_config
 from vidpose.data.order import epoch_order, train_step_indices, train_steps_per_epoch
 from vidpose.data.source import ClipDataset
-from vidpose.engine import distributed
+from vidpose.engine import distributed, run_folder
 from vidpose.engine.losses import build_loss
 from vidpose.engine.optim import build_optimizer, build_scheduler
 from vidpose.engine.predict import predict_source
@@ -39,9 +39,6 @@ from vidpose.errors import UserError
 from vidpose.models import build_model
 from vidpose.models.preprocess import normalize_frames
 from vidpose.store import ClipStore, open_store
-
-#: Files whose presence means a folder already holds a run.
-RUN_FILES = ("config.yaml", "metrics.csv", "last.pt", "best.pt")
 
 
 class TrainingDiverged(UserError):
@@ -82,18 +79,6 @@ class _StopRequest:
             signal.signal(signal.SIGINT, self._previous)
 
 
-def check_run_dir(run_dir: Path, resume: bool) -> None:
-    if run_dir.exists() and not run_dir.is_dir():
-        raise UserError(f"{run_dir}: exists and is not a directory")
-    if resume:
-        if not (run_dir / "last.pt").is_file():
-            raise UserError(f"{run_dir}: no run to resume (no last.pt there)")
-    elif any((run_dir / name).exists() for name in RUN_FILES):
-        raise UserError(
-            f"{run_dir}: already holds a run (use --resume to continue it, or another --out)"
-        )
-
-
 def open_split(data_dir: Path, split: str) -> ClipStore:
     return open_store(data_dir / split)
 
@@ -126,7 +111,7 @@ class Trainer:
         self.run_dir = Path(run_dir)
         self.resume = resume
         self.context = distributed.init(device)
-        check_run_dir(self.run_dir, resume)
+        run_folder.check_run_dir(self.run_dir, resume)
         data_dir = Path(data_dir)
         self.train_store = open_split(data_dir, "train")
         self.test_store = open_split(data_dir, "test")
@@ -251,9 +236,8 @@ class Trainer:
                 truncate_metrics(self.run_dir / "metrics.csv", self.step, self.epoch)
         distributed.barrier(self.context)
         self.log = MetricsLog(self.run_dir / "metrics.csv") if main else None
-        self.tensorboard = (
-            _open_tensorboard(self.run_dir) if main and self.config.train.tensorboard else None
-        )
+        use_tensorboard = main and self.config.train.tensorboard
+        self.tensorboard = run_folder.open_tensorboard(self.run_dir) if use_tensorboard else None
         try:
             with _StopRequest() as stop:
                 status = self._loop(stop)
@@ -422,11 +406,12 @@ class Trainer:
             predictions = self.predict_test()
         if not self.context.is_main:
             return
-        with atomic_path(self.run_dir / "predictions_test.npy") as tmp, open(tmp, "wb") as out:
-            np.save(out, predictions.astype(np.float32))
+        run_folder.write_predictions(self.run_dir, predictions)
         if self.config.train.final_report:
-            _write_evaluation(self.run_dir, predictions, self.train_store, self.test_store)
-            _plot(self.run_dir)
+            run_folder.write_evaluation(
+                self.run_dir, predictions, self.train_store, self.test_store
+            )
+            run_folder.plot_curves(self.run_dir)
 
 
 def _model_difference(saved: Any, wanted: dict[str, Any]) -> str:
@@ -434,42 +419,6 @@ def _model_difference(saved: Any, wanted: dict[str, Any]) -> str:
         return "no model config in the checkpoint"
     keys = [k for k in sorted(set(saved) | set(wanted)) if saved.get(k) != wanted.get(k)]
     return "; ".join(f"model.{k}: {saved.get(k)!r} there, {wanted.get(k)!r} here" for k in keys[:3])
-
-
-def _open_tensorboard(run_dir: Path) -> Any:
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError:  # TensorBoard is optional
-        return None
-    return SummaryWriter(log_dir=str(run_dir / "tensorboard"))
-
-
-def _write_evaluation(
-    run_dir: Path, predictions: np.ndarray, train_store: ClipStore, test_store: ClipStore
-) -> None:
-    try:
-        from vidpose.evaluation import evaluate_predictions
-    except ImportError:
-        return
-    from vidpose.atomic import write_json_atomic
-
-    mean_pose = train_store.poses3d.reshape(-1, 17, 3).mean(0)
-    report = evaluate_predictions(
-        predictions,
-        test_store.poses3d,
-        test_store.clips,
-        mean_pose,
-        baseline_source=str(train_store.path),
-    )
-    write_json_atomic(run_dir / "evaluation.json", report)
-
-
-def _plot(run_dir: Path) -> None:
-    try:
-        from vidpose.plots import plot_run
-    except ImportError:
-        return
-    plot_run(run_dir)
 
 
 def train(
