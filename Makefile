@@ -29,10 +29,14 @@ format: $(STAMP)
 test: lint
 	$(BIN)/pytest -q
 
+# The main job on CPU: synthetic data → train the CPU recipe → evaluate → curves (runs/demo).
 demo: $(STAMP)
 	$(BIN)/vidpose synth data/demo --preset small --overwrite
-	$(BIN)/vidpose info data/demo/train
-	$(BIN)/vidpose info data/demo/test
+	rm -rf runs/demo
+	$(BIN)/vidpose train --config configs/cpu.yaml --data data/demo --out runs/demo \
+		--set train.final_report=false
+	$(BIN)/vidpose evaluate runs/demo --data data/demo/test --json runs/demo/evaluation.json
+	$(BIN)/vidpose plot runs/demo
 
 clean:
 	rm -rf runs/demo data/demo
