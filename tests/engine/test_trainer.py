@@ -142,11 +142,16 @@ def test_clip_length_must_match_the_stores(tiny_data, tiny_config, tmp_path):
     assert not (tmp_path / "run").exists()
 
 
-def test_resume_refuses_another_process_count(tiny_data, tiny_config, tmp_path):
+def test_resume_refuses_another_process_count_or_batch_size(tiny_data, tiny_config, tmp_path):
     run_dir = tmp_path / "run"
     train(tiny_config, tiny_data, run_dir, device="cpu", stop_after_steps=1)
     checkpoint = torch.load(run_dir / "last.pt", weights_only=True)
     checkpoint["training"]["world_size"] = 2
     torch.save(checkpoint, run_dir / "last.pt")
     with pytest.raises(UserError, match="saved by 2 process"):
+        train(tiny_config, tiny_data, run_dir, device="cpu", resume=True)
+    checkpoint["training"]["world_size"] = 1
+    torch.save(checkpoint, run_dir / "last.pt")
+    tiny_config.train.batch_size = 5
+    with pytest.raises(UserError, match="saved with train.batch_size=3; resume with the same"):
         train(tiny_config, tiny_data, run_dir, device="cpu", resume=True)

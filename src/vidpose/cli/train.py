@@ -22,9 +22,10 @@ def register(subparsers) -> None:
         "train",
         help="train a model on DATA/train and test it on DATA/test every epoch",
         description=(
-            "Train a pose model. Writes RUN_DIR/config.yaml, metrics.csv, last.pt, best.pt "
-            "(best test MPJPE), predictions_test.npy, evaluation.json and the curves. "
-            "Ctrl-C saves last.pt; --resume continues exactly where it stopped."
+            "Train a pose model on DATA/train, testing on DATA/test after every epoch.\n"
+            "Writes RUN_DIR/config.yaml, metrics.csv, last.pt, best.pt (best test MPJPE),\n"
+            "predictions_test.npy, evaluation.json and the curves. Ctrl-C saves last.pt;\n"
+            "--resume continues exactly where the run stopped."
         ),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

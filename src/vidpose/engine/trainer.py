@@ -210,6 +210,18 @@ class Trainer:
                 f"{path}: saved by {training['world_size']} process(es); resume with the same "
                 f"number (now {self.context.world_size}) to continue exactly"
             )
+        saved_config = checkpoint.get("config", {})
+        for key, now in (
+            ("train.batch_size", self.config.train.batch_size),
+            ("seed", self.config.seed),
+        ):
+            section, _, name = key.rpartition(".")
+            saved = (saved_config.get(section, {}) if section else saved_config).get(name)
+            if saved != now:
+                raise UserError(
+                    f"{path}: saved with {key}={saved!r}; resume with the same value (now "
+                    f"{now!r}) so the data order continues where it stopped"
+                )
         self.optimizer.load_state_dict(training["optimizer"])
         self.scheduler.load_state_dict(training["scheduler"])
         self.epoch = training["position"]["epoch"]
