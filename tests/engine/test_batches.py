@@ -1,0 +1,111 @@
+import numpy as np
+import pytest
+import torch
+
+from vidpose.data.source import ClipDataset
+from vidpose.engine.batches import (
+    DeviceBatches,
+    FrameNormalizer,
+    memory_budget_bytes,
+    resolve_data_path,
+)
+from vidpose.errors import UserError
+from vidpose.models.preprocess import normalize_frames
+from vidpose.store import write_store
+
+CPU, CUDA = torch.device("cpu"), torch.device("cuda")
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    rng = np.random.default_rng(1)
+    n, t = 11, 3
+    rows = [
+        {"subject": "S1", "action": "Walking", "camera": "c", "sequence": "s", "start_frame": i}
+        for i in range(n)
+    ]
+    store = write_store(
+        tmp_path_factory.mktemp("batches") / "s",
+        poses3d=rng.normal(size=(n, t, 17, 3)).astype(np.float32),
+        poses2d=np.zeros((n, t, 17, 2), np.float32),
+        clips=rows,
+        frames=rng.integers(0, 256, (n, t, 12, 12, 3), dtype=np.uint8),
+    )
+    return ClipDataset(store)
+
+
+@pytest.mark.parametrize("size", [None, 12, 8])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_normalizer_computes_what_normalize_frames_does(dataset, size, channels_last):
+    frames, _ = dataset.get_batch(np.array([3, 0, 7]))
+    expected = normalize_frames(frames, size=size)
+    got = FrameNormalizer(channels_last=channels_last)(frames, size=size)
+    assert got.shape == expected.shape and got.dtype == torch.float32
+    torch.testing.assert_close(got, expected, rtol=0, atol=1e-6)
+    images = got.flatten(0, 1)
+    assert images.is_contiguous(memory_format=torch.channels_last) == channels_last
+    assert images.is_contiguous() == (not channels_last)
+
+
+def test_normalizer_rejects_float_frames():
+    with pytest.raises(ValueError, match="uint8"):
+        FrameNormalizer()(torch.zeros(1, 2, 4, 4, 3))
+
+
+@pytest.mark.parametrize("path", ["direct", "stream"])
+def test_every_path_gives_the_batches_of_the_memory_map_in_order(dataset, path):
+    index_lists = [np.array([5, 1, 9]), np.array([0, 0, 10]), np.array([4]), np.array([2, 3])]
+    batches = DeviceBatches(dataset, CPU, path)
+    got = list(batches.batches(index_lists))
+    assert len(got) == len(index_lists)
+    for (frames, poses), indices in zip(got, index_lists, strict=True):
+        assert np.array_equal(frames.numpy(), dataset.frames[indices])
+        assert np.array_equal(poses.numpy(), dataset.poses3d[indices])
+    one_frames, one_poses = batches.get_batch(np.array([6, 2]))
+    assert np.array_equal(one_frames.numpy(), dataset.frames[[6, 2]])
+    assert len(batches) == 11 and batches.poses3d is dataset.poses3d
+
+
+def test_stream_stops_its_thread_when_the_consumer_stops_early(dataset):
+    import threading
+
+    before = threading.active_count()
+    iterator = DeviceBatches(dataset, CPU, "stream").batches([np.array([i]) for i in range(11)])
+    next(iterator)
+    iterator.close()
+    assert threading.active_count() == before
+
+
+def test_stream_reports_a_read_error_to_the_consumer(dataset):
+    with pytest.raises(IndexError):
+        list(DeviceBatches(dataset, CPU, "stream").batches([np.array([0]), np.array([99])]))
+
+
+def test_data_path_on_cpu_is_direct_unless_stream_is_asked_for():
+    assert resolve_data_path("auto", CPU, 10**12, 0.0) == "direct"
+    assert resolve_data_path("gpu_resident", CPU, 10**12, 0.0) == "direct"
+    assert resolve_data_path("stream", CPU, 10, 0.0) == "stream"
+    assert memory_budget_bytes(CPU, 5.0) == 0.0
+
+
+def test_data_path_on_cuda_depends_on_the_budget():
+    assert resolve_data_path("auto", CUDA, 10**9, 2e9) == "resident"
+    assert resolve_data_path("auto", CUDA, 3 * 10**9, 2e9) == "stream"
+    assert resolve_data_path("stream", CUDA, 10, 2e9) == "stream"
+    with pytest.raises(UserError, match="train.gpu_memory_budget_gb allows 2.00 GB"):
+        resolve_data_path("gpu_resident", CUDA, 3 * 10**9, 2e9)
+    with pytest.raises(UserError, match="train.data_path: 'gpu' is not one of"):
+        resolve_data_path("gpu", CUDA, 10, 2e9)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("path", ["resident", "stream"])
+def test_cuda_paths_match_the_memory_map(dataset, path):
+    index_lists = [np.array([5, 1, 9]), np.array([0, 0, 10]), np.array([4])] * 3
+    for (frames, poses), indices in zip(
+        DeviceBatches(dataset, CUDA, path).batches(index_lists), index_lists, strict=True
+    ):
+        assert frames.device.type == "cuda" and poses.device.type == "cuda"
+        assert np.array_equal(frames.cpu().numpy(), dataset.frames[indices])
+        assert np.array_equal(poses.cpu().numpy(), dataset.poses3d[indices])
