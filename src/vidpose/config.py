@@ -1,13 +1,15 @@
 """The run config: dataclasses loaded from YAML, with ``--set a.b=value`` overrides.
 
-A run config has five sections and a seed::
+A run config has six sections and a seed::
 
-    model:  ModelConfig (vidpose.models.config): backbone → temporal module → head
-    data:   DataConfig   what the model sees (clip length, input size)
-    optim:  OptimConfig  optimizer and learning-rate schedule
-    train:  TrainConfig  epochs, batch size, loss, logging
-    eval:   EvalConfig   test-time settings
-    seed:   int
+    model:   ModelConfig   (vidpose.models.config): backbone → temporal module → head
+    data:    DataConfig    what the model sees (clip length, input size)
+    augment: AugmentConfig (vidpose.augment): training augmentation; off when the section is
+             absent, on when it is given (unless ``enabled: false``)
+    optim:   OptimConfig   optimizer, learning-rate schedule, gradient clipping, EMA
+    train:   TrainConfig   epochs, batch size, loss, logging
+    eval:    EvalConfig    test-time settings
+    seed:    int
 
 Every key a user can get wrong is checked when the config is loaded; a mistake is one
 ``UserError`` naming the key and what is allowed (``optim.name: 'adamx' is not one of adam,
@@ -27,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from vidpose.augment import AugmentConfig
 from vidpose.errors import UserError
 from vidpose.models.config import ModelConfig
 
@@ -55,15 +58,29 @@ class DataConfig:
 
 @dataclass
 class OptimConfig:
-    """Optimizer and learning-rate schedule (``cosine`` decays per step to 0 after warm-up)."""
+    """Optimizer, learning-rate schedule (stepped once per optimizer step), clipping and EMA.
+
+    - ``schedule``: ``constant``; ``cosine`` (decays to 0 at the last step after warm-up);
+      ``step`` (multiplies the lr by ``step_gamma`` at each epoch in ``step_milestones``).
+    - ``warmup_steps`` or ``warmup_epochs`` (one of them, not both): linear warm-up from
+      lr/warm-up length to lr; epochs may be fractional.
+    - ``grad_clip``: max global gradient norm, 0 = off.
+    - ``ema_decay``: exponential moving average of the weights, 0 = off. When on, the EMA
+      weights are evaluated every epoch and are the ``model`` weights of ``best.pt`` and
+      ``last.pt``; the raw weights stay in ``last.pt``'s training state for resuming.
+    """
 
     name: str = field(default="adam", metadata=_choices("adam", "adamw", "sgd"))
     lr: float = field(default=1e-3, metadata={"min_exclusive": 0.0})
     weight_decay: float = field(default=0.0, metadata=_at_least(0.0))
     momentum: float = field(default=0.9, metadata=_at_least(0.0))  # sgd only
-    schedule: str = field(default="constant", metadata=_choices("constant", "cosine"))
+    schedule: str = field(default="constant", metadata=_choices("constant", "cosine", "step"))
     warmup_steps: int = field(default=0, metadata=_at_least(0))
-    grad_clip: float = field(default=0.0, metadata=_at_least(0.0))  # max grad norm, 0 = off
+    warmup_epochs: float = field(default=0.0, metadata=_at_least(0.0))
+    step_milestones: list = field(default_factory=list)  # epochs, increasing
+    step_gamma: float = field(default=0.1, metadata={"min_exclusive": 0.0, "max": 1.0})
+    grad_clip: float = field(default=0.0, metadata=_at_least(0.0))
+    ema_decay: float = field(default=0.0, metadata={"min": 0.0, "max_exclusive": 1.0})
 
 
 @dataclass
@@ -72,16 +89,27 @@ class TrainConfig:
 
     - ``batch_size``: clips per step and per process (under torchrun the global batch is
       ``batch_size × processes``).
-    - ``loss``: a name from ``vidpose.engine.losses.LOSSES`` (``mse`` is the report's eq. 1).
+    - ``loss``: ``mse`` (the report's eq. 1), ``l1``, ``mpjpe`` (mean joint distance) or
+      ``smooth_l1`` (Huber, 1 cm / 1 std wide); see vidpose.engine.losses.
+    - ``loss_units``: ``metres`` (the errors as they are) or ``normalized`` (each coordinate's
+      error divided by the training set's per-joint std, so every joint weighs alike).
     - ``normalize_targets``: the network predicts poses in units of the training set's per-joint
-      mean and std (saved in the model); the loss is still computed in metres.
+      mean and std (saved in the model as ``target_mean``/``target_std``).
+    - ``velocity_weight``: weight of a term on the first differences along time (``l1`` or
+      ``l2`` by ``velocity_loss``), in the units of ``loss_units``; 0 = off.
+    - ``loss_2d_weight``: integral head only: weight of an L1 term between its soft-argmax 2D
+      joints and the store's ``poses2d``, both in model-input pixels divided by the input size.
     - ``final_report``: at the end, write ``evaluation.json`` and the curves PNGs.
     """
 
     epochs: int = field(default=10, metadata=_at_least(1))
     batch_size: int = field(default=2, metadata=_at_least(1))
-    loss: str = "mse"
+    loss: str = field(default="mse", metadata=_choices("mse", "l1", "mpjpe", "smooth_l1"))
+    loss_units: str = field(default="metres", metadata=_choices("metres", "normalized"))
     normalize_targets: bool = True
+    velocity_weight: float = field(default=0.0, metadata=_at_least(0.0))
+    velocity_loss: str = field(default="l1", metadata=_choices("l1", "l2"))
+    loss_2d_weight: float = field(default=0.0, metadata=_at_least(0.0))
     tensorboard: bool = True
     final_report: bool = True
 
@@ -98,6 +126,7 @@ class EvalConfig:
 class RunConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
+    augment: AugmentConfig = field(default_factory=lambda: AugmentConfig(enabled=False))
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
@@ -121,15 +150,42 @@ class RunConfig:
         ):
             sections[name] = _section_from_dict(section_cls, values.get(name) or {}, name)
         sections["model"] = ModelConfig.from_dict(values.get("model") or {}, "model")
+        augment = values.get("augment")
+        sections["augment"] = (
+            AugmentConfig(enabled=False)
+            if augment is None
+            else AugmentConfig.from_dict(augment, "augment")
+        )
         seed = values.get("seed", 0)
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise UserError(f"seed: expected an integer >= 0, got {seed!r}")
         config = cls(seed=seed, **sections)
-        from vidpose.engine.losses import LOSSES
-
-        if config.train.loss not in LOSSES:
-            raise UserError(f"train.loss: {config.train.loss!r} is not one of {', '.join(LOSSES)}")
+        _check_combinations(config)
         return config
+
+
+def _check_combinations(config: RunConfig) -> None:
+    """Rules that involve more than one key."""
+    optim = config.optim
+    if optim.warmup_steps and optim.warmup_epochs:
+        raise UserError(
+            f"optim.warmup_epochs: {optim.warmup_epochs!r} given with optim.warmup_steps "
+            f"{optim.warmup_steps!r}; set only one of them"
+        )
+    milestones = optim.step_milestones
+    if any(isinstance(m, bool) or not isinstance(m, (int, float)) or m <= 0 for m in milestones):
+        raise UserError(
+            f"optim.step_milestones: expected a list of epochs > 0, got {milestones!r}"
+        )
+    if list(milestones) != sorted(set(milestones)):
+        raise UserError(f"optim.step_milestones: expected increasing epochs, got {milestones!r}")
+    if optim.schedule == "step" and not milestones:
+        raise UserError("optim.step_milestones: schedule 'step' needs at least one epoch")
+    if config.train.loss_2d_weight > 0 and config.model.head != "integral":
+        raise UserError(
+            f"train.loss_2d_weight: {config.train.loss_2d_weight!r} needs model.head: integral "
+            f"(the {config.model.head!r} head predicts no 2D joints); set it to 0"
+        )
 
 
 def _reject_unknown(values: dict, known: list[str], prefix: str) -> None:
@@ -142,6 +198,7 @@ def _reject_unknown(values: dict, known: list[str], prefix: str) -> None:
 
 def _describe(kind: Any) -> str:
     names = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+    names[list] = "a list"
     return " or ".join("null" if k is type(None) else names.get(k, str(k)) for k in _options(kind))
 
 
@@ -186,6 +243,11 @@ def _section_from_dict(cls: type, values: Any, prefix: str) -> Any:
         if "min_exclusive" in spec.metadata and value <= spec.metadata["min_exclusive"]:
             low = spec.metadata["min_exclusive"]
             raise UserError(f"{key}: expected a value > {low}, got {value!r}")
+        if "max" in spec.metadata and value > spec.metadata["max"]:
+            raise UserError(f"{key}: expected a value <= {spec.metadata['max']}, got {value!r}")
+        if "max_exclusive" in spec.metadata and value >= spec.metadata["max_exclusive"]:
+            high = spec.metadata["max_exclusive"]
+            raise UserError(f"{key}: expected a value < {high}, got {value!r}")
         checked[spec.name] = value
     return cls(**checked)
 

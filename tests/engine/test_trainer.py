@@ -93,11 +93,11 @@ def test_ctrl_c_saves_last_pt_and_resumes_exactly(
 ):
     calls = []
 
-    def interrupting_mse(pred, gt):
+    def interrupting_mse(pred, gt, scale=None):
         calls.append(1)
         if len(calls) == 6:
             os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C in the terminal sends
-        return losses.mse_loss(pred, gt)
+        return losses.mse_loss(pred, gt, scale)
 
     monkeypatch.setitem(losses.LOSSES, "mse", interrupting_mse)
     run_dir = tmp_path / "run"
@@ -118,9 +118,9 @@ def test_a_nan_loss_stops_and_keeps_the_last_good_checkpoint(
 ):
     calls = []
 
-    def nan_in_second_epoch(pred, gt):
+    def nan_in_second_epoch(pred, gt, scale=None):
         calls.append(1)
-        loss = losses.mse_loss(pred, gt)
+        loss = losses.mse_loss(pred, gt, scale)
         return loss * float("nan") if len(calls) == STEPS_PER_EPOCH + 2 else loss
 
     monkeypatch.setitem(losses.LOSSES, "mse", nan_in_second_epoch)

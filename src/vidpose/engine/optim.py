@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterable
 
@@ -25,22 +26,80 @@ def build_optimizer(
     raise ValueError(f"unknown optimizer {config.name!r}")  # the config rejects it first
 
 
-def lr_factor(step: int, total_steps: int, config: OptimConfig) -> float:
+def warmup_length(config: OptimConfig, steps_per_epoch: int) -> int:
+    """Warm-up steps: ``warmup_steps``, or ``warmup_epochs`` × steps per epoch (rounded)."""
+    if config.warmup_epochs:
+        return max(1, round(config.warmup_epochs * steps_per_epoch))
+    return config.warmup_steps
+
+
+def lr_factor(step: int, total_steps: int, config: OptimConfig, steps_per_epoch: int = 1) -> float:
     """Multiplier of ``config.lr`` for 0-based ``step`` of ``total_steps``: linear warm-up,
-    then constant or a cosine decay to 0 at the last step."""
-    if config.warmup_steps and step < config.warmup_steps:
-        return (step + 1) / config.warmup_steps
+    then constant, a cosine decay to 0 at the last step, or ``step_gamma`` per milestone
+    passed (milestone m, in epochs, takes effect from step round(m × steps_per_epoch))."""
+    warmup = warmup_length(config, steps_per_epoch)
+    if warmup and step < warmup:
+        return (step + 1) / warmup
     if config.schedule == "cosine":
-        span = max(1, total_steps - config.warmup_steps)
-        progress = min(1.0, (step - config.warmup_steps) / span)
+        span = max(1, total_steps - warmup)
+        progress = min(1.0, (step - warmup) / span)
         return 0.5 * (1.0 + math.cos(math.pi * progress))
+    if config.schedule == "step":
+        passed = sum(step >= round(m * steps_per_epoch) for m in config.step_milestones)
+        return config.step_gamma**passed
     return 1.0
 
 
 def build_scheduler(
-    optimizer: torch.optim.Optimizer, config: OptimConfig, total_steps: int
+    optimizer: torch.optim.Optimizer,
+    config: OptimConfig,
+    total_steps: int,
+    steps_per_epoch: int = 1,
 ) -> torch.optim.lr_scheduler.LambdaLR:
     """A per-step schedule (call ``step()`` after every optimizer step)."""
     return torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: lr_factor(step, total_steps, config)
+        optimizer, lambda step: lr_factor(step, total_steps, config, steps_per_epoch)
     )
+
+
+class WeightAverage:
+    """Exponential moving average of a model's weights (``optim.ema_decay``).
+
+    ``module`` is a copy of the model whose parameters and floating-point buffers follow
+    ``ema = d·ema + (1 - d)·weights`` after every optimizer step, with the decay ramped up as
+    ``d = min(decay, (1 + n) / (10 + n))`` over the first updates n so that the average is not
+    dominated by the random initial weights in a short run. Integer buffers (BatchNorm's
+    counter) are copied. The copy stays in eval mode and never receives gradients.
+    """
+
+    def __init__(self, model: torch.nn.Module, decay: float) -> None:
+        self.decay = decay
+        self.updates = 0
+        self.module = copy.deepcopy(model).eval()
+        for parameter in self.module.parameters():
+            parameter.requires_grad_(False)
+
+    def current_decay(self) -> float:
+        return min(self.decay, (1 + self.updates) / (10 + self.updates))
+
+    @torch.no_grad()
+    def update(self, model: torch.nn.Module) -> None:
+        decay = self.current_decay()
+        averaged = self.module.state_dict()
+        for name, value in model.state_dict().items():
+            target = averaged[name]
+            if target.dtype.is_floating_point:
+                target.lerp_(value.detach().to(target.dtype), 1.0 - decay)
+            else:
+                target.copy_(value)
+        self.updates += 1
+
+    def state_dict(self) -> dict:
+        return {
+            "updates": self.updates,
+            "weights": {k: v.detach().cpu().clone() for k, v in self.module.state_dict().items()},
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.updates = int(state["updates"])
+        self.module.load_state_dict(state["weights"])

@@ -6,20 +6,13 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from vidpose.augment import flip_batch, unflip_poses3d
 from vidpose.data.order import eval_shard
 from vidpose.data.source import ClipDataset, ClipSource
 from vidpose.engine import distributed
+from vidpose.models.geometry import flip_geometry, make_geometry
 from vidpose.models.preprocess import normalize_frames
-from vidpose.skeleton import FLIP_PERMUTATION
 from vidpose.store import ClipStore
-
-
-def _flip_back(poses: torch.Tensor) -> torch.Tensor:
-    """Poses predicted on mirrored frames (..., 17, 3) → the unmirrored pose: swap left/right
-    joints and negate x (a horizontal image flip mirrors the camera-frame x axis)."""
-    flipped = poses[..., torch.as_tensor(FLIP_PERMUTATION, device=poses.device), :].clone()
-    flipped[..., 0] = -flipped[..., 0]
-    return flipped
 
 
 @torch.no_grad()
@@ -28,13 +21,38 @@ def predict_batch(
     frames: torch.Tensor,
     image_size: int | None,
     flip_test: bool = False,
+    geometry: dict | None = None,
 ) -> torch.Tensor:
-    """uint8 frames (B, T, H, W, 3) on the model's device → poses (B, T, 17, 3), metres."""
+    """uint8 frames (B, T, H, W, 3) on the model's device → poses (B, T, 17, 3), metres.
+
+    ``geometry`` (crop, intrinsics; see vidpose.models.geometry; its ``input_size`` is set here)
+    feeds the integral head's lift; None uses the default camera. ``flip_test`` averages with
+    the prediction on the mirrored clip, mapped back by ``unflip_poses3d`` (the mirrored clip's
+    geometry is the mirrored crop).
+    """
     inputs = normalize_frames(frames, size=image_size)
-    poses = model(inputs)
+    if geometry is not None:
+        geometry = {**geometry, "input_size": int(inputs.shape[-1])}
+    poses = model(inputs, geometry)
     if flip_test:
-        poses = 0.5 * (poses + _flip_back(model(inputs.flip(-1))))
+        mirrored, _ = flip_batch(inputs, channels_first=True)
+        mirrored_geometry = None if geometry is None else flip_geometry(geometry)
+        poses = 0.5 * (poses + unflip_poses3d(model(mirrored, mirrored_geometry)))
     return poses
+
+
+def batch_geometry(
+    source: ClipSource, indices: np.ndarray, device: torch.device | str | None = None
+) -> dict | None:
+    """The crop and intrinsics of clips ``indices`` of ``source`` when its store records them
+    (``input_size`` is filled in where the input size is known), else None."""
+    store = getattr(source, "store", None)
+    crop = getattr(store, "crop", None)
+    intrinsics = getattr(store, "intrinsics", None)
+    if crop is None or intrinsics is None:
+        return None
+    indices = np.asarray(indices, dtype=np.int64)
+    return make_geometry(crop[indices], intrinsics[indices], 0, device)
 
 
 @torch.no_grad()
@@ -68,7 +86,10 @@ def predict_source(
     for start in tqdm(starts, desc="predict", leave=False, disable=not progress or rank != 0):
         indices = np.arange(start, min(start + batch_size, shard.stop))
         frames, _ = source.get_batch(indices)
-        poses = predict_batch(model, frames.to(device, non_blocking=True), image_size, flip_test)
+        geometry = batch_geometry(source, indices, device)
+        poses = predict_batch(
+            model, frames.to(device, non_blocking=True), image_size, flip_test, geometry
+        )
         parts.append(poses.float().cpu().numpy())
     model.train(was_training)
     t = source.poses3d.shape[1]
@@ -93,7 +114,8 @@ def predict_store(
 
     Frames are resized to ``image_size`` (default: the ``image_size`` attribute that
     :func:`vidpose.checkpoint.load_model` sets) when the stored size differs. ``flip_test``
-    averages with the prediction on mirrored frames.
+    averages with the prediction on mirrored frames. The store's crop and intrinsics, when it
+    has them, feed the integral head's metric lift.
     """
     return predict_source(
         model,

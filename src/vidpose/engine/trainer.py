@@ -31,13 +31,12 @@ from vidpose.config import RunConfig, dump_config
 from vidpose.data.order import epoch_order, train_step_indices, train_steps_per_epoch
 from vidpose.data.source import ClipDataset
 from vidpose.engine import distributed, run_folder
-from vidpose.engine.losses import build_loss
-from vidpose.engine.optim import build_optimizer, build_scheduler
+from vidpose.engine.optim import WeightAverage, build_optimizer, build_scheduler
 from vidpose.engine.predict import predict_source
 from vidpose.engine.run_log import MetricsLog, truncate_metrics
+from vidpose.engine.train_step import Objective, StepInputs
 from vidpose.errors import UserError
 from vidpose.models import build_model
-from vidpose.models.preprocess import normalize_frames
 from vidpose.store import ClipStore, open_store
 
 
@@ -129,7 +128,7 @@ class Trainer:
             len(self.train_data), self.batch_size, self.context.world_size
         )
         self.total_steps = self.steps_per_epoch * config.train.epochs
-        self.loss_fn = build_loss(config.train.loss)
+        self.objective = Objective(config.train)
 
         _seed_everything(config.seed)
         self.model = build_model(config.model)
@@ -141,7 +140,21 @@ class Trainer:
             )
         self.model.to(self.context.device)
         self.optimizer = build_optimizer(self.model.parameters(), config.optim)
-        self.scheduler = build_scheduler(self.optimizer, config.optim, self.total_steps)
+        self.scheduler = build_scheduler(
+            self.optimizer, config.optim, self.total_steps, self.steps_per_epoch
+        )
+        # The EMA copy is what gets evaluated and saved as the model weights (see _checkpoint).
+        self.ema = None
+        if config.optim.ema_decay:
+            self.ema = WeightAverage(self.model, config.optim.ema_decay)
+        self.step_inputs = StepInputs(
+            self.train_data,
+            config.augment,
+            self.image_size,
+            self.context.device,
+            seed=config.seed * 1_000_003 + self.context.rank,
+            need_poses2d=config.train.loss_2d_weight > 0,
+        )
         self.train_model: torch.nn.Module = self.model
         if self.context.distributed:
             device_ids = [self.context.local_rank] if self.context.device.type == "cuda" else None
@@ -161,9 +174,17 @@ class Trainer:
 
     # -- checkpoints ---------------------------------------------------------------------------
 
+    @property
+    def eval_model(self) -> torch.nn.Module:
+        """The weights that are evaluated and saved as the checkpoint's ``model``: the EMA
+        average when ``optim.ema_decay`` is on, else the trained weights themselves."""
+        return self.model if self.ema is None else self.ema.module
+
     def _checkpoint(self) -> dict[str, Any]:
         rng_states = distributed.gather_objects(ckpt.rng_state(), self.context)
+        augment_rngs = distributed.gather_objects(self.step_inputs.state_dict(), self.context)
         training = {
+            "augment_rng": augment_rngs,
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "position": {"epoch": self.epoch, "step_in_epoch": self.step_in_epoch},
@@ -175,8 +196,12 @@ class Trainer:
             "elapsed_s": self._elapsed(),
             "epoch_sums": self.epoch_sums.clone(),
         }
+        if self.ema is not None:
+            training["ema_updates"] = self.ema.updates
+            raw = self.model.state_dict()
+            training["raw_model"] = {key: value.detach().cpu() for key, value in raw.items()}
         checkpoint = ckpt.make_checkpoint(
-            self.model,
+            self.eval_model,
             clip_frames=self.clip_frames,
             image_size=self.image_size,
             fps=_effective_fps(self.train_store),
@@ -201,10 +226,10 @@ class Trainer:
                 f"{path}: checkpoint is from a different model "
                 f"({_model_difference(saved_model, self.config.model.to_dict())})"
             )
-        ckpt.load_weights(self.model, checkpoint, path)
         training = checkpoint.get("training")
         if not isinstance(training, dict):
             raise UserError(f"{path}: holds weights only, no training state to resume from")
+        self._restore_weights(checkpoint, training, path)
         if training["world_size"] != self.context.world_size:
             raise UserError(
                 f"{path}: saved by {training['world_size']} process(es); resume with the same "
@@ -232,6 +257,22 @@ class Trainer:
         self.elapsed_before = training["elapsed_s"]
         self.epoch_sums = training["epoch_sums"].clone()
         ckpt.restore_rng_state(training["rng"][self.context.rank])
+        self.step_inputs.load_state_dict(training["augment_rng"][self.context.rank])
+
+    def _restore_weights(self, checkpoint: dict, training: dict, path: Path) -> None:
+        """The trained weights (and the EMA average) of a checkpoint saved by ``_checkpoint``."""
+        has_ema = "raw_model" in training
+        if has_ema != (self.ema is not None):
+            raise UserError(
+                f"{path}: saved with optim.ema_decay {'on' if has_ema else 'off'}; resume with "
+                f"it {'on' if has_ema else 'off'} too (now {self.config.optim.ema_decay!r})"
+            )
+        if self.ema is None:
+            ckpt.load_weights(self.model, checkpoint, path)
+            return
+        ckpt.load_weights(self.ema.module, checkpoint, path)
+        ckpt.load_weights(self.model, {"model": training["raw_model"]}, path)
+        self.ema.updates = int(training["ema_updates"])
 
     # -- the loop ------------------------------------------------------------------------------
 
@@ -303,12 +344,14 @@ class Trainer:
         frames, poses = self.train_data.get_batch(indices)
         frames = frames.to(context.device, non_blocking=True)
         poses = poses.to(context.device, non_blocking=True)
+        batch = self.step_inputs.prepare(indices, frames, poses)
         self.train_model.train()
-        pred = self.train_model(normalize_frames(frames, size=self.image_size))
-        loss = self.loss_fn(pred, poses)
+        outputs = self.train_model(batch.inputs, batch.geometry, return_aux=True)
+        pred = outputs["poses3d"]
+        loss = self.objective(outputs, batch, self.model)
         clips = float(len(indices))
         with torch.no_grad():
-            mpjpe_m = metrics.mpjpe(pred.detach(), poses)
+            mpjpe_m = metrics.mpjpe(pred.detach(), batch.poses3d)
         local = torch.tensor(
             [loss.item() * clips, float(mpjpe_m) * clips, clips, float(stop_requested)],
             dtype=torch.float64,
@@ -329,6 +372,8 @@ class Trainer:
         lr = self.optimizer.param_groups[0]["lr"]
         self.optimizer.step()
         self.scheduler.step()
+        if self.ema is not None:
+            self.ema.update(self.model)
         self.step += 1
         self.step_in_epoch += 1
         self.epoch_sums += totals[:3]
@@ -367,6 +412,8 @@ class Trainer:
         sums = self.epoch_sums
         train_loss, train_mpjpe_mm = (sums[0] / sums[2]).item(), (sums[1] / sums[2]).item() * 1000
         distributed.sync_buffers(self.model, self.context)
+        if self.ema is not None:
+            distributed.sync_buffers(self.ema.module, self.context)
         test_pred = self.predict_test()
         test_gt = self.test_store.poses3d
         test_loss = float(metrics.mse(test_pred, test_gt))
@@ -401,7 +448,7 @@ class Trainer:
     def predict_test(self) -> np.ndarray:
         """The current model's poses for every test clip (N, T, 17, 3) metres, on every process."""
         return predict_source(
-            self.model,
+            self.eval_model,
             self.test_data,
             batch_size=self.config.eval.batch_size,
             device=self.context.device,
