@@ -100,6 +100,18 @@ class TrainConfig:
     - ``loss_2d_weight``: integral head only: weight of an L1 term between its soft-argmax 2D
       joints and the store's ``poses2d``, both in model-input pixels divided by the input size.
     - ``final_report``: at the end, write ``evaluation.json`` and the curves PNGs.
+
+    Speed (vidpose.engine.batches and vidpose.engine.performance; none of them changes what is
+    learnt beyond floating-point rounding; ``auto`` is the plain fp32 path on CPU):
+
+    - ``data_path``: ``auto`` keeps the stores' frames on the GPU when they fit the budget and
+      streams them otherwise; ``gpu_resident`` insists; ``stream`` always streams (a reader
+      thread filling pinned buffers).
+    - ``gpu_memory_budget_gb``: GPU memory the resident frames may take (null: half the GPU).
+    - ``precision``: ``auto`` (bf16 autocast on CUDA, fp32 on CPU), ``fp32`` or ``bf16``.
+    - ``compile``: ``torch.compile`` the model; ``auto`` does on CUDA for runs long enough to
+      repay the compile time (tens of seconds).
+    - ``channels_last``: NHWC convolutions; ``auto`` on CUDA.
     """
 
     epochs: int = field(default=10, metadata=_at_least(1))
@@ -112,6 +124,11 @@ class TrainConfig:
     loss_2d_weight: float = field(default=0.0, metadata=_at_least(0.0))
     tensorboard: bool = True
     final_report: bool = True
+    data_path: str = field(default="auto", metadata=_choices("auto", "gpu_resident", "stream"))
+    gpu_memory_budget_gb: float | None = field(default=None, metadata={"min_exclusive": 0.0})
+    precision: str = field(default="auto", metadata=_choices("auto", "fp32", "bf16"))
+    compile: bool | str = field(default="auto", metadata=_choices("auto", True, False))
+    channels_last: bool | str = field(default="auto", metadata=_choices("auto", True, False))
 
 
 @dataclass
@@ -174,9 +191,7 @@ def _check_combinations(config: RunConfig) -> None:
         )
     milestones = optim.step_milestones
     if any(isinstance(m, bool) or not isinstance(m, (int, float)) or m <= 0 for m in milestones):
-        raise UserError(
-            f"optim.step_milestones: expected a list of epochs > 0, got {milestones!r}"
-        )
+        raise UserError(f"optim.step_milestones: expected a list of epochs > 0, got {milestones!r}")
     if list(milestones) != sorted(set(milestones)):
         raise UserError(f"optim.step_milestones: expected increasing epochs, got {milestones!r}")
     if optim.schedule == "step" and not milestones:
@@ -237,10 +252,15 @@ def _section_from_dict(cls: type, values: Any, prefix: str) -> Any:
             value = float(value)  # YAML reads "1" as an int; the field holds a float
         choices = spec.metadata.get("choices")
         if choices and value not in choices:
-            raise UserError(f"{key}: {value!r} is not one of {', '.join(choices)}")
+            names = (str(c).lower() if isinstance(c, bool) else str(c) for c in choices)
+            raise UserError(f"{key}: {value!r} is not one of {', '.join(names)}")
         if value is not None and "min" in spec.metadata and value < spec.metadata["min"]:
             raise UserError(f"{key}: expected a value >= {spec.metadata['min']}, got {value!r}")
-        if "min_exclusive" in spec.metadata and value <= spec.metadata["min_exclusive"]:
+        if (
+            value is not None
+            and "min_exclusive" in spec.metadata
+            and value <= spec.metadata["min_exclusive"]
+        ):
             low = spec.metadata["min_exclusive"]
             raise UserError(f"{key}: expected a value > {low}, got {value!r}")
         if "max" in spec.metadata and value > spec.metadata["max"]:

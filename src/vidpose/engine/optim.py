@@ -12,16 +12,23 @@ from vidpose.config import OptimConfig
 
 
 def build_optimizer(
-    parameters: Iterable[torch.nn.Parameter], config: OptimConfig
+    parameters: Iterable[torch.nn.Parameter], config: OptimConfig, fused: bool = False
 ) -> torch.optim.Optimizer:
+    """``fused``: one multi-tensor kernel per step instead of several per parameter (all
+    parameters must be on a CUDA device; see vidpose.engine.performance)."""
     params = [p for p in parameters if p.requires_grad]
+    extra = {"fused": True} if fused else {}
     if config.name == "adam":
-        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay, **extra)
     if config.name == "adamw":
-        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay, **extra)
     if config.name == "sgd":
         return torch.optim.SGD(
-            params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
+            params,
+            lr=config.lr,
+            momentum=config.momentum,
+            weight_decay=config.weight_decay,
+            **extra,
         )
     raise ValueError(f"unknown optimizer {config.name!r}")  # the config rejects it first
 

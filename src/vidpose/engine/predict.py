@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import nullcontext
+
 import numpy as np
 import torch
 from tqdm import tqdm
@@ -9,7 +12,8 @@ from tqdm import tqdm
 from vidpose.augment import flip_batch, unflip_poses3d
 from vidpose.data.order import eval_shard
 from vidpose.data.source import ClipDataset, ClipSource
-from vidpose.engine import distributed
+from vidpose.engine import distributed, performance
+from vidpose.engine.performance import Speed
 from vidpose.models.geometry import flip_geometry, make_geometry
 from vidpose.models.preprocess import normalize_frames
 from vidpose.store import ClipStore
@@ -22,6 +26,7 @@ def predict_batch(
     image_size: int | None,
     flip_test: bool = False,
     geometry: dict | None = None,
+    normalize: Callable | None = None,
 ) -> torch.Tensor:
     """uint8 frames (B, T, H, W, 3) on the model's device → poses (B, T, 17, 3), metres.
 
@@ -30,7 +35,7 @@ def predict_batch(
     the prediction on the mirrored clip, mapped back by ``unflip_poses3d`` (the mirrored clip's
     geometry is the mirrored crop).
     """
-    inputs = normalize_frames(frames, size=image_size)
+    inputs = (normalize or normalize_frames)(frames, size=image_size)
     if geometry is not None:
         geometry = {**geometry, "input_size": int(inputs.shape[-1])}
     poses = model(inputs, geometry)
@@ -52,7 +57,21 @@ def batch_geometry(
     if crop is None or intrinsics is None:
         return None
     indices = np.asarray(indices, dtype=np.int64)
-    return make_geometry(crop[indices], intrinsics[indices], 0, device)
+    # non_blocking: a pageable copy is staged at once without waiting for the GPU's queue,
+    # where a blocking one would stall the host until the previous step had finished.
+    crop, intrinsics = (
+        torch.from_numpy(np.ascontiguousarray(values[indices], dtype=np.float32)).to(
+            device or "cpu", non_blocking=True
+        )
+        for values in (crop, intrinsics)
+    )
+    return make_geometry(crop, intrinsics, 0, device)
+
+
+def uses_geometry(model: torch.nn.Module) -> bool:
+    """Whether ``model``'s head reads the crop/camera geometry (the integral head's lift)."""
+    config = getattr(model, "config", None)
+    return config is None or getattr(config, "head", "direct") != "direct"
 
 
 @torch.no_grad()
@@ -66,12 +85,20 @@ def predict_source(
     image_size: int | None = None,
     context: distributed.Context | None = None,
     progress: bool = False,
+    speed: Speed | None = None,
+    normalize: Callable | None = None,
 ) -> np.ndarray:
     """Poses (N, T, 17, 3) float32, metres, for every clip of ``source`` in order.
 
     ``model`` is moved to ``device``. Under torchrun (``context`` with several processes)
     each process predicts a disjoint contiguous slice and the slices are gathered in rank
     order, so every process returns the whole array with each clip exactly once.
+
+    ``speed`` (vidpose.engine.performance) runs the forward passes under its autocast;
+    ``normalize`` replaces ``normalize_frames`` (the trainer passes its channels_last
+    ``FrameNormalizer``). A source with a ``batches`` method (vidpose.engine.batches) is read
+    through it, so a GPU-resident or streamed store stays on its fast path. Predictions stay
+    on the device until the end: one copy to the host, not one per batch.
     """
     device = torch.device(device)
     model.to(device)
@@ -81,19 +108,30 @@ def predict_source(
     shard = eval_shard(len(source), rank, world_size)
     was_training = model.training
     model.eval()
+    index_lists = [
+        np.arange(start, min(start + batch_size, shard.stop))
+        for start in range(shard.start, shard.stop, batch_size)
+    ]
+    if hasattr(source, "batches"):
+        batches = source.batches(index_lists)
+    else:
+        batches = (source.get_batch(indices) for indices in index_lists)
+    geometry_needed = uses_geometry(model)
+    precision = nullcontext() if speed is None else performance.autocast(device, speed)
     parts = []
-    starts = range(shard.start, shard.stop, batch_size)
-    for start in tqdm(starts, desc="predict", leave=False, disable=not progress or rank != 0):
-        indices = np.arange(start, min(start + batch_size, shard.stop))
-        frames, _ = source.get_batch(indices)
-        geometry = batch_geometry(source, indices, device)
-        poses = predict_batch(
-            model, frames.to(device, non_blocking=True), image_size, flip_test, geometry
-        )
-        parts.append(poses.float().cpu().numpy())
+    bar = tqdm(
+        total=len(index_lists), desc="predict", leave=False, disable=not progress or rank != 0
+    )
+    with bar, torch.inference_mode(), precision:
+        for indices, (frames, _) in zip(index_lists, batches, strict=True):
+            geometry = batch_geometry(source, indices, device) if geometry_needed else None
+            frames = frames.to(device, non_blocking=True)
+            poses = predict_batch(model, frames, image_size, flip_test, geometry, normalize)
+            parts.append(poses.float())
+            bar.update(1)
     model.train(was_training)
     t = source.poses3d.shape[1]
-    local = np.concatenate(parts) if parts else np.zeros((0, t, 17, 3), np.float32)
+    local = torch.cat(parts).cpu().numpy() if parts else np.zeros((0, t, 17, 3), np.float32)
     if context is None or not context.distributed:
         return local
     return np.concatenate(distributed.gather_objects(local, context))

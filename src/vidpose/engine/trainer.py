@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import signal
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,10 +31,17 @@ from vidpose.atomic import write_text_atomic
 from vidpose.config import RunConfig, dump_config
 from vidpose.data.order import epoch_order, train_step_indices, train_steps_per_epoch
 from vidpose.data.source import ClipDataset
-from vidpose.engine import distributed, run_folder
+from vidpose.engine import distributed, performance, run_folder
+from vidpose.engine.batches import (
+    DeviceBatches,
+    FrameNormalizer,
+    memory_budget_bytes,
+    resolve_data_path,
+)
 from vidpose.engine.optim import WeightAverage, build_optimizer, build_scheduler
 from vidpose.engine.predict import predict_source
 from vidpose.engine.run_log import MetricsLog, truncate_metrics
+from vidpose.engine.step_metrics import ReadBack, StepMetrics
 from vidpose.engine.train_step import Objective, StepInputs
 from vidpose.errors import UserError
 from vidpose.models import build_model
@@ -104,9 +112,11 @@ class Trainer:
         resume: bool = False,
         device: str | None = None,
         stop_after_steps: int = 0,
+        on_step: Callable[[int], None] | None = None,
     ) -> None:
         self.config = config
         self.stop_after_steps = stop_after_steps
+        self.on_step = on_step  # called with the global step count after each step (benchmarks)
         self.run_dir = Path(run_dir)
         self.resume = resume
         self.context = distributed.init(device)
@@ -129,6 +139,7 @@ class Trainer:
         )
         self.total_steps = self.steps_per_epoch * config.train.epochs
         self.objective = Objective(config.train)
+        self._set_up_speed()
 
         _seed_everything(config.seed)
         self.model = build_model(config.model)
@@ -139,7 +150,12 @@ class Trainer:
                 torch.from_numpy(poses.mean(0)), torch.from_numpy(poses.std(0))
             )
         self.model.to(self.context.device)
-        self.optimizer = build_optimizer(self.model.parameters(), config.optim)
+        performance.prepare_model(self.model, self.speed)
+        self.optimizer = build_optimizer(
+            self.model.parameters(),
+            config.optim,
+            fused=performance.fused_optimizer_ok(self.context.device),
+        )
         self.scheduler = build_scheduler(
             self.optimizer, config.optim, self.total_steps, self.steps_per_epoch
         )
@@ -154,6 +170,7 @@ class Trainer:
             self.context.device,
             seed=config.seed * 1_000_003 + self.context.rank,
             need_poses2d=config.train.loss_2d_weight > 0,
+            normalize=self.normalizer,
         )
         self.train_model: torch.nn.Module = self.model
         if self.context.distributed:
@@ -161,6 +178,7 @@ class Trainer:
             self.train_model = torch.nn.parallel.DistributedDataParallel(
                 self.model, device_ids=device_ids
             )
+        self.train_model = performance.maybe_compile(self.train_model, self.speed)
         # Dropout and other randomness differ between processes; the model init above did not.
         _seed_everything(config.seed + 1_000_003 * self.context.rank)
 
@@ -169,8 +187,46 @@ class Trainer:
         self.last_test_mpjpe_mm: float | None = None
         self.elapsed_before = 0.0
         self.epoch_sums = torch.zeros(3, dtype=torch.float64)  # loss·clips, mpjpe_m·clips, clips
+        # On CPU a read-back costs nothing, so every step is read at once (as it happens).
+        every = 1 if self.context.device.type == "cpu" else None
+        self.step_metrics = StepMetrics(self.context, **({"every": every} if every else {}))
         if resume:
             self._restore(self.run_dir / "last.pt")
+
+    def _set_up_speed(self) -> None:
+        """Precision, layout, compile and the data path of each store (vidpose.engine.batches
+        and .performance); ``auto`` settings resolve to the plain path on CPU."""
+        train, device = self.config.train, self.context.device
+        work = (
+            float(self.total_steps * self.batch_size * self.context.world_size)
+            * self.clip_frames
+            * self.image_size**2
+        )
+        self.speed = performance.resolve_speed(
+            device, train.precision, train.channels_last, train.compile, training_work=work
+        )
+        performance.configure_backends(device)
+        self.normalizer = FrameNormalizer(channels_last=self.speed.channels_last)
+        budget = memory_budget_bytes(device, train.gpu_memory_budget_gb)
+        paths = []
+        for data in (self.train_data, self.test_data):  # the training store has first claim
+            nbytes = data.frames.nbytes
+            path = resolve_data_path(train.data_path, device, nbytes, budget)
+            budget -= nbytes if path == "resident" else 0
+            paths.append(path)
+        self.train_batches = DeviceBatches(self.train_data, device, paths[0])
+        self.test_batches = DeviceBatches(self.test_data, device, paths[1])
+
+    def speed_summary(self) -> dict[str, Any]:
+        """The resolved speed settings (for logs and benchmarks)."""
+        return {
+            "precision": self.speed.precision,
+            "channels_last": self.speed.channels_last,
+            "compile": self.speed.compile,
+            "data_path_train": self.train_batches.path,
+            "data_path_test": self.test_batches.path,
+            "fused_optimizer": performance.fused_optimizer_ok(self.context.device),
+        }
 
     # -- checkpoints ---------------------------------------------------------------------------
 
@@ -322,49 +378,56 @@ class Trainer:
                 disable=not self.context.is_main,
                 dynamic_ncols=True,
             )
-            with bar:
-                while self.step_in_epoch < self.steps_per_epoch:
-                    stop_requested = self._train_step(order, bar, stop.requested)
-                    if stop_requested:
-                        self._save("last.pt")
-                        return "interrupted"
-                    if stop_after and self.step >= stop_after:
-                        self._save("last.pt")
-                        return "stopped"
+            index_lists = [
+                train_step_indices(
+                    order, step, self.batch_size, self.context.rank, self.context.world_size
+                )
+                for step in range(self.step_in_epoch, self.steps_per_epoch)
+            ]
+            batches = self.train_batches.batches(index_lists)
+            try:
+                with bar:
+                    for indices in index_lists:
+                        self._train_step(indices, batches, bar)
+                        stopping = stop_after and self.step >= stop_after
+                        read_now = self.step_metrics.due or stopping or self._stop_now(stop)
+                        if read_now and self._read_back(stop.requested, bar).stop:
+                            self._save("last.pt")
+                            return "interrupted"
+                        if stopping:
+                            self._save("last.pt")
+                            return "stopped"
+                    self._read_back(stop.requested, bar)
+            finally:
+                if isinstance(batches, Iterator):
+                    batches.close()  # ends a prefetch thread
             self._end_epoch()
-            if distributed.all_sum(torch.tensor([float(stop.requested)]), self.context).item():
+            if self._stop_vote(stop.requested):
                 return "interrupted"
         return "finished"
 
-    def _train_step(self, order: np.ndarray, bar: tqdm, stop_requested: bool) -> bool:
-        context = self.context
-        indices = train_step_indices(
-            order, self.step_in_epoch, self.batch_size, context.rank, context.world_size
-        )
-        frames, poses = self.train_data.get_batch(indices)
-        frames = frames.to(context.device, non_blocking=True)
-        poses = poses.to(context.device, non_blocking=True)
+    def _stop_now(self, stop: _StopRequest) -> bool:
+        """A single process stops on Ctrl-C right away; several agree at the next read-back."""
+        return stop.requested and not self.context.distributed
+
+    def _stop_vote(self, requested: bool) -> bool:
+        if not self.context.distributed:
+            return requested
+        vote = torch.tensor([float(requested)], device=self.context.device)
+        return bool(distributed.all_sum(vote, self.context).item())
+
+    def _train_step(self, indices: np.ndarray, batches: Iterator, bar: tqdm) -> None:
+        """One optimizer step on clips ``indices``, whose batch is ``batches``' next. Queues GPU
+        work and records the numbers on the device; nothing here waits for the GPU."""
+        frames, poses = next(batches)
         batch = self.step_inputs.prepare(indices, frames, poses)
         self.train_model.train()
-        outputs = self.train_model(batch.inputs, batch.geometry, return_aux=True)
-        pred = outputs["poses3d"]
+        with performance.autocast(self.context.device, self.speed):
+            outputs = self.train_model(batch.inputs, batch.geometry, return_aux=True)
+        pred = outputs["poses3d"].float()
         loss = self.objective(outputs, batch, self.model)
-        clips = float(len(indices))
         with torch.no_grad():
             mpjpe_m = metrics.mpjpe(pred.detach(), batch.poses3d)
-        local = torch.tensor(
-            [loss.item() * clips, float(mpjpe_m) * clips, clips, float(stop_requested)],
-            dtype=torch.float64,
-        )
-        # One small all-reduce gives every process the global numbers, so all of them stop
-        # together on a non-finite loss or a Ctrl-C instead of deadlocking in the next one.
-        totals = distributed.all_sum(local, context)
-        step_loss, step_mpjpe_mm = (
-            (totals[0] / totals[2]).item(),
-            (totals[1] / totals[2]).item() * 1000,
-        )
-        if not (math.isfinite(step_loss) and math.isfinite(step_mpjpe_mm)):
-            self._diverged(step_loss)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if self.config.optim.grad_clip > 0:
@@ -376,27 +439,50 @@ class Trainer:
             self.ema.update(self.model)
         self.step += 1
         self.step_in_epoch += 1
-        self.epoch_sums += totals[:3]
-        if self.log is not None:
-            self.log.write(
-                "step",
-                self.epoch + 1,
-                self.step,
-                "train",
-                step_loss,
-                step_mpjpe_mm,
-                lr,
-                self._elapsed(),
-            )
-        if self.tensorboard is not None:
-            self.tensorboard.add_scalar("train/loss", step_loss, self.step)
-            self.tensorboard.add_scalar("train/mpjpe_mm", step_mpjpe_mm, self.step)
-        average = self.epoch_sums / self.epoch_sums[2]
-        bar.set_postfix(loss=f"{average[0].item():.4g}", mpjpe_mm=f"{average[1].item() * 1000:.1f}")
+        self.step_metrics.add(
+            loss,
+            mpjpe_m,
+            len(indices),
+            epoch=self.epoch + 1,
+            step=self.step,
+            lr=lr,
+            elapsed_s=self._elapsed(),
+        )
         bar.update(1)
-        return bool(totals[3].item())
+        if self.on_step is not None:
+            self.on_step(self.step)
 
-    def _diverged(self, loss: float) -> None:
+    def _read_back(self, stop_requested: bool, bar: tqdm | None = None) -> ReadBack:
+        """Log the steps taken since the last read-back; stop on a non-finite one (the weights
+        are not saved after it: every save comes after a read-back)."""
+        back = self.step_metrics.read_back(stop_requested)
+        for row, sums in zip(back.rows, back.step_sums, strict=True):
+            if not (math.isfinite(row.loss) and math.isfinite(row.mpjpe_mm)):
+                self._diverged(row.loss, row.epoch, row.step)
+            self.epoch_sums += sums
+            if self.log is not None:
+                self.log.write(
+                    "step",
+                    row.epoch,
+                    row.step,
+                    "train",
+                    row.loss,
+                    row.mpjpe_mm,
+                    row.lr,
+                    row.elapsed_s,
+                )
+            if self.tensorboard is not None:
+                self.tensorboard.add_scalar("train/loss", row.loss, row.step)
+                self.tensorboard.add_scalar("train/mpjpe_mm", row.mpjpe_mm, row.step)
+        if bar is not None and back.rows:
+            average = (self.epoch_sums / self.epoch_sums[2]).tolist()
+            bar.set_postfix(loss=f"{average[0]:.4g}", mpjpe_mm=f"{average[1] * 1000:.1f}")
+        return back
+
+    def _diverged(self, loss: float, epoch: int | None = None, step: int | None = None) -> None:
+        """``epoch`` and ``step``: 1-based, of the diverged step (default: the next one)."""
+        epoch = self.epoch + 1 if epoch is None else epoch
+        step = self.step + 1 if step is None else step
         last = self.run_dir / "last.pt"
         kept = (
             f"the last good checkpoint is {last} (after epoch {self.epoch})"
@@ -404,7 +490,7 @@ class Trainer:
             else "no checkpoint was saved yet"
         )
         raise TrainingDiverged(
-            f"training diverged: loss is {loss} at epoch {self.epoch + 1}, step {self.step + 1}; "
+            f"training diverged: loss is {loss} at epoch {epoch}, step {step}; "
             f"stopped, {kept}; try a lower optim.lr"
         )
 
@@ -449,13 +535,15 @@ class Trainer:
         """The current model's poses for every test clip (N, T, 17, 3) metres, on every process."""
         return predict_source(
             self.eval_model,
-            self.test_data,
+            self.test_batches,
             batch_size=self.config.eval.batch_size,
             device=self.context.device,
             flip_test=self.config.eval.flip_test,
             image_size=self.image_size,
             context=self.context,
             progress=True,
+            speed=self.speed,
+            normalize=self.normalizer,
         )
 
     def _finish(self) -> None:
