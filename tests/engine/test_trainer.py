@@ -155,3 +155,39 @@ def test_resume_refuses_another_process_count_or_batch_size(tiny_data, tiny_conf
     tiny_config.train.batch_size = 5
     with pytest.raises(UserError, match="saved with train.batch_size=3; resume with the same"):
         train(tiny_config, tiny_data, run_dir, device="cpu", resume=True)
+
+
+RECIPE = [
+    "augment.flip=0.5",
+    "augment.rotation_deg=20",
+    "optim.ema_decay=0.9",
+    "optim.schedule=cosine",
+    "optim.warmup_epochs=0.5",
+    "train.loss=l1",
+    "train.velocity_weight=0.5",
+]
+
+
+def test_resume_is_exact_with_ema_and_augmentation(tiny_data, tiny_overrides, tmp_path):
+    config = load_config(None, [*tiny_overrides, *RECIPE])
+    reference = tmp_path / "reference"
+    train(config, tiny_data, reference, device="cpu")
+    run_dir = tmp_path / "run"
+    assert train(config, tiny_data, run_dir, device="cpu", stop_after_steps=3).status == "stopped"
+    train(config, tiny_data, run_dir, device="cpu", resume=True)
+    for name in ("last.pt", "best.pt"):
+        _assert_same_weights(_weights(run_dir / name), _weights(reference / name))
+    saved = torch.load(reference / "last.pt", weights_only=True)
+    raw, averaged = saved["training"]["raw_model"], saved["model"]
+    assert saved["training"]["ema_updates"] == EPOCHS * STEPS_PER_EPOCH
+    # The checkpoint's model is the EMA average, not the last raw weights.
+    assert any(not torch.equal(raw[k], averaged[k]) for k in raw if raw[k].is_floating_point())
+    assert _metric_rows(run_dir) == _metric_rows(reference)
+    with pytest.raises(UserError, match="optim.ema_decay on; resume with it on"):
+        train(
+            load_config(None, [*tiny_overrides, *RECIPE, "optim.ema_decay=0"]),
+            tiny_data,
+            run_dir,
+            device="cpu",
+            resume=True,
+        )
