@@ -21,11 +21,12 @@ from dataclasses import dataclass
 import torch
 
 #: ``auto`` compiles when a run's training work, clips × frames × pixels per frame, is at least
-#: this much. Compiling ResNet-18 + LSTM takes tens of seconds (a graph for the full batch and
-#: one for the short last batch) and makes steps about 1.35× faster (issue 5: 2,040 vs 1,500
-#: clips/s at 224 px), so it pays once the uncompiled run lasts a few minutes: ~4e11 is about
-#: 1M frames of 224², i.e. ~125k clips of 8 frames, ~85 s at 1,500 clips/s.
-COMPILE_MIN_WORK = 4e11
+#: this much. Compiling ResNet-18 + LSTM costs tens of seconds (forward and backward graphs of
+#: the full batch; the short last batch of an epoch runs eagerly) and makes steps ~1.35× faster
+#: (issue 5: 2,040 vs 1,500 clips/s at 224 px), i.e. saves ~0.18 ms per clip: ~40 s of compile
+#: pays back after ~230k clips of 8 × 224² ≈ 1e11. The report's workload (59,640 clips, 2.4e10)
+#: stays eager under ``auto``; measure both with benchmarks/train_throughput.py.
+COMPILE_MIN_WORK = 1e11
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,9 @@ def maybe_compile(module: torch.nn.Module, speed: Speed) -> torch.nn.Module:
     optimizer and checkpoints keep using the plain module."""
     if not speed.compile:
         return module
-    return torch.compile(module)
+    # Static shapes: the trainer feeds only full batches to the compiled module, and a graph
+    # specialised to them is the fastest one.
+    return torch.compile(module, dynamic=False)
 
 
 def fused_optimizer_ok(device: torch.device) -> bool:

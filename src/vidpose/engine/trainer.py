@@ -41,7 +41,7 @@ from vidpose.engine.batches import (
 from vidpose.engine.optim import WeightAverage, build_optimizer, build_scheduler
 from vidpose.engine.predict import predict_source
 from vidpose.engine.run_log import MetricsLog, truncate_metrics
-from vidpose.engine.step_metrics import ReadBack, StepMetrics
+from vidpose.engine.step_metrics import READ_BACK_EVERY, ReadBack, StepMetrics
 from vidpose.engine.train_step import Objective, StepInputs
 from vidpose.errors import UserError
 from vidpose.models import build_model
@@ -103,6 +103,9 @@ def _seed_everything(seed: int) -> None:
 
 
 class Trainer:
+    #: On CPU a read-back costs nothing, so every step is read at once (as it happens).
+    cpu_read_back_every = 1
+
     def __init__(
         self,
         config: RunConfig,
@@ -178,6 +181,9 @@ class Trainer:
             self.train_model = torch.nn.parallel.DistributedDataParallel(
                 self.model, device_ids=device_ids
             )
+        # A short last batch runs eagerly: one step per epoch, where compiling it would cost a
+        # second compilation of the whole model.
+        self.eager_train_model = self.train_model
         self.train_model = performance.maybe_compile(self.train_model, self.speed)
         # Dropout and other randomness differ between processes; the model init above did not.
         _seed_everything(config.seed + 1_000_003 * self.context.rank)
@@ -187,9 +193,9 @@ class Trainer:
         self.last_test_mpjpe_mm: float | None = None
         self.elapsed_before = 0.0
         self.epoch_sums = torch.zeros(3, dtype=torch.float64)  # loss·clips, mpjpe_m·clips, clips
-        # On CPU a read-back costs nothing, so every step is read at once (as it happens).
-        every = 1 if self.context.device.type == "cpu" else None
-        self.step_metrics = StepMetrics(self.context, **({"every": every} if every else {}))
+        cpu = self.context.device.type == "cpu"
+        every = self.cpu_read_back_every if cpu else READ_BACK_EVERY
+        self.step_metrics = StepMetrics(self.context, every)
         if resume:
             self._restore(self.run_dir / "last.pt")
 
@@ -421,9 +427,11 @@ class Trainer:
         work and records the numbers on the device; nothing here waits for the GPU."""
         frames, poses = next(batches)
         batch = self.step_inputs.prepare(indices, frames, poses)
-        self.train_model.train()
+        full = len(indices) == self.batch_size
+        model = self.train_model if full else self.eager_train_model
+        model.train()
         with performance.autocast(self.context.device, self.speed):
-            outputs = self.train_model(batch.inputs, batch.geometry, return_aux=True)
+            outputs = model(batch.inputs, batch.geometry, return_aux=True)
         pred = outputs["poses3d"].float()
         loss = self.objective(outputs, batch, self.model)
         with torch.no_grad():
