@@ -1,0 +1,233 @@
+"""Accuracy: the report's recipe against the default recipe, on the same data and epoch budget.
+
+Usage (from the repository root)::
+
+    .venv/bin/python benchmarks/accuracy.py --data data/demo                 # CPU protocol
+    .venv/bin/python benchmarks/accuracy.py --data data/demo --ablate        # + ablation
+    .venv/bin/python benchmarks/accuracy.py --preset tiny --epochs 1         # generates data
+
+Trains, on the same train/test stores and for the same number of epochs,
+
+1. ``report``: ``configs/seed.yaml`` (the course report's recipe: CNN + LSTM, MSE, Adam,
+   batch 2), at the benchmark's image size;
+2. ``default``: ``configs/default.yaml``;
+
+and reports 3. the mean-pose baseline (the training set's mean pose for every test frame).
+``--ablate`` also trains the default with each ingredient off in turn. Prints a table (P1 =
+MPJPE, P2 = Procrustes-aligned MPJPE, MPJVE, all mm on the test store, and training seconds)
+and, last, one JSON object (also written to ``--json``).
+
+The stores are first copied with their frames resized to ``--image-size`` (INTER_AREA, poses2d
+scaled alike; crop and intrinsics unchanged), so no recipe pays for resizing every step, and
+optionally cut to ``--train-clips``/``--test-clips`` evenly spaced clips: the CPU protocol. Without
+``--data`` the synthetic ``--preset`` is generated into a temporary folder first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from vidpose import metrics  # noqa: E402
+from vidpose.baselines import mean_pose_mpjpe_mm  # noqa: E402
+from vidpose.config import load_config  # noqa: E402
+from vidpose.errors import UserError  # noqa: E402
+from vidpose.store import OPTIONAL_ARRAYS, open_store, read_clips_csv, write_store  # noqa: E402
+
+#: Each ingredient of the default recipe and the overrides that turn it off.
+ABLATIONS: dict[str, list[str]] = {
+    "no augmentation": ["augment.enabled=false"],
+    "no flip test": ["eval.flip_test=false"],
+    "no target normalisation": ["train.normalize_targets=false"],
+    "loss -> mse": ["train.loss=mse"],
+    "direct -> integral head (+2D term)": ["model.head=integral", "train.loss_2d_weight=1.0"],
+    "schedule -> constant": ["optim.schedule=constant", "optim.warmup_epochs=0"],
+    "no EMA": ["optim.ema_decay=0"],
+    "no velocity term": ["train.velocity_weight=0"],
+}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, help="folder with train/ and test/ clip stores")
+    parser.add_argument("--preset", default="small", help="synth preset when --data is not given")
+    parser.add_argument("--image-size", type=int, default=64, help="model input side, pixels")
+    parser.add_argument("--epochs", type=int, default=4, help="epoch budget of every recipe")
+    parser.add_argument("--train-clips", type=int, default=0, help="N train clips (0: all)")
+    parser.add_argument("--test-clips", type=int, default=0, help="N test clips (0: all)")
+    parser.add_argument("--ablate", action="store_true", help="also train the ablations")
+    parser.add_argument("--only", nargs="*", help="train only these recipe names")
+    parser.add_argument("--seed-config", type=Path, default=ROOT / "configs" / "seed.yaml")
+    parser.add_argument("--default-config", type=Path, default=ROOT / "configs" / "default.yaml")
+    parser.add_argument("--set", action="append", default=[], help="override for every recipe")
+    parser.add_argument("--work", type=Path, help="keep stores and runs here (default: temp)")
+    parser.add_argument("--json", type=Path, help="also write the JSON result here")
+    args = parser.parse_args(argv)
+    for name in ("image_size", "epochs"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')}: expected a positive integer")
+    if args.data is not None and not (args.data / "train").is_dir():
+        parser.error(f"--data {args.data}: no train/ store there")
+    return args
+
+
+def resized_store(source: Path, target: Path, size: int, clips: int) -> None:
+    """Copy the store at ``source`` to ``target`` with frames resized to ``size`` × ``size``;
+    ``clips`` > 0 keeps that many clips, evenly spaced (stores are ordered by subject and
+    action, so a prefix would see only some of them)."""
+    import cv2
+
+    store = open_store(source)
+    total = store.num_clips
+    keep = np.arange(total) if clips <= 0 or clips >= total else np.linspace(0, total - 1, clips)
+    keep = np.unique(keep.round().astype(np.int64))
+    height, width = store.image_size
+    frames = np.empty((len(keep), store.frames_per_clip, size, size, 3), np.uint8)
+    for row, i in enumerate(keep):
+        for t, frame in enumerate(store.frames[i]):
+            frames[row, t] = cv2.resize(frame, (size, size), interpolation=cv2.INTER_AREA)
+    optional = {
+        name: np.asarray(getattr(store, name))[keep]
+        for name in OPTIONAL_ARRAYS
+        if getattr(store, name, None) is not None
+    }
+    scale = np.array([size / width, size / height], np.float32)
+    rows = read_clips_csv(source / "clips.csv")
+    write_store(
+        target,
+        poses3d=np.asarray(store.poses3d[keep]),
+        poses2d=np.asarray(store.poses2d[keep]) * scale,
+        clips=[rows[i] for i in keep],
+        frames=frames,
+        source=store.meta.get("source"),
+        fps=float(store.meta.get("fps", 50.0)),
+        frame_stride=int(store.meta.get("frame_stride", 1)),
+        overwrite=True,
+        **optional,
+    )
+
+
+def recipes(args: argparse.Namespace) -> dict[str, tuple[Path, list[str]]]:
+    common = [
+        f"data.image_size={args.image_size}",
+        f"train.epochs={args.epochs}",
+        "train.tensorboard=false",
+        "train.final_report=false",
+        *args.set,
+    ]
+    chosen = {
+        "report (seed.yaml)": (args.seed_config, common),
+        "default": (args.default_config, common),
+    }
+    if args.ablate:
+        for name, overrides in ABLATIONS.items():
+            chosen[f"default, {name}"] = (args.default_config, common + overrides)
+    if args.only:
+        chosen = {name: value for name, value in chosen.items() if name in args.only}
+    return chosen
+
+
+def train_and_score(config_path: Path, overrides: list[str], data: Path, run_dir: Path) -> dict:
+    from vidpose.engine.trainer import train
+
+    config = load_config(config_path, overrides)
+    started = time.monotonic()
+    train(config, data, run_dir, device="cpu")
+    seconds = time.monotonic() - started
+    pred = np.load(run_dir / "predictions_test.npy")
+    gt = open_store(data / "test").poses3d
+    return {
+        "p1_mm": float(metrics.mpjpe_mm(pred, gt)),
+        "p2_mm": float(metrics.p_mpjpe_mm(pred, gt)),
+        "mpjve_mm": float(metrics.mpjve_mm(pred, gt)),
+        "train_s": round(seconds, 1),
+        "overrides": overrides,
+        "config": str(config_path),
+    }
+
+
+def table(results: dict[str, dict]) -> str:
+    lines = [
+        f"| {'recipe':<38} | P1 mm | P2 mm | MPJVE mm | train s |",
+        f"|{'-' * 40}|------:|------:|---------:|--------:|",
+    ]
+    for name, row in results.items():
+        seconds = "-" if row.get("train_s") is None else f"{row['train_s']:.0f}"
+        lines.append(
+            f"| {name:<38} | {row['p1_mm']:5.1f} | {row['p2_mm']:5.1f} | "
+            f"{row['mpjve_mm']:8.1f} | {seconds:>7} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="vidpose_accuracy_") as temp:
+        work = args.work or Path(temp)
+        work.mkdir(parents=True, exist_ok=True)
+        source = args.data
+        if source is None:
+            source = work / f"synth_{args.preset}"
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "vidpose",
+                    "synth",
+                    str(source),
+                    "--preset",
+                    args.preset,
+                    "--overwrite",
+                ],
+                check=True,
+                cwd=ROOT,
+            )
+        data = work / f"data_{args.image_size}px"
+        resized_store(source / "train", data / "train", args.image_size, args.train_clips)
+        resized_store(source / "test", data / "test", args.image_size, args.test_clips)
+        train_poses = open_store(data / "train").poses3d
+        test_poses = open_store(data / "test").poses3d
+        mean_pose = np.broadcast_to(train_poses.mean((0, 1)), test_poses.shape)
+        results: dict[str, dict] = {
+            "mean pose (baseline)": {
+                "p1_mm": float(mean_pose_mpjpe_mm(train_poses, test_poses)),
+                "p2_mm": float(metrics.p_mpjpe_mm(mean_pose, test_poses)),
+                "mpjve_mm": float(metrics.mpjve_mm(mean_pose, test_poses)),
+                "train_s": None,
+            }
+        }
+        for index, (name, (config_path, overrides)) in enumerate(recipes(args).items()):
+            print(f"== {name}", file=sys.stderr, flush=True)
+            results[name] = train_and_score(config_path, overrides, data, work / f"run_{index}")
+            print(table(results), file=sys.stderr, flush=True)
+        protocol = {
+            "data": str(args.data) if args.data else f"synth preset {args.preset}",
+            "image_size": args.image_size,
+            "epochs": args.epochs,
+            "train_clips": int(len(train_poses)),
+            "test_clips": int(len(test_poses)),
+        }
+        print(table(results))
+        output = json.dumps({"protocol": protocol, "results": results}, indent=2)
+        print(output)
+        if args.json:
+            args.json.write_text(output + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except UserError as error:
+        print(f"accuracy: error: {error}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,53 @@
+"""benchmarks/accuracy.py end to end at a toy size."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "accuracy.py"
+
+
+def _load():
+    spec = importlib.util.spec_from_file_location("accuracy_benchmark", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_the_benchmark_trains_both_recipes_and_reports_the_table(tiny_data, tmp_path, capsys):
+    accuracy = _load()
+    out = tmp_path / "accuracy.json"
+    argv = ["--data", str(tiny_data), "--image-size", "16", "--epochs", "1"]
+    argv += ["--train-clips", "6", "--test-clips", "5", "--json", str(out)]
+    argv += ["--set", "train.batch_size=3", "--set", "eval.batch_size=4"]
+    argv += ["--set", "data.clip_frames=4"]  # the tiny stores hold 4-frame clips
+    argv += ["--set", "model.hidden_size=8", "--set", "model.feature_dim=8"]
+    assert accuracy.main(argv) == 0
+    result = json.loads(out.read_text())
+    assert result["protocol"] == {
+        "data": str(tiny_data),
+        "image_size": 16,
+        "epochs": 1,
+        "train_clips": 6,
+        "test_clips": 5,
+    }
+    rows = result["results"]
+    assert list(rows) == ["mean pose (baseline)", "report (seed.yaml)", "default"]
+    for row in rows.values():
+        assert row["p1_mm"] > 0 and row["p2_mm"] > 0 and row["mpjve_mm"] > 0
+        assert row["p2_mm"] <= row["p1_mm"] + 1e-6  # alignment can only help
+    assert rows["default"]["train_s"] > 0
+    printed = capsys.readouterr().out
+    assert "| default " in printed and "| report (seed.yaml) " in printed
+
+
+def test_every_ablation_is_a_valid_config():
+    from vidpose.config import load_config
+
+    accuracy = _load()
+    for name, overrides in accuracy.ABLATIONS.items():
+        config = load_config(SCRIPT.parents[1] / "configs" / "default.yaml", overrides)
+        assert config != load_config(SCRIPT.parents[1] / "configs" / "default.yaml"), name
