@@ -1,10 +1,12 @@
 """The engine's fast CUDA path learns what the plain fp32 path learns (skipped without CUDA).
 
-Tolerance: after 300 steps of a tiny model on a tiny synthetic store, the final test MPJPE of a
-bf16-autocast run (GPU-resident data, channels_last) is within 10 % of the fp32 run's (same
-seed, same data order), and both have learnt something (at least 20 % below the first epoch's
-test MPJPE). Seed-to-seed differences of fp32 runs of this size are a few per cent, so 10 %
-catches a broken precision path (a loss computed in bf16, lost gradients) without flaking.
+Tolerance: after 300 steps of a tiny model on a tiny synthetic store, a bf16-autocast run
+(GPU-resident data, channels_last) and an fp32 run (same seed, same data order) agree within
+10 % in the final training-epoch loss and in the test MPJPE averaged over the last 3 epochs;
+both must have learnt (final training loss under half the first epoch's). Calibration (the
+same recipe on CPU, where autocast also runs bf16): bf16 vs fp32 differed by 1.2 % (loss) and
+0.1 % (MPJPE), fp32 seed 0 vs seed 1 by 3.4 % and 1.1 %; test MPJPE of single epochs wanders
+by ±5 mm, hence the 3-epoch mean.
 """
 
 import csv
@@ -32,10 +34,14 @@ def synth_data(tmp_path_factory):
     return root
 
 
-def _test_mpjpe_mm(run_dir) -> list[float]:
+def _epoch_curve(run_dir, split: str, column: str) -> list[float]:
     with open(run_dir / "metrics.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    return [float(r["mpjpe_mm"]) for r in rows if r["kind"] == "epoch" and r["split"] == "test"]
+    return [float(r[column]) for r in rows if r["kind"] == "epoch" and r["split"] == split]
+
+
+def _test_mpjpe_mm(run_dir) -> list[float]:
+    return _epoch_curve(run_dir, "test", "mpjpe_mm")
 
 
 def _run(synth_data, run_dir, *overrides):
@@ -57,15 +63,15 @@ def _run(synth_data, run_dir, *overrides):
     )
     result = train(config, synth_data, run_dir, device="cuda")
     assert result.status == "finished" and result.step == 300
-    return _test_mpjpe_mm(run_dir)
+    train_loss = _epoch_curve(run_dir, "train", "loss")
+    assert train_loss[-1] < 0.5 * train_loss[0], train_loss  # it learnt
+    return train_loss[-1], sum(_test_mpjpe_mm(run_dir)[-3:]) / 3
 
 
 def test_bf16_training_matches_fp32(synth_data, tmp_path):
     fp32 = _run(synth_data, tmp_path / "fp32", "train.precision=fp32", "train.channels_last=false")
     bf16 = _run(synth_data, tmp_path / "bf16", "train.precision=bf16", "train.channels_last=true")
-    for curve in (fp32, bf16):
-        assert curve[-1] < 0.8 * curve[0], curve
-    assert abs(bf16[-1] - fp32[-1]) <= RELATIVE_TOLERANCE * fp32[-1], (fp32, bf16)
+    assert bf16 == pytest.approx(fp32, rel=RELATIVE_TOLERANCE), (fp32, bf16)
 
 
 def test_streamed_batches_train_exactly_like_resident_ones(synth_data, tmp_path):
