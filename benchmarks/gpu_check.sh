@@ -55,21 +55,21 @@ fi
 du -sh "$DATA"/* >>"$SUMMARY" 2>&1
 
 # 2. GPU tests
-step pytest_gpu 90 "$PY" -m pytest -q -m gpu tests -p no:cacheprovider
+step pytest_gpu 80 "$PY" -m pytest -q -m gpu tests -p no:cacheprovider
 
 # 3. throughput: the settings with the reference loop, then the variants
 BENCH=(benchmarks/train_throughput.py --data "$DATA" --device cuda --batch-size 64 --size 224
     --backbone resnet18 --workers 8)
-step bench_bf16_compile 100 "$PY" "${BENCH[@]}" --precision bf16 --compile true \
+step bench_bf16_compile 130 "$PY" "${BENCH[@]}" --precision bf16 --compile true \
     --json "$OUT/bench_bf16_compile.json"
-step bench_bf16_eager 50 "$PY" "${BENCH[@]}" --precision bf16 --compile false --skip-reference \
+step bench_bf16_eager 45 "$PY" "${BENCH[@]}" --precision bf16 --compile false --skip-reference \
     --json "$OUT/bench_bf16_eager.json"
-step bench_fp32_eager 50 "$PY" "${BENCH[@]}" --precision fp32 --compile false --skip-reference \
+step bench_fp32_eager 45 "$PY" "${BENCH[@]}" --precision fp32 --compile false --skip-reference \
     --json "$OUT/bench_fp32_eager.json"
 
 # 4. the report's workload end to end (10 epochs, evaluation after each), fast settings
 rm -rf "$OUT/report_run"
-step report_workload 110 "$PY" -m vidpose train --config configs/seed.yaml --data "$DATA" \
+step report_workload 100 "$PY" -m vidpose train --config configs/seed.yaml --data "$DATA" \
     --out "$OUT/report_run" --device cuda \
     --set model.backbone=resnet18 --set train.batch_size=64 --set eval.batch_size=128 \
     --set train.tensorboard=false --set train.final_report=false

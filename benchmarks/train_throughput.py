@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import tempfile
@@ -154,6 +155,7 @@ def run_engine(args, data_dir: Path, work_dir: Path) -> dict:
 
     from vidpose.config import load_config
     from vidpose.engine.trainer import Trainer
+    from vidpose.store import open_store
 
     model = model_config(args)
     overrides = [f"model.{key}={value}" for key, value in model.to_dict().items()]
@@ -170,8 +172,16 @@ def run_engine(args, data_dir: Path, work_dir: Path) -> dict:
         f"eval.batch_size={max(args.batch_size, 16)}",
     ]
     config = load_config(None, overrides)
+    # Timed steps stay inside the first epoch (an epoch end would add a test pass and saves).
+    steps_per_epoch = math.ceil(open_store(data_dir / "train").num_clips / args.batch_size)
+    steps = min(args.steps, steps_per_epoch - 1 - args.warmup)  # the last batch may be short
+    if steps < 1:
+        raise SystemExit(
+            f"--warmup {args.warmup} leaves no full step to time in an epoch of "
+            f"{steps_per_epoch} steps of {args.batch_size}; give a bigger --data store"
+        )
     marks: dict[int, float] = {}
-    first, last = args.warmup, args.warmup + args.steps
+    first, last = args.warmup, args.warmup + steps
 
     def on_step(step: int) -> None:
         if step in (1, first, last):
@@ -189,13 +199,8 @@ def run_engine(args, data_dir: Path, work_dir: Path) -> dict:
         stop_after_steps=last,
         on_step=on_step,
     )
-    if last > trainer.steps_per_epoch:
-        raise SystemExit(
-            f"--warmup + --steps = {last} exceeds one epoch ({trainer.steps_per_epoch} steps of "
-            f"{args.batch_size}); give a bigger --data store or fewer steps"
-        )
     trainer.run()
-    clips = args.steps * args.batch_size
+    clips = steps * args.batch_size
     train_clips_per_s = clips / (marks[last] - marks[first])
     eval_seconds = []
     for _ in range(2):  # the first pass pays for cuDNN's algorithm search
@@ -211,7 +216,7 @@ def run_engine(args, data_dir: Path, work_dir: Path) -> dict:
         "first_step_s": marks[1] - started,
         "eval_clips_per_s": test_clips / eval_seconds[-1],
         "first_eval_s": eval_seconds[0],
-        "timed_steps": args.steps,
+        "timed_steps": steps,
         **trainer.speed_summary(),
     }
 
@@ -225,7 +230,7 @@ def projected_seconds(train_clips_per_s: float, eval_clips_per_s: float, startup
 def make_store(args, root: Path) -> Path:
     from vidpose.synth.generate import generate_dataset
 
-    train_clips = (args.warmup + args.steps) * args.batch_size
+    train_clips = (args.warmup + args.steps + 1) * args.batch_size
     train_clips = max(train_clips, 2 * (args.warmup + args.reference_steps))
     generate_dataset(
         root / "data",
