@@ -83,34 +83,49 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
+class StoreClips:
+    """A map-style dataset for DataLoader workers: item i is (frames uint8 (T, H, W, 3), poses
+    (T, 17, 3) m) copied out of the store's memory map. Holds only the path until first used, so
+    a worker started by spawn or forkserver opens its own map instead of receiving a copy."""
+
+    def __init__(self, path: Path) -> None:
+        from vidpose.store import open_store
+
+        self.path = path
+        self.length = open_store(path).num_clips
+        self.clips = None
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getstate__(self) -> dict:
+        return {"path": self.path, "length": self.length, "clips": None}
+
+    def __getitem__(self, index: int):
+        import numpy as np
+
+        from vidpose.data.source import ClipDataset
+        from vidpose.store import open_store
+
+        if self.clips is None:
+            self.clips = ClipDataset(open_store(self.path))
+        frames, poses = self.clips[index]
+        return np.array(frames), np.array(poses)
+
+
 def run_reference(args, data_dir: Path) -> dict:
     """The report's loop: fp32, DataLoader workers, batch 2, Adam 1e-3, MSE."""
-    import numpy as np
     import torch
 
-    from vidpose.data.source import ClipDataset
     from vidpose.models import build_model
     from vidpose.models.preprocess import normalize_frames
-    from vidpose.store import open_store
 
     torch.manual_seed(0)
     device = torch.device(args.device)
     model = build_model(model_config(args)).to(device).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    clips = ClipDataset(open_store(data_dir / "train"))
-
-    class Clips(torch.utils.data.Dataset):
-        """Item i: (frames uint8 (T, H, W, 3), poses (T, 17, 3)), copied out of the map."""
-
-        def __len__(self) -> int:
-            return len(clips)
-
-        def __getitem__(self, index: int):
-            frames, poses = clips[index]
-            return np.array(frames), np.array(poses)
-
     loader = torch.utils.data.DataLoader(
-        Clips(),
+        StoreClips(data_dir / "train"),
         batch_size=2,
         shuffle=True,
         num_workers=args.workers,
