@@ -72,6 +72,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--set", action="append", default=[], help="override for every recipe")
     parser.add_argument("--work", type=Path, help="keep stores and runs here (default: temp)")
     parser.add_argument("--json", type=Path, help="also write the JSON result here")
+    parser.add_argument(
+        "--default-run",
+        type=Path,
+        help="a finished run of the default on the same protocol, for test-time-only ablations",
+    )
     args = parser.parse_args(argv)
     for name in ("image_size", "epochs"):
         if getattr(args, name) < 1:
@@ -117,14 +122,19 @@ def resized_store(source: Path, target: Path, size: int, clips: int) -> None:
     )
 
 
-def recipes(args: argparse.Namespace) -> dict[str, tuple[Path, list[str]]]:
-    common = [
+def common_overrides(args: argparse.Namespace) -> list[str]:
+    """What every recipe gets: the protocol's image size and epochs, and ``--set``."""
+    return [
         f"data.image_size={args.image_size}",
         f"train.epochs={args.epochs}",
         "train.tensorboard=false",
         "train.final_report=false",
         *args.set,
     ]
+
+
+def recipes(args: argparse.Namespace) -> dict[str, tuple[Path, list[str]]]:
+    common = common_overrides(args)
     chosen = {
         "report (seed.yaml)": (args.seed_config, common),
         "default": (args.default_config, common),
@@ -135,6 +145,34 @@ def recipes(args: argparse.Namespace) -> dict[str, tuple[Path, list[str]]]:
     if args.only:
         chosen = {name: value for name, value in chosen.items() if name in args.only}
     return chosen
+
+
+def score(pred: np.ndarray, gt: np.ndarray) -> dict:
+    return {
+        "p1_mm": float(metrics.mpjpe_mm(pred, gt)),
+        "p2_mm": float(metrics.p_mpjpe_mm(pred, gt)),
+        "mpjve_mm": float(metrics.mpjve_mm(pred, gt)),
+    }
+
+
+def evaluate_only(config_path: Path, overrides: list[str], data: Path, run_dir: Path) -> dict:
+    """Score the final weights of the trained run in ``run_dir`` with other ``eval.``
+    settings (an ablation of a test-time option needs no retraining)."""
+    from vidpose.checkpoint import load_model
+    from vidpose.engine.predict import predict_store
+
+    config = load_config(config_path, overrides)
+    model, _ = load_model(run_dir / "last.pt")
+    store = open_store(data / "test")
+    pred = predict_store(
+        model,
+        store,
+        batch_size=config.eval.batch_size,
+        flip_test=config.eval.flip_test,
+        image_size=config.data.image_size,
+        progress=False,
+    )
+    return {**score(pred, store.poses3d), "train_s": None, "overrides": overrides}
 
 
 def train_and_score(config_path: Path, overrides: list[str], data: Path, run_dir: Path) -> dict:
@@ -156,6 +194,10 @@ def train_and_score(config_path: Path, overrides: list[str], data: Path, run_dir
     }
 
 
+def _eval_only(overrides: list[str]) -> bool:
+    return bool(overrides) and all(item.startswith("eval.") for item in overrides)
+
+
 def table(results: dict[str, dict]) -> str:
     lines = [
         f"| {'recipe':<38} | P1 mm | P2 mm | MPJVE mm | train s |",
@@ -163,6 +205,7 @@ def table(results: dict[str, dict]) -> str:
     ]
     for name, row in results.items():
         seconds = "-" if row.get("train_s") is None else f"{row['train_s']:.0f}"
+        seconds = "(reused)" if row.get("note") else seconds
         lines.append(
             f"| {name:<38} | {row['p1_mm']:5.1f} | {row['p2_mm']:5.1f} | "
             f"{row['mpjve_mm']:8.1f} | {seconds:>7} |"
@@ -206,9 +249,18 @@ def main(argv: list[str] | None = None) -> int:
                 "train_s": None,
             }
         }
+        default_run = args.default_run
         for index, (name, (config_path, overrides)) in enumerate(recipes(args).items()):
             print(f"== {name}", file=sys.stderr, flush=True)
-            results[name] = train_and_score(config_path, overrides, data, work / f"run_{index}")
+            run_dir = work / f"run_{index}"
+            extra = overrides[len(common_overrides(args)) :]
+            if name.startswith("default, ") and default_run and _eval_only(extra):
+                results[name] = evaluate_only(config_path, overrides, data, default_run)
+                results[name]["note"] = "the default's final weights, evaluated again"
+            else:
+                results[name] = train_and_score(config_path, overrides, data, run_dir)
+            if name == "default":
+                default_run = run_dir
             print(table(results), file=sys.stderr, flush=True)
         protocol = {
             "data": str(args.data) if args.data else f"synth preset {args.preset}",

@@ -24,6 +24,7 @@ def test_the_benchmark_trains_both_recipes_and_reports_the_table(tiny_data, tmp_
     argv += ["--train-clips", "6", "--test-clips", "5", "--json", str(out)]
     argv += ["--set", "train.batch_size=3", "--set", "eval.batch_size=4"]
     argv += ["--set", "data.clip_frames=4"]  # the tiny stores hold 4-frame clips
+    argv += ["--ablate", "--only", "report (seed.yaml)", "default", "default, no flip test"]
     argv += ["--set", "model.hidden_size=8", "--set", "model.feature_dim=8"]
     assert accuracy.main(argv) == 0
     result = json.loads(out.read_text())
@@ -35,11 +36,19 @@ def test_the_benchmark_trains_both_recipes_and_reports_the_table(tiny_data, tmp_
         "test_clips": 5,
     }
     rows = result["results"]
-    assert list(rows) == ["mean pose (baseline)", "report (seed.yaml)", "default"]
+    assert list(rows) == [
+        "mean pose (baseline)",
+        "report (seed.yaml)",
+        "default",
+        "default, no flip test",
+    ]
+    # A test-time-only ablation re-evaluates the default's weights instead of retraining.
+    assert rows["default, no flip test"]["train_s"] is None
+    assert rows["default, no flip test"]["p1_mm"] != rows["default"]["p1_mm"]
     for row in rows.values():
         assert row["p1_mm"] > 0 and row["p2_mm"] > 0 and row["mpjve_mm"] > 0
         assert row["p2_mm"] <= row["p1_mm"] + 1e-6  # alignment can only help
-    assert rows["default"]["train_s"] > 0
+    assert rows["default"]["train_s"] > 0 and rows["report (seed.yaml)"]["train_s"] > 0
     printed = capsys.readouterr().out
     assert "| default " in printed and "| report (seed.yaml) " in printed
 
