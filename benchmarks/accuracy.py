@@ -72,6 +72,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--set", action="append", default=[], help="override for every recipe")
     parser.add_argument("--work", type=Path, help="keep stores and runs here (default: temp)")
     parser.add_argument("--json", type=Path, help="also write the JSON result here")
+    parser.add_argument("--device", help="cpu, cuda, cuda:1 (default: CUDA when available)")
     parser.add_argument(
         "--default-run",
         type=Path,
@@ -155,18 +156,24 @@ def score(pred: np.ndarray, gt: np.ndarray) -> dict:
     }
 
 
-def evaluate_only(config_path: Path, overrides: list[str], data: Path, run_dir: Path) -> dict:
+def evaluate_only(
+    config_path: Path, overrides: list[str], data: Path, run_dir: Path, device: str | None
+) -> dict:
     """Score the final weights of the trained run in ``run_dir`` with other ``eval.``
     settings (an ablation of a test-time option needs no retraining)."""
     from vidpose.checkpoint import load_model
     from vidpose.engine.predict import predict_store
 
     config = load_config(config_path, overrides)
+    import torch
+
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     model, _ = load_model(run_dir / "last.pt")
     store = open_store(data / "test")
     pred = predict_store(
         model,
         store,
+        device=device,
         batch_size=config.eval.batch_size,
         flip_test=config.eval.flip_test,
         image_size=config.data.image_size,
@@ -175,12 +182,14 @@ def evaluate_only(config_path: Path, overrides: list[str], data: Path, run_dir: 
     return {**score(pred, store.poses3d), "train_s": None, "overrides": overrides}
 
 
-def train_and_score(config_path: Path, overrides: list[str], data: Path, run_dir: Path) -> dict:
+def train_and_score(
+    config_path: Path, overrides: list[str], data: Path, run_dir: Path, device: str | None
+) -> dict:
     from vidpose.engine.trainer import train
 
     config = load_config(config_path, overrides)
     started = time.monotonic()
-    train(config, data, run_dir, device="cpu")
+    train(config, data, run_dir, device=device)
     seconds = time.monotonic() - started
     pred = np.load(run_dir / "predictions_test.npy")
     gt = open_store(data / "test").poses3d
@@ -255,10 +264,12 @@ def main(argv: list[str] | None = None) -> int:
             run_dir = work / f"run_{index}"
             extra = overrides[len(common_overrides(args)) :]
             if name.startswith("default, ") and default_run and _eval_only(extra):
-                results[name] = evaluate_only(config_path, overrides, data, default_run)
+                results[name] = evaluate_only(
+                    config_path, overrides, data, default_run, args.device
+                )
                 results[name]["note"] = "the default's final weights, evaluated again"
             else:
-                results[name] = train_and_score(config_path, overrides, data, run_dir)
+                results[name] = train_and_score(config_path, overrides, data, run_dir, args.device)
             if name == "default":
                 default_run = run_dir
             print(table(results), file=sys.stderr, flush=True)
@@ -268,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
             "epochs": args.epochs,
             "train_clips": int(len(train_poses)),
             "test_clips": int(len(test_poses)),
+            "device": args.device or "auto",
         }
         print(table(results))
         output = json.dumps({"protocol": protocol, "results": results}, indent=2)

@@ -20,7 +20,7 @@ def _load():
 def test_the_benchmark_trains_both_recipes_and_reports_the_table(tiny_data, tmp_path, capsys):
     accuracy = _load()
     out = tmp_path / "accuracy.json"
-    argv = ["--data", str(tiny_data), "--image-size", "16", "--epochs", "1"]
+    argv = ["--data", str(tiny_data), "--image-size", "16", "--epochs", "1", "--device", "cpu"]
     argv += ["--train-clips", "6", "--test-clips", "5", "--json", str(out)]
     argv += ["--set", "train.batch_size=3", "--set", "eval.batch_size=4"]
     argv += ["--set", "data.clip_frames=4"]  # the tiny stores hold 4-frame clips
@@ -34,6 +34,7 @@ def test_the_benchmark_trains_both_recipes_and_reports_the_table(tiny_data, tmp_
         "epochs": 1,
         "train_clips": 6,
         "test_clips": 5,
+        "device": "cpu",
     }
     rows = result["results"]
     assert list(rows) == [
