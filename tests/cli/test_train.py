@@ -127,6 +127,8 @@ def test_existing_runs_and_other_models(setup, tmp_path, capsys):
 
 
 def test_a_nan_loss_exits_2_with_one_line(setup, tmp_path, capsys, monkeypatch):
-    monkeypatch.setitem(losses.LOSSES, "mse", lambda pred, gt: (pred - gt).sum() * np.inf)
+    monkeypatch.setitem(
+        losses.LOSSES, "mse", lambda pred, gt, scale=None: (pred - gt).sum() * np.inf
+    )
     assert _train(setup, tmp_path / "run") == 2
     _one_line_error(capsys, "training diverged: loss is", "no checkpoint was saved yet")
