@@ -19,10 +19,13 @@ def _weights(run_dir):
     return torch.load(run_dir / "last.pt", weights_only=True)["model"]
 
 
+ONE_EPOCH = "train.epochs=1"  # 4 steps, the last one short: enough to compare, and quick
+
+
 @pytest.fixture(scope="module")
 def plain_run(tiny_data, tiny_overrides, tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("plain") / "run"
-    train(load_config(None, tiny_overrides), tiny_data, run_dir, device="cpu")
+    train(load_config(None, [*tiny_overrides, ONE_EPOCH]), tiny_data, run_dir, device="cpu")
     return run_dir
 
 
@@ -36,7 +39,7 @@ def _same_run(a, b):
 def test_streamed_batches_train_exactly_like_direct_reads(
     plain_run, tiny_data, tiny_overrides, tmp_path
 ):
-    config = load_config(None, [*tiny_overrides, "train.data_path=stream"])
+    config = load_config(None, [*tiny_overrides, ONE_EPOCH, "train.data_path=stream"])
     trainer = Trainer(config, tiny_data, tmp_path / "run", device="cpu")
     assert trainer.speed_summary()["data_path_train"] == "stream"
     trainer.run()
@@ -47,7 +50,8 @@ def test_metrics_read_back_in_blocks_log_the_same_rows(
     plain_run, tiny_data, tiny_overrides, tmp_path, monkeypatch
 ):
     monkeypatch.setattr(Trainer, "cpu_read_back_every", 3)  # as on a GPU, with 4-step epochs
-    train(load_config(None, tiny_overrides), tiny_data, tmp_path / "run", device="cpu")
+    config = load_config(None, [*tiny_overrides, ONE_EPOCH])
+    train(config, tiny_data, tmp_path / "run", device="cpu")
     _same_run(plain_run, tmp_path / "run")
 
 
@@ -74,7 +78,7 @@ def test_a_nan_between_read_backs_still_stops_before_any_save(
 def test_bf16_autocast_and_channels_last_train_on_cpu_too(
     plain_run, tiny_data, tiny_overrides, tmp_path
 ):
-    overrides = [*tiny_overrides, "train.precision=bf16", "train.channels_last=true"]
+    overrides = [*tiny_overrides, ONE_EPOCH, "train.precision=bf16", "train.channels_last=true"]
     trainer = Trainer(load_config(None, overrides), tiny_data, tmp_path / "run", device="cpu")
     summary = trainer.speed_summary()
     assert (summary["precision"], summary["channels_last"]) == ("bf16", True)
