@@ -88,3 +88,15 @@ def test_bf16_autocast_and_channels_last_train_on_cpu_too(
     fast = [float(r[5]) for r in _rows(tmp_path / "run")[1:] if r[0] == "epoch" and r[3] == "test"]
     # 8 steps of a random-data toy: close to fp32, not equal (bf16 has an 8-bit mantissa).
     assert fast == pytest.approx(plain, rel=0.05)
+
+
+def test_best_pt_shares_last_pt_bytes_and_keeps_them_when_last_pt_is_replaced(tmp_path):
+    from vidpose.atomic import write_text_atomic
+    from vidpose.engine.trainer import _link_or_copy
+
+    write_text_atomic(tmp_path / "last.pt", "epoch 1")
+    _link_or_copy(tmp_path / "last.pt", tmp_path / "best.pt")
+    write_text_atomic(tmp_path / "last.pt", "epoch 2")  # the next save renames a new file
+    assert (tmp_path / "best.pt").read_text() == "epoch 1"
+    assert (tmp_path / "last.pt").read_text() == "epoch 2"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.pt", "last.pt"]

@@ -14,6 +14,8 @@ ends with the same weights as one that never stopped.
 from __future__ import annotations
 
 import math
+import os
+import shutil
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -27,7 +29,7 @@ from tqdm import tqdm
 
 from vidpose import checkpoint as ckpt
 from vidpose import metrics
-from vidpose.atomic import write_text_atomic
+from vidpose.atomic import write_atomic, write_text_atomic
 from vidpose.config import RunConfig, dump_config
 from vidpose.data.order import epoch_order, train_step_indices, train_steps_per_epoch
 from vidpose.data.source import ClipDataset
@@ -276,8 +278,10 @@ class Trainer:
     def _save(self, *names: str) -> None:
         checkpoint = self._checkpoint()  # every process joins the RNG gather
         if self.context.is_main:
-            for name in names:
-                ckpt.save_checkpoint(self.run_dir / name, checkpoint)
+            first, *others = names
+            ckpt.save_checkpoint(self.run_dir / first, checkpoint)
+            for name in others:  # the same bytes: serialise once (~140 MB for a ResNet-18 run)
+                _link_or_copy(self.run_dir / first, self.run_dir / name)
         distributed.barrier(self.context)
 
     def _restore(self, path: Path) -> None:
@@ -567,6 +571,21 @@ class Trainer:
                 self.run_dir, predictions, self.train_store, self.test_store
             )
             run_folder.plot_curves(self.run_dir)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """Put ``source``'s bytes at ``target`` atomically: a hard link where the file system has
+    them (no copy), else a copy. ``source`` is later replaced by rename, never rewritten in
+    place, so the link keeps the old contents."""
+
+    def writer(tmp: Path) -> None:
+        tmp.unlink()
+        try:
+            os.link(source, tmp)
+        except OSError:
+            shutil.copyfile(source, tmp)
+
+    write_atomic(target, writer)
 
 
 def _model_difference(saved: Any, wanted: dict[str, Any]) -> str:
