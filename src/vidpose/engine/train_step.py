@@ -106,9 +106,7 @@ class Objective:
             return None
         return model.target_std.clamp_min(1e-3)
 
-    def __call__(
-        self, outputs: dict, batch: StepBatch, model: torch.nn.Module
-    ) -> torch.Tensor:
+    def __call__(self, outputs: dict, batch: StepBatch, model: torch.nn.Module) -> torch.Tensor:
         """``outputs``: the model's ``forward(..., return_aux=True)`` dict; ``model`` the
         unwrapped PoseModel (for ``target_std``)."""
         pred, gt = outputs["poses3d"], batch.poses3d
