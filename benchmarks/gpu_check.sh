@@ -76,4 +76,29 @@ step report_workload 100 "$PY" -m vidpose train --config configs/seed.yaml --dat
 tail -n 3 "$OUT/report_run/metrics.csv" >>"$SUMMARY" 2>&1
 rm -f "$OUT"/report_run/*.pt  # weights are not needed for the check (and are large)
 
+# one line per benchmark and the end-to-end time, for the closing note
+"$PY" - "$OUT" >>"$SUMMARY" 2>&1 <<'PYEOF'
+import csv, json, sys
+from pathlib import Path
+
+out = Path(sys.argv[1])
+for name in ("bench_bf16_compile", "bench_bf16_eager", "bench_fp32_eager"):
+    try:
+        r = json.loads((out / f"{name}.json").read_text())
+        e, ref = r["engine"], r["reference"] or {}
+        print(f"{name}: engine {e['clips_per_s']:.0f} clips/s ({e['precision']}, compile "
+              f"{e['compile']}, {e['data_path_train']}), first step {e['first_step_s']:.1f} s, "
+              f"eval {e['eval_clips_per_s']:.0f} clips/s, peak {r['peak_gpu_memory_gb'] or 0:.1f} GiB, "
+              f"reference {ref.get('clips_per_s', float('nan')):.0f} clips/s, "
+              f"projected 10 epochs {r['projected_report_workload_s']['engine']:.0f} s")
+    except Exception as error:  # a failed step: say so and go on
+        print(f"{name}: no result ({error})")
+try:
+    rows = list(csv.DictReader(open(out / "report_run" / "metrics.csv")))
+    last = [row for row in rows if row["kind"] == "epoch"][-1]
+    print(f"report workload: {last['epoch']} epochs in {float(last['elapsed_s']):.1f} s of "
+          f"training wall time (evaluation included), final test MPJPE {last['mpjpe_mm']} mm")
+except Exception as error:
+    print(f"report workload: no result ({error})")
+PYEOF
 echo "== done in $SECONDS s" | tee -a "$SUMMARY"
