@@ -24,4 +24,6 @@ def test_train_on_cuda_and_predict_anywhere(tiny_data, tiny_config, tmp_path):
     on_cpu = predict_store(model, test, device="cpu", progress=False)
     on_gpu = predict_store(model, test, device="cuda", progress=False)
     np.testing.assert_allclose(on_gpu, on_cpu, atol=1e-4)
-    np.testing.assert_allclose(saved, on_cpu, atol=1e-4)
+    # The trainer evaluates under bf16 autocast on CUDA (train.precision: auto), predict_store
+    # in fp32: bf16's 8-bit mantissa puts them up to a few tenths of a millimetre apart.
+    np.testing.assert_allclose(saved, on_cpu, atol=2e-3)
