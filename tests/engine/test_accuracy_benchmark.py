@@ -49,7 +49,9 @@ def test_the_benchmark_trains_both_recipes_and_reports_the_table(tiny_data, tmp_
     for row in rows.values():
         assert row["p1_mm"] > 0 and row["p2_mm"] > 0 and row["mpjve_mm"] > 0
         assert row["p2_mm"] <= row["p1_mm"] + 1e-6  # alignment can only help
-    assert rows["default"]["train_s"] > 0 and rows["report (seed.yaml)"]["train_s"] > 0
+    # Trained rows carry a time (rounded to 0.1 s, so a toy run on an idle machine may show 0.0).
+    for name in ("default", "report (seed.yaml)"):
+        assert rows[name]["train_s"] is not None and rows[name]["train_s"] >= 0
     printed = capsys.readouterr().out
     assert "| default " in printed and "| report (seed.yaml) " in printed
 
