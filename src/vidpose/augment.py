@@ -42,7 +42,6 @@ frames may be a non-contiguous (B, T, H, W, 3) view of channel-first memory; ``p
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 from dataclasses import dataclass, fields
 from typing import Any
@@ -50,7 +49,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from vidpose.errors import UserError
+from vidpose.errors import UserError, reject_unknown_keys
 from vidpose.skeleton import FLIP_PERMUTATION
 
 #: Upper bounds of each range setting (inclusive unless listed in ``_OPEN_ABOVE``).
@@ -95,14 +94,7 @@ class AugmentConfig:
         """Build and validate from a plain dict (e.g. YAML); unknown keys are a ``UserError``."""
         if not isinstance(values, dict):
             raise UserError(f"{prefix}: expected a mapping of settings, got {values!r}")
-        known = [f.name for f in fields(cls)]
-        for key in values:
-            if key not in known:
-                close = difflib.get_close_matches(str(key), known, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise UserError(
-                    f"{prefix}.{key}: unknown key{hint}; known keys: {', '.join(known)}"
-                )
+        reject_unknown_keys(values, [f.name for f in fields(cls)], prefix)
         try:
             return cls(**values)
         except UserError as error:

@@ -19,7 +19,6 @@ adamw, sgd``). The resolved config is saved in every run folder with :meth:`RunC
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
 import types
 import typing
@@ -30,7 +29,7 @@ from typing import Any
 import yaml
 
 from vidpose.augment import AugmentConfig
-from vidpose.errors import UserError
+from vidpose.errors import UserError, reject_unknown_keys
 from vidpose.models.config import ModelConfig
 
 
@@ -157,7 +156,7 @@ class RunConfig:
         """Build and validate from a plain dict; any mistake is a ``UserError`` naming the key."""
         if not isinstance(values, dict):
             raise UserError(f"config: expected a mapping of sections, got {values!r}")
-        _reject_unknown(values, [f.name for f in dataclasses.fields(cls)], prefix="")
+        reject_unknown_keys(values, [f.name for f in dataclasses.fields(cls)])
         sections: dict[str, Any] = {}
         for name, section_cls in (
             ("data", DataConfig),
@@ -203,14 +202,6 @@ def _check_combinations(config: RunConfig) -> None:
         )
 
 
-def _reject_unknown(values: dict, known: list[str], prefix: str) -> None:
-    for key in values:
-        if key not in known:
-            close = difflib.get_close_matches(str(key), known, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise UserError(f"{prefix}{key}: unknown key{hint}; known keys: {', '.join(known)}")
-
-
 def _describe(kind: Any) -> str:
     names = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
     names[list] = "a list"
@@ -238,7 +229,7 @@ def _matches(value: Any, kind: Any) -> bool:
 def _section_from_dict(cls: type, values: Any, prefix: str) -> Any:
     if not isinstance(values, dict):
         raise UserError(f"{prefix}: expected a mapping of settings, got {values!r}")
-    _reject_unknown(values, [f.name for f in dataclasses.fields(cls)], prefix=f"{prefix}.")
+    reject_unknown_keys(values, [f.name for f in dataclasses.fields(cls)], prefix)
     hints = typing.get_type_hints(cls)
     checked: dict[str, Any] = {}
     for spec in dataclasses.fields(cls):

@@ -8,11 +8,10 @@ reported as a one-line ``UserError`` naming the key, e.g.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from dataclasses import dataclass, fields
 from typing import Any
 
-from vidpose.errors import UserError
+from vidpose.errors import UserError, reject_unknown_keys
 
 #: Normalisation layers (``model.norm``); see ``vidpose.models.norms``.
 NORMS: tuple[str, ...] = ("batch", "group", "frozen_batch")
@@ -63,14 +62,7 @@ class ModelConfig:
         """Build and validate from a plain dict (e.g. YAML); unknown keys are a ``UserError``."""
         if not isinstance(values, dict):
             raise UserError(f"{prefix}: expected a mapping of model settings, got {values!r}")
-        known = [f.name for f in fields(cls)]
-        for key in values:
-            if key not in known:
-                close = difflib.get_close_matches(str(key), known, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise UserError(
-                    f"{prefix}.{key}: unknown key{hint}; known keys: {', '.join(known)}"
-                )
+        reject_unknown_keys(values, [f.name for f in fields(cls)], prefix)
         config = cls(**values)
         config.validate(prefix)
         return config
