@@ -11,7 +11,7 @@ Layout (version 1)::
     fps           float, effective clip frame rate (store fps / frame stride)
     config        the full resolved run config (dict)
     training      optimizer, scheduler, position, step, rng states, best metric, ... (only in
-                  the trainer's last.pt / best.pt; see vidpose.engine.trainer)
+                  the trainer's last.pt / best.pt; see vidpose.engine.training_state)
 
 Inference needs only :func:`load_model`; the trainer also uses :func:`rng_state` and
 :func:`restore_rng_state` so a resumed run draws the same random numbers.

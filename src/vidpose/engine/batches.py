@@ -108,6 +108,25 @@ def memory_budget_bytes(device: torch.device, budget_gb: float | None) -> float:
     return DEFAULT_BUDGET_SHARE * torch.cuda.get_device_properties(device).total_memory
 
 
+def place_training_data(
+    train_data: ClipDataset,
+    test_data: ClipDataset,
+    device: torch.device,
+    setting: str,
+    budget_gb: float | None,
+) -> tuple[DeviceBatches, DeviceBatches]:
+    """The training and test stores' batches on ``device`` by the data path ``setting``
+    (``train.data_path``) resolves to for each, within one GPU memory budget."""
+    budget = memory_budget_bytes(device, budget_gb)
+    paths = []
+    for data in (train_data, test_data):  # the training store has first claim
+        nbytes = data.frames.nbytes
+        path = resolve_data_path(setting, device, nbytes, budget)
+        budget -= nbytes if path == "resident" else 0
+        paths.append(path)
+    return DeviceBatches(train_data, device, paths[0]), DeviceBatches(test_data, device, paths[1])
+
+
 class DeviceBatches:
     """A clip store's batches on ``device`` by one of the data paths (see module docstring).
 

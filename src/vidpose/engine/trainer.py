@@ -14,9 +14,6 @@ ends with the same weights as one that never stopped.
 from __future__ import annotations
 
 import math
-import os
-import shutil
-import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,31 +24,35 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from vidpose import checkpoint as ckpt
 from vidpose import metrics
-from vidpose.atomic import write_atomic, write_text_atomic
+from vidpose.atomic import write_text_atomic
 from vidpose.config import RunConfig, dump_config
 from vidpose.data.order import epoch_order, train_step_indices, train_steps_per_epoch
 from vidpose.data.source import ClipDataset
 from vidpose.engine import distributed, performance, run_folder
-from vidpose.engine.batches import (
-    DeviceBatches,
-    FrameNormalizer,
-    memory_budget_bytes,
-    resolve_data_path,
+from vidpose.engine.batches import FrameNormalizer, place_training_data
+from vidpose.engine.divergence import (
+    TrainingDiverged,  # noqa: F401 - raised by train(); callers import it from here
+    training_diverged,
 )
 from vidpose.engine.optim import WeightAverage, build_optimizer, build_scheduler
 from vidpose.engine.predict import predict_source
-from vidpose.engine.run_log import MetricsLog, truncate_metrics
+from vidpose.engine.run_log import truncate_metrics
+from vidpose.engine.run_report import RunReport
+from vidpose.engine.run_setup import (
+    build_training_model,
+    check_same_clip_length,
+    open_split,
+    seed_everything,
+    training_modules,
+)
 from vidpose.engine.step_metrics import READ_BACK_EVERY, ReadBack, StepMetrics
+from vidpose.engine.stop_request import StopRequest, agree_to_stop, stop_now
 from vidpose.engine.train_step import Objective, StepInputs
-from vidpose.errors import UserError
-from vidpose.models import build_model
-from vidpose.store import ClipStore, open_store
-
-
-class TrainingDiverged(UserError):
-    """The loss became NaN or inf; the run stopped and kept its last good checkpoint."""
+from vidpose.engine.training_state import (
+    link_or_copy as _link_or_copy,  # noqa: F401 - kept importable from here for the tests
+)
+from vidpose.engine.training_state import restore_training_state, save_training_checkpoint
 
 
 @dataclass
@@ -62,46 +63,6 @@ class TrainResult:
     step: int
     test_mpjpe_mm: float | None  # after the last completed epoch
     best_mpjpe_mm: float | None
-
-
-class _StopRequest:
-    """First Ctrl-C asks the loop to stop after the current step; a second one aborts."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._previous: Any = None
-
-    def _handle(self, signum, frame) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __enter__(self) -> _StopRequest:
-        try:
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        except ValueError:  # not the main thread: Ctrl-C keeps its default behaviour
-            self._previous = None
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-
-
-def open_split(data_dir: Path, split: str) -> ClipStore:
-    return open_store(data_dir / split)
-
-
-def _effective_fps(store: ClipStore) -> float:
-    return float(store.meta.get("fps", 50.0)) / max(1, int(store.meta.get("frame_stride", 1)))
-
-
-def _seed_everything(seed: int) -> None:
-    import random
-
-    random.seed(seed)
-    np.random.seed(seed % 2**32)  # noqa: NPY002 - third-party code may use the global RNG
-    torch.manual_seed(seed)
 
 
 class Trainer:
@@ -131,11 +92,7 @@ class Trainer:
         self.test_store = open_split(data_dir, "test")
         self.train_data = ClipDataset(self.train_store, config.data.clip_frames)
         self.test_data = ClipDataset(self.test_store, config.data.clip_frames)
-        if self.test_store.frames_per_clip != self.train_store.frames_per_clip:
-            raise UserError(
-                f"{self.test_store.path}: {self.test_store.frames_per_clip}-frame clips, but "
-                f"{self.train_store.path} holds {self.train_store.frames_per_clip}-frame clips"
-            )
+        check_same_clip_length(self.train_store, self.test_store)
         self.clip_frames = self.train_store.frames_per_clip
         self.image_size = config.data.image_size
         self.batch_size = config.train.batch_size
@@ -146,16 +103,14 @@ class Trainer:
         self.objective = Objective(config.train)
         self._set_up_speed()
 
-        _seed_everything(config.seed)
-        self.model = build_model(config.model)
-        self.model.image_size, self.model.clip_frames = self.image_size, self.clip_frames
-        if config.train.normalize_targets:
-            poses = self.train_store.poses3d.reshape(-1, 17, 3).astype(np.float64)
-            self.model.set_target_stats(
-                torch.from_numpy(poses.mean(0)), torch.from_numpy(poses.std(0))
-            )
-        self.model.to(self.context.device)
-        performance.prepare_model(self.model, self.speed)
+        self.model = build_training_model(
+            config,
+            self.train_store,
+            image_size=self.image_size,
+            clip_frames=self.clip_frames,
+            device=self.context.device,
+            speed=self.speed,
+        )
         self.optimizer = build_optimizer(
             self.model.parameters(),
             config.optim,
@@ -164,7 +119,7 @@ class Trainer:
         self.scheduler = build_scheduler(
             self.optimizer, config.optim, self.total_steps, self.steps_per_epoch
         )
-        # The EMA copy is what gets evaluated and saved as the model weights (see _checkpoint).
+        # The EMA copy is what gets evaluated and saved as the model weights (see eval_model).
         self.ema = None
         if config.optim.ema_decay:
             self.ema = WeightAverage(self.model, config.optim.ema_decay)
@@ -177,18 +132,11 @@ class Trainer:
             need_poses2d=config.train.loss_2d_weight > 0,
             normalize=self.normalizer,
         )
-        self.train_model: torch.nn.Module = self.model
-        if self.context.distributed:
-            device_ids = [self.context.local_rank] if self.context.device.type == "cuda" else None
-            self.train_model = torch.nn.parallel.DistributedDataParallel(
-                self.model, device_ids=device_ids
-            )
-        # A short last batch runs eagerly: one step per epoch, where compiling it would cost a
-        # second compilation of the whole model.
-        self.eager_train_model = self.train_model
-        self.train_model = performance.maybe_compile(self.train_model, self.speed)
+        self.train_model, self.eager_train_model = training_modules(
+            self.model, self.context, self.speed
+        )
         # Dropout and other randomness differ between processes; the model init above did not.
-        _seed_everything(config.seed + 1_000_003 * self.context.rank)
+        seed_everything(config.seed + 1_000_003 * self.context.rank)
 
         self.epoch, self.step_in_epoch, self.step = 0, 0, 0
         self.best_mpjpe_mm: float | None = None
@@ -199,7 +147,7 @@ class Trainer:
         every = self.cpu_read_back_every if cpu else READ_BACK_EVERY
         self.step_metrics = StepMetrics(self.context, every)
         if resume:
-            self._restore(self.run_dir / "last.pt")
+            restore_training_state(self, self.run_dir / "last.pt")
 
     def _set_up_speed(self) -> None:
         """Precision, layout, compile and the data path of each store (vidpose.engine.batches
@@ -215,15 +163,9 @@ class Trainer:
         )
         performance.configure_backends(device)
         self.normalizer = FrameNormalizer(channels_last=self.speed.channels_last)
-        budget = memory_budget_bytes(device, train.gpu_memory_budget_gb)
-        paths = []
-        for data in (self.train_data, self.test_data):  # the training store has first claim
-            nbytes = data.frames.nbytes
-            path = resolve_data_path(train.data_path, device, nbytes, budget)
-            budget -= nbytes if path == "resident" else 0
-            paths.append(path)
-        self.train_batches = DeviceBatches(self.train_data, device, paths[0])
-        self.test_batches = DeviceBatches(self.test_data, device, paths[1])
+        self.train_batches, self.test_batches = place_training_data(
+            self.train_data, self.test_data, device, train.data_path, train.gpu_memory_budget_gb
+        )
 
     def speed_summary(self) -> dict[str, Any]:
         """The resolved speed settings (for logs and benchmarks)."""
@@ -236,113 +178,16 @@ class Trainer:
             "fused_optimizer": performance.fused_optimizer_ok(self.context.device),
         }
 
-    # -- checkpoints ---------------------------------------------------------------------------
-
     @property
     def eval_model(self) -> torch.nn.Module:
         """The weights that are evaluated and saved as the checkpoint's ``model``: the EMA
         average when ``optim.ema_decay`` is on, else the trained weights themselves."""
         return self.model if self.ema is None else self.ema.module
 
-    def _checkpoint(self) -> dict[str, Any]:
-        rng_states = distributed.gather_objects(ckpt.rng_state(), self.context)
-        augment_rngs = distributed.gather_objects(self.step_inputs.state_dict(), self.context)
-        training = {
-            "augment_rng": augment_rngs,
-            "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict(),
-            "position": {"epoch": self.epoch, "step_in_epoch": self.step_in_epoch},
-            "step": self.step,
-            "rng": rng_states,
-            "world_size": self.context.world_size,
-            "best_mpjpe_mm": self.best_mpjpe_mm,
-            "last_test_mpjpe_mm": self.last_test_mpjpe_mm,
-            "elapsed_s": self._elapsed(),
-            "epoch_sums": self.epoch_sums.clone(),
-        }
-        if self.ema is not None:
-            training["ema_updates"] = self.ema.updates
-            raw = self.model.state_dict()
-            training["raw_model"] = {key: value.detach().cpu() for key, value in raw.items()}
-        checkpoint = ckpt.make_checkpoint(
-            self.eval_model,
-            clip_frames=self.clip_frames,
-            image_size=self.image_size,
-            fps=_effective_fps(self.train_store),
-            config=self.config.to_dict(),
-            training=training,
-        )
-        checkpoint["epoch"], checkpoint["step"] = self.epoch, self.step
-        return checkpoint
-
-    def _save(self, *names: str) -> None:
-        checkpoint = self._checkpoint()  # every process joins the RNG gather
-        if self.context.is_main:
-            first, *others = names
-            ckpt.save_checkpoint(self.run_dir / first, checkpoint)
-            for name in others:  # the same bytes: serialise once (~140 MB for a ResNet-18 run)
-                _link_or_copy(self.run_dir / first, self.run_dir / name)
-        distributed.barrier(self.context)
-
-    def _restore(self, path: Path) -> None:
-        checkpoint = ckpt.read_checkpoint(path)
-        saved_model = checkpoint.get("model_config")
-        if saved_model != self.config.model.to_dict():
-            raise UserError(
-                f"{path}: checkpoint is from a different model "
-                f"({_model_difference(saved_model, self.config.model.to_dict())})"
-            )
-        training = checkpoint.get("training")
-        if not isinstance(training, dict):
-            raise UserError(f"{path}: holds weights only, no training state to resume from")
-        self._restore_weights(checkpoint, training, path)
-        if training["world_size"] != self.context.world_size:
-            raise UserError(
-                f"{path}: saved by {training['world_size']} process(es); resume with the same "
-                f"number (now {self.context.world_size}) to continue exactly"
-            )
-        saved_config = checkpoint.get("config", {})
-        for key, now in (
-            ("train.batch_size", self.config.train.batch_size),
-            ("seed", self.config.seed),
-        ):
-            section, _, name = key.rpartition(".")
-            saved = (saved_config.get(section, {}) if section else saved_config).get(name)
-            if saved != now:
-                raise UserError(
-                    f"{path}: saved with {key}={saved!r}; resume with the same value (now "
-                    f"{now!r}) so the data order continues where it stopped"
-                )
-        self.optimizer.load_state_dict(training["optimizer"])
-        self.scheduler.load_state_dict(training["scheduler"])
-        self.epoch = training["position"]["epoch"]
-        self.step_in_epoch = training["position"]["step_in_epoch"]
-        self.step = training["step"]
-        self.best_mpjpe_mm = training["best_mpjpe_mm"]
-        self.last_test_mpjpe_mm = training["last_test_mpjpe_mm"]
-        self.elapsed_before = training["elapsed_s"]
-        self.epoch_sums = training["epoch_sums"].clone()
-        ckpt.restore_rng_state(training["rng"][self.context.rank])
-        self.step_inputs.load_state_dict(training["augment_rng"][self.context.rank])
-
-    def _restore_weights(self, checkpoint: dict, training: dict, path: Path) -> None:
-        """The trained weights (and the EMA average) of a checkpoint saved by ``_checkpoint``."""
-        has_ema = "raw_model" in training
-        if has_ema != (self.ema is not None):
-            raise UserError(
-                f"{path}: saved with optim.ema_decay {'on' if has_ema else 'off'}; resume with "
-                f"it {'on' if has_ema else 'off'} too (now {self.config.optim.ema_decay!r})"
-            )
-        if self.ema is None:
-            ckpt.load_weights(self.model, checkpoint, path)
-            return
-        ckpt.load_weights(self.ema.module, checkpoint, path)
-        ckpt.load_weights(self.model, {"model": training["raw_model"]}, path)
-        self.ema.updates = int(training["ema_updates"])
-
     # -- the loop ------------------------------------------------------------------------------
 
-    def _elapsed(self) -> float:
+    def elapsed_s(self) -> float:
+        """Training wall time so far, seconds, including the runs this one resumes."""
         return self.elapsed_before + time.monotonic() - self._started
 
     def run(self) -> TrainResult:
@@ -354,19 +199,14 @@ class Trainer:
             if self.resume:
                 truncate_metrics(self.run_dir / "metrics.csv", self.step, self.epoch)
         distributed.barrier(self.context)
-        self.log = MetricsLog(self.run_dir / "metrics.csv") if main else None
-        use_tensorboard = main and self.config.train.tensorboard
-        self.tensorboard = run_folder.open_tensorboard(self.run_dir) if use_tensorboard else None
+        self.report = RunReport(self.run_dir, main=main, tensorboard=self.config.train.tensorboard)
         try:
-            with _StopRequest() as stop:
+            with StopRequest() as stop:
                 status = self._loop(stop)
             if status == "finished":
                 self._finish()
         finally:
-            if self.log is not None:
-                self.log.close()
-            if self.tensorboard is not None:
-                self.tensorboard.close()
+            self.report.close()
         return TrainResult(
             status,
             self.run_dir,
@@ -376,7 +216,7 @@ class Trainer:
             self.best_mpjpe_mm,
         )
 
-    def _loop(self, stop: _StopRequest) -> str:
+    def _loop(self, stop: StopRequest) -> str:
         epochs = self.config.train.epochs
         stop_after = self.stop_after_steps
         while self.epoch < epochs:
@@ -400,31 +240,21 @@ class Trainer:
                     for indices in index_lists:
                         self._train_step(indices, batches, bar)
                         stopping = stop_after and self.step >= stop_after
-                        read_now = self.step_metrics.due or stopping or self._stop_now(stop)
+                        read_now = self.step_metrics.due or stopping or stop_now(stop, self.context)
                         if read_now and self._read_back(stop.requested, bar).stop:
-                            self._save("last.pt")
+                            save_training_checkpoint(self, "last.pt")
                             return "interrupted"
                         if stopping:
-                            self._save("last.pt")
+                            save_training_checkpoint(self, "last.pt")
                             return "stopped"
                     self._read_back(stop.requested, bar)
             finally:
                 if isinstance(batches, Iterator):
                     batches.close()  # ends a prefetch thread
             self._end_epoch()
-            if self._stop_vote(stop.requested):
+            if agree_to_stop(stop.requested, self.context):
                 return "interrupted"
         return "finished"
-
-    def _stop_now(self, stop: _StopRequest) -> bool:
-        """A single process stops on Ctrl-C right away; several agree at the next read-back."""
-        return stop.requested and not self.context.distributed
-
-    def _stop_vote(self, requested: bool) -> bool:
-        if not self.context.distributed:
-            return requested
-        vote = torch.tensor([float(requested)], device=self.context.device)
-        return bool(distributed.all_sum(vote, self.context).item())
 
     def _train_step(self, indices: np.ndarray, batches: Iterator, bar: tqdm) -> None:
         """One optimizer step on clips ``indices``, whose batch is ``batches``' next. Queues GPU
@@ -458,7 +288,7 @@ class Trainer:
             epoch=self.epoch + 1,
             step=self.step,
             lr=lr,
-            elapsed_s=self._elapsed(),
+            elapsed_s=self.elapsed_s(),
         )
         bar.update(1)
         if self.on_step is not None:
@@ -472,20 +302,7 @@ class Trainer:
             if not (math.isfinite(row.loss) and math.isfinite(row.mpjpe_mm)):
                 self._diverged(row.loss, row.epoch, row.step)
             self.epoch_sums += sums
-            if self.log is not None:
-                self.log.write(
-                    "step",
-                    row.epoch,
-                    row.step,
-                    "train",
-                    row.loss,
-                    row.mpjpe_mm,
-                    row.lr,
-                    row.elapsed_s,
-                )
-            if self.tensorboard is not None:
-                self.tensorboard.add_scalar("train/loss", row.loss, row.step)
-                self.tensorboard.add_scalar("train/mpjpe_mm", row.mpjpe_mm, row.step)
+            self.report.step(row)
         if bar is not None and back.rows:
             average = (self.epoch_sums / self.epoch_sums[2]).tolist()
             bar.set_postfix(loss=f"{average[0]:.4g}", mpjpe_mm=f"{average[1] * 1000:.1f}")
@@ -495,16 +312,7 @@ class Trainer:
         """``epoch`` and ``step``: 1-based, of the diverged step (default: the next one)."""
         epoch = self.epoch + 1 if epoch is None else epoch
         step = self.step + 1 if step is None else step
-        last = self.run_dir / "last.pt"
-        kept = (
-            f"the last good checkpoint is {last} (after epoch {self.epoch})"
-            if last.is_file()
-            else "no checkpoint was saved yet"
-        )
-        raise TrainingDiverged(
-            f"training diverged: loss is {loss} at epoch {epoch}, step {step}; "
-            f"stopped, {kept}; try a lower optim.lr"
-        )
+        raise training_diverged(self.run_dir, self.epoch, loss, epoch, step)
 
     def _end_epoch(self) -> None:
         sums = self.epoch_sums
@@ -522,25 +330,21 @@ class Trainer:
         self.step_in_epoch = 0
         self.epoch_sums = torch.zeros(3, dtype=torch.float64)
         self.last_test_mpjpe_mm = test_mpjpe_mm
-        lr, elapsed = self.optimizer.param_groups[0]["lr"], self._elapsed()
-        if self.log is not None:
-            self.log.write(
-                "epoch", self.epoch, self.step, "train", train_loss, train_mpjpe_mm, lr, elapsed
-            )
-            self.log.write(
-                "epoch", self.epoch, self.step, "test", test_loss, test_mpjpe_mm, lr, elapsed
-            )
-            tqdm.write(
-                f"epoch {self.epoch}: train loss {train_loss:.4g} MPJPE {train_mpjpe_mm:.1f} mm | "
-                f"test loss {test_loss:.4g} MPJPE {test_mpjpe_mm:.1f} mm"
-            )
-        if self.tensorboard is not None:
-            self.tensorboard.add_scalar("test/loss", test_loss, self.step)
-            self.tensorboard.add_scalar("test/mpjpe_mm", test_mpjpe_mm, self.step)
+        lr, elapsed = self.optimizer.param_groups[0]["lr"], self.elapsed_s()
+        self.report.epoch(
+            self.epoch,
+            self.step,
+            train_loss=train_loss,
+            train_mpjpe_mm=train_mpjpe_mm,
+            test_loss=test_loss,
+            test_mpjpe_mm=test_mpjpe_mm,
+            lr=lr,
+            elapsed_s=elapsed,
+        )
         improved = self.best_mpjpe_mm is None or test_mpjpe_mm < self.best_mpjpe_mm
         if improved:
             self.best_mpjpe_mm = test_mpjpe_mm
-        self._save(*(("last.pt", "best.pt") if improved else ("last.pt",)))
+        save_training_checkpoint(self, *(("last.pt", "best.pt") if improved else ("last.pt",)))
         self._test_predictions = test_pred
 
     def predict_test(self) -> np.ndarray:
@@ -571,28 +375,6 @@ class Trainer:
                 self.run_dir, predictions, self.train_store, self.test_store
             )
             run_folder.plot_curves(self.run_dir)
-
-
-def _link_or_copy(source: Path, target: Path) -> None:
-    """Put ``source``'s bytes at ``target`` atomically: a hard link where the file system has
-    them (no copy), else a copy. ``source`` is later replaced by rename, never rewritten in
-    place, so the link keeps the old contents."""
-
-    def writer(tmp: Path) -> None:
-        tmp.unlink()
-        try:
-            os.link(source, tmp)
-        except OSError:
-            shutil.copyfile(source, tmp)
-
-    write_atomic(target, writer)
-
-
-def _model_difference(saved: Any, wanted: dict[str, Any]) -> str:
-    if not isinstance(saved, dict):
-        return "no model config in the checkpoint"
-    keys = [k for k in sorted(set(saved) | set(wanted)) if saved.get(k) != wanted.get(k)]
-    return "; ".join(f"model.{k}: {saved.get(k)!r} there, {wanted.get(k)!r} here" for k in keys[:3])
 
 
 def train(
