@@ -4,32 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from vidpose.argtypes import int_in_range
+
 ORDER = 15
 SUFFIXES = (".png", ".jpg", ".jpeg")
-
-
-def _count(text: str) -> int:
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if not 1 <= value <= 200:
-        raise argparse.ArgumentTypeError(f"{value} must be between 1 and 200")
-    return value
-
-
-def _colors(text: str) -> int:
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if not 2 <= value <= 256:
-        raise argparse.ArgumentTypeError(f"{value} must be between 2 and 256")
-    return value
 
 
 def register(subparsers) -> None:
@@ -44,11 +22,11 @@ def register(subparsers) -> None:
     )
     parser.add_argument("store", metavar="STORE", help="a clip store directory, e.g. data/x/test")
     parser.add_argument("--out", required=True, help="image to write (.png or .jpg)")
-    parser.add_argument("--clips", type=_count, default=8, help="rows (default 8)")
-    parser.add_argument("--tile", type=_count, help="pixels per frame on the sheet")
+    parser.add_argument("--clips", type=int_in_range(1, 200), default=8, help="rows (default 8)")
+    parser.add_argument("--tile", type=int_in_range(1, 200), help="pixels per frame on the sheet")
     parser.add_argument(
         "--colors",
-        type=_colors,
+        type=int_in_range(2, 256),
         help="write a palette PNG of this many colours (2-256): much smaller files",
     )
     parser.set_defaults(run=run)

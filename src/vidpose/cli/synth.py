@@ -5,31 +5,9 @@ from __future__ import annotations
 import os
 import time
 
+from vidpose.argtypes import non_negative_int, positive_int
+
 ORDER = 10
-
-
-def _positive(text: str) -> int:
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
-
-
-def _seed(text: str) -> int:
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} must be non-negative")
-    return value
 
 
 def register(subparsers) -> None:
@@ -45,16 +23,16 @@ def register(subparsers) -> None:
     )
     parser.add_argument("out", metavar="OUT", help="output directory (must not exist)")
     parser.add_argument("--preset", default="small", choices=["tiny", "small", "h36m"])
-    parser.add_argument("--size", type=_positive, help="frame side in pixels")
-    parser.add_argument("--frames", type=_positive, help="frames per clip (T)")
-    parser.add_argument("--stride", type=_positive, help="50-fps source frames between frames")
+    parser.add_argument("--size", type=positive_int, help="frame side in pixels")
+    parser.add_argument("--frames", type=positive_int, help="frames per clip (T)")
+    parser.add_argument("--stride", type=positive_int, help="50-fps source frames between frames")
     parser.add_argument(
-        "--train-clips", type=_positive, help="number of training clips (not with --motion)"
+        "--train-clips", type=positive_int, help="number of training clips (not with --motion)"
     )
     parser.add_argument(
-        "--test-clips", type=_positive, help="number of test clips (not with --motion)"
+        "--test-clips", type=positive_int, help="number of test clips (not with --motion)"
     )
-    parser.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     parser.add_argument(
         "--motion",
         metavar="FILE.npz",
@@ -63,7 +41,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument(
         "--workers",
-        type=_positive,
+        type=positive_int,
         default=min(8, os.cpu_count() or 1),
         help="parallel render processes (default: CPU count, at most 8)",
     )

@@ -25,10 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
+from vidpose.argtypes import positive_int
 from vidpose.atomic import replace_dir
 from vidpose.errors import UserError
 from vidpose.sources.h36m_cameras import CAMERA_IDS, load_intrinsics
-from vidpose.sources.h36m_clips import add_clip_arguments, every_for, image_size, positive_int
+from vidpose.sources.h36m_clips import add_clip_arguments, every_for, image_size
 from vidpose.sources.h36m_layout import (
     SequenceFiles,
     Skipped,

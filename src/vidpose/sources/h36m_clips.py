@@ -29,6 +29,8 @@ import math
 
 import numpy as np
 
+from vidpose.argtypes import int_in_range, positive_int
+
 DEFAULT_EVERY = {"train": 275, "test": 425}
 CROP_MARGIN = 1.2
 MIN_SIZE, MAX_SIZE = 16, 1024
@@ -85,21 +87,7 @@ def to_crop_pixels(points2d: np.ndarray, square: tuple[int, int, int], size: int
     return (np.asarray(points2d, dtype=np.float64) - (x0, y0)) * (size / side)
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
-
-
-def image_size(text: str) -> int:
-    value = positive_int(text)
-    if not MIN_SIZE <= value <= MAX_SIZE:
-        raise argparse.ArgumentTypeError(f"{value} must be between {MIN_SIZE} and {MAX_SIZE}")
-    return value
+image_size = int_in_range(MIN_SIZE, MAX_SIZE)
 
 
 def add_clip_arguments(parser: argparse.ArgumentParser) -> None:
