@@ -81,3 +81,14 @@ def test_weight_average_state_round_trips():
     for key, value in average.module.state_dict().items():
         assert torch.equal(restored.module.state_dict()[key], value), key
     assert int(restored.module.num_batches_tracked) == 1  # integer buffers are copied
+
+
+def test_weight_average_keeps_following_after_the_model_loads_weights():
+    # load_state_dict copies in place, so the average must still track the live tensors.
+    model = torch.nn.Linear(2, 1)
+    average = WeightAverage(model, decay=0.0)  # decay 0 (ramp aside: min(0, ...) = 0): copy
+    average.update(model)
+    model.load_state_dict({"weight": torch.full((1, 2), 7.0), "bias": torch.full((1,), -1.0)})
+    average.update(model)
+    assert torch.equal(average.module.weight, torch.full((1, 2), 7.0))
+    assert torch.equal(average.module.bias, torch.full((1,), -1.0))

@@ -83,6 +83,8 @@ class WeightAverage:
         self.decay = decay
         self.updates = 0
         self.module = copy.deepcopy(model).eval()
+        self._pairs_for: torch.nn.Module | None = None
+        self._pairs_cache: tuple[list, list, list, list] = ([], [], [], [])
         for parameter in self.module.parameters():
             parameter.requires_grad_(False)
 
@@ -91,15 +93,32 @@ class WeightAverage:
 
     @torch.no_grad()
     def update(self, model: torch.nn.Module) -> None:
-        decay = self.current_decay()
-        averaged = self.module.state_dict()
-        for name, value in model.state_dict().items():
-            target = averaged[name]
-            if target.dtype.is_floating_point:
-                target.lerp_(value.detach().to(target.dtype), 1.0 - decay)
-            else:
-                target.copy_(value)
+        floats, floats_from, others, others_from = self._pairs(model)
+        if floats:
+            # One fused kernel for all tensors instead of one launch per tensor on the hot path.
+            torch._foreach_lerp_(floats, floats_from, 1.0 - self.current_decay())
+        for target, value in zip(others, others_from, strict=True):
+            target.copy_(value)
         self.updates += 1
+
+    def _pairs(self, model: torch.nn.Module) -> tuple[list, list, list, list]:
+        """(averaged, live) tensor lists, built once per model: state_dict tensors alias the
+        modules' storage, so the lists stay valid while the model trains (and after in-place
+        ``load_state_dict``)."""
+        if self._pairs_for is not model:
+            averaged = self.module.state_dict()
+            floats, floats_from, others, others_from = [], [], [], []
+            for name, value in model.state_dict().items():
+                target = averaged[name]
+                if target.dtype.is_floating_point and value.dtype == target.dtype:
+                    floats.append(target)
+                    floats_from.append(value.detach())
+                else:
+                    others.append(target)
+                    others_from.append(value.detach())
+            self._pairs_cache = (floats, floats_from, others, others_from)
+            self._pairs_for = model
+        return self._pairs_cache
 
     def state_dict(self) -> dict:
         return {
