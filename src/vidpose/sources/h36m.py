@@ -28,7 +28,7 @@ import numpy as np
 from vidpose.argtypes import positive_int
 from vidpose.atomic import replace_dir
 from vidpose.errors import UserError
-from vidpose.sources.h36m_cameras import CAMERA_IDS, load_intrinsics
+from vidpose.sources.h36m_cameras import CAMERA_IDS, add_camera_arguments, load_intrinsics
 from vidpose.sources.h36m_clips import add_clip_arguments, every_for, image_size
 from vidpose.sources.h36m_layout import (
     SequenceFiles,
@@ -74,16 +74,10 @@ def register_prepare(subparsers) -> None:
     parser.add_argument("out", type=Path, metavar="OUT", help="output folder for train/ and test/")
     parser.add_argument("--size", type=image_size, default=224, help="stored frame side (224)")
     add_clip_arguments(parser)
-    parser.add_argument(
-        "--cameras", nargs="+", default=list(CAMERA_IDS), help="camera ids (all four)"
-    )
-    parser.add_argument(
-        "--calibration",
-        type=Path,
-        default=None,
-        metavar="FILE",
-        help="metadata.xml or a JSON {camera: {fx, fy, cx, cy}} (default: RAW_DIR/metadata.xml, "
-        "else the public calibration)",
+    add_camera_arguments(
+        parser,
+        calibration_help="metadata.xml or a JSON {camera: {fx, fy, cx, cy}} (default: "
+        "RAW_DIR/metadata.xml, else the public calibration)",
     )
     parser.add_argument(
         "--workers",

@@ -35,6 +35,7 @@ from vidpose.skeleton import H36M_32_TO_17, ROOT
 from vidpose.sources.h36m_cameras import (
     CAMERA_IDS,
     PUBLIC_EXTRINSICS,
+    add_camera_arguments,
     load_intrinsics,
     project,
     world_to_camera,
@@ -55,15 +56,10 @@ def register_prepare(subparsers) -> None:
     parser.add_argument("data_3d", type=Path, metavar="DATA_3D.npz")
     parser.add_argument("paths", type=Path, nargs="+", metavar="[DATA_2D.npz] OUT")
     add_clip_arguments(parser)
-    parser.add_argument(
-        "--cameras", nargs="+", default=list(CAMERA_IDS), help="camera ids (all four)"
-    )
-    parser.add_argument(
-        "--calibration",
-        type=Path,
-        default=None,
-        metavar="FILE",
-        help="metadata.xml or JSON intrinsics for the projection (default: public calibration)",
+    add_camera_arguments(
+        parser,
+        calibration_help="metadata.xml or JSON intrinsics for the projection (default: public "
+        "calibration)",
     )
     parser.set_defaults(run=run)
 
