@@ -98,6 +98,9 @@ class TrainConfig:
       ``l2`` by ``velocity_loss``), in the units of ``loss_units``; 0 = off.
     - ``loss_2d_weight``: integral head only: weight of an L1 term between its soft-argmax 2D
       joints and the store's ``poses2d``, both in model-input pixels divided by the input size.
+    - ``heatmap_weight``: integral head only: weight of the KL divergence from a Gaussian at the
+      store's ``poses2d`` to each joint's heatmap (one sharp peak at the joint), nats;
+      ``heatmap_sigma`` is that Gaussian's width in heatmap cells.
     - ``final_report``: at the end, write ``evaluation.json`` and the curves PNGs.
 
     Speed (vidpose.engine.batches and vidpose.engine.performance; none of them changes what is
@@ -121,6 +124,8 @@ class TrainConfig:
     velocity_weight: float = field(default=0.0, metadata=_at_least(0.0))
     velocity_loss: str = field(default="l1", metadata=_choices("l1", "l2"))
     loss_2d_weight: float = field(default=0.0, metadata=_at_least(0.0))
+    heatmap_weight: float = field(default=0.0, metadata=_at_least(0.0))
+    heatmap_sigma: float = field(default=1.0, metadata={"min_exclusive": 0.0})
     tensorboard: bool = True
     final_report: bool = True
     data_path: str = field(default="auto", metadata=_choices("auto", "gpu_resident", "stream"))
@@ -195,11 +200,13 @@ def _check_combinations(config: RunConfig) -> None:
         raise UserError(f"optim.step_milestones: expected increasing epochs, got {milestones!r}")
     if optim.schedule == "step" and not milestones:
         raise UserError("optim.step_milestones: schedule 'step' needs at least one epoch")
-    if config.train.loss_2d_weight > 0 and config.model.head != "integral":
-        raise UserError(
-            f"train.loss_2d_weight: {config.train.loss_2d_weight!r} needs model.head: integral "
-            f"(the {config.model.head!r} head predicts no 2D joints); set it to 0"
-        )
+    for name in ("loss_2d_weight", "heatmap_weight"):
+        weight = getattr(config.train, name)
+        if weight > 0 and config.model.head != "integral":
+            raise UserError(
+                f"train.{name}: {weight!r} needs model.head: integral "
+                f"(the {config.model.head!r} head predicts no 2D joints); set it to 0"
+            )
 
 
 def _describe(kind: Any) -> str:

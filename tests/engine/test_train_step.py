@@ -6,7 +6,8 @@ import torch
 from vidpose.augment import unflip_poses3d
 from vidpose.config import load_config
 from vidpose.data.order import epoch_order, train_step_indices
-from vidpose.engine.train_step import StepInputs
+from vidpose.engine.losses import heatmap_loss
+from vidpose.engine.train_step import Objective, StepInputs
 from vidpose.engine.trainer import Trainer
 from vidpose.models.preprocess import normalize_frames
 from vidpose.store import open_store
@@ -84,3 +85,23 @@ def test_augmentation_draws_are_seeded_and_resumable(tiny_data, tiny_config):
     torch.testing.assert_close(a.inputs, b.inputs)
     torch.testing.assert_close(a.poses3d, b.poses3d)
     assert not torch.allclose(a.poses3d, poses)  # rotated about the camera axis
+
+
+def test_the_heatmap_term_adds_its_weighted_kl_to_the_loss(tiny_data, tiny_overrides, tmp_path):
+    integral = ["model.head=integral", "model.heatmap_stride=4", "train.heatmap_weight=0.5"]
+    config = load_config(None, [*tiny_overrides, *integral, "train.heatmap_sigma=1.5"])
+    trainer = Trainer(config, tiny_data, tmp_path / "run", device="cpu", stop_after_steps=1)
+    seen = []
+    objective = trainer.objective
+    trainer.objective = lambda outputs, batch, model: (
+        seen.append((outputs, batch, model)) or objective(outputs, batch, model)
+    )
+    assert trainer.run().status == "stopped"
+    outputs, batch, model = seen[0]
+    assert batch.poses2d is not None  # the store's 2D joints, loaded for this term alone
+    size = int(batch.inputs.shape[-1])
+    without = load_config(None, [*tiny_overrides, "model.head=integral"]).train
+    expected = Objective(without)(outputs, batch, model) + 0.5 * heatmap_loss(
+        outputs["log_heatmaps"], batch.poses2d, size, sigma_cells=1.5
+    )
+    torch.testing.assert_close(objective(outputs, batch, model), expected)

@@ -42,6 +42,7 @@ def test_heatmaps_have_the_configured_stride_and_sum_to_one(backbone, stride, ce
         out = model.forward_with_aux(torch.randn(2, 3, 3, SIDE, SIDE))
     assert out["heatmaps"].shape == (2, 3, 17, cells, cells)
     torch.testing.assert_close(out["heatmaps"].sum(dim=(-2, -1)), torch.ones(2, 3, 17))
+    torch.testing.assert_close(out["log_heatmaps"].exp(), out["heatmaps"])
 
 
 def test_joints_are_the_expected_heatmap_coordinates():

@@ -11,6 +11,9 @@ its spread).
 - ``mpjpe``: mean over joints and frames of the Euclidean joint error (report eq. 2, metres);
 - ``smooth_l1``: Huber loss, quadratic below ``SMOOTH_L1_BETA`` (1 cm, or 0.01 std), linear
   above: L1's robustness with a smooth minimum.
+
+The integral head's extra terms: :func:`loss_2d` on its soft-argmax joints and
+:func:`heatmap_loss` on the shape of its heatmaps.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
+
+from vidpose.models.geometry import heatmap_coordinates
 
 #: Where smooth_l1 turns from quadratic to linear (metres, or std units).
 SMOOTH_L1_BETA = 0.01
@@ -79,3 +84,34 @@ def loss_2d(pred_px: torch.Tensor, gt_px: torch.Tensor, input_size: int) -> torc
     """L1 between 2D joints (B, T, 17, 2) in model-input pixels, in units of the input side
     (so the term does not depend on the image size)."""
     return (pred_px - gt_px).abs().mean() / float(input_size)
+
+
+def heatmap_loss(
+    log_heatmaps: torch.Tensor, gt_px: torch.Tensor, input_size: int, sigma_cells: float = 1.0
+) -> torch.Tensor:
+    """KL divergence from a Gaussian at the ground-truth joint to the integral head's heatmap,
+    nats, averaged over the joints inside the input (the distribution regularisation of Nibali
+    et al. 2018, "Numerical coordinate regression with CNNs").
+
+    ``log_heatmaps`` (B, T, 17, h, w): log of each joint's spatial softmax; ``gt_px``
+    (B, T, 17, 2): model-input pixels; the h × w cells tile the ``input_size``-pixel input.
+    The target is a Gaussian ``sigma_cells`` cells wide, normalised over the grid. The soft-argmax
+    L1 (:func:`loss_2d`) alone accepts any heatmap with the right mean, e.g. two blobs either side
+    of the joint; this term asks for one peak at the joint, which is what makes the 2D estimate
+    robust and the early training fast. Joints outside the input have no peak to ask for and are
+    left out (0 when none is inside).
+    """
+    height, width = log_heatmaps.shape[-2:]
+    log_heatmaps = log_heatmaps.float()
+    gt_px = gt_px.to(log_heatmaps)
+    xs = heatmap_coordinates(width, input_size, gt_px.device, gt_px.dtype)
+    ys = heatmap_coordinates(height, input_size, gt_px.device, gt_px.dtype)
+    sigma_px = sigma_cells * input_size / width
+    # Separable Gaussian: log-weights per column (..., w) and per row (..., h).
+    log_x = -0.5 * ((xs - gt_px[..., 0:1]) / sigma_px).square()
+    log_y = -0.5 * ((ys - gt_px[..., 1:2]) / sigma_px).square()
+    log_target = log_y[..., :, None] + log_x[..., None, :]
+    log_target = log_target - log_target.flatten(-2).logsumexp(dim=-1)[..., None, None]
+    kl = (log_target.exp() * (log_target - log_heatmaps)).sum(dim=(-2, -1))  # (B, T, 17)
+    inside = ((gt_px >= -0.5) & (gt_px <= input_size - 0.5)).all(dim=-1).to(kl.dtype)
+    return (kl * inside).sum() / inside.sum().clamp_min(1.0)

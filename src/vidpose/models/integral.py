@@ -109,7 +109,8 @@ class IntegralHead(nn.Module):
 
         - ``poses3d`` (B, T, 17, 3): metres, camera frame, root-relative (root exactly 0);
         - ``poses2d_input_px`` (B, T, 17, 2): soft-argmax joint positions, model-input pixels;
-        - ``heatmaps`` (B, T, 17, h', w'): the spatial softmax (each sums to 1);
+        - ``heatmaps`` (B, T, 17, h', w'): the spatial softmax (each sums to 1), and
+          ``log_heatmaps``, its logarithm (for the heatmap loss);
         - ``depth_rel`` (B, T, 17): Z_j - Z_root, metres;
         - ``root_depth`` (B, T): the estimated Z_root, metres;
         - ``root`` (B, T, 3): the lifted root (pelvis) in camera coordinates, metres.
@@ -146,7 +147,10 @@ class IntegralHead(nn.Module):
         # step at 64 px and would quantise the soft-argmax.
         logits = self.heatmaps(x).float()  # (B·T, 17, h', w')
         cells_y, cells_x = logits.shape[-2:]
-        heatmaps = logits.flatten(2).softmax(dim=-1).view_as(logits)
+        # log_softmax, not log(softmax): the heatmap loss needs finite log-probabilities (and
+        # their gradients) even where the softmax underflows to 0.
+        log_heatmaps = logits.flatten(2).log_softmax(dim=-1).view_as(logits)
+        heatmaps = log_heatmaps.exp()
         xs = heatmap_coordinates(cells_x, width, logits.device, logits.dtype)
         ys = heatmap_coordinates(cells_y, height, logits.device, logits.dtype)
         u = (heatmaps.sum(dim=2) * xs).sum(dim=-1)  # marginal over rows, then E[x]
@@ -168,6 +172,7 @@ class IntegralHead(nn.Module):
             "poses3d": points - root[..., None, :],
             "poses2d_input_px": uv,
             "heatmaps": clips(heatmaps),
+            "log_heatmaps": clips(log_heatmaps),
             "depth_rel": depth_rel,
             "root_depth": root_depth,
             "root": root,

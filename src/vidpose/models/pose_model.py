@@ -49,8 +49,8 @@ class PoseModel(nn.Module):
         - ``poses3d_normalized`` (B, T, 17, 3): ``(poses3d - target_mean) / target_std``
           (= ``forward_normalized``);
         - integral head only: ``poses2d_input_px`` (B, T, 17, 2) model-input pixels,
-          ``heatmaps`` (B, T, 17, h, w), ``depth_rel`` (B, T, 17), ``root_depth`` (B, T) and
-          ``root`` (B, T, 3), metres (see ``IntegralHead.forward``).
+          ``heatmaps`` and ``log_heatmaps`` (B, T, 17, h, w), ``depth_rel`` (B, T, 17),
+          ``root_depth`` (B, T) and ``root`` (B, T, 3), metres (see ``IntegralHead.forward``).
 
         The direct head regresses normalised units and is mapped to metres; the integral head
         works in metres (its lift is metric) and is mapped to normalised units.
