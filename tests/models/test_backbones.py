@@ -8,7 +8,8 @@ import torch
 
 from vidpose.errors import UserError
 from vidpose.models import ModelConfig, build_model
-from vidpose.models.backbones import SeedCNN, TinyCNN, build_backbone
+from vidpose.models.backbones import SeedCNN, TinyCNN, build_backbone, spatial_feature_info
+from vidpose.models.resfpn import ResFPN
 
 
 def _assert_same_parameters(left: torch.nn.Module, right: torch.nn.Module) -> None:
@@ -23,6 +24,33 @@ def test_builtin_cnns_pool_to_feature_dim_at_any_size(side):
     images = torch.randn(3, 3, side, side)
     assert TinyCNN(feature_dim=40)(images).shape == (3, 40)
     assert SeedCNN(feature_dim=24)(images).shape == (3, 24)
+    assert ResFPN(feature_dim=32)(images).shape == (3, 32)
+
+
+@pytest.mark.parametrize(("side", "cells"), [(32, 4), (64, 8), (100, 13), (112, 14)])
+def test_resfpn_map_is_stride_8_and_reaches_the_whole_image(side, cells):
+    backbone = ResFPN(feature_dim=16).eval()
+    images = torch.randn(1, 3, side, side, requires_grad=True)
+    feature_map = backbone.forward_features(images)
+    assert feature_map.shape == (1, 16, cells, cells)
+    # The top-down path brings the stride-32 stage into every cell: one cell's features
+    # depend on pixels in the far corner of the image.
+    feature_map[0, :, 0, 0].sum().backward()
+    assert images.grad[0, :, -4:, -4:].abs().sum() > 0
+
+
+def test_the_integral_head_reads_resfpn_at_stride_8_without_a_skip():
+    info = spatial_feature_info(ResFPN(feature_dim=24))
+    assert (info.channels, info.reduction, info.skip_index) == (24, 8, None)
+
+
+@pytest.mark.parametrize("norm", ["batch", "group", "frozen_batch"])
+def test_resfpn_builds_with_every_norm(norm):
+    backbone = build_backbone(ModelConfig(backbone="resfpn", feature_dim=16, norm=norm))
+    kinds = {type(m).__name__ for m in backbone.modules()}
+    expected = {"batch": "BatchNorm2d", "group": "GroupNorm", "frozen_batch": "FrozenBatchNorm2d"}
+    assert expected[norm] in kinds
+    assert backbone(torch.randn(2, 3, 32, 32)).shape == (2, 16)
 
 
 def test_tinycnn_is_small():

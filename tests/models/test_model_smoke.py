@@ -16,8 +16,8 @@ from vidpose.models import (
 )
 
 BATCH, FRAMES, SIDE = 2, 4, 32
-# The two built-ins plus one timm model stand for "any timm name".
-BACKBONE_NAMES = ("tinycnn", "seedcnn", "resnet18")
+# The built-ins plus one timm model standing for "any timm name".
+BACKBONE_NAMES = ("tinycnn", "seedcnn", "resfpn", "resnet18")
 COMBINATIONS = list(
     itertools.product(BACKBONE_NAMES, available_temporal_modules(), available_heads())
 )

@@ -14,6 +14,7 @@ from vidpose.models import (  # noqa: F401  (registers the built-ins)
     backbones,
     heads,
     integral,
+    resfpn,
     temporal,
 )
 from vidpose.models.backbones import build_backbone, load_backbone_weights
