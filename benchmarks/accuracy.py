@@ -17,10 +17,14 @@ and reports 3. the mean-pose baseline (the training set's mean pose for every te
 MPJPE, P2 = Procrustes-aligned MPJPE, MPJVE, all mm on the test store, and training seconds)
 and, last, one JSON object (also written to ``--json``).
 
-The stores are first copied with their frames resized to ``--image-size`` (INTER_AREA, poses2d
-scaled alike; crop and intrinsics unchanged), so no recipe pays for resizing every step, and
-optionally cut to ``--train-clips``/``--test-clips`` evenly spaced clips: the CPU protocol. Without
-``--data`` the synthetic ``--preset`` is generated into a temporary folder first.
+Input size: by default every recipe sees the frames at its own ``data.image_size`` (the
+default recipe chooses its input size like any other ingredient), except that no recipe is fed
+frames larger than the stores' (the report's 224 px becomes 112 px on the ``small`` preset: an
+upscaled frame holds nothing more and costs 4×). ``--image-size N`` instead runs every recipe
+at N, on copies of the stores resized once (INTER_AREA, poses2d scaled alike; crop and
+intrinsics unchanged). ``--train-clips``/``--test-clips`` cut the stores to that many evenly
+spaced clips. Without ``--data`` the synthetic ``--preset`` is generated into a temporary folder
+first.
 """
 
 from __future__ import annotations
@@ -61,7 +65,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, help="folder with train/ and test/ clip stores")
     parser.add_argument("--preset", default="small", help="synth preset when --data is not given")
-    parser.add_argument("--image-size", type=int, default=64, help="model input side, pixels")
+    parser.add_argument(
+        "--image-size",
+        type=int,
+        help="run every recipe at this input side, pixels (default: each recipe's own, capped "
+        "at the stored frames' side)",
+    )
     parser.add_argument("--epochs", type=int, default=4, help="epoch budget of every recipe")
     parser.add_argument("--train-clips", type=int, default=0, help="N train clips (0: all)")
     parser.add_argument("--test-clips", type=int, default=0, help="N test clips (0: all)")
@@ -80,17 +89,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     for name in ("image_size", "epochs"):
-        if getattr(args, name) < 1:
+        if getattr(args, name) is not None and getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')}: expected a positive integer")
     if args.data is not None and not (args.data / "train").is_dir():
         parser.error(f"--data {args.data}: no train/ store there")
     return args
 
 
-def resized_store(source: Path, target: Path, size: int, clips: int) -> None:
-    """Copy the store at ``source`` to ``target`` with frames resized to ``size`` × ``size``;
-    ``clips`` > 0 keeps that many clips, evenly spaced (stores are ordered by subject and
-    action, so a prefix would see only some of them)."""
+def resized_store(source: Path, target: Path, size: int | None, clips: int) -> None:
+    """Copy the store at ``source`` to ``target`` with frames resized to ``size`` × ``size``
+    (None: as they are); ``clips`` > 0 keeps that many clips, evenly spaced (stores are ordered
+    by subject and action, so a prefix would see only some of them)."""
     import cv2
 
     store = open_store(source)
@@ -98,10 +107,14 @@ def resized_store(source: Path, target: Path, size: int, clips: int) -> None:
     keep = np.arange(total) if clips <= 0 or clips >= total else np.linspace(0, total - 1, clips)
     keep = np.unique(keep.round().astype(np.int64))
     height, width = store.image_size
+    size = size or width
     frames = np.empty((len(keep), store.frames_per_clip, size, size, 3), np.uint8)
     for row, i in enumerate(keep):
         for t, frame in enumerate(store.frames[i]):
-            frames[row, t] = cv2.resize(frame, (size, size), interpolation=cv2.INTER_AREA)
+            if (height, width) == (size, size):
+                frames[row, t] = frame
+            else:
+                frames[row, t] = cv2.resize(frame, (size, size), interpolation=cv2.INTER_AREA)
     optional = {
         name: np.asarray(getattr(store, name))[keep]
         for name in OPTIONAL_ARRAYS
@@ -124,14 +137,24 @@ def resized_store(source: Path, target: Path, size: int, clips: int) -> None:
 
 
 def common_overrides(args: argparse.Namespace) -> list[str]:
-    """What every recipe gets: the protocol's image size and epochs, and ``--set``."""
+    """What every recipe gets: the protocol's epochs (and image size, when one is given), and
+    ``--set``."""
+    size = [] if args.image_size is None else [f"data.image_size={args.image_size}"]
     return [
-        f"data.image_size={args.image_size}",
+        *size,
         f"train.epochs={args.epochs}",
         "train.tensorboard=false",
         "train.final_report=false",
         *args.set,
     ]
+
+
+def capped_size(config_path: Path, overrides: list[str], stored_size: int) -> list[str]:
+    """``overrides`` plus ``data.image_size`` = the stores' side when the recipe asks for more
+    (no recipe is fed upscaled frames)."""
+    if load_config(config_path, overrides).data.image_size > stored_size:
+        return [*overrides, f"data.image_size={stored_size}"]
+    return overrides
 
 
 def recipes(args: argparse.Namespace) -> dict[str, tuple[Path, list[str]]]:
@@ -179,7 +202,12 @@ def evaluate_only(
         image_size=config.data.image_size,
         progress=False,
     )
-    return {**score(pred, store.poses3d), "train_s": None, "overrides": overrides}
+    return {
+        **score(pred, store.poses3d),
+        "image_size": config.data.image_size,
+        "train_s": None,
+        "overrides": overrides,
+    }
 
 
 def train_and_score(
@@ -197,6 +225,7 @@ def train_and_score(
         "p1_mm": float(metrics.mpjpe_mm(pred, gt)),
         "p2_mm": float(metrics.p_mpjpe_mm(pred, gt)),
         "mpjve_mm": float(metrics.mpjve_mm(pred, gt)),
+        "image_size": config.data.image_size,
         "train_s": round(seconds, 1),
         "overrides": overrides,
         "config": str(config_path),
@@ -209,14 +238,15 @@ def _eval_only(overrides: list[str]) -> bool:
 
 def table(results: dict[str, dict]) -> str:
     lines = [
-        f"| {'recipe':<38} | P1 mm | P2 mm | MPJVE mm | train s |",
-        f"|{'-' * 40}|------:|------:|---------:|--------:|",
+        f"| {'recipe':<38} | input px | P1 mm | P2 mm | MPJVE mm | train s |",
+        f"|{'-' * 40}|---------:|------:|------:|---------:|--------:|",
     ]
     for name, row in results.items():
         seconds = "-" if row.get("train_s") is None else f"{row['train_s']:.0f}"
         seconds = "(reused)" if row.get("note") else seconds
+        size = row.get("image_size") or "-"
         lines.append(
-            f"| {name:<38} | {row['p1_mm']:5.1f} | {row['p2_mm']:5.1f} | "
+            f"| {name:<38} | {size:>8} | {row['p1_mm']:5.1f} | {row['p2_mm']:5.1f} | "
             f"{row['mpjve_mm']:8.1f} | {seconds:>7} |"
         )
     return "\n".join(lines)
@@ -244,9 +274,13 @@ def main(argv: list[str] | None = None) -> int:
                 check=True,
                 cwd=ROOT,
             )
-        data = work / f"data_{args.image_size}px"
-        resized_store(source / "train", data / "train", args.image_size, args.train_clips)
-        resized_store(source / "test", data / "test", args.image_size, args.test_clips)
+        copy_needed = args.image_size or args.train_clips or args.test_clips
+        data = source
+        if copy_needed:
+            data = work / f"data_{args.image_size or 'stored'}px"
+            resized_store(source / "train", data / "train", args.image_size, args.train_clips)
+            resized_store(source / "test", data / "test", args.image_size, args.test_clips)
+        stored_size = int(open_store(data / "train").image_size[1])
         train_poses = open_store(data / "train").poses3d
         test_poses = open_store(data / "test").poses3d
         mean_pose = np.broadcast_to(train_poses.mean((0, 1)), test_poses.shape)
@@ -263,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"== {name}", file=sys.stderr, flush=True)
             run_dir = work / f"run_{index}"
             extra = overrides[len(common_overrides(args)) :]
+            overrides = capped_size(config_path, overrides, stored_size)
             if name.startswith("default, ") and default_run and _eval_only(extra):
                 results[name] = evaluate_only(
                     config_path, overrides, data, default_run, args.device
@@ -275,7 +310,8 @@ def main(argv: list[str] | None = None) -> int:
             print(table(results), file=sys.stderr, flush=True)
         protocol = {
             "data": str(args.data) if args.data else f"synth preset {args.preset}",
-            "image_size": args.image_size,
+            "image_size": args.image_size or "each recipe's own, at most the stored size",
+            "stored_size": stored_size,
             "epochs": args.epochs,
             "train_clips": int(len(train_poses)),
             "test_clips": int(len(test_poses)),

@@ -31,6 +31,7 @@ def test_the_benchmark_trains_both_recipes_and_reports_the_table(tiny_data, tmp_
     assert result["protocol"] == {
         "data": str(tiny_data),
         "image_size": 16,
+        "stored_size": 16,
         "epochs": 1,
         "train_clips": 6,
         "test_clips": 5,
@@ -47,6 +48,7 @@ def test_the_benchmark_trains_both_recipes_and_reports_the_table(tiny_data, tmp_
     assert rows["default, no flip test"]["train_s"] is None
     assert rows["default, no flip test"]["p1_mm"] != rows["default"]["p1_mm"]
     for row in rows.values():
+        assert row.get("image_size") in (None, 16)  # None: the mean pose, no model
         assert row["p1_mm"] > 0 and row["p2_mm"] > 0 and row["mpjve_mm"] > 0
         assert row["p2_mm"] <= row["p1_mm"] + 1e-6  # alignment can only help
     # Trained rows carry a time (rounded to 0.1 s, so a toy run on an idle machine may show 0.0).
@@ -63,3 +65,26 @@ def test_every_ablation_is_a_valid_config():
     for name, overrides in accuracy.ABLATIONS.items():
         config = load_config(SCRIPT.parents[1] / "configs" / "default.yaml", overrides)
         assert config != load_config(SCRIPT.parents[1] / "configs" / "default.yaml"), name
+
+
+@pytest.mark.slow
+def test_without_image_size_each_recipe_keeps_its_own_capped_at_the_stores(tiny_data, tmp_path):
+    """The report's 224 px is capped at the stored 24 px; a recipe asking for less keeps it."""
+    import yaml
+
+    accuracy = _load()
+    recipe = yaml.safe_load((SCRIPT.parents[1] / "configs" / "default.yaml").read_text())
+    recipe["data"]["image_size"] = 16
+    default = tmp_path / "default16.yaml"
+    default.write_text(yaml.safe_dump(recipe))
+    out = tmp_path / "accuracy.json"
+    argv = ["--data", str(tiny_data), "--epochs", "1", "--device", "cpu", "--json", str(out)]
+    argv += ["--set", "train.batch_size=3", "--set", "eval.batch_size=4"]
+    argv += ["--set", "data.clip_frames=4", "--set", "model.hidden_size=8"]
+    argv += ["--set", "model.feature_dim=8", "--only", "report (seed.yaml)", "default"]
+    argv += ["--default-config", str(default)]
+    assert accuracy.main(argv) == 0
+    result = json.loads(out.read_text())
+    assert result["protocol"]["stored_size"] == 24
+    assert result["results"]["report (seed.yaml)"]["image_size"] == 24
+    assert result["results"]["default"]["image_size"] == 16
