@@ -48,16 +48,20 @@ from vidpose.config import load_config  # noqa: E402
 from vidpose.errors import UserError  # noqa: E402
 from vidpose.store import OPTIONAL_ARRAYS, open_store, read_clips_csv, write_store  # noqa: E402
 
-#: Each ingredient of the default recipe and the overrides that turn it off.
+#: Each ingredient of the default recipe and the overrides that turn it off (or swap it for
+#: the plainer choice), most telling first: ``--only`` can run a prefix of them.
 ABLATIONS: dict[str, list[str]] = {
-    "no augmentation": ["augment.enabled=false"],
+    "heatmap term -> soft-argmax L1 2D term": ["train.heatmap_weight=0", "train.loss_2d_weight=5"],
+    "backbone resfpn -> tinycnn": ["model.backbone=tinycnn"],
+    "integral -> direct head": ["model.head=direct", "train.heatmap_weight=0"],
+    "input 112 -> 64 px": ["data.image_size=64"],
     "no flip test": ["eval.flip_test=false"],
-    "no target normalisation": ["train.normalize_targets=false"],
-    "loss -> mse": ["train.loss=mse"],
-    "direct -> integral head (+2D term)": ["model.head=integral", "train.loss_2d_weight=1.0"],
-    "schedule -> constant": ["optim.schedule=constant", "optim.warmup_epochs=0"],
+    "no augmentation": ["augment.enabled=false"],
     "no EMA": ["optim.ema_decay=0"],
     "no velocity term": ["train.velocity_weight=0"],
+    "bidirectional -> causal LSTM": ["model.bidirectional=false"],
+    "schedule -> constant": ["optim.schedule=constant", "optim.warmup_epochs=0"],
+    "loss l1 -> mse": ["train.loss=mse"],
 }
 
 
