@@ -34,7 +34,6 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +84,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--set", action="append", default=[], help="override for every recipe")
     parser.add_argument("--work", type=Path, help="keep stores and runs here (default: temp)")
     parser.add_argument("--json", type=Path, help="also write the JSON result here")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the runs in --work that an interrupted benchmark left (their last.pt)",
+    )
     parser.add_argument("--device", help="cpu, cuda, cuda:1 (default: CUDA when available)")
     parser.add_argument(
         "--default-run",
@@ -95,6 +99,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for name in ("image_size", "epochs"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')}: expected a positive integer")
+    if args.resume and args.work is None:
+        parser.error("--resume: needs the --work folder of the interrupted benchmark")
     if args.data is not None and not (args.data / "train").is_dir():
         parser.error(f"--data {args.data}: no train/ store there")
     return args
@@ -215,14 +221,23 @@ def evaluate_only(
 
 
 def train_and_score(
-    config_path: Path, overrides: list[str], data: Path, run_dir: Path, device: str | None
+    config_path: Path,
+    overrides: list[str],
+    data: Path,
+    run_dir: Path,
+    device: str | None,
+    resume: bool = False,
 ) -> dict:
+    """Train one recipe into ``run_dir`` (continuing the run there when ``resume`` and it has
+    a ``last.pt``) and score its final test predictions; ``train_s`` counts every part of a
+    resumed run."""
     from vidpose.engine.trainer import train
 
     config = load_config(config_path, overrides)
-    started = time.monotonic()
-    train(config, data, run_dir, device=device)
-    seconds = time.monotonic() - started
+    resume = resume and (run_dir / "last.pt").is_file()
+    result = train(config, data, run_dir, device=device, resume=resume)
+    if result.status != "finished":
+        raise UserError(f"{run_dir}: training {result.status} before its last epoch")
     pred = np.load(run_dir / "predictions_test.npy")
     gt = open_store(data / "test").poses3d
     return {
@@ -230,7 +245,7 @@ def train_and_score(
         "p2_mm": float(metrics.p_mpjpe_mm(pred, gt)),
         "mpjve_mm": float(metrics.mpjve_mm(pred, gt)),
         "image_size": config.data.image_size,
-        "train_s": round(seconds, 1),
+        "train_s": result.train_s,
         "overrides": overrides,
         "config": str(config_path),
     }
@@ -308,7 +323,9 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 results[name]["note"] = "the default's final weights, evaluated again"
             else:
-                results[name] = train_and_score(config_path, overrides, data, run_dir, args.device)
+                results[name] = train_and_score(
+                    config_path, overrides, data, run_dir, args.device, args.resume
+                )
             if name == "default":
                 default_run = run_dir
             print(table(results), file=sys.stderr, flush=True)

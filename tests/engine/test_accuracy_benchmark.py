@@ -88,3 +88,44 @@ def test_without_image_size_each_recipe_keeps_its_own_capped_at_the_stores(tiny_
     assert result["protocol"]["stored_size"] == 24
     assert result["results"]["report (seed.yaml)"]["image_size"] == 24
     assert result["results"]["default"]["image_size"] == 16
+
+
+@pytest.mark.slow
+def test_resume_continues_an_interrupted_run_to_the_same_result(tiny_data, tmp_path, monkeypatch):
+    """A benchmark stopped mid-run and started again with --resume ends where an uninterrupted
+    one does (resuming is exact), instead of refusing the run folder or starting over."""
+    from vidpose.engine import trainer
+    from vidpose.errors import UserError
+
+    accuracy = _load()
+    argv = ["--data", str(tiny_data), "--epochs", "2", "--device", "cpu", "--image-size", "16"]
+    argv += ["--set", "train.batch_size=3", "--set", "eval.batch_size=4"]
+    argv += ["--set", "data.clip_frames=4", "--set", "model.hidden_size=8"]
+    argv += ["--set", "model.feature_dim=8", "--only", "default"]
+
+    def run(work: Path, *extra: str) -> dict:
+        out = work / "accuracy.json"
+        assert accuracy.main([*argv, "--work", str(work), "--json", str(out), *extra]) == 0
+        return json.loads(out.read_text())["results"]["default"]
+
+    straight = run(tmp_path / "straight")
+    real_train = trainer.train
+    monkeypatch.setattr(trainer, "train", lambda *a, **k: real_train(*a, **k, stop_after_steps=3))
+    with pytest.raises(UserError, match="training stopped before its last epoch"):
+        accuracy.main([*argv, "--work", str(tmp_path / "resumed")])
+    assert (tmp_path / "resumed" / "run_0" / "last.pt").is_file()
+    monkeypatch.setattr(trainer, "train", real_train)
+    with pytest.raises(UserError, match="already holds a run"):
+        accuracy.main([*argv, "--work", str(tmp_path / "resumed")])
+    resumed = run(tmp_path / "resumed", "--resume")
+    for key in ("p1_mm", "p2_mm", "mpjve_mm"):
+        assert resumed[key] == pytest.approx(straight[key], rel=1e-5), key
+    assert resumed["train_s"] > 0
+
+
+def test_resume_needs_the_work_folder(tiny_data, capsys):
+    accuracy = _load()
+    with pytest.raises(SystemExit) as exit_info:
+        accuracy.parse_args(["--data", str(tiny_data), "--resume"])
+    assert exit_info.value.code == 2
+    assert "--resume: needs the --work folder" in capsys.readouterr().err

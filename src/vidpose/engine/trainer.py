@@ -63,6 +63,7 @@ class TrainResult:
     step: int
     test_mpjpe_mm: float | None  # after the last completed epoch
     best_mpjpe_mm: float | None
+    train_s: float = 0.0  # training wall time, seconds, including the runs this one resumed
 
 
 class Trainer:
@@ -214,6 +215,7 @@ class Trainer:
             self.step,
             self.last_test_mpjpe_mm,
             self.best_mpjpe_mm,
+            round(self.elapsed_s(), 1),
         )
 
     def _loop(self, stop: StopRequest) -> str:
