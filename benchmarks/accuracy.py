@@ -2,9 +2,10 @@
 
 Usage (from the repository root)::
 
-    .venv/bin/python benchmarks/accuracy.py --data data/demo                 # CPU protocol
-    .venv/bin/python benchmarks/accuracy.py --data data/demo --ablate        # + ablation
-    .venv/bin/python benchmarks/accuracy.py --preset tiny --epochs 1         # generates data
+    .venv/bin/python benchmarks/accuracy.py --data data/demo          # the small preset, 10 epochs
+    .venv/bin/python benchmarks/accuracy.py --data data/demo --ablate --work runs/acc  # + ablation
+    .venv/bin/python benchmarks/accuracy.py --data data/demo --ablate --work runs/acc --resume
+    .venv/bin/python benchmarks/accuracy.py --preset tiny --epochs 1  # generates its data
 
 Trains, on the same train/test stores and for the same number of epochs,
 
@@ -24,7 +25,8 @@ upscaled frame holds nothing more and costs 4×). ``--image-size N`` instead run
 at N, on copies of the stores resized once (INTER_AREA, poses2d scaled alike; crop and
 intrinsics unchanged). ``--train-clips``/``--test-clips`` cut the stores to that many evenly
 spaced clips. Without ``--data`` the synthetic ``--preset`` is generated into a temporary folder
-first.
+first. ``--work`` keeps the stores and runs (run_0, run_1, ... in recipe order); ``--resume``
+continues the runs an interrupted benchmark left there, exactly, from their ``last.pt``.
 """
 
 from __future__ import annotations
@@ -74,7 +76,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="run every recipe at this input side, pixels (default: each recipe's own, capped "
         "at the stored frames' side)",
     )
-    parser.add_argument("--epochs", type=int, default=4, help="epoch budget of every recipe")
+    parser.add_argument(
+        "--epochs", type=int, default=10, help="epoch budget of every recipe (the report's: 10)"
+    )
     parser.add_argument("--train-clips", type=int, default=0, help="N train clips (0: all)")
     parser.add_argument("--test-clips", type=int, default=0, help="N test clips (0: all)")
     parser.add_argument("--ablate", action="store_true", help="also train the ablations")
