@@ -1,6 +1,7 @@
 """Per-frame backbones: images (N, 3, H, W) → features (N, num_features).
 
-Two built-in CNNs (``tinycnn``, ``seedcnn``) plus any timm model by name. Every backbone follows
+Built-in CNNs (``tinycnn``, ``seedcnn`` here, ``resfpn`` in its module) plus any timm model by
+name. Every backbone follows
 timm's interface: ``num_features``, ``forward_features`` (the last spatial map (N, C, h, w)),
 ``forward_head`` (that map → pooled features (N, num_features)), so ``forward`` is
 ``forward_head(forward_features(x))``, and ``feature_info`` / ``forward_intermediates`` for the
@@ -24,15 +25,30 @@ from vidpose.models.norms import convert_batch_norms, make_norm
 from vidpose.models.registry import BACKBONES
 
 
-def _conv_norm_relu(in_ch: int, out_ch: int, stride: int, norm: str) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(in_ch, out_ch, kernel_size=3, stride=stride, padding=1, bias=False),
+def conv_norm(
+    in_ch: int, out_ch: int, *, kernel: int = 3, stride: int = 1, norm: str, relu: bool = True
+) -> nn.Sequential:
+    """The built-in CNNs' unit: a bias-free conv ('same' padding), a ``model.norm`` layer and,
+    unless ``relu`` is False, a ReLU. (N, in_ch, H, W) → (N, out_ch, ⌈H/stride⌉, ⌈W/stride⌉)."""
+    layers = [
+        nn.Conv2d(in_ch, out_ch, kernel, stride=stride, padding=kernel // 2, bias=False),
         make_norm(norm, out_ch),
-        nn.ReLU(inplace=True),
-    )
+    ]
+    return nn.Sequential(*layers, nn.ReLU(inplace=True)) if relu else nn.Sequential(*layers)
 
 
-class TinyCNN(nn.Module):
+class MapBackbone(nn.Module):
+    """The built-ins' timm-like protocol: ``forward`` = ``forward_head(forward_features(x))``;
+    the head is a global average of the map unless a subclass says otherwise."""
+
+    def forward_head(self, feature_map: torch.Tensor) -> torch.Tensor:
+        return feature_map.mean(dim=(2, 3))
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(images))
+
+
+class TinyCNN(MapBackbone):
     """A small CNN for CPU training at 64–112 px: five strided conv-norm-ReLU stages (each halves
     the resolution), a 1×1 conv to ``feature_dim`` and a global average pool.
 
@@ -46,14 +62,10 @@ class TinyCNN(nn.Module):
         super().__init__()
         stages, in_ch = [], 3
         for width in self.widths:
-            stages.append(_conv_norm_relu(in_ch, width, stride=2, norm=norm))
+            stages.append(conv_norm(in_ch, width, stride=2, norm=norm))
             in_ch = width
         self.stages = nn.Sequential(*stages)
-        self.project = nn.Sequential(
-            nn.Conv2d(in_ch, feature_dim, kernel_size=1, bias=False),
-            make_norm(norm, feature_dim),
-            nn.ReLU(inplace=True),
-        )
+        self.project = conv_norm(in_ch, feature_dim, kernel=1, norm=norm)
         self.num_features = feature_dim
         self.feature_info = [
             {"num_chs": width, "reduction": 2 ** (index + 1), "module": f"stages.{index}"}
@@ -69,14 +81,8 @@ class TinyCNN(nn.Module):
         """(``forward_features``, the outputs of stages ``indices``), like timm's."""
         return _run_with_intermediates(self.stages, images, indices, self.project)
 
-    def forward_head(self, feature_map: torch.Tensor) -> torch.Tensor:
-        return feature_map.mean(dim=(2, 3))
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(images))
-
-
-class SeedCNN(nn.Module):
+class SeedCNN(MapBackbone):
     """The course report's "CNN per frame". The report gives no layers, so this is a plain conv
     stack in the spirit of a 2019 Keras course project: four blocks of 3×3 conv + ReLU + 2×2
     max-pool (32, 64, 128, 128 channels), no normalisation layers, then the map is
@@ -124,9 +130,6 @@ class SeedCNN(nn.Module):
 
     def forward_head(self, feature_map: torch.Tensor) -> torch.Tensor:
         return self.dense(self.pool(feature_map).flatten(1))
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(images))
 
 
 def _run_with_intermediates(

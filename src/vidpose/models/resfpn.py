@@ -24,20 +24,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from vidpose.models.backbones import MapBackbone, conv_norm
 from vidpose.models.config import ModelConfig
-from vidpose.models.norms import make_norm
 from vidpose.models.registry import BACKBONES
-
-
-def _conv_norm(in_ch: int, out_ch: int, kernel: int, stride: int, norm: str) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(in_ch, out_ch, kernel, stride=stride, padding=kernel // 2, bias=False),
-        make_norm(norm, out_ch),
-    )
-
-
-def _conv_norm_relu(in_ch: int, out_ch: int, kernel: int, stride: int, norm: str) -> nn.Sequential:
-    return nn.Sequential(*_conv_norm(in_ch, out_ch, kernel, stride, norm), nn.ReLU(inplace=True))
 
 
 class ResidualBlock(nn.Module):
@@ -47,32 +36,31 @@ class ResidualBlock(nn.Module):
     def __init__(self, in_ch: int, out_ch: int, stride: int, norm: str) -> None:
         super().__init__()
         self.residual = nn.Sequential(
-            _conv_norm_relu(in_ch, out_ch, 3, stride, norm), _conv_norm(out_ch, out_ch, 3, 1, norm)
+            conv_norm(in_ch, out_ch, stride=stride, norm=norm),
+            conv_norm(out_ch, out_ch, norm=norm, relu=False),
         )
         self.shortcut = (
             nn.Identity()
             if in_ch == out_ch and stride == 1
-            else _conv_norm(in_ch, out_ch, 1, stride, norm)
+            else conv_norm(in_ch, out_ch, kernel=1, stride=stride, norm=norm, relu=False)
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.relu(self.residual(x) + self.shortcut(x), inplace=True)
 
 
-class ResFPN(nn.Module):
+class ResFPN(MapBackbone):
     """See the module docstring. (N, 3, H, W) → (N, feature_dim); H, W >= 32."""
 
     #: Channels of the stem (stride 2) and of the stages at strides 4, 8, 16, 32.
     WIDTHS = (24, 48, 96, 160, 224)
     #: Residual blocks of those stages (the stem is one conv).
     BLOCKS = (1, 2, 2, 1)
-    #: Output stride of ``forward_features``.
-    REDUCTION = 8
 
     def __init__(self, feature_dim: int = 128, norm: str = "batch") -> None:
         super().__init__()
         stem_width, *stage_widths = self.WIDTHS
-        self.stem = _conv_norm_relu(3, stem_width, 3, 2, norm)
+        self.stem = conv_norm(3, stem_width, stride=2, norm=norm)
         stages, in_ch = [], stem_width
         for width, blocks in zip(stage_widths, self.BLOCKS, strict=True):
             layers = [ResidualBlock(in_ch, width, 2, norm)]
@@ -80,11 +68,11 @@ class ResFPN(nn.Module):
             stages.append(nn.Sequential(*layers))
             in_ch = width
         self.stages = nn.ModuleList(stages)  # strides 4, 8, 16, 32
-        self.top = _conv_norm_relu(stage_widths[3], feature_dim, 1, 1, norm)
-        self.lateral16 = _conv_norm_relu(stage_widths[2], feature_dim, 1, 1, norm)
-        self.lateral8 = _conv_norm_relu(stage_widths[1], feature_dim, 1, 1, norm)
-        self.merge16 = _conv_norm_relu(feature_dim, feature_dim, 3, 1, norm)
-        self.merge8 = _conv_norm_relu(feature_dim, feature_dim, 3, 1, norm)
+        self.top = conv_norm(stage_widths[3], feature_dim, kernel=1, norm=norm)
+        self.lateral16 = conv_norm(stage_widths[2], feature_dim, kernel=1, norm=norm)
+        self.lateral8 = conv_norm(stage_widths[1], feature_dim, kernel=1, norm=norm)
+        self.merge16 = conv_norm(feature_dim, feature_dim, norm=norm)
+        self.merge8 = conv_norm(feature_dim, feature_dim, norm=norm)
         self.num_features = feature_dim
 
     def forward_features(self, images: torch.Tensor) -> torch.Tensor:
@@ -101,12 +89,6 @@ class ResFPN(nn.Module):
         x = self.merge16(x + self.lateral16(stride16))
         x = F.interpolate(x, size=stride8.shape[-2:], mode="nearest")
         return self.merge8(x + self.lateral8(stride8))
-
-    def forward_head(self, feature_map: torch.Tensor) -> torch.Tensor:
-        return feature_map.mean(dim=(2, 3))
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(images))
 
 
 @BACKBONES.register("resfpn")
