@@ -122,12 +122,12 @@ def resized_store(source: Path, target: Path, size: int | None, clips: int) -> N
     keep = np.unique(keep.round().astype(np.int64))
     height, width = store.image_size
     size = size or width
-    frames = np.empty((len(keep), store.frames_per_clip, size, size, 3), np.uint8)
-    for row, i in enumerate(keep):
-        for t, frame in enumerate(store.frames[i]):
-            if (height, width) == (size, size):
-                frames[row, t] = frame
-            else:
+    if (height, width) == (size, size):
+        frames = np.asarray(store.frames[keep])
+    else:
+        frames = np.empty((len(keep), store.frames_per_clip, size, size, 3), np.uint8)
+        for row, i in enumerate(keep):
+            for t, frame in enumerate(store.frames[i]):
                 frames[row, t] = cv2.resize(frame, (size, size), interpolation=cv2.INTER_AREA)
     optional = {
         name: np.asarray(getattr(store, name))[keep]
@@ -243,11 +243,8 @@ def train_and_score(
     if result.status != "finished":
         raise UserError(f"{run_dir}: training {result.status} before its last epoch")
     pred = np.load(run_dir / "predictions_test.npy")
-    gt = open_store(data / "test").poses3d
     return {
-        "p1_mm": float(metrics.mpjpe_mm(pred, gt)),
-        "p2_mm": float(metrics.p_mpjpe_mm(pred, gt)),
-        "mpjve_mm": float(metrics.mpjve_mm(pred, gt)),
+        **score(pred, open_store(data / "test").poses3d),
         "image_size": config.data.image_size,
         "train_s": result.train_s,
         "overrides": overrides,
@@ -303,8 +300,9 @@ def main(argv: list[str] | None = None) -> int:
             data = work / f"data_{args.image_size or 'stored'}px"
             resized_store(source / "train", data / "train", args.image_size, args.train_clips)
             resized_store(source / "test", data / "test", args.image_size, args.test_clips)
-        stored_size = int(open_store(data / "train").image_size[1])
-        train_poses = open_store(data / "train").poses3d
+        train_store = open_store(data / "train")
+        stored_size = int(train_store.image_size[1])
+        train_poses = train_store.poses3d
         test_poses = open_store(data / "test").poses3d
         mean_pose = np.broadcast_to(train_poses.mean((0, 1)), test_poses.shape)
         results: dict[str, dict] = {

@@ -4,6 +4,7 @@ import importlib.util
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "accuracy.py"
@@ -129,3 +130,20 @@ def test_resume_needs_the_work_folder(tiny_data, capsys):
         accuracy.parse_args(["--data", str(tiny_data), "--resume"])
     assert exit_info.value.code == 2
     assert "--resume: needs the --work folder" in capsys.readouterr().err
+
+
+def test_resized_store_cuts_evenly_and_resizes_frames_and_2d_alike(tiny_data, tmp_path):
+    from vidpose.store import open_store
+
+    accuracy = _load()
+    source = open_store(tiny_data / "train")
+    keep = np.unique(np.linspace(0, source.num_clips - 1, 3).round().astype(int))
+    accuracy.resized_store(tiny_data / "train", tmp_path / "cut", None, 3)
+    cut = open_store(tmp_path / "cut")
+    np.testing.assert_array_equal(cut.frames, source.frames[keep])  # no resize: the same bytes
+    np.testing.assert_array_equal(cut.poses3d, source.poses3d[keep])
+    accuracy.resized_store(tiny_data / "train", tmp_path / "small", 12, 0)
+    small = open_store(tmp_path / "small")
+    assert small.frames.shape[1:] == (source.frames_per_clip, 12, 12, 3)
+    scale = 12 / source.image_size[1]
+    np.testing.assert_allclose(small.poses2d, source.poses2d * scale, rtol=1e-6)

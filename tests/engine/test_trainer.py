@@ -191,3 +191,17 @@ def test_resume_is_exact_with_ema_and_augmentation(tiny_data, tiny_overrides, tm
             device="cpu",
             resume=True,
         )
+
+
+def test_train_s_counts_the_time_of_the_runs_it_resumes(tiny_data, tiny_config, tmp_path):
+    """TrainResult.train_s is the whole run's training time: a resumed run adds its own to what
+    last.pt says the earlier parts took (set large here, so the sum cannot be mistaken)."""
+    run_dir = tmp_path / "run"
+    stopped = train(tiny_config, tiny_data, run_dir, device="cpu", stop_after_steps=3)
+    assert stopped.train_s > 0
+    checkpoint = torch.load(run_dir / "last.pt", weights_only=False)
+    checkpoint["training"]["elapsed_s"] = 1000.0
+    torch.save(checkpoint, run_dir / "last.pt")
+    resumed = train(tiny_config, tiny_data, run_dir, device="cpu", resume=True)
+    assert resumed.status == "finished"
+    assert 1000.0 < resumed.train_s < 1000.0 + 600

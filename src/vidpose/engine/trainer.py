@@ -63,7 +63,7 @@ class TrainResult:
     step: int
     test_mpjpe_mm: float | None  # after the last completed epoch
     best_mpjpe_mm: float | None
-    train_s: float = 0.0  # training wall time, seconds, including the runs this one resumed
+    train_s: float  # training wall time, seconds, including the runs this one resumed
 
 
 class Trainer:
