@@ -9,7 +9,8 @@ import torch
 
 from vidpose.models import ModelConfig, build_model
 from vidpose.models.geometry import default_geometry, heatmap_coordinates, project_to_input
-from vidpose.skeleton import ROOT
+from vidpose.models.integral import ancestor_matrix
+from vidpose.skeleton import PARENTS, ROOT
 
 SIDE = 32
 
@@ -185,3 +186,52 @@ def test_bf16_autocast_keeps_the_coordinates_in_float32():
         assert low[key].dtype == torch.float32, key
     # bf16 features move the heatmaps a little; the lift itself adds no bf16 rounding.
     assert (low["poses2d_input_px"] - reference["poses2d_input_px"]).abs().max() < 0.5
+
+
+def test_ancestor_matrix_sums_parent_relative_depths_to_root_relative_ones():
+    depths = torch.randn(5, 17)
+    per_bone = depths - depths[:, PARENTS.clip(min=0)]
+    per_bone[:, ROOT] = 0.0
+    torch.testing.assert_close(per_bone @ ancestor_matrix().T, depths - depths[:, ROOT : ROOT + 1])
+
+
+def test_parent_relative_depth_maps_measure_each_bone():
+    model = _model(relative_depth="parent")
+    with torch.no_grad():
+        model.head.depths.weight.normal_(0, 0.3)
+    depth_maps = []
+    model.head.depths.register_forward_hook(lambda module, args, out: depth_maps.append(out))
+    with torch.no_grad():
+        aux = model(torch.randn(1, 2, 3, SIDE, SIDE), _geometry(1, 2), return_aux=True)
+    # each map, read under its joint's heatmap, is that joint's depth minus its parent's
+    per_joint = (aux["heatmaps"].flatten(0, 1) * depth_maps[0]).flatten(2).sum(-1)
+    depth_rel = aux["depth_rel"].flatten(0, 1)
+    bones = depth_rel[:, 1:] - depth_rel[:, PARENTS[1:]]
+    torch.testing.assert_close(bones, per_joint[:, 1:])
+    assert bones.abs().min() > 0  # the check is not 0 == 0
+    assert "head.chain" not in model.state_dict()  # derived from the config, not saved
+
+
+def test_an_untrained_depth_lifter_changes_nothing():
+    plain, lifted = _model(), _model(depth_lifter=8)
+    lifted.load_state_dict(plain.state_dict(), strict=False)
+    frames, geometry = torch.randn(1, 3, 3, SIDE, SIDE), _geometry(1, 3)
+    with torch.no_grad():
+        torch.testing.assert_close(lifted(frames, geometry), plain(frames, geometry))
+
+
+def test_depth_lifter_reads_neighbouring_frames_and_leaves_the_2d_alone():
+    lifter = _model(depth_lifter=8).head.lifter
+    with torch.no_grad():
+        lifter.out.weight.normal_(0, 0.3)
+    uv = (torch.rand(1, 5, 17, 2) * SIDE).requires_grad_()
+    temporal = torch.randn(1, 5, 16)
+    out = lifter(uv, temporal, SIDE)
+    assert out.shape == (1, 5, 17)
+    moved = uv.detach().clone()
+    moved[:, 1, 3] += 4.0  # one joint of frame 1
+    changed = (lifter(moved, temporal, SIDE) - out).abs().amax(dim=-1)[0]
+    # two kernel-3 convolutions: each frame sees two neighbours each way
+    assert (changed[:4] > 0).all() and (changed[4:] == 0).all()
+    out.sum().backward()
+    assert uv.grad is None  # the depth loss does not move the 2D joints

@@ -13,15 +13,24 @@ from vidpose.models import ModelConfig, build_model, normalize_frames
 pytestmark = pytest.mark.slow  # one ONNX export takes a few seconds on a small CPU
 
 
-def test_integral_checkpoint_exports_and_matches_pytorch(tmp_path):
+@pytest.mark.parametrize(
+    "depth_options",
+    [{}, {"relative_depth": "parent", "depth_lifter": 8}],
+    ids=["root-relative", "parent-relative+lifter"],
+)
+def test_integral_checkpoint_exports_and_matches_pytorch(tmp_path, depth_options):
     import onnxruntime
 
     torch.manual_seed(0)
-    config = ModelConfig(head="integral", hidden_size=16, feature_dim=16, head_channels=16)
+    config = ModelConfig(
+        head="integral", hidden_size=16, feature_dim=16, head_channels=16, **depth_options
+    )
     model = build_model(config)
     with torch.no_grad():  # non-zero temporal layers, so the exported graph must carry them
         model.head.film.weight.normal_(0, 0.3)
         model.head.depths.weight.normal_(0, 0.1)
+        if model.head.lifter is not None:
+            model.head.lifter.out.weight.normal_(0, 0.1)
     checkpoint_path = tmp_path / "integral.pt"
     save_checkpoint(
         checkpoint_path, make_checkpoint(model, clip_frames=4, image_size=32, fps=50.0, config={})

@@ -49,6 +49,11 @@ def test_unknown_key_in_dict_is_named_with_a_suggestion():
         ({"temporal": "transformer", "hidden_size": 30}, "model.transformer_heads"),
         ({"pretrained": 3}, "model.pretrained"),
         ({"pretrained": ""}, "model.pretrained"),
+        ({"head": "integral", "depth_lifter": -1}, "model.depth_lifter"),
+        ({"head": "integral", "depth_lifter": True}, "model.depth_lifter"),
+        ({"depth_lifter": 64}, "model.depth_lifter"),  # the direct head has no depths
+        ({"head": "integral", "relative_depth": "pelvis"}, "model.relative_depth"),
+        ({"relative_depth": "parent"}, "model.relative_depth"),
     ],
 )
 def test_bad_values_name_their_key(values, key):

@@ -15,6 +15,8 @@ from vidpose.errors import UserError, reject_unknown_keys
 
 #: Normalisation layers (``model.norm``); see ``vidpose.models.norms``.
 NORMS: tuple[str, ...] = ("batch", "group", "frozen_batch")
+#: What the integral head's depth maps are relative to (``model.relative_depth``).
+RELATIVE_DEPTHS: tuple[str, ...] = ("root", "parent")
 
 
 @dataclass
@@ -40,6 +42,13 @@ class ModelConfig:
       into the built-in CNNs, converted from BatchNorm in timm backbones.
     - ``head_channels``: width of the integral head's upsampling stage.
     - ``heatmap_stride``: input pixels per heatmap cell of the integral head (a power of two).
+    - ``relative_depth``: what each joint's depth map measures, for the integral head:
+      ``root`` (its depth relative to the pelvis) or ``parent`` (relative to its parent joint;
+      the depths are then summed along the kinematic tree, so each map answers a local
+      question: which way does this one bone point).
+    - ``depth_lifter``: width of the integral head's 2D→depth lifter (0: none), a small
+      temporal conv net reading the clip's soft-argmax 2D poses and the temporal features and
+      adding a correction to every joint's depth (see ``vidpose.models.lifter``).
     """
 
     backbone: str = "tinycnn"
@@ -56,6 +65,8 @@ class ModelConfig:
     norm: str = "batch"
     head_channels: int = 64
     heatmap_stride: int = 4
+    relative_depth: str = "root"
+    depth_lifter: int = 0
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], prefix: str = "model") -> ModelConfig:
@@ -98,6 +109,18 @@ class ModelConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 fail(name, f"expected an integer >= {low}, got {value!r}")
+        if self.relative_depth not in RELATIVE_DEPTHS:
+            fail(
+                "relative_depth",
+                f"{self.relative_depth!r} is not one of {', '.join(RELATIVE_DEPTHS)}",
+            )
+        if self.relative_depth != "root" and self.head != "integral":
+            fail("relative_depth", f"only applies to the integral head, not {self.head!r}")
+        depth_lifter = self.depth_lifter
+        if isinstance(depth_lifter, bool) or not isinstance(depth_lifter, int) or depth_lifter < 0:
+            fail("depth_lifter", f"expected an integer >= 0 (0: none), got {depth_lifter!r}")
+        if depth_lifter and self.head != "integral":
+            fail("depth_lifter", f"only applies to the integral head, not {self.head!r}")
         if self.heatmap_stride & (self.heatmap_stride - 1):
             fail("heatmap_stride", f"expected a power of two, got {self.heatmap_stride!r}")
         if not isinstance(self.bidirectional, bool):

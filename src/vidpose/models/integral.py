@@ -12,7 +12,9 @@ Per frame, from the backbone's last spatial map (B·T, C, h, w):
    the frame's own pooled features instead;
 3. 17 heatmaps → softmax over space → expected (u, v) in model-input pixels (differentiable
    integral regression), and 17 depth maps whose heatmap-weighted mean is each joint's depth
-   relative to the root, metres, plus a per-frame temporal depth bias;
+   relative to the root (or, with ``model.relative_depth: parent``, to its parent joint,
+   summed down the kinematic tree), metres, plus a per-frame temporal depth bias and, with
+   ``model.depth_lifter``, a correction from the clip's 2D poses (``vidpose.models.lifter``);
 4. lift to metric 3D in the camera frame (``vidpose.models.geometry``):
    Z_root = size prior · exp(learned scalar + per-frame temporal correction),
    Z_j = Z_root + d_j - d_root, (X, Y) = normalised camera coordinates · Z, minus the root.
@@ -37,9 +39,10 @@ from vidpose.models.geometry import (
     lift_to_camera,
     prior_root_depth,
 )
+from vidpose.models.lifter import DepthLifter
 from vidpose.models.norms import group_count
 from vidpose.models.registry import HEADS
-from vidpose.skeleton import NUM_JOINTS, ROOT
+from vidpose.skeleton import NUM_JOINTS, PARENTS, ROOT
 
 
 def _conv_gn_relu(in_ch: int, out_ch: int, kernel: int) -> nn.Sequential:
@@ -48,6 +51,17 @@ def _conv_gn_relu(in_ch: int, out_ch: int, kernel: int) -> nn.Sequential:
         nn.GroupNorm(group_count(out_ch), out_ch),
         nn.ReLU(inplace=True),
     )
+
+
+def ancestor_matrix() -> torch.Tensor:
+    """(17, 17) float: [j, k] = 1 where k is j or an ancestor of j, other than the pelvis."""
+    chain = torch.zeros(NUM_JOINTS, NUM_JOINTS)
+    for joint in range(NUM_JOINTS):
+        node = joint
+        while node != ROOT:
+            chain[joint, node] = 1.0
+            node = int(PARENTS[node])
+    return chain
 
 
 def _zero_linear(in_features: int, out_features: int) -> nn.Linear:
@@ -61,7 +75,7 @@ class IntegralHead(nn.Module):
     """Feature maps (B·T, C, h, w) + temporal features (B, T, F) + geometry → 2.5D → 3D.
 
     ``features`` describes the backbone's maps; the head has log2(reduction / heatmap_stride)
-    upsampling stages (at least 0).
+    upsampling stages (at least 0). ``depth_lifter``: the lifter's width (0: no lifter).
     """
 
     #: PoseModel feeds this head the spatial map as well as the temporal features.
@@ -74,6 +88,8 @@ class IntegralHead(nn.Module):
         width: int = 64,
         heatmap_stride: int = 4,
         dropout: float = 0.0,
+        depth_lifter: int = 0,
+        relative_depth: str = "root",
     ) -> None:
         super().__init__()
         stages = max(0, round(math.log2(max(features.reduction, 1) / heatmap_stride)))
@@ -95,6 +111,12 @@ class IntegralHead(nn.Module):
         self.depths = nn.Conv2d(width, NUM_JOINTS, 1)
         nn.init.zeros_(self.depths.weight)
         nn.init.zeros_(self.depths.bias)
+        self.lifter = DepthLifter(temporal_features, depth_lifter) if depth_lifter else None
+        #: (17, 17) 0/1: row j marks the joints on the path from the pelvis to j (pelvis
+        #: excluded), so ``per_bone @ chain.T`` sums parent-relative depths down the tree.
+        #: Derived from the config, so not saved (older checkpoints load unchanged).
+        chain = ancestor_matrix() if relative_depth == "parent" else None
+        self.register_buffer("chain", chain, persistent=False)
 
     def forward(
         self,
@@ -157,13 +179,17 @@ class IntegralHead(nn.Module):
         v = (heatmaps.sum(dim=3) * ys).sum(dim=-1)
         depth = (heatmaps * self.depths(x).float()).flatten(2).sum(dim=-1)
         depth = depth + self.depth_bias(context).float()
-        depth_rel = depth - depth[:, ROOT : ROOT + 1]
 
         def clips(t: torch.Tensor) -> torch.Tensor:
             return t.unflatten(0, (batch, length))
 
         uv = clips(torch.stack([u, v], dim=-1))  # (B, T, 17, 2)
-        depth_rel = clips(depth_rel)
+        depth = clips(depth)
+        if self.chain is not None:
+            depth = depth @ self.chain.T
+        if self.lifter is not None:
+            depth = depth + self.lifter(uv, clips(context), width).float()
+        depth_rel = depth - depth[..., ROOT : ROOT + 1]
         correction = clips(self.root_correction(context)[:, 0].float())
         root_depth = prior_root_depth(geometry) * torch.exp(self.log_root_scale + correction)
         points = lift_to_camera(uv, root_depth[..., None] + depth_rel, geometry)
@@ -187,4 +213,6 @@ def build_integral_head(in_features: int, config: ModelConfig, backbone: nn.Modu
         width=config.head_channels,
         heatmap_stride=config.heatmap_stride,
         dropout=config.dropout,
+        depth_lifter=config.depth_lifter,
+        relative_depth=config.relative_depth,
     )
