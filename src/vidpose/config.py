@@ -96,6 +96,8 @@ class TrainConfig:
       mean and std (saved in the model as ``target_mean``/``target_std``).
     - ``velocity_weight``: weight of a term on the first differences along time (``l1`` or
       ``l2`` by ``velocity_loss``), in the units of ``loss_units``; 0 = off.
+    - ``bone_weight``: weight of an L1 term on the bone vectors (child minus parent joint),
+      metres whatever ``loss_units``; 0 = off.
     - ``loss_2d_weight``: integral head only: weight of an L1 term between its soft-argmax 2D
       joints and the store's ``poses2d``, both in model-input pixels divided by the input size.
     - ``heatmap_weight``: integral head only: weight of the KL divergence from a Gaussian at the
@@ -123,6 +125,7 @@ class TrainConfig:
     normalize_targets: bool = True
     velocity_weight: float = field(default=0.0, metadata=_at_least(0.0))
     velocity_loss: str = field(default="l1", metadata=_choices("l1", "l2"))
+    bone_weight: float = field(default=0.0, metadata=_at_least(0.0))
     loss_2d_weight: float = field(default=0.0, metadata=_at_least(0.0))
     heatmap_weight: float = field(default=0.0, metadata=_at_least(0.0))
     heatmap_sigma: float = field(default=1.0, metadata={"min_exclusive": 0.0})

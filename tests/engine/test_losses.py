@@ -6,6 +6,7 @@ import torch
 from vidpose.engine.losses import (
     LOSSES,
     SMOOTH_L1_BETA,
+    bone_loss,
     heatmap_loss,
     loss_2d,
     mpjpe_loss,
@@ -62,6 +63,16 @@ def test_velocity_loss_sees_only_motion_errors():
     assert float(velocity_loss(still, gt, kind="l1")) == pytest.approx(0.1 / 3, rel=1e-5)
     assert float(velocity_loss(still, gt, kind="l2")) == pytest.approx(0.01 / 3, rel=1e-5)
     assert float(velocity_loss(still[:, :1], gt[:, :1])) == 0.0  # one frame: no velocity
+
+
+def test_bone_loss_grades_each_bone_not_each_joint():
+    gt = torch.randn(1, 2, 17, 3)
+    shifted = gt + torch.tensor([0.3, -0.2, 0.1])  # every joint off, every bone right
+    assert float(bone_loss(shifted, gt)) == pytest.approx(0.0, abs=1e-6)
+    bent = gt.clone()
+    bent[..., 2, 2] += 0.16  # the right knee 16 cm deeper: two bones (hip-knee, knee-ankle)
+    # 2 bones × 0.16 m in one coordinate, over 16 bones × 3 coordinates
+    assert float(bone_loss(bent, gt)) == pytest.approx(2 * 0.16 / 48, rel=1e-5)
 
 
 def test_2d_loss_is_in_units_of_the_input_side():

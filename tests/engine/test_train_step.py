@@ -4,10 +4,10 @@ import numpy as np
 import torch
 
 from vidpose.augment import unflip_poses3d
-from vidpose.config import load_config
+from vidpose.config import TrainConfig, load_config
 from vidpose.data.order import epoch_order, train_step_indices
-from vidpose.engine.losses import heatmap_loss
-from vidpose.engine.train_step import Objective, StepInputs
+from vidpose.engine.losses import bone_loss, heatmap_loss
+from vidpose.engine.train_step import Objective, StepBatch, StepInputs
 from vidpose.engine.trainer import Trainer
 from vidpose.models.preprocess import normalize_frames
 from vidpose.store import open_store
@@ -105,3 +105,13 @@ def test_the_heatmap_term_adds_its_weighted_kl_to_the_loss(tiny_data, tiny_overr
         outputs["log_heatmaps"], batch.poses2d, size, sigma_cells=1.5
     )
     torch.testing.assert_close(objective(outputs, batch, model), expected)
+
+
+def test_the_bone_term_adds_its_weighted_bone_error_to_the_loss():
+    pred, gt = torch.randn(2, 3, 17, 3), torch.randn(2, 3, 17, 3)
+    batch = StepBatch(torch.zeros(2, 3, 3, 8, 8), gt, None, None)
+    outputs = {"poses3d": pred}
+    plain = TrainConfig(loss="l1")
+    with_bones = TrainConfig(loss="l1", bone_weight=2.0)
+    expected = Objective(plain)(outputs, batch, None) + 2.0 * bone_loss(pred, gt)
+    torch.testing.assert_close(Objective(with_bones)(outputs, batch, None), expected)

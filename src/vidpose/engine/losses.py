@@ -1,4 +1,4 @@
-"""Training losses: a pose term by name (``train.loss``), a velocity term and a 2D term.
+"""Training losses: a pose term by name (``train.loss``), velocity and bone terms, 2D terms.
 
 Every pose loss takes ``pred`` and ``gt`` (B, T, 17, 3) and an optional per-coordinate
 ``scale`` (17, 3) and returns a scalar tensor. The errors ``(pred - gt) / scale`` are in metres
@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from vidpose.models.geometry import heatmap_coordinates
+from vidpose.skeleton import BONES
 
 #: Where smooth_l1 turns from quadratic to linear (metres, or std units).
 SMOOTH_L1_BETA = 0.01
@@ -78,6 +79,17 @@ def velocity_loss(pred, gt, scale=None, kind: str = "l1") -> torch.Tensor:
         return pred.sum() * 0.0
     errors = _errors(pred[:, 1:] - pred[:, :-1], gt[:, 1:] - gt[:, :-1], scale)
     return errors.abs().mean() if kind == "l1" else errors.square().mean()
+
+
+def bone_loss(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+    """Mean absolute error of the 16 bone vectors (child joint minus parent joint) of
+    (B, T, 17, 3) poses, metres per coordinate. A joint's error is the sum of its bones' errors
+    down the kinematic tree; this term grades each bone on its own, so a wrist is not blamed
+    for an elbow (the compositional loss of Sun et al. 2017)."""
+    children, parents = BONES[:, 0], BONES[:, 1]
+    pred_bones = pred[..., children, :] - pred[..., parents, :]
+    gt_bones = gt[..., children, :] - gt[..., parents, :]
+    return (pred_bones - gt_bones).abs().mean()
 
 
 def loss_2d(pred_px: torch.Tensor, gt_px: torch.Tensor, input_size: int) -> torch.Tensor:

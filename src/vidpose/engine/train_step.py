@@ -5,7 +5,7 @@ training device (``augment:``, one random draw per clip, from a seeded generator
 trainer saves for exact resume), the crop/camera geometry of each clip (moved with the flip and
 zoom so the integral head's lift stays right), and the 2D targets in model-input pixels.
 :class:`Objective` is the loss of ``train:``: the pose term by name, plus the optional velocity,
-2D and heatmap terms (see vidpose.engine.losses for units).
+bone, 2D and heatmap terms (see vidpose.engine.losses for units).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import torch
 
 from vidpose.augment import AugmentConfig, apply_params, sample_params
 from vidpose.config import TrainConfig
-from vidpose.engine.losses import build_loss, heatmap_loss, loss_2d, velocity_loss
+from vidpose.engine.losses import bone_loss, build_loss, heatmap_loss, loss_2d, velocity_loss
 from vidpose.engine.predict import batch_geometry
 from vidpose.models.geometry import augment_geometry, poses2d_to_input
 from vidpose.models.preprocess import normalize_frames
@@ -93,7 +93,7 @@ class StepInputs:
 
 
 class Objective:
-    """The training loss of ``train:`` (pose term + velocity term + 2D and heatmap terms)."""
+    """The training loss of ``train:`` (pose term + velocity, bone, 2D and heatmap terms)."""
 
     def __init__(self, config: TrainConfig) -> None:
         self.config = config
@@ -115,6 +115,8 @@ class Objective:
         if self.config.velocity_weight > 0:
             velocity = velocity_loss(pred, gt, scale, self.config.velocity_loss)
             loss = loss + self.config.velocity_weight * velocity
+        if self.config.bone_weight > 0:
+            loss = loss + self.config.bone_weight * bone_loss(pred, gt)
         size = int(batch.inputs.shape[-1])
         if self.config.loss_2d_weight > 0 and batch.poses2d is not None:
             term = loss_2d(outputs["poses2d_input_px"], batch.poses2d, size)
