@@ -53,8 +53,15 @@ from vidpose.store import OPTIONAL_ARRAYS, open_store, read_clips_csv, write_sto
 #: the plainer choice), most telling first: ``--only`` can run a prefix of them.
 ABLATIONS: dict[str, list[str]] = {
     "heatmap term -> soft-argmax L1 2D term": ["train.heatmap_weight=0", "train.loss_2d_weight=5"],
+    "depths relative to parent -> to pelvis": ["model.relative_depth=root"],
+    "no bone term": ["train.bone_weight=0"],
+    "no colour jitter": ["augment.color=0"],
     "backbone resfpn -> tinycnn": ["model.backbone=tinycnn"],
-    "integral -> direct head": ["model.head=direct", "train.heatmap_weight=0"],
+    "integral -> direct head": [
+        "model.head=direct",
+        "train.heatmap_weight=0",
+        "model.relative_depth=root",
+    ],
     "input 112 -> 64 px": ["data.image_size=64"],
     "no flip test": ["eval.flip_test=false"],
     "no augmentation": ["augment.enabled=false"],
