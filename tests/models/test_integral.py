@@ -174,15 +174,16 @@ def test_a_few_steps_fit_one_batch():
     assert losses[-1] < 0.75 * losses[0]
 
 
-def test_bf16_autocast_keeps_the_coordinates_in_float32():
-    model = _model()
+@pytest.mark.parametrize("relative_depth", ["root", "parent"])
+def test_bf16_autocast_keeps_the_coordinates_in_float32(relative_depth):
+    model = _model(relative_depth=relative_depth)
     frames = torch.randn(1, 2, 3, SIDE, SIDE)
     geometry = {k: v.double() if torch.is_tensor(v) else v for k, v in _geometry(1, 2).items()}
     with torch.no_grad():
         reference = model.forward_with_aux(frames, geometry)
         with torch.autocast("cpu", dtype=torch.bfloat16):
             low = model.forward_with_aux(frames, geometry)
-    for key in ("poses3d", "poses2d_input_px", "root_depth"):
+    for key in ("poses3d", "poses2d_input_px", "depth_rel", "root_depth"):
         assert low[key].dtype == torch.float32, key
     # bf16 features move the heatmaps a little; the lift itself adds no bf16 rounding.
     assert (low["poses2d_input_px"] - reference["poses2d_input_px"]).abs().max() < 0.5

@@ -186,7 +186,8 @@ class IntegralHead(nn.Module):
         uv = clips(torch.stack([u, v], dim=-1))  # (B, T, 17, 2)
         depth = clips(depth)
         if self.chain is not None:
-            depth = depth @ self.chain.T
+            # A sum of products rather than a matmul, which bf16 autocast would round.
+            depth = (depth[..., None, :] * self.chain).sum(dim=-1)
         if self.lifter is not None:
             depth = depth + self.lifter(uv, clips(context), width).float()
         depth_rel = depth - depth[..., ROOT : ROOT + 1]
