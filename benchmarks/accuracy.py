@@ -253,7 +253,7 @@ def train_and_score(
     return {
         **score(pred, open_store(data / "test").poses3d),
         "image_size": config.data.image_size,
-        "train_s": result.train_s,
+        "train_s": round(result.train_s, 1),
         "overrides": overrides,
         "config": str(config_path),
     }

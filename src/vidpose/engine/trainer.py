@@ -215,7 +215,7 @@ class Trainer:
             self.step,
             self.last_test_mpjpe_mm,
             self.best_mpjpe_mm,
-            round(self.elapsed_s(), 1),
+            self.elapsed_s(),
         )
 
     def _loop(self, stop: StopRequest) -> str:
