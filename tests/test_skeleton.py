@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from vidpose import skeleton
 
@@ -88,3 +89,19 @@ def test_flip_poses_mirrors_and_swaps(axis):
     twin_bone = skeleton.FLIP_PERMUTATION[1:] - 1
     lengths = skeleton.bone_lengths(poses)
     np.testing.assert_allclose(skeleton.bone_lengths(flipped), lengths[:, twin_bone])
+
+
+def test_ancestors_sum_parent_relative_depths_to_root_relative_ones():
+    depths = np.random.default_rng(1).normal(size=(5, 17))
+    per_bone = depths - depths[:, skeleton.PARENTS.clip(min=0)]
+    per_bone[:, skeleton.ROOT] = 0.0
+    root = skeleton.ROOT
+    np.testing.assert_allclose(per_bone @ skeleton.ANCESTORS.T, depths - depths[:, root : root + 1])
+
+
+def test_bone_vectors_work_on_arrays_and_tensors_alike():
+    pose = np.random.default_rng(0).normal(size=(2, 17, 3))
+    vectors = skeleton.bone_vectors(pose)
+    assert vectors.shape == (2, 16, 3)
+    np.testing.assert_allclose(vectors[:, 0], pose[:, 1] - pose[:, 0])  # right hip - pelvis
+    np.testing.assert_allclose(skeleton.bone_vectors(torch.from_numpy(pose)).numpy(), vectors)

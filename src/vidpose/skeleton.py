@@ -45,6 +45,21 @@ FLIP_PERMUTATION[RIGHT_JOINTS] = LEFT_JOINTS
 #: (child, parent) pairs, one per bone, 16 in all, in child order.
 BONES = np.array([(j, int(PARENTS[j])) for j in range(1, NUM_JOINTS)], dtype=np.int64)
 
+
+def _ancestors() -> np.ndarray:
+    chain = np.zeros((NUM_JOINTS, NUM_JOINTS), dtype=np.float32)
+    for joint in range(NUM_JOINTS):
+        node = joint
+        while node != ROOT:
+            chain[joint, node] = 1.0
+            node = int(PARENTS[node])
+    return chain
+
+
+#: (17, 17) 0/1: ``[j, k]`` = 1 where k is j or an ancestor of j, other than the pelvis; so
+#: ``per_bone @ ANCESTORS.T`` sums values per bone (indexed by child) down the tree to each joint.
+ANCESTORS = _ancestors()
+
 #: Indices into the raw 32-joint Human3.6M pose arrays that give our 17 joints.
 H36M_32_TO_17 = np.array(
     [0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26, 27], dtype=np.int64
@@ -74,10 +89,15 @@ H36M_ACTIONS: tuple[str, ...] = (
 )
 
 
+def bone_vectors(poses):
+    """Child minus parent joint of ``poses`` (..., 17, D) → (..., 16, D): a NumPy array or a
+    torch tensor, whichever it is given."""
+    return poses[..., BONES[:, 0], :] - poses[..., BONES[:, 1], :]
+
+
 def bone_lengths(poses: np.ndarray) -> np.ndarray:
     """Bone lengths of ``poses`` (..., 17, 3) → (..., 16), in the units of the input."""
-    poses = np.asarray(poses)
-    return np.linalg.norm(poses[..., BONES[:, 0], :] - poses[..., BONES[:, 1], :], axis=-1)
+    return np.linalg.norm(bone_vectors(np.asarray(poses)), axis=-1)
 
 
 def flip_poses(poses: np.ndarray, axis: int = 0) -> np.ndarray:

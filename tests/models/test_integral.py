@@ -9,7 +9,6 @@ import torch
 
 from vidpose.models import ModelConfig, build_model
 from vidpose.models.geometry import default_geometry, heatmap_coordinates, project_to_input
-from vidpose.models.integral import ancestor_matrix
 from vidpose.skeleton import PARENTS, ROOT
 
 SIDE = 32
@@ -187,13 +186,6 @@ def test_bf16_autocast_keeps_the_coordinates_in_float32(relative_depth):
         assert low[key].dtype == torch.float32, key
     # bf16 features move the heatmaps a little; the lift itself adds no bf16 rounding.
     assert (low["poses2d_input_px"] - reference["poses2d_input_px"]).abs().max() < 0.5
-
-
-def test_ancestor_matrix_sums_parent_relative_depths_to_root_relative_ones():
-    depths = torch.randn(5, 17)
-    per_bone = depths - depths[:, PARENTS.clip(min=0)]
-    per_bone[:, ROOT] = 0.0
-    torch.testing.assert_close(per_bone @ ancestor_matrix().T, depths - depths[:, ROOT : ROOT + 1])
 
 
 def test_parent_relative_depth_maps_measure_each_bone():

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from vidpose.models.geometry import heatmap_coordinates
-from vidpose.skeleton import BONES
+from vidpose.skeleton import bone_vectors
 
 #: Where smooth_l1 turns from quadratic to linear (metres, or std units).
 SMOOTH_L1_BETA = 0.01
@@ -86,10 +86,7 @@ def bone_loss(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
     (B, T, 17, 3) poses, metres per coordinate. A joint's error is the sum of its bones' errors
     down the kinematic tree; this term grades each bone on its own, so a wrist is not blamed
     for an elbow (the compositional loss of Sun et al. 2017)."""
-    children, parents = BONES[:, 0], BONES[:, 1]
-    pred_bones = pred[..., children, :] - pred[..., parents, :]
-    gt_bones = gt[..., children, :] - gt[..., parents, :]
-    return (pred_bones - gt_bones).abs().mean()
+    return (bone_vectors(pred) - bone_vectors(gt)).abs().mean()
 
 
 def loss_2d(pred_px: torch.Tensor, gt_px: torch.Tensor, input_size: int) -> torch.Tensor:

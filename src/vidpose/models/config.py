@@ -95,9 +95,11 @@ class ModelConfig:
                 fail(name, f"expected a name, got {value!r}")
         TEMPORAL_MODULES.check(self.temporal, f"{prefix}.temporal")
         HEADS.check(self.head, f"{prefix}.head")
-        if self.norm not in NORMS:
-            fail("norm", f"{self.norm!r} is not one of {', '.join(NORMS)}")
+        for name, choices in (("norm", NORMS), ("relative_depth", RELATIVE_DEPTHS)):
+            if getattr(self, name) not in choices:
+                fail(name, f"{getattr(self, name)!r} is not one of {', '.join(choices)}")
         for name, low in (
+            ("depth_lifter", 0),
             ("temporal_layers", 1),
             ("hidden_size", 1),
             ("transformer_heads", 1),
@@ -109,17 +111,9 @@ class ModelConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 fail(name, f"expected an integer >= {low}, got {value!r}")
-        if self.relative_depth not in RELATIVE_DEPTHS:
-            fail(
-                "relative_depth",
-                f"{self.relative_depth!r} is not one of {', '.join(RELATIVE_DEPTHS)}",
-            )
         if self.relative_depth != "root" and self.head != "integral":
             fail("relative_depth", f"only applies to the integral head, not {self.head!r}")
-        depth_lifter = self.depth_lifter
-        if isinstance(depth_lifter, bool) or not isinstance(depth_lifter, int) or depth_lifter < 0:
-            fail("depth_lifter", f"expected an integer >= 0 (0: none), got {depth_lifter!r}")
-        if depth_lifter and self.head != "integral":
+        if self.depth_lifter and self.head != "integral":
             fail("depth_lifter", f"only applies to the integral head, not {self.head!r}")
         if self.heatmap_stride & (self.heatmap_stride - 1):
             fail("heatmap_stride", f"expected a power of two, got {self.heatmap_stride!r}")

@@ -42,7 +42,7 @@ from vidpose.models.geometry import (
 from vidpose.models.lifter import DepthLifter
 from vidpose.models.norms import group_count
 from vidpose.models.registry import HEADS
-from vidpose.skeleton import NUM_JOINTS, PARENTS, ROOT
+from vidpose.skeleton import ANCESTORS, NUM_JOINTS, ROOT
 
 
 def _conv_gn_relu(in_ch: int, out_ch: int, kernel: int) -> nn.Sequential:
@@ -51,17 +51,6 @@ def _conv_gn_relu(in_ch: int, out_ch: int, kernel: int) -> nn.Sequential:
         nn.GroupNorm(group_count(out_ch), out_ch),
         nn.ReLU(inplace=True),
     )
-
-
-def ancestor_matrix() -> torch.Tensor:
-    """(17, 17) float: [j, k] = 1 where k is j or an ancestor of j, other than the pelvis."""
-    chain = torch.zeros(NUM_JOINTS, NUM_JOINTS)
-    for joint in range(NUM_JOINTS):
-        node = joint
-        while node != ROOT:
-            chain[joint, node] = 1.0
-            node = int(PARENTS[node])
-    return chain
 
 
 def _zero_linear(in_features: int, out_features: int) -> nn.Linear:
@@ -112,10 +101,9 @@ class IntegralHead(nn.Module):
         nn.init.zeros_(self.depths.weight)
         nn.init.zeros_(self.depths.bias)
         self.lifter = DepthLifter(temporal_features, depth_lifter) if depth_lifter else None
-        #: (17, 17) 0/1: row j marks the joints on the path from the pelvis to j (pelvis
-        #: excluded), so ``per_bone @ chain.T`` sums parent-relative depths down the tree.
-        #: Derived from the config, so not saved (older checkpoints load unchanged).
-        chain = ancestor_matrix() if relative_depth == "parent" else None
+        #: ``skeleton.ANCESTORS`` with ``relative_depth: parent`` (sums the per-bone depths down
+        #: the tree), else None. Derived from the config, so not saved.
+        chain = torch.tensor(ANCESTORS) if relative_depth == "parent" else None
         self.register_buffer("chain", chain, persistent=False)
 
     def forward(

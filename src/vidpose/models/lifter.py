@@ -43,7 +43,8 @@ class DepthLifter(nn.Module):
         nn.init.zeros_(self.out.bias)
 
     def forward(self, uv: torch.Tensor, temporal: torch.Tensor, input_width: int) -> torch.Tensor:
-        pose = (uv.detach() - uv.detach()[..., ROOT : ROOT + 1, :]) / float(input_width)
+        uv = uv.detach()
+        pose = (uv - uv[..., ROOT : ROOT + 1, :]) / float(input_width)
         x = torch.cat([pose.flatten(2), temporal.to(pose.dtype)], dim=-1)  # (B, T, 34 + F)
         x = self.out(self.layers(x.transpose(1, 2)))  # (B, 17, T)
         return x.transpose(1, 2)
