@@ -108,6 +108,7 @@ def test_defaults_follow_the_literature_recipe():
         ({"color": "lots"}, "augment.color: must be a number in [0, 1], got 'lots'"),
         ({"brightness": float("nan")}, "augment.brightness: must be in [0, 1], got nan"),
         ({"contrast": True}, "augment.contrast: must be a number"),
+        ({"hue": 1.5}, "augment.hue: must be in [0, 1], got 1.5"),
         ({"enabled": "yes"}, "augment.enabled: expected true or false, got 'yes'"),
     ],
 )
@@ -400,3 +401,46 @@ def test_cuda_matches_cpu_for_the_same_draws_without_host_syncs():
     finally:
         torch.cuda.set_sync_debug_mode("default")
     assert out[0].is_cuda and out[0].dtype == torch.uint8
+
+
+def test_hue_rotation_keeps_grey_and_the_grey_level_and_cycles_the_primaries():
+    from vidpose.augment import hue_rotations
+
+    rotation = hue_rotations(torch.tensor([2 * math.pi / 3, -2 * math.pi / 3, 0.7]))
+    red, green, blue = torch.eye(3)
+    assert torch.allclose(rotation[0] @ red, green, atol=1e-6)
+    assert torch.allclose(rotation[0] @ green, blue, atol=1e-6)
+    assert torch.allclose(rotation[1] @ red, blue, atol=1e-6)
+    grey = torch.full((3,), 90.0)
+    colour = torch.tensor([200.0, 40.0, 10.0])
+    for matrix in rotation:
+        assert torch.allclose(matrix @ grey, grey, atol=1e-4)
+        assert torch.allclose((matrix @ colour).mean(), colour.mean(), atol=1e-4)
+        assert torch.allclose(matrix @ matrix.T, torch.eye(3), atol=1e-6)
+
+
+def test_hue_jitter_recolours_clips_not_their_poses_and_one_draw_per_clip():
+    generator = torch.Generator().manual_seed(3)
+    frames = torch.zeros(4, 3, HEIGHT, WIDTH, 3, dtype=torch.uint8)
+    frames[..., 0] = 200  # a red picture with a grey square
+    frames[:, :, 10:20, 10:20] = 120
+    poses3d = torch.from_numpy(random_pose(np.random.default_rng(0))).expand(4, 3, -1, -1)
+    cfg = AugmentConfig(flip=0, scale=0, rotation_deg=0, color=0, hue=1.0)
+    out, out3d, _ = augment_batch(frames, poses3d.contiguous(), None, cfg, generator)
+    assert torch.equal(out3d, poses3d)
+    assert (out[:, :, 10:20, 10:20].int() - 120).abs().max() <= 1  # grey stays grey
+    red_pixel = out[:, :, 0, 0].int()  # (4, 3 frames, 3 channels)
+    assert (red_pixel == red_pixel[:, :1]).all(), "frames of one clip got different hues"
+    assert len({tuple(c.tolist()) for c in red_pixel[:, 0]}) == 4, "clips share a hue"
+    assert (red_pixel[:, 0, 1:] > 0).any(), "no red turned towards green or blue"
+
+
+def test_configs_without_hue_draw_what_they_drew_before():
+    cfg = AugmentConfig(flip=0.5, color=0.3, scale=0.1)
+    params = sample_params(5, cfg, torch.Generator().manual_seed(11))
+    uniform = torch.rand((5, 8), generator=torch.Generator().manual_seed(11))
+    assert params.hue is None
+    assert torch.equal(params.flip, uniform[:, 0] < 0.5)
+    assert torch.allclose(params.gain, 1 + (uniform[:, 3:6] * 2 - 1) * 0.3)
+    with_hue = sample_params(5, AugmentConfig(hue=0.5), torch.Generator().manual_seed(11))
+    assert with_hue.hue.abs().max() <= math.pi / 2 and with_hue.photometric

@@ -27,8 +27,10 @@ The transform of one clip, in order (c = crop centre):
    it were centred on the axis);
 3. zoom by s ~ U(1 - scale, 1 + scale) about c: 2D p → c + s (p - c); 3D unchanged (a zoom is a
    change of focal length, which does not move a root-relative metric pose);
-4. colour: per-channel gain ~ U(1 - color, 1 + color), contrast ~ U(1 - contrast, 1 + contrast)
-   about the clip's mean grey level, brightness offset ~ U(-brightness, +brightness) · 255;
+4. colour: a hue rotation by φ ~ U(-hue, +hue) · 180° (the RGB vector turned about the grey
+   axis (1, 1, 1), which keeps each pixel's grey level: red → green → blue at ±120°), then a
+   per-channel gain ~ U(1 - color, 1 + color), contrast ~ U(1 - contrast, 1 + contrast) about
+   the clip's mean grey level and a brightness offset ~ U(-brightness, +brightness) · 255;
    applied before the warp and clamped to [0, 255].
 
 Areas that come from outside the source frame after the warp are **zero (black)**.
@@ -60,6 +62,7 @@ _LIMITS: dict[str, float] = {
     "color": 1.0,
     "brightness": 1.0,
     "contrast": 1.0,
+    "hue": 1.0,
 }
 #: A zoom factor of 1 - scale must stay positive.
 _OPEN_ABOVE = ("scale",)
@@ -76,6 +79,8 @@ class AugmentConfig:
     - ``color``: per-channel gain drawn from [1 - color, 1 + color], in [0, 1].
     - ``brightness``: additive offset drawn from [-brightness, +brightness] × 255, in [0, 1].
     - ``contrast``: contrast factor drawn from [1 - contrast, 1 + contrast], in [0, 1].
+    - ``hue``: hue rotation drawn from [-hue, +hue] × 180°, in [0, 1] (1: any hue; clothes of
+      colours the training subjects never wore).
     """
 
     enabled: bool = True
@@ -85,6 +90,7 @@ class AugmentConfig:
     color: float = 0.2
     brightness: float = 0.0
     contrast: float = 0.0
+    hue: float = 0.0
 
     def __post_init__(self) -> None:
         self.validate()
@@ -131,7 +137,8 @@ class AugmentParams:
     """The random draws for a batch of B clips (all tensors on one device, length B first).
 
     ``flip`` (B,) bool; ``angle`` (B,) radians; ``zoom`` (B,) factor; ``gain`` (B, 3) per RGB
-    channel; ``contrast`` (B,) factor; ``brightness`` (B,) additive, in pixel-value units.
+    channel; ``contrast`` (B,) factor; ``brightness`` (B,) additive, in pixel-value units;
+    ``hue`` (B,) radians of rotation about the grey axis, or None (no hue change).
     ``geometric`` / ``photometric`` false say the config rules out any warp / colour change,
     so that work is skipped (known from the config, so no device value is inspected).
     """
@@ -142,6 +149,7 @@ class AugmentParams:
     gain: torch.Tensor
     contrast: torch.Tensor
     brightness: torch.Tensor
+    hue: torch.Tensor | None = None
     geometric: bool = True
     photometric: bool = True
 
@@ -165,8 +173,9 @@ def sample_params(
 ) -> AugmentParams:
     """Draw one transform per clip from ``generator`` (on the generator's device).
 
-    The draws come from one ``torch.rand`` call, so a seeded generator gives the same params on
-    every run; the result is moved to ``device`` when given.
+    The draws come from one ``torch.rand`` call (a second one for ``hue`` > 0, so configs
+    without hue draw exactly what they drew before hue existed), so a seeded generator gives the
+    same params on every run; the result is moved to ``device`` when given.
     """
     uniform = torch.rand(
         (batch_size, 8), generator=generator, device=generator.device, dtype=torch.float32
@@ -183,8 +192,11 @@ def sample_params(
         contrast=1 + symmetric(6, cfg.contrast),
         brightness=symmetric(7, cfg.brightness * 255.0),
         geometric=any(value > 0 for value in (cfg.flip, cfg.scale, cfg.rotation_deg)),
-        photometric=any(value > 0 for value in (cfg.color, cfg.brightness, cfg.contrast)),
+        photometric=any(value > 0 for value in (cfg.color, cfg.brightness, cfg.contrast, cfg.hue)),
     )
+    if cfg.hue > 0:
+        turn = torch.rand(batch_size, generator=generator, device=generator.device)
+        params.hue = (turn * 2 - 1) * (cfg.hue * math.pi)
     return params if device is None else params.to(device)
 
 
@@ -308,9 +320,28 @@ def _transform_poses3d(poses3d: torch.Tensor, params: AugmentParams) -> torch.Te
     return _swap_left_right(moved, params.flip)
 
 
+def hue_rotations(angle: torch.Tensor) -> torch.Tensor:
+    """(B,) radians → (B, 3, 3) rotations of RGB vectors about the grey axis (1, 1, 1)/√3.
+
+    Rodrigues' formula R = cos φ·I + sin φ·[k]ₓ + (1 - cos φ)·k kᵀ: grey stays grey and every
+    colour keeps its mean over the channels; φ = 120° maps red → green → blue → red.
+    """
+    axis = torch.full((3,), 1 / math.sqrt(3), dtype=angle.dtype, device=angle.device)
+    cross = torch.zeros((3, 3), dtype=angle.dtype, device=angle.device)
+    cross[0, 1], cross[0, 2], cross[1, 2] = -axis[2], axis[1], -axis[0]
+    cross = cross - cross.T
+    cos, sin = torch.cos(angle)[:, None, None], torch.sin(angle)[:, None, None]
+    eye = torch.eye(3, dtype=angle.dtype, device=angle.device)
+    return cos * eye + sin * cross + (1 - cos) * torch.outer(axis, axis)
+
+
 def _apply_colour(clips: torch.Tensor, params: AugmentParams) -> torch.Tensor:
-    """Colour-jitter float ``clips`` (B, T, 3, H, W) in place, one draw per clip; clamps."""
+    """Colour-jitter float ``clips`` (B, T, 3, H, W), one draw per clip; clamps. In place
+    except for the hue rotation (a new tensor); use the returned one."""
     batch = clips.shape[0]
+    if params.hue is not None:
+        rotation = hue_rotations(params.hue.to(clips.dtype))
+        clips = torch.einsum("bij,btjhw->btihw", rotation, clips)
     contrast = params.contrast.to(clips.dtype).view(batch, 1, 1, 1, 1)
     gain = params.gain.to(clips.dtype).view(batch, 1, 3, 1, 1)
     brightness = params.brightness.to(clips.dtype).view(batch, 1, 1, 1, 1)
