@@ -228,3 +228,17 @@ def test_depth_lifter_reads_neighbouring_frames_and_leaves_the_2d_alone():
     assert (changed[:4] > 0).all() and (changed[4:] == 0).all()
     out.sum().backward()
     assert uv.grad is None  # the depth loss does not move the 2D joints
+
+
+def test_depth_convs_give_depth_its_own_branch_and_leave_the_heatmaps_alone():
+    model = _model(depth_convs=2)
+    assert len(model.head.depth_branch) == 2 and len(_model().head.depth_branch) == 0
+    with torch.no_grad():
+        model.head.depths.weight.normal_(0, 0.3)
+    frames, geometry = torch.randn(1, 3, 3, SIDE, SIDE), _geometry(1, 3)
+    with torch.no_grad():
+        before = model.forward_with_aux(frames, geometry)
+        model.head.depth_branch[0][0].weight.mul_(-1.5)
+        after = model.forward_with_aux(frames, geometry)
+    torch.testing.assert_close(after["poses2d_input_px"], before["poses2d_input_px"])
+    assert (after["depth_rel"] - before["depth_rel"]).abs().max() > 1e-4

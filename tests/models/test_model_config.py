@@ -52,6 +52,8 @@ def test_unknown_key_in_dict_is_named_with_a_suggestion():
         ({"head": "integral", "depth_lifter": -1}, "model.depth_lifter"),
         ({"head": "integral", "depth_lifter": True}, "model.depth_lifter"),
         ({"depth_lifter": 64}, "model.depth_lifter"),  # the direct head has no depths
+        ({"head": "integral", "depth_convs": -1}, "model.depth_convs"),
+        ({"depth_convs": 1}, "model.depth_convs"),
         ({"head": "integral", "relative_depth": "pelvis"}, "model.relative_depth"),
         ({"relative_depth": "parent"}, "model.relative_depth"),
     ],

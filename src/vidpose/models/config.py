@@ -49,6 +49,8 @@ class ModelConfig:
     - ``depth_lifter``: width of the integral head's 2D→depth lifter (0: none), a small
       temporal conv net reading the clip's soft-argmax 2D poses and the temporal features and
       adding a correction to every joint's depth (see ``vidpose.models.lifter``).
+    - ``depth_convs``: 3×3 conv layers of the integral head's own depth branch (0: the depth
+      maps are read from the map the heatmaps are read from).
     """
 
     backbone: str = "tinycnn"
@@ -67,6 +69,7 @@ class ModelConfig:
     heatmap_stride: int = 4
     relative_depth: str = "root"
     depth_lifter: int = 0
+    depth_convs: int = 0
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], prefix: str = "model") -> ModelConfig:
@@ -100,6 +103,7 @@ class ModelConfig:
                 fail(name, f"{getattr(self, name)!r} is not one of {', '.join(choices)}")
         for name, low in (
             ("depth_lifter", 0),
+            ("depth_convs", 0),
             ("temporal_layers", 1),
             ("hidden_size", 1),
             ("transformer_heads", 1),
@@ -113,8 +117,9 @@ class ModelConfig:
                 fail(name, f"expected an integer >= {low}, got {value!r}")
         if self.relative_depth != "root" and self.head != "integral":
             fail("relative_depth", f"only applies to the integral head, not {self.head!r}")
-        if self.depth_lifter and self.head != "integral":
-            fail("depth_lifter", f"only applies to the integral head, not {self.head!r}")
+        for name in ("depth_lifter", "depth_convs"):
+            if getattr(self, name) and self.head != "integral":
+                fail(name, f"only applies to the integral head, not {self.head!r}")
         if self.heatmap_stride & (self.heatmap_stride - 1):
             fail("heatmap_stride", f"expected a power of two, got {self.heatmap_stride!r}")
         if not isinstance(self.bidirectional, bool):

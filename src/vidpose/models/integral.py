@@ -65,6 +65,8 @@ class IntegralHead(nn.Module):
 
     ``features`` describes the backbone's maps; the head has log2(reduction / heatmap_stride)
     upsampling stages (at least 0). ``depth_lifter``: the lifter's width (0: no lifter).
+    ``depth_convs``: 3×3 conv-GroupNorm-ReLU layers between the shared map and the depth maps
+    (0: none), so depth can use features the heatmaps do not need.
     """
 
     #: PoseModel feeds this head the spatial map as well as the temporal features.
@@ -79,6 +81,7 @@ class IntegralHead(nn.Module):
         dropout: float = 0.0,
         depth_lifter: int = 0,
         relative_depth: str = "root",
+        depth_convs: int = 0,
     ) -> None:
         super().__init__()
         stages = max(0, round(math.log2(max(features.reduction, 1) / heatmap_stride)))
@@ -97,6 +100,9 @@ class IntegralHead(nn.Module):
         #: log of the learned factor on the size prior's root depth.
         self.log_root_scale = nn.Parameter(torch.zeros(()))
         self.heatmaps = nn.Conv2d(width, NUM_JOINTS, 1)
+        self.depth_branch = nn.Sequential(
+            *(_conv_gn_relu(width, width, 3) for _ in range(depth_convs))
+        )
         self.depths = nn.Conv2d(width, NUM_JOINTS, 1)
         nn.init.zeros_(self.depths.weight)
         nn.init.zeros_(self.depths.bias)
@@ -165,7 +171,7 @@ class IntegralHead(nn.Module):
         ys = heatmap_coordinates(cells_y, height, logits.device, logits.dtype)
         u = (heatmaps.sum(dim=2) * xs).sum(dim=-1)  # marginal over rows, then E[x]
         v = (heatmaps.sum(dim=3) * ys).sum(dim=-1)
-        depth = (heatmaps * self.depths(x).float()).flatten(2).sum(dim=-1)
+        depth = (heatmaps * self.depths(self.depth_branch(x)).float()).flatten(2).sum(dim=-1)
         depth = depth + self.depth_bias(context).float()
 
         def clips(t: torch.Tensor) -> torch.Tensor:
@@ -204,4 +210,5 @@ def build_integral_head(in_features: int, config: ModelConfig, backbone: nn.Modu
         dropout=config.dropout,
         depth_lifter=config.depth_lifter,
         relative_depth=config.relative_depth,
+        depth_convs=config.depth_convs,
     )
