@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -433,6 +434,22 @@ def test_hue_jitter_recolours_clips_not_their_poses_and_one_draw_per_clip():
     assert (red_pixel == red_pixel[:, :1]).all(), "frames of one clip got different hues"
     assert len({tuple(c.tolist()) for c in red_pixel[:, 0]}) == 4, "clips share a hue"
     assert (red_pixel[:, 0, 1:] > 0).any(), "no red turned towards green or blue"
+
+
+def test_hue_jitter_goes_with_the_warp():
+    # The warp views the recoloured clips as (B, T·3, H, W): the hue rotation must keep the
+    # layout (an einsum result did not, and every flip with hue on failed).
+    frames = torch.randint(0, 256, (3, 4, HEIGHT, WIDTH, 3), dtype=torch.uint8)
+    poses3d = torch.randn(3, 4, 17, 3)
+    cfg = AugmentConfig(flip=1.0, scale=0.1, rotation_deg=10, color=0.3, hue=0.5)
+    out, _, _ = augment_batch(frames, poses3d, None, cfg, torch.Generator().manual_seed(5))
+    assert out.shape == frames.shape and out.dtype == torch.uint8
+    hue_only = AugmentConfig(flip=1.0, scale=0, rotation_deg=0, color=0, hue=0.5)
+    flipped, _, _ = augment_batch(frames, poses3d, None, hue_only, torch.Generator().manual_seed(5))
+    recoloured, _, _ = augment_batch(
+        frames.flip(3), poses3d, None, replace(hue_only, flip=0.0), torch.Generator().manual_seed(5)
+    )
+    assert (flipped.int() - recoloured.int()).abs().max() <= 1  # same hue draw, then mirrored
 
 
 def test_configs_without_hue_draw_what_they_drew_before():

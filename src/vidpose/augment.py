@@ -341,7 +341,9 @@ def _apply_colour(clips: torch.Tensor, params: AugmentParams) -> torch.Tensor:
     batch = clips.shape[0]
     if params.hue is not None:
         rotation = hue_rotations(params.hue.to(clips.dtype))
-        clips = torch.einsum("bij,btjhw->btihw", rotation, clips)
+        # A matmul, not einsum: the warp views the result as (B, T·3, H, W), so it must come
+        # back in the input's contiguous layout.
+        clips = torch.matmul(rotation[:, None], clips.flatten(3)).view(clips.shape)
     contrast = params.contrast.to(clips.dtype).view(batch, 1, 1, 1, 1)
     gain = params.gain.to(clips.dtype).view(batch, 1, 3, 1, 1)
     brightness = params.brightness.to(clips.dtype).view(batch, 1, 1, 1, 1)
