@@ -55,7 +55,19 @@ ABLATIONS: dict[str, list[str]] = {
     "heatmap term -> soft-argmax L1 2D term": ["train.heatmap_weight=0", "train.loss_2d_weight=5"],
     "depths relative to parent -> to pelvis": ["model.relative_depth=root"],
     "no bone term": ["train.bone_weight=0"],
-    "no colour jitter": ["augment.color=0"],
+    "no hue rotation": ["augment.hue=0"],
+    "colour jitter -> gain 0.2 only": [
+        "augment.color=0.2",
+        "augment.brightness=0",
+        "augment.contrast=0",
+        "augment.hue=0",
+    ],
+    "no colour jitter": [
+        "augment.color=0",
+        "augment.brightness=0",
+        "augment.contrast=0",
+        "augment.hue=0",
+    ],
     "backbone resfpn -> tinycnn": ["model.backbone=tinycnn"],
     "integral -> direct head": [
         "model.head=direct",
