@@ -49,6 +49,8 @@ from vidpose.config import load_config  # noqa: E402
 from vidpose.errors import UserError  # noqa: E402
 from vidpose.store import OPTIONAL_ARRAYS, open_store, read_clips_csv, write_store  # noqa: E402
 
+#: The default's colour jitter apart from the per-channel gain, switched off.
+_JITTER_BEYOND_GAIN_OFF = ["augment.brightness=0", "augment.contrast=0", "augment.hue=0"]
 #: Each ingredient of the default recipe and the overrides that turn it off (or swap it for
 #: the plainer choice), most telling first: ``--only`` can run a prefix of them.
 ABLATIONS: dict[str, list[str]] = {
@@ -56,18 +58,8 @@ ABLATIONS: dict[str, list[str]] = {
     "depths relative to parent -> to pelvis": ["model.relative_depth=root"],
     "no bone term": ["train.bone_weight=0"],
     "no hue rotation": ["augment.hue=0"],
-    "colour jitter -> gain 0.2 only": [
-        "augment.color=0.2",
-        "augment.brightness=0",
-        "augment.contrast=0",
-        "augment.hue=0",
-    ],
-    "no colour jitter": [
-        "augment.color=0",
-        "augment.brightness=0",
-        "augment.contrast=0",
-        "augment.hue=0",
-    ],
+    "colour jitter -> gain 0.2 only": ["augment.color=0.2", *_JITTER_BEYOND_GAIN_OFF],
+    "no colour jitter": ["augment.color=0", *_JITTER_BEYOND_GAIN_OFF],
     "backbone resfpn -> tinycnn": ["model.backbone=tinycnn"],
     "integral -> direct head": [
         "model.head=direct",

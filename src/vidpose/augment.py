@@ -184,6 +184,11 @@ def sample_params(
     def symmetric(column: slice | int, half_width: float) -> torch.Tensor:
         return (uniform[:, column] * 2 - 1) * half_width
 
+    hue = None
+    if cfg.hue > 0:
+        turn = torch.rand(batch_size, generator=generator, device=generator.device)
+        hue = (turn * 2 - 1) * (cfg.hue * math.pi)
+
     params = AugmentParams(
         flip=uniform[:, 0] < cfg.flip,
         angle=symmetric(1, math.radians(cfg.rotation_deg)),
@@ -191,12 +196,10 @@ def sample_params(
         gain=1 + symmetric(slice(3, 6), cfg.color),
         contrast=1 + symmetric(6, cfg.contrast),
         brightness=symmetric(7, cfg.brightness * 255.0),
+        hue=hue,
         geometric=any(value > 0 for value in (cfg.flip, cfg.scale, cfg.rotation_deg)),
         photometric=any(value > 0 for value in (cfg.color, cfg.brightness, cfg.contrast, cfg.hue)),
     )
-    if cfg.hue > 0:
-        turn = torch.rand(batch_size, generator=generator, device=generator.device)
-        params.hue = (turn * 2 - 1) * (cfg.hue * math.pi)
     return params if device is None else params.to(device)
 
 
@@ -326,18 +329,16 @@ def hue_rotations(angle: torch.Tensor) -> torch.Tensor:
     Rodrigues' formula R = cos φ·I + sin φ·[k]ₓ + (1 - cos φ)·k kᵀ: grey stays grey and every
     colour keeps its mean over the channels; φ = 120° maps red → green → blue → red.
     """
-    axis = torch.full((3,), 1 / math.sqrt(3), dtype=angle.dtype, device=angle.device)
-    cross = torch.zeros((3, 3), dtype=angle.dtype, device=angle.device)
-    cross[0, 1], cross[0, 2], cross[1, 2] = -axis[2], axis[1], -axis[0]
-    cross = cross - cross.T
+    like = {"dtype": angle.dtype, "device": angle.device}
+    # With k = (1, 1, 1)/√3: k kᵀ = ones/3 and [k]ₓ = the cyclic matrix below / √3.
+    cross = torch.tensor([[0, -1, 1], [1, 0, -1], [-1, 1, 0]], **like) / math.sqrt(3)
     cos, sin = torch.cos(angle)[:, None, None], torch.sin(angle)[:, None, None]
-    eye = torch.eye(3, dtype=angle.dtype, device=angle.device)
-    return cos * eye + sin * cross + (1 - cos) * torch.outer(axis, axis)
+    return cos * torch.eye(3, **like) + sin * cross + (1 - cos) * torch.full((3, 3), 1 / 3, **like)
 
 
 def _apply_colour(clips: torch.Tensor, params: AugmentParams) -> torch.Tensor:
-    """Colour-jitter float ``clips`` (B, T, 3, H, W), one draw per clip; clamps. In place
-    except for the hue rotation (a new tensor); use the returned one."""
+    """Colour-jitter float ``clips`` (B, T, 3, H, W), one draw per clip; clamps. Returns the
+    result (``clips`` itself, changed in place, unless a hue rotation made a new tensor)."""
     batch = clips.shape[0]
     if params.hue is not None:
         rotation = hue_rotations(params.hue.to(clips.dtype))
