@@ -103,6 +103,8 @@ class TrainConfig:
     - ``heatmap_weight``: integral head only: weight of the KL divergence from a Gaussian at the
       store's ``poses2d`` to each joint's heatmap (one sharp peak at the joint), nats;
       ``heatmap_sigma`` is that Gaussian's width in heatmap cells.
+    - ``depth_map_weight``: integral head only: weight of an L1 term on its depth maps around
+      the store's ``poses2d`` (the same Gaussian), metres; 0 = off.
     - ``final_report``: at the end, write ``evaluation.json`` and the curves PNGs.
 
     Speed (vidpose.engine.batches and vidpose.engine.performance; none of them changes what is
@@ -129,6 +131,7 @@ class TrainConfig:
     loss_2d_weight: float = field(default=0.0, metadata=_at_least(0.0))
     heatmap_weight: float = field(default=0.0, metadata=_at_least(0.0))
     heatmap_sigma: float = field(default=1.0, metadata={"min_exclusive": 0.0})
+    depth_map_weight: float = field(default=0.0, metadata=_at_least(0.0))
     tensorboard: bool = True
     final_report: bool = True
     data_path: str = field(default="auto", metadata=_choices("auto", "gpu_resident", "stream"))
@@ -203,7 +206,7 @@ def _check_combinations(config: RunConfig) -> None:
         raise UserError(f"optim.step_milestones: expected increasing epochs, got {milestones!r}")
     if optim.schedule == "step" and not milestones:
         raise UserError("optim.step_milestones: schedule 'step' needs at least one epoch")
-    for name in ("loss_2d_weight", "heatmap_weight"):
+    for name in ("loss_2d_weight", "heatmap_weight", "depth_map_weight"):
         weight = getattr(config.train, name)
         if weight > 0 and config.model.head != "integral":
             raise UserError(

@@ -7,6 +7,7 @@ from vidpose.engine.losses import (
     LOSSES,
     SMOOTH_L1_BETA,
     bone_loss,
+    depth_map_loss,
     heatmap_loss,
     loss_2d,
     mpjpe_loss,
@@ -140,3 +141,31 @@ def test_heatmap_loss_has_a_gradient_where_the_softmax_underflows():
     loss.backward()
     assert torch.isfinite(loss) and float(loss.detach()) > 100
     assert float(logits.grad[..., 5, 5].min()) < 0  # pushes mass towards the joint
+
+
+def test_depth_map_loss_is_the_error_under_the_gaussian_at_the_true_joint():
+    cells, size = 16, 64
+    joint = torch.tensor([20.0, 30.0])
+    gt_px = joint.expand(1, 2, 17, 2)
+    targets = torch.linspace(-0.3, 0.3, 17).expand(1, 2, 17)
+    exact = targets[..., None, None].expand(1, 2, 17, cells, cells)
+    assert float(depth_map_loss(exact, targets, gt_px, size)) == pytest.approx(0.0, abs=1e-7)
+    assert float(depth_map_loss(exact + 0.05, targets, gt_px, size)) == pytest.approx(0.05)
+    # a map wrong by 1 m everywhere except within two cells of the joint: the Gaussian
+    # (1 cell wide) weighs the far cells by exp(-2) at most, so the error is well under 1 m
+    weights = _gaussian_log_heatmap(joint, cells, size, 1.0).exp()
+    far = (weights < weights.max() * math.exp(-2.0)).to(exact.dtype)
+    wrong_far = exact + far
+    expected = float((weights * far).sum())
+    assert float(depth_map_loss(wrong_far, targets, gt_px, size)) == pytest.approx(expected)
+    assert expected < 0.2
+
+
+def test_depth_map_loss_leaves_out_joints_outside_the_input():
+    cells, size = 8, 32
+    inside, outside = torch.tensor([10.0, 12.0]), torch.tensor([40.0, 12.0])
+    maps, targets = torch.randn(1, 1, 17, cells, cells), torch.randn(1, 1, 17)
+    only_inside = depth_map_loss(maps[:, :, :1], targets[..., :1], inside.expand(1, 1, 1, 2), size)
+    gt = torch.cat([inside.expand(1, 1, 1, 2), outside.expand(1, 1, 16, 2)], dim=2)
+    assert float(depth_map_loss(maps, targets, gt, size)) == pytest.approx(float(only_inside))
+    assert float(depth_map_loss(maps, targets, outside.expand(1, 1, 17, 2), size)) == 0.0

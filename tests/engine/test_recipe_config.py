@@ -38,6 +38,8 @@ def test_augmentation_is_off_without_a_section_and_on_with_one():
         (["train.heatmap_weight=0.1"], "train.heatmap_weight: 0.1 needs model.head: integral"),
         (["train.heatmap_weight=-1"], "train.heatmap_weight: expected a value >= 0"),
         (["train.bone_weight=-1"], "train.bone_weight: expected a value >= 0"),
+        (["train.depth_map_weight=1"], "train.depth_map_weight: 1.0 needs model.head: integral"),
+        (["train.depth_map_weight=-1"], "train.depth_map_weight: expected a value >= 0"),
         (["train.heatmap_sigma=0"], "train.heatmap_sigma: expected a value > 0"),
         (["eval.flip_test=maybe"], "eval.flip_test: expected true or false"),
     ],

@@ -6,7 +6,7 @@ import torch
 from vidpose.augment import unflip_poses3d
 from vidpose.config import TrainConfig, load_config
 from vidpose.data.order import epoch_order, train_step_indices
-from vidpose.engine.losses import bone_loss, heatmap_loss
+from vidpose.engine.losses import bone_loss, depth_map_loss, heatmap_loss
 from vidpose.engine.train_step import Objective, StepBatch, StepInputs
 from vidpose.engine.trainer import Trainer
 from vidpose.models.preprocess import normalize_frames
@@ -105,6 +105,29 @@ def test_the_heatmap_term_adds_its_weighted_kl_to_the_loss(tiny_data, tiny_overr
         outputs["log_heatmaps"], batch.poses2d, size, sigma_cells=1.5
     )
     torch.testing.assert_close(objective(outputs, batch, model), expected)
+
+
+def test_the_depth_map_term_adds_its_weighted_error_to_the_loss(
+    tiny_data, tiny_overrides, tmp_path
+):
+    integral = ["model.head=integral", "model.heatmap_stride=4", "model.relative_depth=parent"]
+    config = load_config(None, [*tiny_overrides, *integral, "train.depth_map_weight=2"])
+    trainer = Trainer(config, tiny_data, tmp_path / "run", device="cpu", stop_after_steps=1)
+    seen = []
+    objective = trainer.objective
+    trainer.objective = lambda outputs, batch, model: (
+        seen.append((outputs, batch, model)) or objective(outputs, batch, model)
+    )
+    assert trainer.run().status == "stopped"
+    outputs, batch, model = seen[0]
+    assert batch.poses2d is not None  # the store's 2D joints, loaded for this term alone
+    size = int(batch.inputs.shape[-1])
+    targets = model.head.depth_map_targets(batch.poses3d)
+    term = depth_map_loss(outputs["depth_maps"], targets, batch.poses2d, size)
+    without = load_config(None, [*tiny_overrides, *integral]).train
+    expected = Objective(without)(outputs, batch, model) + 2.0 * term
+    torch.testing.assert_close(objective(outputs, batch, model), expected)
+    assert float(term.detach()) > 0
 
 
 def test_the_bone_term_adds_its_weighted_bone_error_to_the_loss():

@@ -205,6 +205,28 @@ def test_parent_relative_depth_maps_measure_each_bone():
     assert "head.chain" not in model.state_dict()  # derived from the config, not saved
 
 
+@pytest.mark.parametrize("relative_depth", ["root", "parent"])
+def test_depth_maps_holding_their_targets_give_the_true_depths(relative_depth):
+    """What ``depth_map_targets`` asks of the maps is what makes the head's depths right."""
+    model = _model(relative_depth=relative_depth)
+    poses = torch.randn(2, 3, 17, 3) * 0.3
+    poses = poses - poses[..., ROOT : ROOT + 1, :]
+    targets = model.head.depth_map_targets(poses)  # (2, 3, 17)
+    with torch.no_grad():  # the maps read the targets wherever the heatmaps are
+        model.head.depths.weight.zero_()
+        model.head.depths.bias.zero_()
+    hook = model.head.depths.register_forward_hook(
+        lambda module, args, out: out + targets.flatten(0, 1)[..., None, None]
+    )
+    with torch.no_grad():
+        aux = model(torch.randn(2, 3, 3, SIDE, SIDE), _geometry(2, 3), return_aux=True)
+    hook.remove()
+    torch.testing.assert_close(aux["depth_rel"], poses[..., 2])
+    torch.testing.assert_close(aux["depth_maps"][..., 0, 0], targets)
+    if relative_depth == "parent":
+        torch.testing.assert_close(targets[..., 1:], poses[..., 1:, 2] - poses[..., PARENTS[1:], 2])
+
+
 def test_an_untrained_depth_lifter_changes_nothing():
     plain, lifted = _model(), _model(depth_lifter=8)
     lifted.load_state_dict(plain.state_dict(), strict=False)
@@ -242,3 +264,22 @@ def test_depth_convs_give_depth_its_own_branch_and_leave_the_heatmaps_alone():
         after = model.forward_with_aux(frames, geometry)
     torch.testing.assert_close(after["poses2d_input_px"], before["poses2d_input_px"])
     assert (after["depth_rel"] - before["depth_rel"]).abs().max() > 1e-4
+
+
+def test_depth_bins_start_at_zero_and_read_the_expected_bin_centre():
+    model = _model(depth_bins=5, relative_depth="parent")
+    assert model.head.depths.out_channels == 17 * 5
+    frames, geometry = torch.randn(1, 2, 3, SIDE, SIDE), _geometry(1, 2)
+    with torch.no_grad():
+        start = model.forward_with_aux(frames, geometry)
+        assert float(start["depth_maps"].abs().max()) < 1e-7  # uniform over symmetric bins
+        # every cell of joint j certain of bin 4 (+1 m), the others of bin 2 (0 m)
+        model.head.depths.bias.view(17, 5)[:, 2] = 50.0
+        model.head.depths.bias.view(17, 5)[3, 4] = 100.0
+        certain = model.forward_with_aux(frames, geometry)
+    maps = certain["depth_maps"]
+    torch.testing.assert_close(maps[:, :, 3], torch.ones_like(maps[:, :, 3]))
+    torch.testing.assert_close(maps[:, :, 4], torch.zeros_like(maps[:, :, 4]))
+    # joint 3 (right ankle) is 1 m behind its parent, so behind the pelvis by that plus its
+    # ancestors' bones, which read 0
+    torch.testing.assert_close(certain["depth_rel"][..., 3], torch.ones(1, 2))

@@ -15,8 +15,12 @@ pytestmark = pytest.mark.slow  # one ONNX export takes a few seconds on a small 
 
 @pytest.mark.parametrize(
     "depth_options",
-    [{}, {"relative_depth": "parent", "depth_lifter": 8, "depth_convs": 1}],
-    ids=["root-relative", "parent-relative+lifter+depth-branch"],
+    [
+        {},
+        {"relative_depth": "parent", "depth_lifter": 8, "depth_convs": 1},
+        {"relative_depth": "parent", "depth_bins": 8},
+    ],
+    ids=["root-relative", "parent-relative+lifter+depth-branch", "depth-bins"],
 )
 def test_integral_checkpoint_exports_and_matches_pytorch(tmp_path, depth_options):
     import onnxruntime

@@ -54,6 +54,9 @@ def test_unknown_key_in_dict_is_named_with_a_suggestion():
         ({"depth_lifter": 64}, "model.depth_lifter"),  # the direct head has no depths
         ({"head": "integral", "depth_convs": -1}, "model.depth_convs"),
         ({"depth_convs": 1}, "model.depth_convs"),
+        ({"head": "integral", "depth_bins": 1}, "model.depth_bins"),
+        ({"head": "integral", "depth_bins": -2}, "model.depth_bins"),
+        ({"depth_bins": 16}, "model.depth_bins"),
         ({"head": "integral", "relative_depth": "pelvis"}, "model.relative_depth"),
         ({"relative_depth": "parent"}, "model.relative_depth"),
     ],

@@ -12,8 +12,9 @@ its spread).
 - ``smooth_l1``: Huber loss, quadratic below ``SMOOTH_L1_BETA`` (1 cm, or 0.01 std), linear
   above: L1's robustness with a smooth minimum.
 
-The integral head's extra terms: :func:`loss_2d` on its soft-argmax joints and
-:func:`heatmap_loss` on the shape of its heatmaps.
+The integral head's extra terms: :func:`loss_2d` on its soft-argmax joints,
+:func:`heatmap_loss` on the shape of its heatmaps and :func:`depth_map_loss` on its depth
+maps around the true joints.
 """
 
 from __future__ import annotations
@@ -95,6 +96,26 @@ def loss_2d(pred_px: torch.Tensor, gt_px: torch.Tensor, input_size: int) -> torc
     return (pred_px - gt_px).abs().mean() / float(input_size)
 
 
+def _gaussian_log_weights(
+    gt_px: torch.Tensor, height: int, width: int, input_size: int, sigma_cells: float
+) -> torch.Tensor:
+    """Log of a Gaussian ``sigma_cells`` cells wide at each joint of ``gt_px`` (..., 17, 2,
+    model-input pixels), normalised over the h × w cells tiling the input: (..., 17, h, w)."""
+    xs = heatmap_coordinates(width, input_size, gt_px.device, gt_px.dtype)
+    ys = heatmap_coordinates(height, input_size, gt_px.device, gt_px.dtype)
+    sigma_px = sigma_cells * input_size / width
+    # Separable: log-weights per column (..., w) and per row (..., h).
+    log_x = -0.5 * ((xs - gt_px[..., 0:1]) / sigma_px).square()
+    log_y = -0.5 * ((ys - gt_px[..., 1:2]) / sigma_px).square()
+    log_weights = log_y[..., :, None] + log_x[..., None, :]
+    return log_weights - log_weights.flatten(-2).logsumexp(dim=-1)[..., None, None]
+
+
+def _inside(gt_px: torch.Tensor, input_size: int) -> torch.Tensor:
+    """1.0 where a joint (..., 17, 2) lies inside the input, else 0.0: (..., 17)."""
+    return ((gt_px >= -0.5) & (gt_px <= input_size - 0.5)).all(dim=-1).to(gt_px.dtype)
+
+
 def heatmap_loss(
     log_heatmaps: torch.Tensor, gt_px: torch.Tensor, input_size: int, sigma_cells: float = 1.0
 ) -> torch.Tensor:
@@ -113,14 +134,34 @@ def heatmap_loss(
     height, width = log_heatmaps.shape[-2:]
     log_heatmaps = log_heatmaps.float()
     gt_px = gt_px.to(log_heatmaps)
-    xs = heatmap_coordinates(width, input_size, gt_px.device, gt_px.dtype)
-    ys = heatmap_coordinates(height, input_size, gt_px.device, gt_px.dtype)
-    sigma_px = sigma_cells * input_size / width
-    # Separable Gaussian: log-weights per column (..., w) and per row (..., h).
-    log_x = -0.5 * ((xs - gt_px[..., 0:1]) / sigma_px).square()
-    log_y = -0.5 * ((ys - gt_px[..., 1:2]) / sigma_px).square()
-    log_target = log_y[..., :, None] + log_x[..., None, :]
-    log_target = log_target - log_target.flatten(-2).logsumexp(dim=-1)[..., None, None]
+    log_target = _gaussian_log_weights(gt_px, height, width, input_size, sigma_cells)
     kl = (log_target.exp() * (log_target - log_heatmaps)).sum(dim=(-2, -1))  # (B, T, 17)
-    inside = ((gt_px >= -0.5) & (gt_px <= input_size - 0.5)).all(dim=-1).to(kl.dtype)
+    inside = _inside(gt_px, input_size)
     return (kl * inside).sum() / inside.sum().clamp_min(1.0)
+
+
+def depth_map_loss(
+    depth_maps: torch.Tensor,
+    targets: torch.Tensor,
+    gt_px: torch.Tensor,
+    input_size: int,
+    sigma_cells: float = 1.0,
+) -> torch.Tensor:
+    """Mean absolute error of the integral head's depth maps around the true joints, metres:
+    each joint's map (B, T, 17, h, w) against its target depth (B, T, 17), weighted by a
+    Gaussian ``sigma_cells`` cells wide at the true 2D joint ``gt_px`` (B, T, 17, 2,
+    model-input pixels) and averaged over the joints inside the input.
+
+    The pose terms reach a depth map only through the predicted heatmap, which is diffuse early
+    in training and lands beside the joint when the 2D estimate is off; this term supervises
+    the map where the joint really is, whatever the heatmap (the location-map loss of Mehta et
+    al. 2017, VNect, in L1).
+    """
+    height, width = depth_maps.shape[-2:]
+    depth_maps = depth_maps.float()
+    gt_px = gt_px.to(depth_maps)
+    weights = _gaussian_log_weights(gt_px, height, width, input_size, sigma_cells).exp()
+    errors = (depth_maps - targets.to(depth_maps)[..., None, None]).abs()
+    per_joint = (weights * errors).sum(dim=(-2, -1))  # (B, T, 17)
+    inside = _inside(gt_px, input_size)
+    return (per_joint * inside).sum() / inside.sum().clamp_min(1.0)

@@ -17,7 +17,14 @@ import torch
 
 from vidpose.augment import AugmentConfig, apply_params, sample_params
 from vidpose.config import TrainConfig
-from vidpose.engine.losses import bone_loss, build_loss, heatmap_loss, loss_2d, velocity_loss
+from vidpose.engine.losses import (
+    bone_loss,
+    build_loss,
+    depth_map_loss,
+    heatmap_loss,
+    loss_2d,
+    velocity_loss,
+)
 from vidpose.engine.predict import batch_geometry
 from vidpose.models.geometry import augment_geometry, poses2d_to_input
 from vidpose.models.preprocess import normalize_frames
@@ -93,7 +100,8 @@ class StepInputs:
 
 
 class Objective:
-    """The training loss of ``train:`` (pose term + velocity, bone, 2D and heatmap terms)."""
+    """The training loss of ``train:`` (pose term + velocity, bone, 2D, heatmap and depth-map
+    terms)."""
 
     def __init__(self, config: TrainConfig) -> None:
         self.config = config
@@ -126,4 +134,10 @@ class Objective:
                 outputs["log_heatmaps"], batch.poses2d, size, self.config.heatmap_sigma
             )
             loss = loss + self.config.heatmap_weight * term
+        if self.config.depth_map_weight > 0 and batch.poses2d is not None:
+            targets = model.head.depth_map_targets(gt)
+            term = depth_map_loss(
+                outputs["depth_maps"], targets, batch.poses2d, size, self.config.heatmap_sigma
+            )
+            loss = loss + self.config.depth_map_weight * term
         return loss

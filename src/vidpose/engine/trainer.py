@@ -130,7 +130,12 @@ class Trainer:
             self.image_size,
             self.context.device,
             seed=config.seed * 1_000_003 + self.context.rank,
-            need_poses2d=config.train.loss_2d_weight > 0 or config.train.heatmap_weight > 0,
+            need_poses2d=max(
+                config.train.loss_2d_weight,
+                config.train.heatmap_weight,
+                config.train.depth_map_weight,
+            )
+            > 0,
             normalize=self.normalizer,
         )
         self.train_model, self.eager_train_model = training_modules(

@@ -17,6 +17,9 @@ from vidpose.errors import UserError, reject_unknown_keys
 NORMS: tuple[str, ...] = ("batch", "group", "frozen_batch")
 #: What the integral head's depth maps are relative to (``model.relative_depth``).
 RELATIVE_DEPTHS: tuple[str, ...] = ("root", "parent")
+#: ``model.depth_bins`` spread over ±this many metres: no joint of a standing adult is a metre
+#: deeper or shallower than its pelvis, and no bone is that long.
+DEPTH_BIN_RANGE_M = 1.0
 
 
 @dataclass
@@ -51,6 +54,9 @@ class ModelConfig:
       adding a correction to every joint's depth (see ``vidpose.models.lifter``).
     - ``depth_convs``: 3×3 conv layers of the integral head's own depth branch (0: the depth
       maps are read from the map the heatmaps are read from).
+    - ``depth_bins``: 0 regresses each depth-map cell; K > 1 classifies it into K bins spread
+      evenly over ±``DEPTH_BIN_RANGE_M`` and reads the expected depth under a softmax over the
+      bins (integral regression along depth, as Sun et al. 2018 do in their 3D heatmaps).
     """
 
     backbone: str = "tinycnn"
@@ -70,6 +76,7 @@ class ModelConfig:
     relative_depth: str = "root"
     depth_lifter: int = 0
     depth_convs: int = 0
+    depth_bins: int = 0
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], prefix: str = "model") -> ModelConfig:
@@ -104,6 +111,7 @@ class ModelConfig:
         for name, low in (
             ("depth_lifter", 0),
             ("depth_convs", 0),
+            ("depth_bins", 0),
             ("temporal_layers", 1),
             ("hidden_size", 1),
             ("transformer_heads", 1),
@@ -117,7 +125,9 @@ class ModelConfig:
                 fail(name, f"expected an integer >= {low}, got {value!r}")
         if self.relative_depth != "root" and self.head != "integral":
             fail("relative_depth", f"only applies to the integral head, not {self.head!r}")
-        for name in ("depth_lifter", "depth_convs"):
+        if self.depth_bins == 1:
+            fail("depth_bins", "expected 0 (regression) or at least 2 bins, got 1")
+        for name in ("depth_lifter", "depth_convs", "depth_bins"):
             if getattr(self, name) and self.head != "integral":
                 fail(name, f"only applies to the integral head, not {self.head!r}")
         if self.heatmap_stride & (self.heatmap_stride - 1):

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vidpose.models.backbones import SKIP_REDUCTION, SpatialFeatureInfo, spatial_feature_info
-from vidpose.models.config import ModelConfig
+from vidpose.models.config import DEPTH_BIN_RANGE_M, ModelConfig
 from vidpose.models.geometry import (
     default_geometry,
     heatmap_coordinates,
@@ -42,7 +42,7 @@ from vidpose.models.geometry import (
 from vidpose.models.lifter import DepthLifter
 from vidpose.models.norms import group_count
 from vidpose.models.registry import HEADS
-from vidpose.skeleton import ANCESTORS, NUM_JOINTS, ROOT
+from vidpose.skeleton import ANCESTORS, NUM_JOINTS, PARENTS, ROOT
 
 
 def _conv_gn_relu(in_ch: int, out_ch: int, kernel: int) -> nn.Sequential:
@@ -66,7 +66,8 @@ class IntegralHead(nn.Module):
     ``features`` describes the backbone's maps; the head has log2(reduction / heatmap_stride)
     upsampling stages (at least 0). ``depth_lifter``: the lifter's width (0: no lifter).
     ``depth_convs``: 3×3 conv-GroupNorm-ReLU layers between the shared map and the depth maps
-    (0: none), so depth can use features the heatmaps do not need.
+    (0: none), so depth can use features the heatmaps do not need. ``depth_bins``: 0 regresses
+    each depth-map cell, K > 1 reads it as the expectation of a softmax over K depth bins.
     """
 
     #: PoseModel feeds this head the spatial map as well as the temporal features.
@@ -82,6 +83,7 @@ class IntegralHead(nn.Module):
         depth_lifter: int = 0,
         relative_depth: str = "root",
         depth_convs: int = 0,
+        depth_bins: int = 0,
     ) -> None:
         super().__init__()
         stages = max(0, round(math.log2(max(features.reduction, 1) / heatmap_stride)))
@@ -103,9 +105,16 @@ class IntegralHead(nn.Module):
         self.depth_branch = nn.Sequential(
             *(_conv_gn_relu(width, width, 3) for _ in range(depth_convs))
         )
-        self.depths = nn.Conv2d(width, NUM_JOINTS, 1)
+        # Zero init: depth 0 everywhere to start with (the bins' centres are symmetric about 0).
+        self.depths = nn.Conv2d(width, NUM_JOINTS * max(depth_bins, 1), 1)
         nn.init.zeros_(self.depths.weight)
         nn.init.zeros_(self.depths.bias)
+        centres = (
+            torch.linspace(-DEPTH_BIN_RANGE_M, DEPTH_BIN_RANGE_M, depth_bins)
+            if depth_bins
+            else None
+        )
+        self.register_buffer("bin_centres", centres, persistent=False)
         self.lifter = DepthLifter(temporal_features, depth_lifter) if depth_lifter else None
         #: ``skeleton.ANCESTORS`` with ``relative_depth: parent`` (sums the per-bone depths down
         #: the tree), else None. Derived from the config, so not saved.
@@ -127,6 +136,8 @@ class IntegralHead(nn.Module):
         - ``poses2d_input_px`` (B, T, 17, 2): soft-argmax joint positions, model-input pixels;
         - ``heatmaps`` (B, T, 17, h', w'): the spatial softmax (each sums to 1), and
           ``log_heatmaps``, its logarithm (for the heatmap loss);
+        - ``depth_maps`` (B, T, 17, h', w'): each joint's depth at every cell (with the temporal
+          bias), metres, relative to what :meth:`depth_map_targets` says (for the depth-map loss);
         - ``depth_rel`` (B, T, 17): Z_j - Z_root, metres;
         - ``root_depth`` (B, T): the estimated Z_root, metres;
         - ``root`` (B, T, 3): the lifted root (pelvis) in camera coordinates, metres.
@@ -171,8 +182,13 @@ class IntegralHead(nn.Module):
         ys = heatmap_coordinates(cells_y, height, logits.device, logits.dtype)
         u = (heatmaps.sum(dim=2) * xs).sum(dim=-1)  # marginal over rows, then E[x]
         v = (heatmaps.sum(dim=3) * ys).sum(dim=-1)
-        depth = (heatmaps * self.depths(self.depth_branch(x)).float()).flatten(2).sum(dim=-1)
-        depth = depth + self.depth_bias(context).float()
+        bias = self.depth_bias(context).float()
+        depth_maps = self.depths(self.depth_branch(x)).float()
+        if self.bin_centres is not None:  # (N, 17·K, h', w') → expected depth per cell
+            bins = depth_maps.unflatten(1, (NUM_JOINTS, -1)).softmax(dim=2)
+            depth_maps = (bins * self.bin_centres[:, None, None]).sum(dim=2)
+        depth_maps = depth_maps + bias[..., None, None]
+        depth = (heatmaps * depth_maps).flatten(2).sum(dim=-1)
 
         def clips(t: torch.Tensor) -> torch.Tensor:
             return t.unflatten(0, (batch, length))
@@ -194,10 +210,21 @@ class IntegralHead(nn.Module):
             "poses2d_input_px": uv,
             "heatmaps": clips(heatmaps),
             "log_heatmaps": clips(log_heatmaps),
+            "depth_maps": clips(depth_maps),
             "depth_rel": depth_rel,
             "root_depth": root_depth,
             "root": root,
         }
+
+    def depth_map_targets(self, poses3d: torch.Tensor) -> torch.Tensor:
+        """What each joint's depth map should read at the joint, (B, T, 17) metres, from true
+        root-relative poses (B, T, 17, 3): Z_j - Z_parent with ``relative_depth: parent``,
+        else Z_j - Z_root. The root's own map cancels out of the pose, so its target is 0."""
+        depth = poses3d[..., 2]
+        if self.chain is None:
+            return depth - depth[..., ROOT : ROOT + 1]
+        parents = torch.as_tensor(PARENTS, device=depth.device).clamp_min(0)  # root: itself
+        return depth - depth[..., parents]
 
 
 @HEADS.register("integral")
@@ -211,4 +238,5 @@ def build_integral_head(in_features: int, config: ModelConfig, backbone: nn.Modu
         depth_lifter=config.depth_lifter,
         relative_depth=config.relative_depth,
         depth_convs=config.depth_convs,
+        depth_bins=config.depth_bins,
     )
