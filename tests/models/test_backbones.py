@@ -44,6 +44,17 @@ def test_the_integral_head_reads_resfpn_at_stride_8_without_a_skip():
     assert (info.channels, info.reduction, info.skip_index) == (24, 8, None)
 
 
+def test_resfpn_offers_its_stride_4_stage_as_a_skip():
+    backbone = ResFPN(feature_dim=24).eval()
+    info = spatial_feature_info(backbone, skip_reduction=4)
+    assert (info.reduction, info.skip_index, info.skip_reduction) == (8, 0, 4)
+    assert info.skip_channels == ResFPN.WIDTHS[1]
+    images = torch.randn(2, 3, 64, 64)
+    feature_map, (skip,) = backbone.forward_intermediates(images, [info.skip_index])
+    torch.testing.assert_close(feature_map, backbone.forward_features(images))
+    assert skip.shape == (2, ResFPN.WIDTHS[1], 16, 16)
+
+
 @pytest.mark.parametrize("norm", ["batch", "group", "frozen_batch"])
 def test_resfpn_builds_with_every_norm(norm):
     backbone = build_backbone(ModelConfig(backbone="resfpn", feature_dim=16, norm=norm))

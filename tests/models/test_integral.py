@@ -283,3 +283,38 @@ def test_depth_bins_start_at_zero_and_read_the_expected_bin_centre():
     # joint 3 (right ankle) is 1 m behind its parent, so behind the pelvis by that plus its
     # ancestors' bones, which read 0
     torch.testing.assert_close(certain["depth_rel"][..., 3], torch.ones(1, 2))
+
+
+def test_head_temporal_convs_start_as_the_identity_and_then_see_the_next_frame():
+    plain, mixed = _model(), _model(head_temporal_convs=1)
+    mixed.load_state_dict(plain.state_dict(), strict=False)
+    frames, geometry = torch.randn(1, 4, 3, SIDE, SIDE), _geometry(1, 4)
+    with torch.no_grad():
+        torch.testing.assert_close(mixed(frames, geometry), plain(frames, geometry))
+        mixed.head.temporal_mix[0].scale.fill_(1.0)
+        before = mixed.forward_with_aux(frames, geometry)["poses2d_input_px"]
+        changed = frames.clone()
+        changed[:, 2] = torch.randn(3, SIDE, SIDE)  # frame 2 only
+        after = mixed.forward_with_aux(changed, geometry)["poses2d_input_px"]
+    moved = (after - before).abs().amax(dim=(-2, -1))[0]
+    # frame 2 itself and its neighbours 1 and 3 move; frame 0 is two frames away
+    assert float(moved[0]) == 0.0 and (moved[1:] > 0).all()
+
+
+def test_head_temporal_convs_learn_from_a_zero_scale():
+    model = _model(head_temporal_convs=1).train()
+    aux = model.forward_with_aux(torch.randn(1, 3, 3, SIDE, SIDE), _geometry(1, 3))
+    aux["poses2d_input_px"].square().sum().backward()
+    assert float(model.head.temporal_mix[0].scale.grad.abs().sum()) > 0
+
+
+def test_skip_stride_4_feeds_resfpn_stride_4_stage_to_the_heatmaps():
+    model = _model(backbone="resfpn", skip_stride=4)
+    assert model.head.skip_index == 0 and model.head.skip_after == 1
+    assert _model(backbone="resfpn").head.skip is None  # stride 8: resfpn's own map
+    frames, geometry = torch.randn(1, 2, 3, SIDE, SIDE), _geometry(1, 2)
+    with torch.no_grad():
+        before = model.forward_with_aux(frames, geometry)["poses2d_input_px"]
+        model.head.skip[0].weight.mul_(-2.0)
+        after = model.forward_with_aux(frames, geometry)["poses2d_input_px"]
+    assert (after - before).abs().max() > 1e-4

@@ -18,9 +18,9 @@ pytestmark = pytest.mark.slow  # one ONNX export takes a few seconds on a small 
     [
         {},
         {"relative_depth": "parent", "depth_lifter": 8, "depth_convs": 1},
-        {"relative_depth": "parent", "depth_bins": 8},
+        {"relative_depth": "parent", "depth_bins": 8, "head_temporal_convs": 1},
     ],
-    ids=["root-relative", "parent-relative+lifter+depth-branch", "depth-bins"],
+    ids=["root-relative", "parent-relative+lifter+depth-branch", "depth-bins+temporal-mix"],
 )
 def test_integral_checkpoint_exports_and_matches_pytorch(tmp_path, depth_options):
     import onnxruntime

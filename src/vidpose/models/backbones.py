@@ -208,19 +208,23 @@ class SpatialFeatureInfo:
     reduction: int
     skip_index: int | None = None
     skip_channels: int = 0
+    skip_reduction: int = SKIP_REDUCTION
 
 
 @torch.no_grad()
-def spatial_feature_info(backbone: nn.Module, key: str = "model.backbone") -> SpatialFeatureInfo:
+def spatial_feature_info(
+    backbone: nn.Module, key: str = "model.backbone", skip_reduction: int = SKIP_REDUCTION
+) -> SpatialFeatureInfo:
     """Channels and strides of the backbone's maps, measured on one 128-pixel image (timm's
-    ``feature_info`` can miss a final conv). A backbone without a spatial map (e.g. a ViT's
-    tokens) is a ``UserError`` naming ``key``."""
+    ``feature_info`` can miss a final conv), with the intermediate map of stride
+    ``skip_reduction`` as the skip when the backbone has one finer than its last map. A
+    backbone without a spatial map (e.g. a ViT's tokens) is a ``UserError`` naming ``key``."""
     side = 128
     skip_index = None
     if hasattr(backbone, "forward_intermediates"):
         reductions = [info["reduction"] for info in getattr(backbone, "feature_info", [])]
-        if SKIP_REDUCTION in reductions[:-1]:
-            skip_index = reductions.index(SKIP_REDUCTION)
+        if skip_reduction in reductions[:-1]:
+            skip_index = reductions.index(skip_reduction)
     was_training = backbone.training
     backbone.eval()  # no running-statistics update from the probe
     try:
@@ -237,9 +241,11 @@ def spatial_feature_info(backbone: nn.Module, key: str = "model.backbone") -> Sp
             f"backbone's forward_features gives shape {tuple(feature_map.shape)}"
         )
     reduction = max(1, side // int(feature_map.shape[-1]))
-    if skip is None or reduction <= SKIP_REDUCTION:
+    if skip is None or reduction <= skip_reduction:
         return SpatialFeatureInfo(int(feature_map.shape[1]), reduction)
-    return SpatialFeatureInfo(int(feature_map.shape[1]), reduction, skip_index, skip.shape[1])
+    return SpatialFeatureInfo(
+        int(feature_map.shape[1]), reduction, skip_index, skip.shape[1], skip_reduction
+    )
 
 
 def spatial_features(

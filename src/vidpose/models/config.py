@@ -77,6 +77,8 @@ class ModelConfig:
     depth_lifter: int = 0
     depth_convs: int = 0
     depth_bins: int = 0
+    head_temporal_convs: int = 0
+    skip_stride: int = 8
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], prefix: str = "model") -> ModelConfig:
@@ -112,6 +114,7 @@ class ModelConfig:
             ("depth_lifter", 0),
             ("depth_convs", 0),
             ("depth_bins", 0),
+            ("head_temporal_convs", 0),
             ("temporal_layers", 1),
             ("hidden_size", 1),
             ("transformer_heads", 1),
@@ -119,6 +122,7 @@ class ModelConfig:
             ("feature_dim", 1),
             ("head_channels", 1),
             ("heatmap_stride", 1),
+            ("skip_stride", 1),
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -127,11 +131,13 @@ class ModelConfig:
             fail("relative_depth", f"only applies to the integral head, not {self.head!r}")
         if self.depth_bins == 1:
             fail("depth_bins", "expected 0 (regression) or at least 2 bins, got 1")
-        for name in ("depth_lifter", "depth_convs", "depth_bins"):
+        for name in ("depth_lifter", "depth_convs", "depth_bins", "head_temporal_convs"):
             if getattr(self, name) and self.head != "integral":
                 fail(name, f"only applies to the integral head, not {self.head!r}")
-        if self.heatmap_stride & (self.heatmap_stride - 1):
-            fail("heatmap_stride", f"expected a power of two, got {self.heatmap_stride!r}")
+        for name in ("heatmap_stride", "skip_stride"):
+            value = getattr(self, name)
+            if value & (value - 1):
+                fail(name, f"expected a power of two, got {value!r}")
         if not isinstance(self.bidirectional, bool):
             fail("bidirectional", f"expected true or false, got {self.bidirectional!r}")
         if self.bidirectional and self.temporal not in ("lstm", "gru", "rnn"):

@@ -3,10 +3,11 @@
 Per frame, from the backbone's last spatial map (B·T, C, h, w):
 
 1. a 1×1 conv to ``head_channels``, then bilinear ×2 upsampling + 3×3 conv stages until a cell
-   is ``heatmap_stride`` input pixels; where the map reaches stride 8 the backbone's stride-8
-   map is added through a 1×1 conv (a skip: a stride-32 map of a small input is 2×2 or 4×4,
-   too coarse to place joints). GroupNorm throughout: the head trains from scratch and must not
-   depend on the batch;
+   is ``heatmap_stride`` input pixels; where the map reaches stride ``model.skip_stride`` (8 by
+   default) the backbone's map of that stride is added through a 1×1 conv (a skip: a stride-32
+   map of a small input is 2×2 or 4×4, too coarse to place joints; ``resfpn``'s stride-8 map
+   can take its stride-4 stage). GroupNorm throughout: the head trains from scratch and must
+   not depend on the batch;
 2. FiLM from the temporal module: its per-frame features give a per-channel (1 + γ, β) on the
    head's map, so the clip context shapes both heatmaps and depths; ``temporal: none`` passes
    the frame's own pooled features instead;
@@ -31,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vidpose.models.backbones import SKIP_REDUCTION, SpatialFeatureInfo, spatial_feature_info
+from vidpose.models.backbones import SpatialFeatureInfo, spatial_feature_info
 from vidpose.models.config import DEPTH_BIN_RANGE_M, ModelConfig
 from vidpose.models.geometry import (
     default_geometry,
@@ -60,6 +61,31 @@ def _zero_linear(in_features: int, out_features: int) -> nn.Linear:
     return layer
 
 
+class TemporalMix(nn.Module):
+    """A residual block mixing each cell of the head's map with the same cell one frame before
+    and after: (B·T, C, h, w) → the same shape.
+
+    A 1×1 conv over the channels of frames t - 1, t and t + 1 (the clip's ends repeat their own
+    frame), GroupNorm, ReLU, times a per-channel scale, added to the input. The scale starts at
+    zero, so the block starts as the identity (a zero GroupNorm weight would not do: ReLU's
+    gradient at 0 is 0, so it would never move). The temporal module sees each frame only as
+    one pooled vector; this lets every heatmap and depth-map cell see how its neighbourhood
+    moves.
+    """
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.mix = _conv_gn_relu(3 * width, width, 1)
+        self.scale = nn.Parameter(torch.zeros(width, 1, 1))
+
+    def forward(self, x: torch.Tensor, length: int) -> torch.Tensor:
+        clips = x.unflatten(0, (-1, length))  # (B, T, C, h, w)
+        before = torch.cat([clips[:, :1], clips[:, :-1]], dim=1)
+        after = torch.cat([clips[:, 1:], clips[:, -1:]], dim=1)
+        stacked = torch.cat([before, clips, after], dim=2).flatten(0, 1)
+        return x + self.scale * self.mix(stacked)
+
+
 class IntegralHead(nn.Module):
     """Feature maps (B·T, C, h, w) + temporal features (B, T, F) + geometry → 2.5D → 3D.
 
@@ -68,6 +94,7 @@ class IntegralHead(nn.Module):
     ``depth_convs``: 3×3 conv-GroupNorm-ReLU layers between the shared map and the depth maps
     (0: none), so depth can use features the heatmaps do not need. ``depth_bins``: 0 regresses
     each depth-map cell, K > 1 reads it as the expectation of a softmax over K depth bins.
+    ``temporal_convs``: :class:`TemporalMix` blocks after the FiLM (0: none).
     """
 
     #: PoseModel feeds this head the spatial map as well as the temporal features.
@@ -84,6 +111,7 @@ class IntegralHead(nn.Module):
         relative_depth: str = "root",
         depth_convs: int = 0,
         depth_bins: int = 0,
+        temporal_convs: int = 0,
     ) -> None:
         super().__init__()
         stages = max(0, round(math.log2(max(features.reduction, 1) / heatmap_stride)))
@@ -91,7 +119,7 @@ class IntegralHead(nn.Module):
         self.upsample = nn.ModuleList(_conv_gn_relu(width, width, 3) for _ in range(stages))
         #: Upsampling stages run before the skip is added (None: no skip).
         self.skip_index, self.skip_after, self.skip = None, None, None
-        skip_after = round(math.log2(features.reduction / SKIP_REDUCTION))
+        skip_after = round(math.log2(features.reduction / features.skip_reduction))
         if features.skip_index is not None and 0 < skip_after <= stages:
             self.skip_index, self.skip_after = features.skip_index, skip_after
             self.skip = _conv_gn_relu(features.skip_channels, width, 1)
@@ -101,6 +129,7 @@ class IntegralHead(nn.Module):
         self.root_correction = _zero_linear(temporal_features, 1)
         #: log of the learned factor on the size prior's root depth.
         self.log_root_scale = nn.Parameter(torch.zeros(()))
+        self.temporal_mix = nn.ModuleList(TemporalMix(width) for _ in range(temporal_convs))
         self.heatmaps = nn.Conv2d(width, NUM_JOINTS, 1)
         self.depth_branch = nn.Sequential(
             *(_conv_gn_relu(width, width, 3) for _ in range(depth_convs))
@@ -169,6 +198,8 @@ class IntegralHead(nn.Module):
                 x = stage(x)
         gamma, beta = self.film(context)[..., None, None].chunk(2, dim=1)
         x = x * (1 + gamma) + beta
+        for block in self.temporal_mix:
+            x = block(x, length)
 
         # Coordinates and the lift in float32 even under bf16 autocast: bf16 has a quarter-pixel
         # step at 64 px and would quantise the soft-argmax.
@@ -230,7 +261,7 @@ class IntegralHead(nn.Module):
 @HEADS.register("integral")
 def build_integral_head(in_features: int, config: ModelConfig, backbone: nn.Module) -> nn.Module:
     return IntegralHead(
-        spatial_feature_info(backbone),
+        spatial_feature_info(backbone, skip_reduction=config.skip_stride),
         in_features,
         width=config.head_channels,
         heatmap_stride=config.heatmap_stride,
@@ -239,4 +270,5 @@ def build_integral_head(in_features: int, config: ModelConfig, backbone: nn.Modu
         relative_depth=config.relative_depth,
         depth_convs=config.depth_convs,
         depth_bins=config.depth_bins,
+        temporal_convs=config.head_temporal_convs,
     )

@@ -74,14 +74,29 @@ class ResFPN(MapBackbone):
         self.merge16 = conv_norm(feature_dim, feature_dim, norm=norm)
         self.merge8 = conv_norm(feature_dim, feature_dim, norm=norm)
         self.num_features = feature_dim
+        #: The residual stages' outputs, for ``forward_intermediates`` (the stem is not listed).
+        self.feature_info = [
+            {"num_chs": width, "reduction": 2 ** (index + 2), "module": f"stages.{index}"}
+            for index, width in enumerate(stage_widths)
+        ]
 
     def forward_features(self, images: torch.Tensor) -> torch.Tensor:
         """(N, 3, H, W) → (N, feature_dim, ⌈H/8⌉, ⌈W/8⌉)."""
+        return self.forward_intermediates(images, [])[0]
+
+    def forward_intermediates(
+        self, images: torch.Tensor, indices: list[int]
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """(``forward_features``, the outputs of residual stages ``indices``: 0 is stride 4,
+        3 stride 32), like timm's, in one pass."""
         x = self.stem(images)
         maps = []
         for stage in self.stages:
             x = stage(x)
             maps.append(x)
+        return self._top_down(maps), [maps[index] for index in indices]
+
+    def _top_down(self, maps: list[torch.Tensor]) -> torch.Tensor:
         _, stride8, stride16, stride32 = maps
         x = self.top(stride32)
         # Nearest upsampling to the finer map's exact size (odd sides round up when strided).
