@@ -55,6 +55,7 @@ _JITTER_BEYOND_GAIN_OFF = ["augment.brightness=0", "augment.contrast=0", "augmen
 #: the plainer choice), most telling first: ``--only`` can run a prefix of them.
 ABLATIONS: dict[str, list[str]] = {
     "heatmap term -> soft-argmax L1 2D term": ["train.heatmap_weight=0", "train.loss_2d_weight=5"],
+    "no depth-map term": ["train.depth_map_weight=0"],
     "depths relative to parent -> to pelvis": ["model.relative_depth=root"],
     "no bone term": ["train.bone_weight=0"],
     "no hue rotation": ["augment.hue=0"],
@@ -64,6 +65,7 @@ ABLATIONS: dict[str, list[str]] = {
     "integral -> direct head": [
         "model.head=direct",
         "train.heatmap_weight=0",
+        "train.depth_map_weight=0",
         "model.relative_depth=root",
     ],
     "input 112 -> 64 px": ["data.image_size=64"],

@@ -87,17 +87,22 @@ def test_augmentation_draws_are_seeded_and_resumable(tiny_data, tiny_config):
     assert not torch.allclose(a.poses3d, poses)  # rotated about the camera axis
 
 
-def test_the_heatmap_term_adds_its_weighted_kl_to_the_loss(tiny_data, tiny_overrides, tmp_path):
-    integral = ["model.head=integral", "model.heatmap_stride=4", "train.heatmap_weight=0.5"]
-    config = load_config(None, [*tiny_overrides, *integral, "train.heatmap_sigma=1.5"])
-    trainer = Trainer(config, tiny_data, tmp_path / "run", device="cpu", stop_after_steps=1)
+def _first_step(config, data, tmp_path):
+    """Train one step of ``config``; (its objective, and the outputs, batch and model it saw)."""
+    trainer = Trainer(config, data, tmp_path / "run", device="cpu", stop_after_steps=1)
     seen = []
     objective = trainer.objective
     trainer.objective = lambda outputs, batch, model: (
         seen.append((outputs, batch, model)) or objective(outputs, batch, model)
     )
     assert trainer.run().status == "stopped"
-    outputs, batch, model = seen[0]
+    return objective, *seen[0]
+
+
+def test_the_heatmap_term_adds_its_weighted_kl_to_the_loss(tiny_data, tiny_overrides, tmp_path):
+    integral = ["model.head=integral", "model.heatmap_stride=4", "train.heatmap_weight=0.5"]
+    config = load_config(None, [*tiny_overrides, *integral, "train.heatmap_sigma=1.5"])
+    objective, outputs, batch, model = _first_step(config, tiny_data, tmp_path)
     assert batch.poses2d is not None  # the store's 2D joints, loaded for this term alone
     size = int(batch.inputs.shape[-1])
     without = load_config(None, [*tiny_overrides, "model.head=integral"]).train
@@ -112,14 +117,7 @@ def test_the_depth_map_term_adds_its_weighted_error_to_the_loss(
 ):
     integral = ["model.head=integral", "model.heatmap_stride=4", "model.relative_depth=parent"]
     config = load_config(None, [*tiny_overrides, *integral, "train.depth_map_weight=2"])
-    trainer = Trainer(config, tiny_data, tmp_path / "run", device="cpu", stop_after_steps=1)
-    seen = []
-    objective = trainer.objective
-    trainer.objective = lambda outputs, batch, model: (
-        seen.append((outputs, batch, model)) or objective(outputs, batch, model)
-    )
-    assert trainer.run().status == "stopped"
-    outputs, batch, model = seen[0]
+    objective, outputs, batch, model = _first_step(config, tiny_data, tmp_path)
     assert batch.poses2d is not None  # the store's 2D joints, loaded for this term alone
     size = int(batch.inputs.shape[-1])
     targets = model.head.depth_map_targets(batch.poses3d)

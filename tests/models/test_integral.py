@@ -227,12 +227,17 @@ def test_depth_maps_holding_their_targets_give_the_true_depths(relative_depth):
         torch.testing.assert_close(targets[..., 1:], poses[..., 1:, 2] - poses[..., PARENTS[1:], 2])
 
 
-def test_an_untrained_depth_lifter_changes_nothing():
-    plain, lifted = _model(), _model(depth_lifter=8)
-    lifted.load_state_dict(plain.state_dict(), strict=False)
-    frames, geometry = torch.randn(1, 3, 3, SIDE, SIDE), _geometry(1, 3)
+def _assert_starts_as_the_plain_head(model, frames, geometry):
+    """``model`` with the plain model's weights for its shared layers predicts what it does."""
+    plain = _model()
+    model.load_state_dict(plain.state_dict(), strict=False)
     with torch.no_grad():
-        torch.testing.assert_close(lifted(frames, geometry), plain(frames, geometry))
+        torch.testing.assert_close(model(frames, geometry), plain(frames, geometry))
+
+
+def test_an_untrained_depth_lifter_changes_nothing():
+    frames, geometry = torch.randn(1, 3, 3, SIDE, SIDE), _geometry(1, 3)
+    _assert_starts_as_the_plain_head(_model(depth_lifter=8), frames, geometry)
 
 
 def test_depth_lifter_reads_neighbouring_frames_and_leaves_the_2d_alone():
@@ -286,11 +291,10 @@ def test_depth_bins_start_at_zero_and_read_the_expected_bin_centre():
 
 
 def test_head_temporal_convs_start_as_the_identity_and_then_see_the_next_frame():
-    plain, mixed = _model(), _model(head_temporal_convs=1)
-    mixed.load_state_dict(plain.state_dict(), strict=False)
+    mixed = _model(head_temporal_convs=1)
     frames, geometry = torch.randn(1, 4, 3, SIDE, SIDE), _geometry(1, 4)
+    _assert_starts_as_the_plain_head(mixed, frames, geometry)
     with torch.no_grad():
-        torch.testing.assert_close(mixed(frames, geometry), plain(frames, geometry))
         mixed.head.temporal_mix[0].scale.fill_(1.0)
         before = mixed.forward_with_aux(frames, geometry)["poses2d_input_px"]
         changed = frames.clone()
