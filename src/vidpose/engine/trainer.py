@@ -130,12 +130,14 @@ class Trainer:
             self.image_size,
             self.context.device,
             seed=config.seed * 1_000_003 + self.context.rank,
-            need_poses2d=max(
-                config.train.loss_2d_weight,
-                config.train.heatmap_weight,
-                config.train.depth_map_weight,
-            )
-            > 0,
+            need_poses2d=any(
+                weight > 0
+                for weight in (
+                    config.train.loss_2d_weight,
+                    config.train.heatmap_weight,
+                    config.train.depth_map_weight,
+                )
+            ),
             normalize=self.normalizer,
         )
         self.train_model, self.eager_train_model = training_modules(

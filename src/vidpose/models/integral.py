@@ -149,6 +149,8 @@ class IntegralHead(nn.Module):
         #: the tree), else None. Derived from the config, so not saved.
         chain = torch.tensor(ANCESTORS) if relative_depth == "parent" else None
         self.register_buffer("chain", chain, persistent=False)
+        #: Each joint's parent (the root its own), to index the depth-map targets: not saved.
+        self.register_buffer("parents", torch.tensor(PARENTS).clamp_min(0), persistent=False)
 
     def forward(
         self,
@@ -254,8 +256,7 @@ class IntegralHead(nn.Module):
         depth = poses3d[..., 2]
         if self.chain is None:
             return depth - depth[..., ROOT : ROOT + 1]
-        parents = torch.as_tensor(PARENTS, device=depth.device).clamp_min(0)  # root: itself
-        return depth - depth[..., parents]
+        return depth - depth[..., self.parents]
 
 
 @HEADS.register("integral")
