@@ -161,6 +161,19 @@ def test_depth_map_loss_is_the_error_under_the_gaussian_at_the_true_joint():
     assert expected < 0.2
 
 
+def test_depth_map_loss_grades_each_set_of_17_maps_at_its_joints():
+    cells, size = 8, 32
+    generator = torch.Generator().manual_seed(1)
+    maps = torch.randn(1, 2, 34, cells, cells, generator=generator)
+    targets = torch.randn(1, 2, 34, generator=generator)
+    gt = torch.rand(1, 2, 17, 2, generator=generator) * size
+    first = depth_map_loss(maps[:, :, :17], targets[..., :17], gt, size)
+    second = depth_map_loss(maps[:, :, 17:], targets[..., 17:], gt, size)
+    both = depth_map_loss(maps, targets, gt, size)
+    assert float(both) == pytest.approx((float(first) + float(second)) / 2)
+    assert float(first) != pytest.approx(float(second))
+
+
 def test_depth_map_loss_leaves_out_joints_outside_the_input():
     cells, size = 8, 32
     inside, outside = torch.tensor([10.0, 12.0]), torch.tensor([40.0, 12.0])

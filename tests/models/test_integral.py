@@ -9,6 +9,7 @@ import torch
 
 from vidpose.models import ModelConfig, build_model
 from vidpose.models.geometry import default_geometry, heatmap_coordinates, project_to_input
+from vidpose.models.integral import bone_fusion_matrices
 from vidpose.skeleton import PARENTS, ROOT
 
 SIDE = 32
@@ -173,7 +174,7 @@ def test_a_few_steps_fit_one_batch():
     assert losses[-1] < 0.75 * losses[0]
 
 
-@pytest.mark.parametrize("relative_depth", ["root", "parent"])
+@pytest.mark.parametrize("relative_depth", ["root", "parent", "both"])
 def test_bf16_autocast_keeps_the_coordinates_in_float32(relative_depth):
     model = _model(relative_depth=relative_depth)
     frames = torch.randn(1, 2, 3, SIDE, SIDE)
@@ -205,7 +206,7 @@ def test_parent_relative_depth_maps_measure_each_bone():
     assert "head.chain" not in model.state_dict()  # derived from the config, not saved
 
 
-@pytest.mark.parametrize("relative_depth", ["root", "parent"])
+@pytest.mark.parametrize("relative_depth", ["root", "parent", "both"])
 def test_depth_maps_holding_their_targets_give_the_true_depths(relative_depth):
     """What ``depth_map_targets`` asks of the maps is what makes the head's depths right."""
     model = _model(relative_depth=relative_depth)
@@ -225,6 +226,49 @@ def test_depth_maps_holding_their_targets_give_the_true_depths(relative_depth):
     torch.testing.assert_close(aux["depth_maps"][..., 0, 0], targets)
     if relative_depth == "parent":
         torch.testing.assert_close(targets[..., 1:], poses[..., 1:, 2] - poses[..., PARENTS[1:], 2])
+    if relative_depth == "both":  # root-relative maps, then per-bone maps
+        assert targets.shape[-1] == 34
+        torch.testing.assert_close(targets[..., :17], poses[..., 2])
+        torch.testing.assert_close(
+            targets[..., 18:], poses[..., 1:, 2] - poses[..., PARENTS[1:], 2]
+        )
+
+
+def test_bone_fusion_is_the_least_squares_depth_of_both_estimates():
+    fuse_root, fuse_bone = bone_fusion_matrices()
+    generator = torch.Generator().manual_seed(0)
+    root_relative, per_bone = torch.randn(2, 17, generator=generator).double()
+    depth = (fuse_root.double() @ root_relative + fuse_bone.double() @ per_bone).requires_grad_()
+    parents = torch.tensor(PARENTS[1:])
+
+    def disagreement(z):
+        bones = z[1:] - z[parents]
+        return (z - root_relative).square().sum() + (bones - per_bone[1:]).square().sum()
+
+    (gradient,) = torch.autograd.grad(disagreement(depth), depth)
+    assert gradient.abs().max() < 1e-5  # the minimum: no direction lowers it
+    # Two estimates that agree give that estimate back, whatever the root's unused bone.
+    truth = root_relative - root_relative[0]
+    agreeing = torch.cat([torch.tensor([5.0]).double(), truth[1:] - truth[parents]])
+    fused = fuse_root.double() @ truth + fuse_bone.double() @ agreeing
+    torch.testing.assert_close(fused, truth, atol=1e-6, rtol=0)
+
+
+def test_both_depth_kinds_start_at_zero_and_each_map_is_read_under_its_joint():
+    model = _model(relative_depth="both")
+    assert model.head.depths.out_channels == 34
+    with torch.no_grad():
+        model.head.depths.weight.normal_(0, 0.3)
+    depth_maps = []
+    model.head.depths.register_forward_hook(lambda module, args, out: depth_maps.append(out))
+    with torch.no_grad():
+        aux = model(torch.randn(1, 2, 3, SIDE, SIDE), _geometry(1, 2), return_aux=True)
+    heatmaps = aux["heatmaps"].flatten(0, 1)
+    read = (heatmaps.repeat(1, 2, 1, 1) * depth_maps[0]).flatten(2).sum(-1)
+    fuse_root, fuse_bone = bone_fusion_matrices()
+    fused = read[:, :17] @ fuse_root.T + read[:, 17:] @ fuse_bone.T
+    torch.testing.assert_close(aux["depth_rel"].flatten(0, 1), fused - fused[:, :1])
+    assert "head.fuse_root" not in model.state_dict()  # derived from the config, not saved
 
 
 def _assert_starts_as_the_plain_head(model, frames, geometry):

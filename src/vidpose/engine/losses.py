@@ -148,7 +148,8 @@ def depth_map_loss(
     sigma_cells: float = 1.0,
 ) -> torch.Tensor:
     """Mean absolute error of the integral head's depth maps around the true joints, metres:
-    each joint's map (B, T, 17, h, w) against its target depth (B, T, 17), weighted by a
+    each joint's map (B, T, 17·S, h, w: S sets of the 17 joints' maps) against its target depth
+    (B, T, 17·S), weighted by a
     Gaussian ``sigma_cells`` cells wide at the true 2D joint ``gt_px`` (B, T, 17, 2,
     model-input pixels) and averaged over the joints inside the input.
 
@@ -160,6 +161,9 @@ def depth_map_loss(
     height, width = depth_maps.shape[-2:]
     depth_maps = depth_maps.float()
     gt_px = gt_px.to(depth_maps)
+    sets = depth_maps.shape[-3] // gt_px.shape[-2]
+    if sets > 1:  # S sets of the 17 joints' maps, each graded at its own joint
+        gt_px = torch.cat([gt_px] * sets, dim=-2)
     weights = _gaussian_log_weights(gt_px, height, width, input_size, sigma_cells).exp()
     errors = (depth_maps - targets.to(depth_maps)[..., None, None]).abs()
     per_joint = (weights * errors).sum(dim=(-2, -1))  # (B, T, 17)

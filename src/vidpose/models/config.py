@@ -16,7 +16,7 @@ from vidpose.errors import UserError, reject_unknown_keys
 #: Normalisation layers (``model.norm``); see ``vidpose.models.norms``.
 NORMS: tuple[str, ...] = ("batch", "group", "frozen_batch")
 #: What the integral head's depth maps are relative to (``model.relative_depth``).
-RELATIVE_DEPTHS: tuple[str, ...] = ("root", "parent")
+RELATIVE_DEPTHS: tuple[str, ...] = ("root", "parent", "both")
 #: ``model.depth_bins`` spread over ±this many metres: no joint of a standing adult is a metre
 #: deeper or shallower than its pelvis, and no bone is that long.
 DEPTH_BIN_RANGE_M = 1.0
@@ -48,7 +48,9 @@ class ModelConfig:
     - ``relative_depth``: what each joint's depth map measures, for the integral head:
       ``root`` (its depth relative to the pelvis) or ``parent`` (relative to its parent joint;
       the depths are then summed along the kinematic tree, so each map answers a local
-      question: which way does this one bone point).
+      question: which way does this one bone point) or ``both`` (a map of each kind per joint,
+      the joint depths fused from the two by least squares; see
+      ``vidpose.models.integral.bone_fusion_matrices``).
     - ``depth_lifter``: width of the integral head's 2D→depth lifter (0: none), a small
       temporal conv net reading the clip's soft-argmax 2D poses and the temporal features and
       adding a correction to every joint's depth (see ``vidpose.models.lifter``).

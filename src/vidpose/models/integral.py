@@ -14,7 +14,8 @@ Per frame, from the backbone's last spatial map (B·T, C, h, w):
 3. 17 heatmaps → softmax over space → expected (u, v) in model-input pixels (differentiable
    integral regression), and 17 depth maps whose heatmap-weighted mean is each joint's depth
    relative to the root (or, with ``model.relative_depth: parent``, to its parent joint,
-   summed down the kinematic tree), metres, plus a per-frame temporal depth bias and, with
+   summed down the kinematic tree; with ``both``, 17 maps of each kind, fused by least
+   squares), metres, plus a per-frame temporal depth bias and, with
    ``model.depth_lifter``, a correction from the clip's 2D poses (``vidpose.models.lifter``);
 4. lift to metric 3D in the camera frame (``vidpose.models.geometry``):
    Z_root = size prior · exp(learned scalar + per-frame temporal correction),
@@ -44,6 +45,26 @@ from vidpose.models.lifter import DepthLifter
 from vidpose.models.norms import group_count
 from vidpose.models.registry import HEADS
 from vidpose.skeleton import ANCESTORS, NUM_JOINTS, PARENTS, ROOT
+
+
+def bone_fusion_matrices() -> tuple[torch.Tensor, torch.Tensor]:
+    """(R, B), each (17, 17): the joint depths z that best agree, in least squares, with
+    root-relative depths r and per-bone depths b (b_j = z_j - z_parent(j); the root's b is
+    unused) are z = R r + B b.
+
+    z minimises |z - r|² + |D z - b|², D the (17, 17) bone-difference matrix (row j: +1 at j,
+    -1 at j's parent; the root's row 0), so z = (I + DᵀD)⁻¹ (r + Dᵀ b). Where r and b agree
+    (b = D r, r_root = 0) this is r itself; where they disagree, each joint's depth is pulled
+    towards both its own estimate and its neighbours' estimates plus the bones between them.
+    """
+    bones = torch.eye(NUM_JOINTS, dtype=torch.float64)
+    for joint, parent in enumerate(PARENTS):
+        if parent < 0:
+            bones[joint, joint] = 0.0
+        else:
+            bones[joint, int(parent)] = -1.0
+    solve = torch.linalg.inv(torch.eye(NUM_JOINTS, dtype=torch.float64) + bones.T @ bones)
+    return solve.float(), (solve @ bones.T).float()
 
 
 def _conv_gn_relu(in_ch: int, out_ch: int, kernel: int) -> nn.Sequential:
@@ -114,6 +135,10 @@ class IntegralHead(nn.Module):
         temporal_convs: int = 0,
     ) -> None:
         super().__init__()
+        #: Depth maps per joint: a root-relative and a per-bone one with ``relative_depth:
+        #: both``, else one.
+        self.depth_sets = 2 if relative_depth == "both" else 1
+        maps = NUM_JOINTS * self.depth_sets
         stages = max(0, round(math.log2(max(features.reduction, 1) / heatmap_stride)))
         self.reduce = _conv_gn_relu(features.channels, width, 1)
         self.upsample = nn.ModuleList(_conv_gn_relu(width, width, 3) for _ in range(stages))
@@ -125,7 +150,7 @@ class IntegralHead(nn.Module):
             self.skip = _conv_gn_relu(features.skip_channels, width, 1)
         self.dropout = nn.Dropout(dropout)
         self.film = _zero_linear(temporal_features, 2 * width)
-        self.depth_bias = _zero_linear(temporal_features, NUM_JOINTS)
+        self.depth_bias = _zero_linear(temporal_features, maps)
         self.root_correction = _zero_linear(temporal_features, 1)
         #: log of the learned factor on the size prior's root depth.
         self.log_root_scale = nn.Parameter(torch.zeros(()))
@@ -135,7 +160,7 @@ class IntegralHead(nn.Module):
             *(_conv_gn_relu(width, width, 3) for _ in range(depth_convs))
         )
         # Zero init: depth 0 everywhere to start with (the bins' centres are symmetric about 0).
-        self.depths = nn.Conv2d(width, NUM_JOINTS * max(depth_bins, 1), 1)
+        self.depths = nn.Conv2d(width, maps * max(depth_bins, 1), 1)
         nn.init.zeros_(self.depths.weight)
         nn.init.zeros_(self.depths.bias)
         centres = (
@@ -149,6 +174,10 @@ class IntegralHead(nn.Module):
         #: the tree), else None. Derived from the config, so not saved.
         chain = torch.tensor(ANCESTORS) if relative_depth == "parent" else None
         self.register_buffer("chain", chain, persistent=False)
+        #: ``bone_fusion_matrices()`` with ``relative_depth: both``, else None: not saved.
+        fusion = bone_fusion_matrices() if relative_depth == "both" else (None, None)
+        self.register_buffer("fuse_root", fusion[0], persistent=False)
+        self.register_buffer("fuse_bone", fusion[1], persistent=False)
         #: Each joint's parent (the root its own), to index the depth-map targets: not saved.
         self.register_buffer("parents", torch.tensor(PARENTS).clamp_min(0), persistent=False)
 
@@ -167,8 +196,10 @@ class IntegralHead(nn.Module):
         - ``poses2d_input_px`` (B, T, 17, 2): soft-argmax joint positions, model-input pixels;
         - ``heatmaps`` (B, T, 17, h', w'): the spatial softmax (each sums to 1), and
           ``log_heatmaps``, its logarithm (for the heatmap loss);
-        - ``depth_maps`` (B, T, 17, h', w'): each joint's depth at every cell (with the temporal
-          bias), metres, relative to what :meth:`depth_map_targets` says (for the depth-map loss);
+        - ``depth_maps`` (B, T, 17·S, h', w'): each joint's depth at every cell (with the
+          temporal bias), metres, relative to what :meth:`depth_map_targets` says (for the
+          depth-map loss); S = 2 sets (root-relative, then per-bone) with ``relative_depth:
+          both``, else 1;
         - ``depth_rel`` (B, T, 17): Z_j - Z_root, metres;
         - ``root_depth`` (B, T): the estimated Z_root, metres;
         - ``root`` (B, T, 3): the lifted root (pelvis) in camera coordinates, metres.
@@ -218,19 +249,24 @@ class IntegralHead(nn.Module):
         bias = self.depth_bias(context).float()
         depth_maps = self.depths(self.depth_branch(x)).float()
         if self.bin_centres is not None:  # (N, 17·K, h', w') → expected depth per cell
-            bins = depth_maps.unflatten(1, (NUM_JOINTS, -1)).softmax(dim=2)
+            bins = depth_maps.unflatten(1, (NUM_JOINTS * self.depth_sets, -1)).softmax(dim=2)
             depth_maps = (bins * self.bin_centres[:, None, None]).sum(dim=2)
         depth_maps = depth_maps + bias[..., None, None]
-        depth = (heatmaps * depth_maps).flatten(2).sum(dim=-1)
+        # With two sets, the joint's heatmap reads both of its maps.
+        readout = heatmaps.repeat(1, self.depth_sets, 1, 1) if self.depth_sets > 1 else heatmaps
+        depth = (readout * depth_maps).flatten(2).sum(dim=-1)
 
         def clips(t: torch.Tensor) -> torch.Tensor:
             return t.unflatten(0, (batch, length))
 
         uv = clips(torch.stack([u, v], dim=-1))  # (B, T, 17, 2)
         depth = clips(depth)
+        # Sums of products rather than matmuls, which bf16 autocast would round.
         if self.chain is not None:
-            # A sum of products rather than a matmul, which bf16 autocast would round.
             depth = (depth[..., None, :] * self.chain).sum(dim=-1)
+        elif self.fuse_root is not None:
+            root_relative, per_bone = depth[..., None, :NUM_JOINTS], depth[..., None, NUM_JOINTS:]
+            depth = (root_relative * self.fuse_root).sum(-1) + (per_bone * self.fuse_bone).sum(-1)
         if self.lifter is not None:
             depth = depth + self.lifter(uv, clips(context), width).float()
         depth_rel = depth - depth[..., ROOT : ROOT + 1]
@@ -250,13 +286,16 @@ class IntegralHead(nn.Module):
         }
 
     def depth_map_targets(self, poses3d: torch.Tensor) -> torch.Tensor:
-        """What each joint's depth map should read at the joint, (B, T, 17) metres, from true
+        """What each depth map should read at its joint, (B, T, 17·S) metres, from true
         root-relative poses (B, T, 17, 3): Z_j - Z_parent with ``relative_depth: parent``,
-        else Z_j - Z_root. The root's own map cancels out of the pose, so its target is 0."""
+        Z_j - Z_root with ``root``, both (root-relative first) with ``both``. The root's own
+        map cancels out of the pose, so its target is 0."""
         depth = poses3d[..., 2]
-        if self.chain is None:
-            return depth - depth[..., ROOT : ROOT + 1]
-        return depth - depth[..., self.parents]
+        root_relative = depth - depth[..., ROOT : ROOT + 1]
+        per_bone = depth - depth[..., self.parents]
+        if self.fuse_root is not None:
+            return torch.cat([root_relative, per_bone], dim=-1)
+        return per_bone if self.chain is not None else root_relative
 
 
 @HEADS.register("integral")
