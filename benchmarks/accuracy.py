@@ -56,6 +56,8 @@ _JITTER_BEYOND_GAIN_OFF = ["augment.brightness=0", "augment.contrast=0", "augmen
 ABLATIONS: dict[str, list[str]] = {
     "heatmap term -> soft-argmax L1 2D term": ["train.heatmap_weight=0", "train.loss_2d_weight=5"],
     "no depth-map term": ["train.depth_map_weight=0"],
+    "MPJPE-style pose loss -> L1": ["train.loss=l1"],
+    "lr 2e-3 -> 1e-3": ["optim.lr=0.001"],
     "depths relative to parent -> to pelvis": ["model.relative_depth=root"],
     "no bone term": ["train.bone_weight=0"],
     "no hue rotation": ["augment.hue=0"],
@@ -75,7 +77,7 @@ ABLATIONS: dict[str, list[str]] = {
     "no velocity term": ["train.velocity_weight=0"],
     "bidirectional -> causal LSTM": ["model.bidirectional=false"],
     "schedule -> constant": ["optim.schedule=constant", "optim.warmup_epochs=0"],
-    "loss l1 -> mse": ["train.loss=mse"],
+    "loss mpjpe -> mse": ["train.loss=mse"],
 }
 
 
