@@ -189,16 +189,23 @@ def test_bf16_autocast_keeps_the_coordinates_in_float32(relative_depth):
     assert (low["poses2d_input_px"] - reference["poses2d_input_px"]).abs().max() < 0.5
 
 
-def test_parent_relative_depth_maps_measure_each_bone():
-    model = _model(relative_depth="parent")
+def _aux_and_raw_depth_maps(model) -> tuple[dict, torch.Tensor]:
+    """One forward pass with random depth-map weights: the outputs, and the depth maps as the
+    1×1 conv wrote them (B·T, maps, h, w), before any fusion or summing."""
     with torch.no_grad():
         model.head.depths.weight.normal_(0, 0.3)
     depth_maps = []
     model.head.depths.register_forward_hook(lambda module, args, out: depth_maps.append(out))
     with torch.no_grad():
         aux = model(torch.randn(1, 2, 3, SIDE, SIDE), _geometry(1, 2), return_aux=True)
+    return aux, depth_maps[0]
+
+
+def test_parent_relative_depth_maps_measure_each_bone():
+    model = _model(relative_depth="parent")
+    aux, depth_maps = _aux_and_raw_depth_maps(model)
     # each map, read under its joint's heatmap, is that joint's depth minus its parent's
-    per_joint = (aux["heatmaps"].flatten(0, 1) * depth_maps[0]).flatten(2).sum(-1)
+    per_joint = (aux["heatmaps"].flatten(0, 1) * depth_maps).flatten(2).sum(-1)
     depth_rel = aux["depth_rel"].flatten(0, 1)
     bones = depth_rel[:, 1:] - depth_rel[:, PARENTS[1:]]
     torch.testing.assert_close(bones, per_joint[:, 1:])
@@ -254,17 +261,12 @@ def test_bone_fusion_is_the_least_squares_depth_of_both_estimates():
     torch.testing.assert_close(fused, truth, atol=1e-6, rtol=0)
 
 
-def test_both_depth_kinds_start_at_zero_and_each_map_is_read_under_its_joint():
+def test_both_depth_kinds_are_read_under_their_joint_and_fused():
     model = _model(relative_depth="both")
     assert model.head.depths.out_channels == 34
-    with torch.no_grad():
-        model.head.depths.weight.normal_(0, 0.3)
-    depth_maps = []
-    model.head.depths.register_forward_hook(lambda module, args, out: depth_maps.append(out))
-    with torch.no_grad():
-        aux = model(torch.randn(1, 2, 3, SIDE, SIDE), _geometry(1, 2), return_aux=True)
+    aux, depth_maps = _aux_and_raw_depth_maps(model)
     heatmaps = aux["heatmaps"].flatten(0, 1)
-    read = (heatmaps.repeat(1, 2, 1, 1) * depth_maps[0]).flatten(2).sum(-1)
+    read = (heatmaps.repeat(1, 2, 1, 1) * depth_maps).flatten(2).sum(-1)
     fuse_root, fuse_bone = bone_fusion_matrices()
     fused = read[:, :17] @ fuse_root.T + read[:, 17:] @ fuse_bone.T
     torch.testing.assert_close(aux["depth_rel"].flatten(0, 1), fused - fused[:, :1])
