@@ -159,13 +159,13 @@ def depth_map_loss(
     al. 2017, VNect, in L1).
     """
     height, width = depth_maps.shape[-2:]
-    depth_maps = depth_maps.float()
+    joints = gt_px.shape[-2]
+    # (B, T, S, 17, h, w): every set is graded under the same Gaussians, computed once.
+    depth_maps = depth_maps.float().unflatten(-3, (-1, joints))
+    targets = targets.to(depth_maps).unflatten(-1, (-1, joints))
     gt_px = gt_px.to(depth_maps)
-    sets = depth_maps.shape[-3] // gt_px.shape[-2]
-    if sets > 1:  # S sets of the 17 joints' maps, each graded at its own joint
-        gt_px = torch.cat([gt_px] * sets, dim=-2)
     weights = _gaussian_log_weights(gt_px, height, width, input_size, sigma_cells).exp()
-    errors = (depth_maps - targets.to(depth_maps)[..., None, None]).abs()
-    per_joint = (weights * errors).sum(dim=(-2, -1))  # (B, T, 17)
-    inside = _inside(gt_px, input_size)
-    return (per_joint * inside).sum() / inside.sum().clamp_min(1.0)
+    errors = (depth_maps - targets[..., None, None]).abs()
+    per_map = (weights.unsqueeze(-4) * errors).sum(dim=(-2, -1))  # (B, T, S, 17)
+    inside = _inside(gt_px, input_size).unsqueeze(-2).expand_as(per_map)
+    return (per_map * inside).sum() / inside.sum().clamp_min(1.0)

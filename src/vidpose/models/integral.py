@@ -252,9 +252,9 @@ class IntegralHead(nn.Module):
             bins = depth_maps.unflatten(1, (NUM_JOINTS * self.depth_sets, -1)).softmax(dim=2)
             depth_maps = (bins * self.bin_centres[:, None, None]).sum(dim=2)
         depth_maps = depth_maps + bias[..., None, None]
-        # With two sets, the joint's heatmap reads both of its maps.
-        readout = heatmaps.repeat(1, self.depth_sets, 1, 1) if self.depth_sets > 1 else heatmaps
-        depth = (readout * depth_maps).flatten(2).sum(dim=-1)
+        # Each joint's heatmap reads every set's map of that joint: (N, S·17).
+        sets = depth_maps.unflatten(1, (self.depth_sets, NUM_JOINTS))
+        depth = (heatmaps.unsqueeze(1) * sets).flatten(3).sum(dim=-1).flatten(1)
 
         def clips(t: torch.Tensor) -> torch.Tensor:
             return t.unflatten(0, (batch, length))
