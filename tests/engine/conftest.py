@@ -24,8 +24,11 @@ TINY_OVERRIDES = [
 ]
 
 
-def write_tiny_data(root: Path, num_train: int = 10, num_test: int = 7, t: int = 4) -> Path:
-    """DATA/train and DATA/test stores of random 24×24 clips (``t`` frames) and poses."""
+def write_tiny_data(
+    root: Path, num_train: int = 10, num_test: int = 7, t: int = 4, geometry: bool = False
+) -> Path:
+    """DATA/train and DATA/test stores of random 24×24 clips (``t`` frames) and poses;
+    ``geometry`` adds crops (off the image centre) and intrinsics, for the integral head."""
     rng = np.random.default_rng(0)
     for split, n, subject in (("train", num_train, "S1"), ("test", num_test, "S9")):
         poses = rng.normal(0.0, 0.3, (n, t, 17, 3)).astype(np.float32)
@@ -40,8 +43,23 @@ def write_tiny_data(root: Path, num_train: int = 10, num_test: int = 7, t: int =
             }
             for i in range(n)
         ]
+        optional = {}
+        if geometry:
+            crop = np.stack(
+                [
+                    rng.uniform(50, 700, (n, t)),
+                    rng.uniform(50, 600, (n, t)),
+                    np.full((n, t), 300.0),
+                ],
+                axis=-1,
+            )
+            optional = {
+                "crop": crop.astype(np.float32),
+                "intrinsics": np.tile(np.float32([[1145, 1145, 500, 500]]), (n, 1)),
+            }
         write_store(
             root / split,
+            **optional,
             poses3d=poses,
             poses2d=rng.uniform(0, 24, (n, t, 17, 2)).astype(np.float32),
             clips=rows,
@@ -53,6 +71,12 @@ def write_tiny_data(root: Path, num_train: int = 10, num_test: int = 7, t: int =
 @pytest.fixture(scope="session")
 def tiny_data(tmp_path_factory) -> Path:
     return write_tiny_data(tmp_path_factory.mktemp("tiny_data"))
+
+
+@pytest.fixture(scope="session")
+def tiny_data_with_geometry(tmp_path_factory) -> Path:
+    """Like ``tiny_data``, with crops and intrinsics (what the integral head lifts with)."""
+    return write_tiny_data(tmp_path_factory.mktemp("tiny_data_geometry"), geometry=True)
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """The training step's inputs: augmentation really reaches the model, with matching targets."""
 
 import numpy as np
+import pytest
 import torch
 
 from vidpose.augment import unflip_poses3d
@@ -112,15 +113,25 @@ def test_the_heatmap_term_adds_its_weighted_kl_to_the_loss(tiny_data, tiny_overr
     torch.testing.assert_close(objective(outputs, batch, model), expected)
 
 
+@pytest.mark.parametrize("depth_axis", ["camera", "crop"])
 def test_the_depth_map_term_adds_its_weighted_error_to_the_loss(
-    tiny_data, tiny_overrides, tmp_path
+    tiny_data_with_geometry, tiny_overrides, tmp_path, depth_axis
 ):
-    integral = ["model.head=integral", "model.heatmap_stride=4", "model.relative_depth=parent"]
+    integral = [
+        "model.head=integral",
+        "model.heatmap_stride=4",
+        "model.relative_depth=parent",
+        f"model.depth_axis={depth_axis}",
+    ]
     config = load_config(None, [*tiny_overrides, *integral, "train.depth_map_weight=2"])
-    objective, outputs, batch, model = _first_step(config, tiny_data, tmp_path)
+    objective, outputs, batch, model = _first_step(config, tiny_data_with_geometry, tmp_path)
     assert batch.poses2d is not None  # the store's 2D joints, loaded for this term alone
+    assert batch.geometry is not None
     size = int(batch.inputs.shape[-1])
-    targets = model.head.depth_map_targets(batch.poses3d)
+    targets = model.head.depth_map_targets(batch.poses3d, batch.geometry)
+    if depth_axis == "crop":  # the term grades depths along the batch's own crop axes
+        along_optical_axis = model.head.depth_map_targets(batch.poses3d)
+        assert (targets - along_optical_axis).abs().max() > 1e-4
     term = depth_map_loss(outputs["depth_maps"], targets, batch.poses2d, size)
     without = load_config(None, [*tiny_overrides, *integral]).train
     expected = Objective(without)(outputs, batch, model) + 2.0 * term

@@ -7,6 +7,7 @@ import torch
 
 from vidpose.models.geometry import (
     augment_geometry,
+    crop_axis,
     default_geometry,
     flip_geometry,
     heatmap_coordinates,
@@ -71,6 +72,57 @@ def test_root_relative_lift_with_true_root_depth_is_exact():
     lifted = lift_to_camera(uv, root_depth[..., None] + depth_rel, geometry)
     relative = lifted - lifted[..., :1, :]
     torch.testing.assert_close(relative, points - points[..., :1, :], atol=1e-9, rtol=0)
+
+
+def _store_geometry(points: np.ndarray, intrinsics: np.ndarray) -> tuple[dict, torch.Tensor]:
+    """The synth crop of camera points (n, t, 17, 3) as a geometry at INPUT px, and the
+    points' 2D joints in input pixels (n, t, 17, 2)."""
+    pixels = np.stack([synth_camera.project(p, k) for p, k in zip(points, intrinsics, strict=True)])
+    crop = synth_camera.crop_boxes(pixels)
+    geometry = {
+        "crop": torch.from_numpy(crop),
+        "intrinsics": torch.from_numpy(intrinsics),
+        "input_size": INPUT,
+    }
+    uv = poses2d_to_input(
+        torch.from_numpy(synth_camera.to_stored(pixels, crop, STORED)), STORED, INPUT
+    )
+    return geometry, uv
+
+
+def test_lift_along_the_crop_axis_with_the_true_depths_along_it_gives_the_camera_points():
+    rng = np.random.default_rng(4)
+    points = _camera_points(rng)
+    geometry, uv = _store_geometry(points, _intrinsics(rng, len(points)))
+    axis = crop_axis(geometry)
+    torch.testing.assert_close(axis.norm(dim=-1), torch.ones(axis.shape[:-1], dtype=axis.dtype))
+    depth = (torch.from_numpy(points) * axis[..., None, :]).sum(dim=-1)
+    lifted = lift_to_camera(uv, depth, geometry, axis)
+    torch.testing.assert_close(lifted, torch.from_numpy(points), atol=1e-9, rtol=0)
+    # Depths along the axis are not camera Z off the image centre: the bodies here are up to
+    # 1.5 m sideways, so the two differ by centimetres.
+    assert (depth - torch.from_numpy(points[..., 2])).abs().max() > 0.05
+
+
+def test_crop_axis_passes_through_the_crop_centre_and_flips_and_zooms_with_the_crop():
+    rng = np.random.default_rng(5)
+    points = _camera_points(rng)
+    geometry, _ = _store_geometry(points, _intrinsics(rng, len(points)))
+    axis = crop_axis(geometry)
+    # The axis projects to the input's centre pixel.
+    centre = project_to_input(axis[..., None, :], geometry)[..., 0, :]
+    torch.testing.assert_close(centre, torch.full_like(centre, (INPUT - 1) / 2))
+    # A mirrored crop's axis is the mirrored axis (X negated); a zoom keeps it.
+    batch = len(points)
+    mirrored = crop_axis(flip_geometry(geometry))
+    # Mirroring about cx negates the normalised x of every ray, i.e. X of the unit axis.
+    torch.testing.assert_close(mirrored, axis * torch.tensor([-1.0, 1.0, 1.0], dtype=axis.dtype))
+    zoomed = augment_geometry(
+        geometry,
+        torch.zeros(batch, dtype=torch.bool),
+        torch.full((batch,), 1.3, dtype=torch.float64),
+    )
+    torch.testing.assert_close(crop_axis(zoomed), axis)
 
 
 def test_default_geometry_broadcasts_and_puts_the_principal_point_at_the_centre():

@@ -8,7 +8,12 @@ import pytest
 import torch
 
 from vidpose.models import ModelConfig, build_model
-from vidpose.models.geometry import default_geometry, heatmap_coordinates, project_to_input
+from vidpose.models.geometry import (
+    crop_axis,
+    default_geometry,
+    heatmap_coordinates,
+    project_to_input,
+)
 from vidpose.models.integral import bone_fusion_matrices
 from vidpose.skeleton import PARENTS, ROOT
 
@@ -67,8 +72,16 @@ def test_uniform_heatmaps_put_every_joint_at_the_input_centre():
     torch.testing.assert_close(out["poses2d_input_px"], centre)
 
 
-def test_lifted_pose_reprojects_onto_the_2d_joints_and_uses_the_depths():
-    model = _model(temporal="gru")
+def _depth_axis(depth_axis: str, geometry: dict) -> torch.Tensor:
+    """The unit vector the head measures depths along for ``geometry``: (B|1, T|1, 3)."""
+    if depth_axis == "crop":
+        return crop_axis(geometry)
+    return torch.tensor([0.0, 0.0, 1.0]).expand(1, 1, 3)
+
+
+@pytest.mark.parametrize("depth_axis", ["camera", "crop"])
+def test_lifted_pose_reprojects_onto_the_2d_joints_and_uses_the_depths(depth_axis):
+    model = _model(temporal="gru", depth_axis=depth_axis)
     _randomise_temporal_layers(model)
     with torch.no_grad():
         model.head.depths.weight.normal_(0, 0.1)
@@ -77,7 +90,10 @@ def test_lifted_pose_reprojects_onto_the_2d_joints_and_uses_the_depths():
     camera = out["poses3d"] + out["root"][..., None, :]
     torch.testing.assert_close(project_to_input(camera, geometry), out["poses2d_input_px"])
     depth = out["root_depth"][..., None] + out["depth_rel"]
-    torch.testing.assert_close(camera[..., 2], depth)
+    along = (camera * _depth_axis(depth_axis, geometry)[..., None, :]).sum(dim=-1)
+    torch.testing.assert_close(along, depth)
+    if depth_axis == "crop":  # the crop here is ~6 degrees off the optical axis
+        assert (camera[..., 2] - depth).abs().max() > 1e-3
     assert torch.equal(out["poses3d"][..., ROOT, :], torch.zeros(2, 3, 3))
     assert out["depth_rel"].abs().max() > 1e-3
 
@@ -213,13 +229,18 @@ def test_parent_relative_depth_maps_measure_each_bone():
     assert "head.chain" not in model.state_dict()  # derived from the config, not saved
 
 
-@pytest.mark.parametrize("relative_depth", ["root", "parent", "both"])
-def test_depth_maps_holding_their_targets_give_the_true_depths(relative_depth):
+@pytest.mark.parametrize(
+    ("relative_depth", "depth_axis"),
+    [("root", "camera"), ("parent", "camera"), ("both", "camera"), ("parent", "crop")],
+)
+def test_depth_maps_holding_their_targets_give_the_true_depths(relative_depth, depth_axis):
     """What ``depth_map_targets`` asks of the maps is what makes the head's depths right."""
-    model = _model(relative_depth=relative_depth)
+    model = _model(relative_depth=relative_depth, depth_axis=depth_axis)
     poses = torch.randn(2, 3, 17, 3) * 0.3
     poses = poses - poses[..., ROOT : ROOT + 1, :]
-    targets = model.head.depth_map_targets(poses)  # (2, 3, 17)
+    geometry = _geometry(2, 3)
+    targets = model.head.depth_map_targets(poses, geometry)  # (2, 3, 17)
+    depth = (poses * _depth_axis(depth_axis, geometry)[..., None, :]).sum(dim=-1)
     with torch.no_grad():  # the maps read the targets wherever the heatmaps are
         model.head.depths.weight.zero_()
         model.head.depths.bias.zero_()
@@ -227,18 +248,18 @@ def test_depth_maps_holding_their_targets_give_the_true_depths(relative_depth):
         lambda module, args, out: out + targets.flatten(0, 1)[..., None, None]
     )
     with torch.no_grad():
-        aux = model(torch.randn(2, 3, 3, SIDE, SIDE), _geometry(2, 3), return_aux=True)
+        aux = model(torch.randn(2, 3, 3, SIDE, SIDE), geometry, return_aux=True)
     hook.remove()
-    torch.testing.assert_close(aux["depth_rel"], poses[..., 2])
+    torch.testing.assert_close(aux["depth_rel"], depth)
     torch.testing.assert_close(aux["depth_maps"][..., 0, 0], targets)
     if relative_depth == "parent":
-        torch.testing.assert_close(targets[..., 1:], poses[..., 1:, 2] - poses[..., PARENTS[1:], 2])
+        torch.testing.assert_close(targets[..., 1:], depth[..., 1:] - depth[..., PARENTS[1:]])
     if relative_depth == "both":  # root-relative maps, then per-bone maps
         assert targets.shape[-1] == 34
-        torch.testing.assert_close(targets[..., :17], poses[..., 2])
-        torch.testing.assert_close(
-            targets[..., 18:], poses[..., 1:, 2] - poses[..., PARENTS[1:], 2]
-        )
+        torch.testing.assert_close(targets[..., :17], depth)
+        torch.testing.assert_close(targets[..., 18:], depth[..., 1:] - depth[..., PARENTS[1:]])
+    if depth_axis == "crop":  # along the optical axis (no geometry) the maps would differ
+        assert (model.head.depth_map_targets(poses) - targets).abs().max() > 1e-3
 
 
 def test_bone_fusion_is_the_least_squares_depth_of_both_estimates():

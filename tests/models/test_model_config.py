@@ -63,6 +63,8 @@ def test_unknown_key_in_dict_is_named_with_a_suggestion():
         ({"head": "integral", "skip_stride": 0}, "model.skip_stride"),
         ({"head": "integral", "relative_depth": "pelvis"}, "model.relative_depth"),
         ({"relative_depth": "parent"}, "model.relative_depth"),
+        ({"head": "integral", "depth_axis": "ray"}, "model.depth_axis"),
+        ({"depth_axis": "crop"}, "model.depth_axis"),
     ],
 )
 def test_bad_values_name_their_key(values, key):

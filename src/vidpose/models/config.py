@@ -17,6 +17,8 @@ from vidpose.errors import UserError, reject_unknown_keys
 NORMS: tuple[str, ...] = ("batch", "group", "frozen_batch")
 #: What the integral head's depth maps are relative to (``model.relative_depth``).
 RELATIVE_DEPTHS: tuple[str, ...] = ("root", "parent", "both")
+#: The direction the integral head's depths are measured along (``model.depth_axis``).
+DEPTH_AXES: tuple[str, ...] = ("camera", "crop")
 #: ``model.depth_bins`` spread over ±this many metres: no joint of a standing adult is a metre
 #: deeper or shallower than its pelvis, and no bone is that long.
 DEPTH_BIN_RANGE_M = 1.0
@@ -51,6 +53,11 @@ class ModelConfig:
       question: which way does this one bone point) or ``both`` (a map of each kind per joint,
       the joint depths fused from the two by least squares; see
       ``vidpose.models.integral.bone_fusion_matrices``).
+    - ``depth_axis``: the direction the integral head's depths are measured along: ``camera``
+      (the camera's optical axis) or ``crop`` (the ray through the crop's centre: the depths a
+      camera turned to look at the person would see, which is all a crop shows; Yu et al.
+      2021's perspective crops). The same pose off the image centre has different optical-axis
+      depths but the same crop-ray depths.
     - ``depth_lifter``: width of the integral head's 2D→depth lifter (0: none), a small
       temporal conv net reading the clip's soft-argmax 2D poses and the temporal features and
       adding a correction to every joint's depth (see ``vidpose.models.lifter``).
@@ -76,6 +83,7 @@ class ModelConfig:
     head_channels: int = 64
     heatmap_stride: int = 4
     relative_depth: str = "root"
+    depth_axis: str = "camera"
     depth_lifter: int = 0
     depth_convs: int = 0
     depth_bins: int = 0
@@ -109,7 +117,11 @@ class ModelConfig:
                 fail(name, f"expected a name, got {value!r}")
         TEMPORAL_MODULES.check(self.temporal, f"{prefix}.temporal")
         HEADS.check(self.head, f"{prefix}.head")
-        for name, choices in (("norm", NORMS), ("relative_depth", RELATIVE_DEPTHS)):
+        for name, choices in (
+            ("norm", NORMS),
+            ("relative_depth", RELATIVE_DEPTHS),
+            ("depth_axis", DEPTH_AXES),
+        ):
             if getattr(self, name) not in choices:
                 fail(name, f"{getattr(self, name)!r} is not one of {', '.join(choices)}")
         for name, low in (
@@ -129,8 +141,9 @@ class ModelConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 fail(name, f"expected an integer >= {low}, got {value!r}")
-        if self.relative_depth != "root" and self.head != "integral":
-            fail("relative_depth", f"only applies to the integral head, not {self.head!r}")
+        for name, plain in (("relative_depth", "root"), ("depth_axis", "camera")):
+            if getattr(self, name) != plain and self.head != "integral":
+                fail(name, f"only applies to the integral head, not {self.head!r}")
         if self.depth_bins == 1:
             fail("depth_bins", "expected 0 (regression) or at least 2 bins, got 1")
         for name in ("depth_lifter", "depth_convs", "depth_bins", "head_temporal_convs"):

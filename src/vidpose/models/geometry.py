@@ -77,11 +77,34 @@ def input_to_normalized(uv: torch.Tensor, geometry: dict) -> torch.Tensor:
     return (source - intrinsics[..., None, 2:4]) / intrinsics[..., None, 0:2]
 
 
-def lift_to_camera(uv: torch.Tensor, depth: torch.Tensor, geometry: dict) -> torch.Tensor:
-    """Model-input pixels (B, T, J, 2) and camera depths Z (B, T, J), metres → camera-frame
-    points (B, T, J, 3), metres: (x̂·Z, ŷ·Z, Z). Inverse of :func:`project_to_input`."""
+def lift_to_camera(
+    uv: torch.Tensor, depth: torch.Tensor, geometry: dict, axis: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Model-input pixels (B, T, J, 2) and depths (B, T, J), metres → camera-frame points
+    (B, T, J, 3), metres. Inverse of :func:`project_to_input`.
+
+    ``axis`` None: the depths are camera Z, and the point is (x̂·Z, ŷ·Z, Z). ``axis`` (B, T, 3),
+    a unit vector (:func:`crop_axis`): the depths are measured along it, and the point is the
+    one on the pixel's ray r = (x̂, ŷ, 1) whose projection on the axis is the depth:
+    r·depth / (r·axis)."""
     normalized = input_to_normalized(uv, geometry)
-    return torch.cat([normalized * depth[..., None], depth[..., None]], dim=-1)
+    rays = torch.cat([normalized, torch.ones_like(normalized[..., :1])], dim=-1)
+    if axis is None:
+        return rays * depth[..., None]
+    along = (rays * axis[..., None, :]).sum(dim=-1, keepdim=True)
+    return rays * (depth[..., None] / along)
+
+
+def crop_axis(geometry: dict) -> torch.Tensor:
+    """The unit ray (B|1, T|1, 3) through the centre of each crop, camera frame: the optical axis
+    of a camera turned to look at the person (Yu et al. 2021's perspective crop). The centre is
+    the input's centre pixel (S - 1)/2, which a flip mirrors about cx and a zoom keeps
+    (:func:`augment_geometry`), so augmentation moves the axis exactly as it moves the scene."""
+    crop, _, size = _parts(geometry)
+    centre = torch.full_like(crop[..., None, :2], (size - 1) / 2)  # (B, T, 1, 2)
+    normalized = input_to_normalized(centre, geometry)[..., 0, :]
+    ray = torch.cat([normalized, torch.ones_like(normalized[..., :1])], dim=-1)
+    return ray / ray.norm(dim=-1, keepdim=True)
 
 
 def project_to_input(points: torch.Tensor, geometry: dict) -> torch.Tensor:
@@ -144,6 +167,7 @@ __all__ = [
     "DEFAULT_FOCAL",
     "DEFAULT_SOURCE_SIZE",
     "augment_geometry",
+    "crop_axis",
     "default_geometry",
     "flip_geometry",
     "heatmap_coordinates",
