@@ -172,6 +172,9 @@ def test_depth_map_loss_grades_each_set_of_17_maps_at_its_joints():
     both = depth_map_loss(maps, targets, gt, size)
     assert float(both) == pytest.approx((float(first) + float(second)) / 2)
     assert float(first) != pytest.approx(float(second))
+    # A map count that is not a whole number of sets is a wiring error, not a smaller set.
+    with pytest.raises(RuntimeError):
+        depth_map_loss(maps[:, :, :20], targets[..., :20], gt, size)
 
 
 def test_depth_map_loss_leaves_out_joints_outside_the_input():

@@ -10,7 +10,9 @@ from vidpose.data.order import epoch_order, train_step_indices
 from vidpose.engine.losses import bone_loss, depth_map_loss, heatmap_loss
 from vidpose.engine.train_step import Objective, StepBatch, StepInputs
 from vidpose.engine.trainer import Trainer
+from vidpose.models.geometry import crop_axis
 from vidpose.models.preprocess import normalize_frames
+from vidpose.skeleton import PARENTS
 from vidpose.store import open_store
 
 FLIP_ONLY = [
@@ -128,10 +130,15 @@ def test_the_depth_map_term_adds_its_weighted_error_to_the_loss(
     assert batch.poses2d is not None  # the store's 2D joints, loaded for this term alone
     assert batch.geometry is not None
     size = int(batch.inputs.shape[-1])
-    targets = model.head.depth_map_targets(batch.poses3d, batch.geometry)
-    if depth_axis == "crop":  # the term grades depths along the batch's own crop axes
-        along_optical_axis = model.head.depth_map_targets(batch.poses3d)
-        assert (targets - along_optical_axis).abs().max() > 1e-4
+    # The term grades each bone's depth along the batch's own (augmented) crop axes, or along
+    # the optical axis: computed here from the geometry, not from what the model reported.
+    if depth_axis == "crop":
+        axis = crop_axis(batch.geometry)
+        depth = (batch.poses3d * axis[..., None, :]).sum(dim=-1)
+        assert (depth - batch.poses3d[..., 2]).abs().max() > 1e-4  # the two axes differ
+    else:
+        depth = batch.poses3d[..., 2]
+    targets = depth - depth[..., torch.tensor(PARENTS).clamp_min(0)]
     term = depth_map_loss(outputs["depth_maps"], targets, batch.poses2d, size)
     without = load_config(None, [*tiny_overrides, *integral]).train
     expected = Objective(without)(outputs, batch, model) + 2.0 * term

@@ -239,7 +239,8 @@ def test_depth_maps_holding_their_targets_give_the_true_depths(relative_depth, d
     poses = torch.randn(2, 3, 17, 3) * 0.3
     poses = poses - poses[..., ROOT : ROOT + 1, :]
     geometry = _geometry(2, 3)
-    targets = model.head.depth_map_targets(poses, geometry)  # (2, 3, 17)
+    axis = crop_axis(geometry).expand(2, 3, 3) if depth_axis == "crop" else None
+    targets = model.head.depth_map_targets(poses, axis)  # (2, 3, 17)
     depth = (poses * _depth_axis(depth_axis, geometry)[..., None, :]).sum(dim=-1)
     with torch.no_grad():  # the maps read the targets wherever the heatmaps are
         model.head.depths.weight.zero_()
@@ -250,6 +251,11 @@ def test_depth_maps_holding_their_targets_give_the_true_depths(relative_depth, d
     with torch.no_grad():
         aux = model(torch.randn(2, 3, 3, SIDE, SIDE), geometry, return_aux=True)
     hook.remove()
+    # The forward reports the axis its depths are along (what the depth-map term needs).
+    if axis is None:
+        assert "depth_axis" not in aux
+    else:
+        torch.testing.assert_close(aux["depth_axis"], axis)
     torch.testing.assert_close(aux["depth_rel"], depth)
     torch.testing.assert_close(aux["depth_maps"][..., 0, 0], targets)
     if relative_depth == "parent":
@@ -258,7 +264,7 @@ def test_depth_maps_holding_their_targets_give_the_true_depths(relative_depth, d
         assert targets.shape[-1] == 34
         torch.testing.assert_close(targets[..., :17], depth)
         torch.testing.assert_close(targets[..., 18:], depth[..., 1:] - depth[..., PARENTS[1:]])
-    if depth_axis == "crop":  # along the optical axis (no geometry) the maps would differ
+    if depth_axis == "crop":  # along the optical axis the maps would differ
         assert (model.head.depth_map_targets(poses) - targets).abs().max() > 1e-3
 
 

@@ -135,7 +135,7 @@ class Objective:
             )
             loss = loss + self.config.heatmap_weight * term
         if self.config.depth_map_weight > 0 and batch.poses2d is not None:
-            targets = model.head.depth_map_targets(gt, batch.geometry)
+            targets = model.head.depth_map_targets(gt, outputs.get("depth_axis"))
             term = depth_map_loss(
                 outputs["depth_maps"], targets, batch.poses2d, size, self.config.heatmap_sigma
             )

@@ -145,7 +145,7 @@ class IntegralHead(nn.Module):
         super().__init__()
         #: Depths along the ray through the crop's centre (``depth_axis: crop``) when the clip's
         #: geometry is given; else along the optical axis.
-        self.crop_axis = depth_axis == "crop"
+        self.along_crop = depth_axis == "crop"
         #: Depth maps per joint: a root-relative and a per-bone one with ``relative_depth:
         #: both``, else one.
         self.depth_sets = 2 if relative_depth == "both" else 1
@@ -214,7 +214,9 @@ class IntegralHead(nn.Module):
         - ``depth_rel`` (B, T, 17): Z_j - Z_root, metres (along the crop's axis with
           ``depth_axis: crop`` and a geometry);
         - ``root_depth`` (B, T): the estimated Z_root, metres (the same axis);
-        - ``root`` (B, T, 3): the lifted root (pelvis) in camera coordinates, metres.
+        - ``root`` (B, T, 3): the lifted root (pelvis) in camera coordinates, metres;
+        - ``depth_axis`` (B, T, 3), only with ``depth_axis: crop`` and a geometry: the unit
+          vector the depths were measured along (:meth:`depth_map_targets` takes it).
         """
         batch, length = temporal.shape[:2]
         height, width = input_hw
@@ -232,7 +234,7 @@ class IntegralHead(nn.Module):
                 "crop": geometry["crop"].to(feature_map.device, torch.float32),
                 "intrinsics": geometry["intrinsics"].to(feature_map.device, torch.float32),
             }
-            if self.crop_axis:
+            if self.along_crop:
                 axis = crop_axis(geometry)
         context = self.dropout(temporal.flatten(0, 1))  # (B·T, F)
         x = self.reduce(feature_map)
@@ -289,7 +291,9 @@ class IntegralHead(nn.Module):
         root_depth = prior_root_depth(geometry) * torch.exp(self.log_root_scale + correction)
         points = lift_to_camera(uv, root_depth[..., None] + depth_rel, geometry, axis)
         root = points[..., ROOT, :]
+        along = {} if axis is None else {"depth_axis": axis.expand(batch, length, 3)}
         return {
+            **along,
             "poses3d": points - root[..., None, :],
             "poses2d_input_px": uv,
             "heatmaps": clips(heatmaps),
@@ -301,18 +305,17 @@ class IntegralHead(nn.Module):
         }
 
     def depth_map_targets(
-        self, poses3d: torch.Tensor, geometry: dict | None = None
+        self, poses3d: torch.Tensor, axis: torch.Tensor | None = None
     ) -> torch.Tensor:
         """What each depth map should read at its joint, (B, T, 17·S) metres, from true
         root-relative poses (B, T, 17, 3): Z_j - Z_parent with ``relative_depth: parent``,
         Z_j - Z_root with ``root``, both (root-relative first) with ``both``. The root's own
-        map cancels out of the pose, so its target is 0. Z is measured along the axis
-        :meth:`forward` uses for the same ``geometry``."""
-        if self.crop_axis and geometry is not None:
-            axis = crop_axis(geometry).to(poses3d.device, poses3d.dtype)
-            depth = (poses3d * axis[..., None, :]).sum(dim=-1)
-        else:
+        map cancels out of the pose, so its target is 0. Z is camera Z, or with ``axis``
+        (B, T, 3), the ``depth_axis`` :meth:`forward` returned, the depth along it."""
+        if axis is None:
             depth = poses3d[..., 2]
+        else:
+            depth = (poses3d * axis.to(poses3d)[..., None, :]).sum(dim=-1)
         root_relative = depth - depth[..., ROOT : ROOT + 1]
         per_bone = depth - depth[..., self.parents]
         if self.fuse_root is not None:
