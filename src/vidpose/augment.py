@@ -20,11 +20,14 @@ The transform of one clip, in order (c = crop centre):
    2D x → W - 1 - x, 3D X → -X, and left/right joints swapped (``skeleton.FLIP_PERMUTATION``);
 2. in-plane rotation by θ ~ U(-rotation_deg, +rotation_deg) about c: 2D p → c + R(θ)(p - c)
    with R(θ) = [[cos θ, -sin θ], [sin θ, cos θ]] acting on (x, y); with y pointing down a
-   positive θ turns the picture clockwise on screen. The 3D pose is rotated about the camera
-   z axis by the same R(θ) acting on (X, Y), so projecting the rotated 3D pose gives the
-   rotated 2D pose. This is exact when the camera's principal point is the crop centre; for a
-   crop away from the optical axis it is the standard approximation (the crop is treated as if
-   it were centred on the axis);
+   positive θ turns the picture clockwise on screen. The 3D pose is rotated by θ about the
+   ray through the crop centre (``axis``: the crop's own viewing direction, mirrored with the
+   clip),
+   which is what turning a camera that looks at the person about its axis does; projecting the
+   rotated 3D pose gives the rotated 2D pose up to second order in the crop's angle off the
+   optical axis. Without an axis it is rotated about the camera z axis (R(θ) on (X, Y)),
+   exact only when the crop is centred on the optical axis: off it, by 16° say, a 15° turn
+   about z tilts the pose by a further 4° against the picture;
 3. zoom by s ~ U(1 - scale, 1 + scale) about c: 2D p → c + s (p - c); 3D unchanged (a zoom is a
    change of focal length, which does not move a root-relative metric pose);
 4. colour: a hue rotation by φ ~ U(-hue, +hue) · 180° (the RGB vector turned about the grey
@@ -209,11 +212,13 @@ def augment_batch(
     poses2d: torch.Tensor | None,
     cfg: AugmentConfig,
     generator: torch.Generator,
+    axis: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
     """Augment a batch of clips; one random transform per clip, the same for all its frames.
 
     ``frames`` (B, T, H, W, 3) uint8 (or float in [0, 255]); ``poses3d`` (B, T, 17, 3) metres,
-    root-relative camera frame; ``poses2d`` (B, T, 17, 2) stored-frame pixels, or None.
+    root-relative camera frame; ``poses2d`` (B, T, 17, 2) stored-frame pixels, or None;
+    ``axis`` the 3D rotation's axis (:func:`apply_params`).
     Returns ``(frames, poses3d, poses2d)`` on the inputs' device (see the module docstring for
     the geometry and dtypes). Disabled or all-zero settings return the inputs themselves.
 
@@ -224,7 +229,7 @@ def augment_batch(
     if cfg.is_identity:
         return frames, poses3d, poses2d
     params = sample_params(frames.shape[0], cfg, generator, device=frames.device)
-    return apply_params(frames, poses3d, poses2d, params)
+    return apply_params(frames, poses3d, poses2d, params, axis)
 
 
 def apply_params(
@@ -232,13 +237,19 @@ def apply_params(
     poses3d: torch.Tensor,
     poses2d: torch.Tensor | None,
     params: AugmentParams,
+    axis: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-    """Apply given draws (see :func:`augment_batch` for shapes, units and conventions)."""
+    """Apply given draws (see :func:`augment_batch` for shapes, units and conventions).
+
+    ``axis`` (B, T, 3): unit rays through the crop centres of the clips as given
+    (``vidpose.models.geometry.crop_axis``), camera frame; a flipped clip's is mirrored with
+    it (X → -X, as ``augment_geometry`` mirrors the crop). The 3D rotation turns about it;
+    None: about the camera z axis."""
     if frames.dim() != 5 or frames.shape[-1] != 3 or min(frames.shape[2:4]) < 2:
         raise ValueError(f"frames must be (B, T, H>=2, W>=2, 3), got {tuple(frames.shape)}")
     height, width = frames.shape[2:4]
     out_frames = _recolour_and_warp(frames, params)
-    out_poses3d = _transform_poses3d(poses3d, params)
+    out_poses3d = _transform_poses3d(poses3d, params, axis)
     out_poses2d = None if poses2d is None else _transform_poses2d(poses2d, params, height, width)
     return out_frames, out_poses3d, out_poses2d
 
@@ -312,14 +323,35 @@ def _transform_poses2d(
     return _swap_left_right(moved, params.flip)
 
 
-def _transform_poses3d(poses3d: torch.Tensor, params: AugmentParams) -> torch.Tensor:
-    """Mirror X of flipped clips, rotate (X, Y) about the camera z axis by θ, swap joints."""
+def _transform_poses3d(
+    poses3d: torch.Tensor, params: AugmentParams, axis: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Mirror X of flipped clips, rotate by θ about ``axis`` (B, T, 3; None: the camera z axis),
+    swap joints."""
     dtype = poses3d.dtype
     x = poses3d[..., 0] * _flip_signs(params.flip, dtype).view(-1, 1, 1)
-    y, z = poses3d[..., 1], poses3d[..., 2]
-    cos = torch.cos(params.angle.to(dtype)).view(-1, 1, 1)
-    sin = torch.sin(params.angle.to(dtype)).view(-1, 1, 1)
-    moved = torch.stack([cos * x - sin * y, sin * x + cos * y, z], dim=-1)
+    mirrored = torch.stack([x, poses3d[..., 1], poses3d[..., 2]], dim=-1)
+    cos = torch.cos(params.angle.to(dtype)).view(-1, 1, 1, 1)
+    sin = torch.sin(params.angle.to(dtype)).view(-1, 1, 1, 1)
+    if axis is None:
+        axis = torch.zeros_like(mirrored[:, :, 0])
+        axis[..., 2] = 1
+    else:
+        axis = axis.to(dtype)
+        axis = torch.stack(
+            [
+                axis[..., 0] * _flip_signs(params.flip, dtype).view(-1, 1),
+                axis[..., 1],
+                axis[..., 2],
+            ],
+            dim=-1,
+        )
+    axis = axis[..., None, :].expand_as(mirrored)
+    # Rodrigues: p cos θ + (a × p) sin θ + a (a·p)(1 - cos θ); about z, R(θ) on (X, Y).
+    along = (axis * mirrored).sum(dim=-1, keepdim=True)
+    moved = (
+        mirrored * cos + torch.linalg.cross(axis, mirrored, dim=-1) * sin + axis * along * (1 - cos)
+    )
     return _swap_left_right(moved, params.flip)
 
 

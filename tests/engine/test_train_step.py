@@ -90,6 +90,29 @@ def test_augmentation_draws_are_seeded_and_resumable(tiny_data, tiny_config):
     assert not torch.allclose(a.poses3d, poses)  # rotated about the camera axis
 
 
+def test_a_turned_picture_turns_the_poses_about_the_crop_axis(tiny_data_with_geometry):
+    from vidpose.augment import AugmentConfig
+    from vidpose.data.source import ClipDataset
+
+    source = ClipDataset(open_store(tiny_data_with_geometry / "train"))
+    turn_only = AugmentConfig(
+        flip=0.0, scale=0.0, rotation_deg=30.0, color=0.0, brightness=0.0, contrast=0.0, hue=0.0
+    )
+    inputs = StepInputs(source, turn_only, 24, torch.device("cpu"), seed=1)
+    indices = np.array([0, 1, 2])
+    frames, poses = source.get_batch(indices)
+    batch = inputs.prepare(indices, frames, poses)
+    axis = crop_axis(batch.geometry)[..., None, :]  # no flip or zoom: the stored crops' axes
+
+    def along_axis(p):
+        return (p * axis).sum(dim=-1)
+
+    torch.testing.assert_close(along_axis(batch.poses3d), along_axis(poses))
+    assert not torch.allclose(batch.poses3d, poses, atol=1e-3)
+    # The crops are off the optical axis, so a turn about camera z would keep Z instead.
+    assert (batch.poses3d[..., 2] - poses[..., 2]).abs().max() > 1e-3
+
+
 def _first_step(config, data, tmp_path):
     """Train one step of ``config``; (its objective, and the outputs, batch and model it saw)."""
     trainer = Trainer(config, data, tmp_path / "run", device="cpu", stop_after_steps=1)

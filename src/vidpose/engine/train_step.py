@@ -26,7 +26,7 @@ from vidpose.engine.losses import (
     velocity_loss,
 )
 from vidpose.engine.predict import batch_geometry
-from vidpose.models.geometry import augment_geometry, poses2d_to_input
+from vidpose.models.geometry import augment_geometry, crop_axis, poses2d_to_input
 from vidpose.models.preprocess import normalize_frames
 
 
@@ -87,7 +87,9 @@ class StepInputs:
             poses2d = torch.from_numpy(np.ascontiguousarray(stored)).to(self.device)
         if not self.augment.is_identity:
             params = sample_params(frames.shape[0], self.augment, self.generator, self.device)
-            frames, poses3d, poses2d = apply_params(frames, poses3d, poses2d, params)
+            # The picture turns about the crop centre: the pose about the ray through it.
+            axis = None if geometry is None else crop_axis(geometry).expand(*poses3d.shape[:2], 3)
+            frames, poses3d, poses2d = apply_params(frames, poses3d, poses2d, params, axis)
             if geometry is not None:
                 geometry = augment_geometry(geometry, params.flip, params.zoom)
         inputs = self.normalize(frames, size=self.image_size)

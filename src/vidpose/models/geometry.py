@@ -128,8 +128,9 @@ def augment_geometry(geometry: dict, flip: torch.Tensor, zoom: torch.Tensor) -> 
 
     A zoom by s is the crop shrunk by s about the same centre, exactly. A flip (x → S - 1 - x,
     3D X → -X) is the same picture from the mirrored camera: x0 → 2·cx - x0 - side·(S - 1)/S.
-    In-plane rotation has no crop equivalent; ``vidpose.augment`` already treats it as a roll
-    about the optical axis, and the crop is left unrotated.
+    In-plane rotation has no crop equivalent: the crop is left unrotated, and ``vidpose.augment``
+    turns the 3D pose about this geometry's :func:`crop_axis` instead (to second order in the
+    crop's angle off the optical axis, the same picture).
     """
     crop, intrinsics, size = _parts(geometry)
     x0, y0, side = crop.unbind(-1)
