@@ -55,6 +55,7 @@ _JITTER_BEYOND_GAIN_OFF = ["augment.brightness=0", "augment.contrast=0", "augmen
 #: the plainer choice), most telling first: ``--only`` can run a prefix of them.
 ABLATIONS: dict[str, list[str]] = {
     "heatmap term -> soft-argmax L1 2D term": ["train.heatmap_weight=0", "train.loss_2d_weight=5"],
+    "heatmap Gaussian 0.5 -> 1 cell": ["train.heatmap_sigma=1.0"],
     "no depth-map term": ["train.depth_map_weight=0"],
     "MPJPE-style pose loss -> L1": ["train.loss=l1"],
     "lr 2e-3 -> 1e-3": ["optim.lr=0.001"],
