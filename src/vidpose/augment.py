@@ -22,12 +22,11 @@ The transform of one clip, in order (c = crop centre):
    with R(θ) = [[cos θ, -sin θ], [sin θ, cos θ]] acting on (x, y); with y pointing down a
    positive θ turns the picture clockwise on screen. The 3D pose is rotated by θ about the
    ray through the crop centre (``axis``: the crop's own viewing direction, mirrored with the
-   clip),
-   which is what turning a camera that looks at the person about its axis does; projecting the
-   rotated 3D pose gives the rotated 2D pose up to second order in the crop's angle off the
-   optical axis. Without an axis it is rotated about the camera z axis (R(θ) on (X, Y)),
-   exact only when the crop is centred on the optical axis: off it, by 16° say, a 15° turn
-   about z tilts the pose by a further 4° against the picture;
+   clip), which is what turning a camera that looks at the person about its axis does;
+   projecting the rotated 3D pose gives the rotated 2D pose up to second order in the crop's
+   angle off the optical axis. Without an axis it is rotated about the camera z axis (R(θ) on
+   (X, Y)), exact only when the crop is centred on the optical axis: off it, by 16° say, a 15°
+   turn about z tilts the pose by a further 4° against the picture;
 3. zoom by s ~ U(1 - scale, 1 + scale) about c: 2D p → c + s (p - c); 3D unchanged (a zoom is a
    change of focal length, which does not move a root-relative metric pose);
 4. colour: a hue rotation by φ ~ U(-hue, +hue) · 180° (the RGB vector turned about the grey
@@ -212,13 +211,12 @@ def augment_batch(
     poses2d: torch.Tensor | None,
     cfg: AugmentConfig,
     generator: torch.Generator,
-    axis: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
     """Augment a batch of clips; one random transform per clip, the same for all its frames.
 
     ``frames`` (B, T, H, W, 3) uint8 (or float in [0, 255]); ``poses3d`` (B, T, 17, 3) metres,
-    root-relative camera frame; ``poses2d`` (B, T, 17, 2) stored-frame pixels, or None;
-    ``axis`` the 3D rotation's axis (:func:`apply_params`).
+    root-relative camera frame; ``poses2d`` (B, T, 17, 2) stored-frame pixels, or None.
+    The 3D rotation turns about the camera z axis: :func:`apply_params` takes the crop's axis.
     Returns ``(frames, poses3d, poses2d)`` on the inputs' device (see the module docstring for
     the geometry and dtypes). Disabled or all-zero settings return the inputs themselves.
 
@@ -229,7 +227,7 @@ def augment_batch(
     if cfg.is_identity:
         return frames, poses3d, poses2d
     params = sample_params(frames.shape[0], cfg, generator, device=frames.device)
-    return apply_params(frames, poses3d, poses2d, params, axis)
+    return apply_params(frames, poses3d, poses2d, params)
 
 
 def apply_params(
@@ -300,6 +298,13 @@ def _flip_signs(flip: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     return 1 - 2 * flip.to(dtype)
 
 
+def _mirror_x(points: torch.Tensor, flip: torch.Tensor) -> torch.Tensor:
+    """Negate X of the flipped clips' points (B, ..., 3) (flip: (B,) bool)."""
+    signs = torch.ones(points.shape[0], 3, dtype=points.dtype, device=points.device)
+    signs[:, 0] = _flip_signs(flip, points.dtype)
+    return points * signs.view(points.shape[0], *[1] * (points.dim() - 2), 3)
+
+
 def _swap_left_right(poses: torch.Tensor, flip: torch.Tensor) -> torch.Tensor:
     """Swap left/right joints of the flipped clips of ``poses`` (B, T, 17, D)."""
     swapped = poses.index_select(2, _flip_permutation(poses.device))
@@ -329,23 +334,14 @@ def _transform_poses3d(
     """Mirror X of flipped clips, rotate by θ about ``axis`` (B, T, 3; None: the camera z axis),
     swap joints."""
     dtype = poses3d.dtype
-    x = poses3d[..., 0] * _flip_signs(params.flip, dtype).view(-1, 1, 1)
-    mirrored = torch.stack([x, poses3d[..., 1], poses3d[..., 2]], dim=-1)
+    mirrored = _mirror_x(poses3d, params.flip)
     cos = torch.cos(params.angle.to(dtype)).view(-1, 1, 1, 1)
     sin = torch.sin(params.angle.to(dtype)).view(-1, 1, 1, 1)
     if axis is None:
         axis = torch.zeros_like(mirrored[:, :, 0])
         axis[..., 2] = 1
     else:
-        axis = axis.to(dtype)
-        axis = torch.stack(
-            [
-                axis[..., 0] * _flip_signs(params.flip, dtype).view(-1, 1),
-                axis[..., 1],
-                axis[..., 2],
-            ],
-            dim=-1,
-        )
+        axis = _mirror_x(axis.to(dtype), params.flip)
     axis = axis[..., None, :].expand_as(mirrored)
     # Rodrigues: p cos θ + (a × p) sin θ + a (a·p)(1 - cos θ); about z, R(θ) on (X, Y).
     along = (axis * mirrored).sum(dim=-1, keepdim=True)

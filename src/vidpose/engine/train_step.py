@@ -88,7 +88,8 @@ class StepInputs:
         if not self.augment.is_identity:
             params = sample_params(frames.shape[0], self.augment, self.generator, self.device)
             # The picture turns about the crop centre: the pose about the ray through it.
-            axis = None if geometry is None else crop_axis(geometry).expand(*poses3d.shape[:2], 3)
+            turns = geometry is not None and self.augment.rotation_deg > 0
+            axis = crop_axis(geometry) if turns else None
             frames, poses3d, poses2d = apply_params(frames, poses3d, poses2d, params, axis)
             if geometry is not None:
                 geometry = augment_geometry(geometry, params.flip, params.zoom)
