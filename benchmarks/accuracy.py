@@ -18,6 +18,11 @@ and reports 3. the mean-pose baseline (the training set's mean pose for every te
 MPJPE, P2 = Procrustes-aligned MPJPE, MPJVE, all mm on the test store, and training seconds)
 and, last, one JSON object (also written to ``--json``).
 
+``--seeds 0 1 2`` trains every recipe once per seed (rows "default, seed 1", ...) and adds each
+recipe's mean over the seeds; with both recipes it prints the default's P1 as a percentage of
+the report's, per seed and on the means (one seed can move the report's recipe by tens of mm:
+on the ``small`` preset it stayed at the mean pose at seed 2).
+
 Input size: by default every recipe sees the frames at its own ``data.image_size`` (the
 default recipe chooses its input size like any other ingredient), except that no recipe is fed
 frames larger than the stores' (the report's 224 px becomes 112 px on the ``small`` preset: an
@@ -37,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -99,6 +105,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--test-clips", type=int, default=0, help="N test clips (0: all)")
     parser.add_argument("--ablate", action="store_true", help="also train the ablations")
     parser.add_argument("--only", nargs="*", help="train only these recipe names")
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        help="train every recipe once per seed (its config's `seed`) and add each recipe's mean "
+        "over them and the default's P1 as a percentage of the report's, per seed and on the "
+        "means (default: the configs' own seed, once)",
+    )
     parser.add_argument("--seed-config", type=Path, default=ROOT / "configs" / "seed.yaml")
     parser.add_argument("--default-config", type=Path, default=ROOT / "configs" / "default.yaml")
     parser.add_argument("--set", action="append", default=[], help="override for every recipe")
@@ -119,6 +133,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for name in ("image_size", "epochs"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')}: expected a positive integer")
+    if args.seeds is not None:
+        if any(seed < 0 for seed in args.seeds) or len(set(args.seeds)) != len(args.seeds):
+            parser.error(f"--seeds {args.seeds}: expected distinct non-negative integers")
+        if args.default_run is not None:
+            parser.error("--default-run: names one run of the default, so it cannot serve --seeds")
     if args.resume and args.work is None:
         parser.error("--resume: needs the --work folder of the interrupted benchmark")
     if args.data is not None and not (args.data / "train").is_dir():
@@ -187,18 +206,76 @@ def capped_size(config_path: Path, overrides: list[str], stored_size: int) -> li
     return overrides
 
 
-def recipes(args: argparse.Namespace) -> dict[str, tuple[Path, list[str]]]:
-    common = common_overrides(args)
-    chosen = {
-        "report (seed.yaml)": (args.seed_config, common),
-        "default": (args.default_config, common),
+class Recipe(NamedTuple):
+    """One training run of the benchmark: ``base`` names the recipe without its seed."""
+
+    config: Path
+    overrides: list[str]
+    base: str
+    seed: int | None
+    extra: list[str]  # the overrides beyond the protocol's (an ablation's)
+
+
+def recipes(args: argparse.Namespace) -> dict[str, Recipe]:
+    """The runs to make, by row name, seed after seed (each seed's default before its
+    ablations, which may reuse its weights)."""
+    chosen: dict[str, tuple[Path, list[str]]] = {
+        "report (seed.yaml)": (args.seed_config, []),
+        "default": (args.default_config, []),
     }
     if args.ablate:
         for name, overrides in ABLATIONS.items():
-            chosen[f"default, {name}"] = (args.default_config, common + overrides)
+            chosen[f"default, {name}"] = (args.default_config, overrides)
     if args.only:
         chosen = {name: value for name, value in chosen.items() if name in args.only}
-    return chosen
+    common = common_overrides(args)
+    if not args.seeds:
+        return {
+            name: Recipe(path, [*common, *extra], name, None, extra)
+            for name, (path, extra) in chosen.items()
+        }
+    return {
+        f"{name}, seed {seed}": Recipe(path, [*common, f"seed={seed}", *extra], name, seed, extra)
+        for seed in args.seeds
+        for name, (path, extra) in chosen.items()
+    }
+
+
+def seed_means(results: dict[str, dict], runs: dict[str, Recipe]) -> dict[str, dict]:
+    """Each recipe's P1, P2 and MPJVE averaged over its seeds, as rows named
+    "<recipe>, mean of N seeds" (mm)."""
+    by_base: dict[str, list[dict]] = {}
+    for name, run in runs.items():
+        by_base.setdefault(run.base, []).append(results[name])
+    return {
+        f"{base}, mean of {len(rows)} seeds": {
+            key: float(np.mean([row[key] for row in rows]))
+            for key in ("p1_mm", "p2_mm", "mpjve_mm")
+        }
+        | {"train_s": None, "seeds": len(rows)}
+        for base, rows in by_base.items()
+    }
+
+
+def default_over_report(results: dict[str, dict], runs: dict[str, Recipe]) -> dict[str, float]:
+    """The default's P1 as a percentage of the report recipe's, per seed ("seed N"; "run"
+    without --seeds) and, over two or more seeds, of the two recipes' means ("means").
+    Empty unless both recipes ran."""
+    p1 = {(run.base, run.seed): results[name]["p1_mm"] for name, run in runs.items()}
+    seeds = [run.seed for run in runs.values() if run.base == "default"]
+    ratios = {}
+    for seed in seeds:
+        if ("report (seed.yaml)", seed) in p1:
+            label = "run" if seed is None else f"seed {seed}"
+            ratios[label] = 100 * p1[("default", seed)] / p1[("report (seed.yaml)", seed)]
+    paired = [seed for seed in seeds if ("report (seed.yaml)", seed) in p1]
+    if len(paired) > 1:
+        ratios["means"] = (
+            100
+            * np.mean([p1[("default", seed)] for seed in paired])
+            / np.mean([p1[("report (seed.yaml)", seed)] for seed in paired])
+        )
+    return {label: float(value) for label, value in ratios.items()}
 
 
 def score(pred: np.ndarray, gt: np.ndarray) -> dict:
@@ -329,13 +406,16 @@ def main(argv: list[str] | None = None) -> int:
                 "train_s": None,
             }
         }
-        default_run = args.default_run
-        for index, (name, (config_path, overrides)) in enumerate(recipes(args).items()):
+        default_run, seed = args.default_run, None
+        runs = recipes(args)
+        for index, (name, run) in enumerate(runs.items()):
             print(f"== {name}", file=sys.stderr, flush=True)
+            if run.seed != seed:  # a new seed: its ablations may reuse only its own default
+                default_run, seed = None, run.seed
             run_dir = work / f"run_{index}"
-            extra = overrides[len(common_overrides(args)) :]
-            overrides = capped_size(config_path, overrides, stored_size)
-            if name.startswith("default, ") and default_run and _eval_only(extra):
+            config_path, extra = run.config, run.extra
+            overrides = capped_size(config_path, run.overrides, stored_size)
+            if run.base.startswith("default, ") and default_run and _eval_only(extra):
                 results[name] = evaluate_only(
                     config_path, overrides, data, default_run, args.device
                 )
@@ -344,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
                 results[name] = train_and_score(
                     config_path, overrides, data, run_dir, args.device, args.resume
                 )
-            if name == "default":
+            if run.base == "default":
                 default_run = run_dir
             print(table(results), file=sys.stderr, flush=True)
         protocol = {
@@ -356,8 +436,17 @@ def main(argv: list[str] | None = None) -> int:
             "test_clips": int(len(test_poses)),
             "device": args.device or "auto",
         }
+        if args.seeds:
+            protocol["seeds"] = args.seeds
+            results |= seed_means(results, runs)
+        ratios = default_over_report(results, runs)
         print(table(results))
-        output = json.dumps({"protocol": protocol, "results": results}, indent=2)
+        for label, percent in ratios.items():
+            print(f"default P1 / report P1 ({label}): {percent:.1f} %")
+        report = {"protocol": protocol, "results": results}
+        if ratios:
+            report["default_over_report_p1_percent"] = ratios
+        output = json.dumps(report, indent=2)
         print(output)
         if args.json:
             args.json.write_text(output + "\n")

@@ -147,3 +147,61 @@ def test_resized_store_cuts_evenly_and_resizes_frames_and_2d_alike(tiny_data, tm
     assert small.frames.shape[1:] == (source.frames_per_clip, 12, 12, 3)
     scale = 12 / source.image_size[1]
     np.testing.assert_allclose(small.poses2d, source.poses2d * scale, rtol=1e-6)
+
+
+@pytest.mark.slow
+def test_seeds_train_each_recipe_per_seed_and_report_means_and_ratios(tiny_data, tmp_path):
+    accuracy = _load()
+    out = tmp_path / "accuracy.json"
+    argv = ["--data", str(tiny_data), "--image-size", "16", "--epochs", "1", "--device", "cpu"]
+    argv += ["--train-clips", "6", "--test-clips", "5", "--json", str(out), "--seeds", "0", "3"]
+    argv += ["--set", "train.batch_size=3", "--set", "eval.batch_size=4"]
+    argv += ["--set", "data.clip_frames=4", "--work", str(tmp_path / "work")]
+    argv += ["--set", "model.hidden_size=8", "--set", "model.feature_dim=8"]
+    argv += ["--only", "report (seed.yaml)", "default"]
+    assert accuracy.main(argv) == 0
+    result = json.loads(out.read_text())
+    rows = result["results"]
+    assert result["protocol"]["seeds"] == [0, 3]
+    trained = ["report (seed.yaml), seed 0", "default, seed 0"]
+    trained += ["report (seed.yaml), seed 3", "default, seed 3"]
+    means = ["report (seed.yaml), mean of 2 seeds", "default, mean of 2 seeds"]
+    assert list(rows) == ["mean pose (baseline)", *trained, *means]
+    for name in trained:
+        seed = name.rsplit(" ", 1)[-1]
+        assert rows[name]["overrides"].count(f"seed={seed}") == 1
+    # Different seeds are different runs (initialisation and order), not copies.
+    assert rows["default, seed 0"]["p1_mm"] != rows["default, seed 3"]["p1_mm"]
+    for recipe in ("report (seed.yaml)", "default"):
+        for key in ("p1_mm", "p2_mm", "mpjve_mm"):
+            each = [rows[f"{recipe}, seed {seed}"][key] for seed in (0, 3)]
+            assert rows[f"{recipe}, mean of 2 seeds"][key] == pytest.approx(np.mean(each))
+    ratios = result["default_over_report_p1_percent"]
+    assert list(ratios) == ["seed 0", "seed 3", "means"]
+    for seed in (0, 3):
+        expected = (
+            rows[f"default, seed {seed}"]["p1_mm"]
+            / rows[f"report (seed.yaml), seed {seed}"]["p1_mm"]
+        )
+        assert ratios[f"seed {seed}"] == pytest.approx(100 * expected)
+    expected = (
+        rows["default, mean of 2 seeds"]["p1_mm"]
+        / rows["report (seed.yaml), mean of 2 seeds"]["p1_mm"]
+    )
+    assert ratios["means"] == pytest.approx(100 * expected)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--seeds", "0", "0"], "--seeds [0, 0]: expected distinct non-negative integers"),
+        (["--seeds", "-1"], "--seeds [-1]: expected distinct non-negative integers"),
+        (["--seeds", "0", "1", "--default-run", "runs/x"], "--default-run: names one run"),
+    ],
+)
+def test_bad_seeds_are_refused_in_one_line(tiny_data, capsys, extra, message):
+    accuracy = _load()
+    with pytest.raises(SystemExit) as exit_info:
+        accuracy.parse_args(["--data", str(tiny_data), *extra])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
