@@ -206,6 +206,10 @@ def capped_size(config_path: Path, overrides: list[str], stored_size: int) -> li
     return overrides
 
 
+#: The report recipe's row name.
+REPORT = "report (seed.yaml)"
+
+
 class Recipe(NamedTuple):
     """One training run of the benchmark: ``base`` names the recipe without its seed."""
 
@@ -220,7 +224,7 @@ def recipes(args: argparse.Namespace) -> dict[str, Recipe]:
     """The runs to make, by row name, seed after seed (each seed's default before its
     ablations, which may reuse its weights)."""
     chosen: dict[str, tuple[Path, list[str]]] = {
-        "report (seed.yaml)": (args.seed_config, []),
+        REPORT: (args.seed_config, []),
         "default": (args.default_config, []),
     }
     if args.ablate:
@@ -261,20 +265,19 @@ def default_over_report(results: dict[str, dict], runs: dict[str, Recipe]) -> di
     """The default's P1 as a percentage of the report recipe's, per seed ("seed N"; "run"
     without --seeds) and, over two or more seeds, of the two recipes' means ("means").
     Empty unless both recipes ran."""
-    p1 = {(run.base, run.seed): results[name]["p1_mm"] for name, run in runs.items()}
-    seeds = [run.seed for run in runs.values() if run.base == "default"]
-    ratios = {}
-    for seed in seeds:
-        if ("report (seed.yaml)", seed) in p1:
-            label = "run" if seed is None else f"seed {seed}"
-            ratios[label] = 100 * p1[("default", seed)] / p1[("report (seed.yaml)", seed)]
-    paired = [seed for seed in seeds if ("report (seed.yaml)", seed) in p1]
+    p1: dict[int | None, dict[str, float]] = {}
+    for name, run in runs.items():
+        p1.setdefault(run.seed, {})[run.base] = results[name]["p1_mm"]
+    paired = {seed: row for seed, row in p1.items() if {"default", REPORT} <= row.keys()}
+    ratios = {
+        "run" if seed is None else f"seed {seed}": 100 * row["default"] / row[REPORT]
+        for seed, row in paired.items()
+    }
     if len(paired) > 1:
-        ratios["means"] = (
-            100
-            * np.mean([p1[("default", seed)] for seed in paired])
-            / np.mean([p1[("report (seed.yaml)", seed)] for seed in paired])
-        )
+        means = {
+            base: np.mean([row[base] for row in paired.values()]) for base in ("default", REPORT)
+        }
+        ratios["means"] = 100 * means["default"] / means[REPORT]
     return {label: float(value) for label, value in ratios.items()}
 
 
@@ -406,12 +409,12 @@ def main(argv: list[str] | None = None) -> int:
                 "train_s": None,
             }
         }
-        default_run, seed = args.default_run, None
+        # Seed after seed, each seed's default runs before its ablations (recipes()), so a
+        # test-time-only ablation reuses the default of its own seed.
+        default_run = args.default_run
         runs = recipes(args)
         for index, (name, run) in enumerate(runs.items()):
             print(f"== {name}", file=sys.stderr, flush=True)
-            if run.seed != seed:  # a new seed: its ablations may reuse only its own default
-                default_run, seed = None, run.seed
             run_dir = work / f"run_{index}"
             config_path, extra = run.config, run.extra
             overrides = capped_size(config_path, run.overrides, stored_size)

@@ -55,8 +55,12 @@ def test_the_benchmark_trains_both_recipes_and_reports_the_table(tiny_data, tmp_
     # Trained rows carry a time (rounded to 0.1 s, so a toy run on an idle machine may show 0.0).
     for name in ("default", "report (seed.yaml)"):
         assert rows[name]["train_s"] is not None and rows[name]["train_s"] >= 0
+    # One run per recipe: the ratio of that pair, printed and in the JSON.
+    percent = 100 * rows["default"]["p1_mm"] / rows["report (seed.yaml)"]["p1_mm"]
+    assert result["default_over_report_p1_percent"] == {"run": pytest.approx(percent)}
     printed = capsys.readouterr().out
     assert "| default " in printed and "| report (seed.yaml) " in printed
+    assert f"default P1 / report P1 (run): {percent:.1f} %" in printed
 
 
 def test_every_ablation_is_a_valid_config():
@@ -189,6 +193,37 @@ def test_seeds_train_each_recipe_per_seed_and_report_means_and_ratios(tiny_data,
         / rows["report (seed.yaml), mean of 2 seeds"]["p1_mm"]
     )
     assert ratios["means"] == pytest.approx(100 * expected)
+
+
+@pytest.mark.slow
+def test_with_seeds_a_test_time_ablation_reuses_its_own_seeds_default(
+    tiny_data, tmp_path, monkeypatch
+):
+    accuracy = _load()
+    reused = []
+    evaluate = accuracy.evaluate_only
+
+    def recording(config_path, overrides, data, run_dir, device):
+        reused.append((run_dir.name, [item for item in overrides if item.startswith("seed=")]))
+        return evaluate(config_path, overrides, data, run_dir, device)
+
+    monkeypatch.setattr(accuracy, "evaluate_only", recording)
+    work = tmp_path / "work"
+    argv = ["--data", str(tiny_data), "--image-size", "16", "--epochs", "1", "--device", "cpu"]
+    argv += ["--train-clips", "6", "--test-clips", "5", "--seeds", "0", "1", "--work", str(work)]
+    argv += ["--set", "train.batch_size=3", "--set", "eval.batch_size=4"]
+    argv += ["--set", "data.clip_frames=4", "--ablate", "--only", "default"]
+    argv += [
+        "default, no flip test",
+        "--set",
+        "model.hidden_size=8",
+        "--set",
+        "model.feature_dim=8",
+    ]
+    assert accuracy.main(argv) == 0
+    # run_0: seed 0's default, run_1 its ablation, run_2: seed 1's default, run_3 its ablation.
+    assert reused == [("run_0", ["seed=0"]), ("run_2", ["seed=1"])]
+    assert not (work / "run_1").exists() and not (work / "run_3").exists()
 
 
 @pytest.mark.parametrize(
