@@ -60,6 +60,7 @@ class OptimConfig:
     """Optimizer, learning-rate schedule (stepped once per optimizer step), clipping and EMA.
 
     - ``schedule``: ``constant``; ``cosine`` (decays to 0 at the last step after warm-up);
+      ``linear`` (the same, along a straight line);
       ``step`` (multiplies the lr by ``step_gamma`` at each epoch in ``step_milestones``).
     - ``warmup_steps`` or ``warmup_epochs`` (one of them, not both): linear warm-up from
       lr/warm-up length to lr; epochs may be fractional.
@@ -73,7 +74,9 @@ class OptimConfig:
     lr: float = field(default=1e-3, metadata={"min_exclusive": 0.0})
     weight_decay: float = field(default=0.0, metadata=_at_least(0.0))
     momentum: float = field(default=0.9, metadata=_at_least(0.0))  # sgd only
-    schedule: str = field(default="constant", metadata=_choices("constant", "cosine", "step"))
+    schedule: str = field(
+        default="constant", metadata=_choices("constant", "cosine", "linear", "step")
+    )
     warmup_steps: int = field(default=0, metadata=_at_least(0))
     warmup_epochs: float = field(default=0.0, metadata=_at_least(0.0))
     step_milestones: list = field(default_factory=list)  # epochs, increasing

@@ -21,6 +21,19 @@ def test_cosine_schedule_decays_to_zero_at_the_end():
     assert all(lr_factor(s, 110, config) >= lr_factor(s + 1, 110, config) for s in range(10, 110))
 
 
+def test_linear_schedule_falls_along_a_straight_line_to_zero():
+    config = OptimConfig(schedule="linear", warmup_steps=10)
+    assert lr_factor(9, 110, config) == 1.0
+    assert lr_factor(10, 110, config) == 1.0
+    # a quarter of the way down it is 0.75, where the cosine is still 0.85
+    assert lr_factor(35, 110, config) == pytest.approx(0.75)
+    assert lr_factor(60, 110, config) == pytest.approx(0.5)
+    assert lr_factor(85, 110, config) == pytest.approx(0.25)
+    assert lr_factor(110, 110, config) == 0.0
+    cosine = OptimConfig(schedule="cosine", warmup_steps=10)
+    assert lr_factor(35, 110, cosine) == pytest.approx(0.854, abs=1e-3)
+
+
 @pytest.mark.parametrize("name", ["adam", "adamw", "sgd"])
 def test_optimizers_follow_the_schedule(name):
     weight = torch.nn.Parameter(torch.ones(3))

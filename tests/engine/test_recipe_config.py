@@ -18,7 +18,10 @@ def test_augmentation_is_off_without_a_section_and_on_with_one():
     [
         (["augment.flip=1.5"], "augment.flip: must be in [0, 1]"),
         (["augment.rotate=3"], "augment.rotate: unknown key"),
-        (["optim.schedule=linear"], "optim.schedule: 'linear' is not one of constant, cosine"),
+        (
+            ["optim.schedule=exp"],
+            "optim.schedule: 'exp' is not one of constant, cosine, linear, step",
+        ),
         (["optim.warmup_epochs=-1"], "optim.warmup_epochs: expected a value >= 0"),
         (["optim.warmup_epochs=1", "optim.warmup_steps=5"], "set only one of them"),
         (["optim.schedule=step"], "optim.step_milestones: schedule 'step' needs"),

@@ -42,14 +42,16 @@ def warmup_length(config: OptimConfig, steps_per_epoch: int) -> int:
 
 def lr_factor(step: int, total_steps: int, config: OptimConfig, steps_per_epoch: int = 1) -> float:
     """Multiplier of ``config.lr`` for 0-based ``step`` of ``total_steps``: linear warm-up,
-    then constant, a cosine decay to 0 at the last step, or ``step_gamma`` per milestone
+    then constant, a cosine or linear decay to 0 at the last step, or ``step_gamma`` per milestone
     passed (milestone m, in epochs, takes effect from step round(m × steps_per_epoch))."""
     warmup = warmup_length(config, steps_per_epoch)
     if warmup and step < warmup:
         return (step + 1) / warmup
-    if config.schedule == "cosine":
+    if config.schedule in ("cosine", "linear"):
         span = max(1, total_steps - warmup)
         progress = min(1.0, (step - warmup) / span)
+        if config.schedule == "linear":
+            return 1.0 - progress
         return 0.5 * (1.0 + math.cos(math.pi * progress))
     if config.schedule == "step":
         passed = sum(step >= round(m * steps_per_epoch) for m in config.step_milestones)
