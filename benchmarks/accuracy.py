@@ -65,6 +65,7 @@ ABLATIONS: dict[str, list[str]] = {
     "no depth-map term": ["train.depth_map_weight=0"],
     "MPJPE-style pose loss -> L1": ["train.loss=l1"],
     "lr 2e-3 -> 1e-3": ["optim.lr=0.001"],
+    "schedule linear -> cosine": ["optim.schedule=cosine"],
     "depths relative to parent -> to pelvis": ["model.relative_depth=root"],
     "no bone term": ["train.bone_weight=0"],
     "no hue rotation": ["augment.hue=0"],
