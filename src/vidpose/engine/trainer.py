@@ -125,19 +125,10 @@ class Trainer:
         if config.optim.ema_decay:
             self.ema = WeightAverage(self.model, config.optim.ema_decay)
         self.step_inputs = StepInputs(
-            self.train_data,
             config.augment,
             self.image_size,
             self.context.device,
             seed=config.seed * 1_000_003 + self.context.rank,
-            need_poses2d=any(
-                weight > 0
-                for weight in (
-                    config.train.loss_2d_weight,
-                    config.train.heatmap_weight,
-                    config.train.depth_map_weight,
-                )
-            ),
             normalize=self.normalizer,
         )
         self.train_model, self.eager_train_model = training_modules(
@@ -268,8 +259,7 @@ class Trainer:
     def _train_step(self, indices: np.ndarray, batches: Iterator, bar: tqdm) -> None:
         """One optimizer step on clips ``indices``, whose batch is ``batches``' next. Queues GPU
         work and records the numbers on the device; nothing here waits for the GPU."""
-        frames, poses = next(batches)
-        batch = self.step_inputs.prepare(indices, frames, poses)
+        batch = self.step_inputs.prepare(next(batches))
         full = len(indices) == self.batch_size
         model = self.train_model if full else self.eager_train_model
         model.train()
@@ -330,7 +320,7 @@ class Trainer:
         if self.ema is not None:
             distributed.sync_buffers(self.ema.module, self.context)
         test_pred = self.predict_test()
-        test_gt = self.test_store.poses3d
+        test_gt = self.test_data.poses3d
         test_loss = float(metrics.mse(test_pred, test_gt))
         test_mpjpe_mm = float(metrics.mpjpe_mm(test_pred, test_gt))
         if not (math.isfinite(test_loss) and math.isfinite(test_mpjpe_mm)):
