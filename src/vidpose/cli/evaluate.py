@@ -7,6 +7,7 @@ every headline number; ``--json OUT.json`` also writes the report for machines.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -50,8 +51,10 @@ def register(subparsers) -> None:
     )
     parser.add_argument(
         "--flip-test",
-        action="store_true",
-        help="average each prediction with the one on horizontally mirrored frames",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="average each prediction with the one on horizontally mirrored frames (default: "
+        "as the checkpoint's eval.flip_test, the way its run was scored)",
     )
     parser.set_defaults(run=run)
 
@@ -110,7 +113,7 @@ def train_mean_pose(store_path: Path, checkpoint: dict[str, Any]) -> tuple[Any, 
 def run(args) -> int:
     from vidpose.atomic import write_json_atomic
     from vidpose.checkpoint import load_model
-    from vidpose.engine.predict import predict_store
+    from vidpose.engine.predict import predict_store, recipe_flip_test
     from vidpose.evaluation import evaluate_predictions, format_report
     from vidpose.store import open_store
 
@@ -131,8 +134,9 @@ def run(args) -> int:
         )
     mean_pose, mean_pose_source = train_mean_pose(store_path, checkpoint)
 
+    flip_test = recipe_flip_test(checkpoint) if args.flip_test is None else args.flip_test
     predictions = predict_store(
-        model, store, batch_size=args.batch_size, device=device, flip_test=args.flip_test
+        model, store, batch_size=args.batch_size, device=device, flip_test=flip_test
     )
     report = evaluate_predictions(
         predictions, store.poses3d, store.clips, mean_pose, baseline_source=mean_pose_source
@@ -140,7 +144,7 @@ def run(args) -> int:
     report["context"] = {
         "checkpoint": str(checkpoint_path),
         "data": str(store_path),
-        "flip_test": bool(args.flip_test),
+        "flip_test": bool(flip_test),
         "epoch": checkpoint.get("epoch"),
         "step": checkpoint.get("step"),
     }

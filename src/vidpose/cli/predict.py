@@ -25,6 +25,12 @@ finding the person:
                        moving foreground against the video's median frame (static camera)
   boxes are smoothed over time and padded to squares like the training crops (longer side x 1.2).
 
+camera:
+  an integral-head model lifts each crop to 3D with the camera's focal length: --focal PX gives
+  it in video pixels; without it vidpose assumes the field of view of its default camera
+  (Human3.6M-like: focal length = 1.145 x the video's longer side, about 47 degrees across),
+  with the principal point at the image centre. The checkpoint's eval.flip_test is honoured.
+
 examples:
   vidpose predict runs/demo/best.pt walk.mp4 --out walk.npz --render walk.mp4
   vidpose predict runs/demo/best.pt walk.mp4 --box 420,80,300,760 --fps train --json
@@ -63,6 +69,12 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--batch-size", type=int, default=8, metavar="B", help="windows per forward pass"
     )
+    parser.add_argument(
+        "--focal",
+        type=float,
+        metavar="PX",
+        help="the camera's focal length in video pixels (default: 1.145 x the longer side)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -99,6 +111,7 @@ def _target_fps(text: str | None, checkpoint: dict) -> float | None:
 
 def run(args) -> int:
     from vidpose.checkpoint import load_model
+    from vidpose.engine.predict import recipe_flip_test
     from vidpose.errors import UserError
     from vidpose.inference.predictor import predict_video, save_prediction
     from vidpose.skeleton import JOINT_NAMES
@@ -124,6 +137,8 @@ def run(args) -> int:
         target_fps=target_fps,
         device=device,
         batch_size=args.batch_size,
+        flip_test=recipe_flip_test(checkpoint),
+        focal=args.focal,
         progress=True,
     )
     train_fps = float(checkpoint["fps"])

@@ -46,6 +46,7 @@ def run(args) -> int:
     prediction = None
     if args.checkpoint:
         from vidpose.checkpoint import load_model
+        from vidpose.engine.predict import recipe_flip_test
         from vidpose.inference.windows import predict_windows
         from vidpose.metrics import mpjpe_mm
 
@@ -53,10 +54,14 @@ def run(args) -> int:
             raise UserError(f"{store.path}: a pose-only store has no frames to predict from")
         device = resolve_device(args.device)
         model, checkpoint = load_model(args.checkpoint, map_location=device)
+        has_geometry = store.crop is not None and store.intrinsics is not None
         prediction = predict_windows(
             model,
             frames,
             int(checkpoint["clip_frames"]),
+            squares=store.crop[args.clip] if has_geometry else None,
+            intrinsics=store.intrinsics[args.clip] if has_geometry else None,
+            flip_test=recipe_flip_test(checkpoint),
             device=device,
             image_size=int(checkpoint["image_size"]),
         )

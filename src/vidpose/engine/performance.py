@@ -7,7 +7,7 @@ down) and to the fast path on CUDA:
 - ``precision``: ``bf16`` autocast (weights, optimizer state and the loss stay fp32; bf16 has
   fp32's exponent range, so no loss scaling is needed);
 - ``channels_last``: NHWC convolutions (what cuDNN's tensor-core kernels want); the input
-  arrives in that layout for free from :class:`vidpose.engine.batches.FrameNormalizer`;
+  arrives in that layout for free from ``normalize_frames(..., channels_last=True)``;
 - ``compile``: ``torch.compile`` of the model when the run is long enough for the compile time
   (tens of seconds per input shape) to be paid back by faster steps;
 - cuDNN benchmark mode and TF32 matmuls for whatever still runs in fp32.

@@ -13,6 +13,7 @@ ends with the same weights as one that never stopped.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -30,7 +31,7 @@ from vidpose.config import RunConfig, dump_config
 from vidpose.data.order import epoch_order, train_step_indices, train_steps_per_epoch
 from vidpose.data.source import ClipDataset
 from vidpose.engine import distributed, performance, run_folder
-from vidpose.engine.batches import FrameNormalizer, place_training_data
+from vidpose.engine.batches import place_training_data
 from vidpose.engine.divergence import (
     TrainingDiverged,  # noqa: F401 - raised by train(); callers import it from here
     training_diverged,
@@ -53,6 +54,8 @@ from vidpose.engine.training_state import (
     link_or_copy as _link_or_copy,  # noqa: F401 - kept importable from here for the tests
 )
 from vidpose.engine.training_state import restore_training_state, save_training_checkpoint
+from vidpose.models.preprocess import normalize_frames
+from vidpose.progress import progress_bar
 
 
 @dataclass
@@ -161,7 +164,9 @@ class Trainer:
             device, train.precision, train.channels_last, train.compile, training_work=work
         )
         performance.configure_backends(device)
-        self.normalizer = FrameNormalizer(channels_last=self.speed.channels_last)
+        self.normalizer = functools.partial(
+            normalize_frames, channels_last=self.speed.channels_last
+        )
         self.train_batches, self.test_batches = place_training_data(
             self.train_data, self.test_data, device, train.data_path, train.gpu_memory_budget_gb
         )
@@ -221,7 +226,7 @@ class Trainer:
         stop_after = self.stop_after_steps
         while self.epoch < epochs:
             order = epoch_order(len(self.train_data), self.config.seed, self.epoch)
-            bar = tqdm(
+            bar = progress_bar(
                 total=self.steps_per_epoch,
                 initial=self.step_in_epoch,
                 desc=f"epoch {self.epoch + 1}/{epochs}",

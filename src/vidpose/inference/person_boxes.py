@@ -135,13 +135,16 @@ def detect_person_boxes(
     ``method`` is ``"hog"``, ``"motion"`` or ``"auto"`` (HOG when this OpenCV has it).
     """
     import cv2
-    from tqdm import tqdm
+
+    from vidpose.progress import progress_bar
 
     hog = _hog_detector() if method in ("auto", "hog") else None
     if method == "hog" and hog is None:
         raise UserError("person detector: this OpenCV has no HOG people detector (OpenCV >= 5)")
     smalls, scale = [], 1.0
-    for frame in tqdm(frames, desc="finding the person", unit="frame", disable=not progress):
+    for frame in progress_bar(
+        frames, desc="finding the person", unit="frame", disable=not progress
+    ):
         scale = min(1.0, DETECTION_SIDE / max(frame.shape[:2]))
         size = (max(1, round(frame.shape[1] * scale)), max(1, round(frame.shape[0] * scale)))
         smalls.append(cv2.resize(frame, size, interpolation=cv2.INTER_AREA))
