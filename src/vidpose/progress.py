@@ -3,7 +3,8 @@
 In a terminal, :func:`progress_bar` is tqdm's bar, redrawn in place. When the stream is not a
 terminal (CI, ``vidpose train ... > log``), a redrawn bar would write one carriage-return
 update after another into the file; instead tqdm is asked to refresh at most every
-``LOG_INTERVAL_S`` seconds and each refresh is written as one plain line.
+``LOG_INTERVAL_S`` seconds (the first time after that long: a short phase writes nothing)
+and each refresh is written as one plain line.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def progress_bar(iterable: Any = None, *, file: TextIO | None = None, **options:
         return tqdm(iterable, file=stream, **options)
     options.pop("dynamic_ncols", None)
     options.setdefault("mininterval", LOG_INTERVAL_S)
+    options.setdefault("delay", LOG_INTERVAL_S)  # a short phase writes nothing
     options["maxinterval"] = max(options["mininterval"], options.get("maxinterval", 0.0))
     options.setdefault("ncols", 100)
     return tqdm(iterable, file=_Lines(stream), **options)

@@ -72,20 +72,6 @@ def resolve_checkpoint(path: str | Path) -> Path:
     return path
 
 
-def resolve_device(name: str) -> Any:
-    import torch
-
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except (RuntimeError, ValueError):
-        raise UserError(f"--device: {name!r} is not a device name (cpu, cuda, cuda:N)") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise UserError(f"--device: {name!r} asked for, but CUDA is not available here")
-    return device
-
-
 def train_mean_pose(store_path: Path, checkpoint: dict[str, Any]) -> tuple[Any, str | None]:
     """The baseline's mean pose (17, 3) metres and where it came from, or (None, None).
 
@@ -94,14 +80,13 @@ def train_mean_pose(store_path: Path, checkpoint: dict[str, Any]) -> tuple[Any, 
     """
     import numpy as np
 
+    from vidpose.baselines import mean_training_pose
     from vidpose.store import open_store
 
     sibling = store_path.resolve().parent / "train"
     if sibling.is_dir():
         train = open_store(sibling)
-        return train.poses3d.reshape(-1, 17, 3).mean(axis=0, dtype=np.float64), (
-            f"train store {sibling}"
-        )
+        return mean_training_pose(train.poses3d), (f"train store {sibling}")
     target_mean = checkpoint.get("model", {}).get("target_mean")
     if target_mean is not None:
         mean = np.asarray(target_mean.detach().cpu().numpy(), dtype=np.float64)
@@ -113,6 +98,7 @@ def train_mean_pose(store_path: Path, checkpoint: dict[str, Any]) -> tuple[Any, 
 def run(args) -> int:
     from vidpose.atomic import write_json_atomic
     from vidpose.checkpoint import load_model
+    from vidpose.devices import resolve_device
     from vidpose.engine.predict import predict_store, recipe_flip_test
     from vidpose.evaluation import evaluate_predictions, format_report
     from vidpose.store import open_store

@@ -60,7 +60,7 @@ def register(subparsers) -> None:
     boxes = parser.add_mutually_exclusive_group()
     boxes.add_argument("--box", metavar="x,y,w,h", help="fixed person box in video pixels")
     boxes.add_argument("--boxes", metavar="FILE.json", help="per-frame person boxes (JSON)")
-    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
+    parser.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N (default cpu)")
     parser.add_argument(
         "--fps",
         metavar="F|train",
@@ -76,21 +76,6 @@ def register(subparsers) -> None:
         help="the camera's focal length in video pixels (default: 1.145 x the longer side)",
     )
     parser.set_defaults(run=run)
-
-
-def resolve_device(name: str) -> str:
-    """Check ``--device`` and return it; ``UserError`` for CUDA without a GPU."""
-    import torch
-
-    from vidpose.errors import UserError
-
-    if name == "cpu":
-        return name
-    if name == "cuda" or name.startswith("cuda:"):
-        if not torch.cuda.is_available():
-            raise UserError(f"--device {name}: CUDA is not available here (use --device cpu)")
-        return name
-    raise UserError(f"--device: expected cpu, cuda or cuda:N, got {name!r}")
 
 
 def _target_fps(text: str | None, checkpoint: dict) -> float | None:
@@ -111,6 +96,7 @@ def _target_fps(text: str | None, checkpoint: dict) -> float | None:
 
 def run(args) -> int:
     from vidpose.checkpoint import load_model
+    from vidpose.devices import resolve_device
     from vidpose.engine.predict import recipe_flip_test
     from vidpose.errors import UserError
     from vidpose.inference.predictor import predict_video, save_prediction
@@ -168,7 +154,7 @@ def run(args) -> int:
         "padded": prediction.padded,
         "out": str(out),
         "render": None if rendered is None else str(rendered),
-        "device": device,
+        "device": str(device),
         "elapsed_s": round(time.perf_counter() - started, 3),
         "units": "metres, root-relative, camera frame (x right, y down, z forward)",
         "joint_names": list(JOINT_NAMES),

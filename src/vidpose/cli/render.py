@@ -18,7 +18,7 @@ def register(subparsers) -> None:
     parser.add_argument("--clip", type=int, required=True, metavar="I", help="clip index")
     parser.add_argument("--checkpoint", metavar="C", help="also show this model's prediction")
     parser.add_argument("--out", metavar="OUT.gif|OUT.mp4", help="default: clipI.gif, here")
-    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
+    parser.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N (default cpu)")
     parser.set_defaults(run=run)
 
 
@@ -26,7 +26,7 @@ def run(args) -> int:
     import numpy as np
 
     from vidpose.animation import clip_animation_frames
-    from vidpose.cli.predict import resolve_device
+    from vidpose.devices import resolve_device
     from vidpose.errors import UserError
     from vidpose.store import open_store
     from vidpose.video import check_video_path, write_video

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vidpose.crops import cut_and_resize
 from vidpose.errors import UserError
 from vidpose.inference import person_boxes
 from vidpose.inference.windows import predict_windows
@@ -114,7 +115,7 @@ def predict_video(
     squares = person_boxes.square_crops(smoothed)
     crops = np.stack(
         [
-            person_boxes.crop_square(frame, square, image_size)
+            cut_and_resize(frame, square, image_size)
             for frame, square in zip(iter_frames(video, indices), squares, strict=False)
         ]
     )

@@ -32,11 +32,12 @@ from typing import Any
 
 import numpy as np
 
+from vidpose.crops import CROP_MARGIN
 from vidpose.errors import UserError
 
 PREPARE_NAME = "npy"
 #: Margin of the 2D fit: the clip's joint bounding box spans 1/MARGIN of the frame.
-MARGIN = 1.2
+MARGIN = CROP_MARGIN
 #: A pelvis this close to the origin (metres) in every frame means Y is already root-relative.
 ROOT_TOLERANCE_M = 1e-3
 #: Float X may stray this fraction beyond its range (rounding) before it counts as wrong.
