@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from vidpose.errors import UserError
-from vidpose.models import ModelConfig, build_model
+from vidpose.models import ModelConfig, build_model, check_names
 
 
 def test_defaults_are_the_reports_shape():
@@ -20,7 +21,7 @@ def test_defaults_are_the_reports_shape():
 
 def test_unknown_temporal_names_key_and_choices():
     with pytest.raises(UserError) as error:
-        ModelConfig(temporal="lstmm").validate()
+        check_names(ModelConfig(temporal="lstmm"))
     message = str(error.value)
     assert message.startswith("model.temporal: 'lstmm' is not one of lstm, gru, rnn, tcn,")
     assert "did you mean 'lstm'" in message
@@ -69,7 +70,7 @@ def test_unknown_key_in_dict_is_named_with_a_suggestion():
 )
 def test_bad_values_name_their_key(values, key):
     with pytest.raises(UserError, match=f"^{re.escape(key)}: "):
-        ModelConfig.from_dict(values)
+        check_names(ModelConfig.from_dict(values))
 
 
 def test_pretrained_true_is_refused_because_we_never_download():
@@ -87,7 +88,7 @@ def test_unknown_timm_name_gives_close_matches():
 
 def test_prefix_follows_the_config_section():
     with pytest.raises(UserError, match=r"^student\.head: "):
-        ModelConfig.from_dict({"head": "nope"}, prefix="student")
+        check_names(ModelConfig.from_dict({"head": "nope"}, prefix="student"), prefix="student")
 
 
 def test_build_model_accepts_a_dict_and_keeps_its_config():
@@ -95,3 +96,15 @@ def test_build_model_accepts_a_dict_and_keeps_its_config():
     assert isinstance(model.config, ModelConfig)
     assert model.config.temporal == "gru"
     assert model.temporal.out_features == 16
+
+
+def test_the_model_config_checks_values_only_and_imports_no_model_code():
+    import ast
+
+    import vidpose.models.config as module
+
+    tree = ast.parse(Path(module.__file__).read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not any(name and name.startswith("vidpose.models") for name in imported)
+    ModelConfig(backbone="no_such_net", head="nope").validate()  # names: checked at build

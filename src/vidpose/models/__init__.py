@@ -17,7 +17,7 @@ from vidpose.models import (  # noqa: F401  (registers the built-ins)
     resfpn,
     temporal,
 )
-from vidpose.models.backbones import build_backbone, load_backbone_weights
+from vidpose.models.backbones import build_backbone, check_backbone_name, load_backbone_weights
 from vidpose.models.config import ModelConfig
 from vidpose.models.pose_model import PoseModel
 from vidpose.models.preprocess import denormalize_frames, normalize_frames
@@ -31,6 +31,14 @@ from vidpose.models.registry import (
 )
 
 
+def check_names(config: ModelConfig, prefix: str = "model") -> None:
+    """``UserError`` naming the key unless the temporal module and head are registered and the
+    backbone is a built-in or timm name."""
+    TEMPORAL_MODULES.check(config.temporal, f"{prefix}.temporal")
+    HEADS.check(config.head, f"{prefix}.head")
+    check_backbone_name(config.backbone, f"{prefix}.backbone")
+
+
 def build_model(config: ModelConfig | dict[str, Any], load_pretrained: bool = True) -> PoseModel:
     """A freshly initialised ``PoseModel`` for ``config`` (a ModelConfig or a plain dict);
     invalid settings raise ``UserError`` naming the ``model.*`` key.
@@ -41,6 +49,7 @@ def build_model(config: ModelConfig | dict[str, Any], load_pretrained: bool = Tr
     if not isinstance(config, ModelConfig):
         config = ModelConfig.from_dict(config)
     config.validate()
+    check_names(config)
     backbone = build_backbone(config, load_pretrained)
     # timm models with a pre-logits stage (e.g. MobileNetV3's conv_head) pool to
     # head_hidden_size features, not num_features.
@@ -63,6 +72,7 @@ __all__ = [
     "available_temporal_modules",
     "build_backbone",
     "build_model",
+    "check_names",
     "denormalize_frames",
     "load_backbone_weights",
     "normalize_frames",

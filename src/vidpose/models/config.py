@@ -1,7 +1,9 @@
 """``ModelConfig``: the ``model:`` section of a run config, with validation.
 
-Every field a user can get wrong is checked here (or, for the backbone name, against timm) and
-reported as a one-line ``UserError`` naming the key, e.g.
+It imports no model code: the values are checked here, the names of the backbone, temporal
+module and head where the model is built (``vidpose.models.build_model``, against the
+registries and timm, as timm's ``create_model`` does). Every mistake is a one-line
+``UserError`` naming the key, e.g.
 ``model.temporal: 'lstmm' is not one of lstm, gru, rnn, tcn, transformer, none``.
 """
 
@@ -105,8 +107,8 @@ class ModelConfig:
         return dataclasses.asdict(self)
 
     def validate(self, prefix: str = "model") -> None:
-        """Raise ``UserError`` naming ``prefix.field`` for the first invalid value."""
-        from vidpose.models.registry import HEADS, TEMPORAL_MODULES
+        """Raise ``UserError`` naming ``prefix.field`` for the first invalid value (names are
+        checked by ``check_names``)."""
 
         def fail(name: str, problem: str) -> None:
             raise UserError(f"{prefix}.{name}: {problem}")
@@ -115,8 +117,6 @@ class ModelConfig:
             value = getattr(self, name)
             if not isinstance(value, str) or not value:
                 fail(name, f"expected a name, got {value!r}")
-        TEMPORAL_MODULES.check(self.temporal, f"{prefix}.temporal")
-        HEADS.check(self.head, f"{prefix}.head")
         for name, choices in (
             ("norm", NORMS),
             ("relative_depth", RELATIVE_DEPTHS),
@@ -177,7 +177,3 @@ class ModelConfig:
             fail("pretrained", f"expected false or a weights file path, got {self.pretrained!r}")
         if isinstance(self.pretrained, str) and not self.pretrained:
             fail("pretrained", "empty path; give a weights file path or false")
-        # Imported here: checking a timm name imports timm, which is slow and not always needed.
-        from vidpose.models.backbones import check_backbone_name
-
-        check_backbone_name(self.backbone, f"{prefix}.backbone")
