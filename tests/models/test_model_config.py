@@ -50,22 +50,9 @@ def test_unknown_key_in_dict_is_named_with_a_suggestion():
         ({"temporal": "transformer", "hidden_size": 30}, "model.transformer_heads"),
         ({"pretrained": 3}, "model.pretrained"),
         ({"pretrained": ""}, "model.pretrained"),
-        ({"head": "integral", "depth_lifter": -1}, "model.depth_lifter"),
-        ({"head": "integral", "depth_lifter": True}, "model.depth_lifter"),
-        ({"depth_lifter": 64}, "model.depth_lifter"),  # the direct head has no depths
-        ({"head": "integral", "depth_convs": -1}, "model.depth_convs"),
-        ({"depth_convs": 1}, "model.depth_convs"),
-        ({"head": "integral", "depth_bins": 1}, "model.depth_bins"),
-        ({"head": "integral", "depth_bins": -2}, "model.depth_bins"),
-        ({"depth_bins": 16}, "model.depth_bins"),
-        ({"head": "integral", "head_temporal_convs": -1}, "model.head_temporal_convs"),
-        ({"head_temporal_convs": 1}, "model.head_temporal_convs"),
-        ({"head": "integral", "skip_stride": 6}, "model.skip_stride"),
-        ({"head": "integral", "skip_stride": 0}, "model.skip_stride"),
         ({"head": "integral", "relative_depth": "pelvis"}, "model.relative_depth"),
+        ({"depth_lifter": 64}, "model.depth_lifter"),  # removed: an unknown key now
         ({"relative_depth": "parent"}, "model.relative_depth"),
-        ({"head": "integral", "depth_axis": "ray"}, "model.depth_axis"),
-        ({"depth_axis": "crop"}, "model.depth_axis"),
     ],
 )
 def test_bad_values_name_their_key(values, key):
@@ -108,3 +95,10 @@ def test_the_model_config_checks_values_only_and_imports_no_model_code():
     imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     assert not any(name and name.startswith("vidpose.models") for name in imported)
     ModelConfig(backbone="no_such_net", head="nope").validate()  # names: checked at build
+
+
+def test_a_saved_config_with_a_removed_option_loads_when_it_was_off():
+    saved = {**ModelConfig(head="integral").to_dict(), "depth_bins": 0, "skip_stride": 8}
+    assert ModelConfig.from_saved(saved, "old.pt") == ModelConfig(head="integral")
+    with pytest.raises(UserError, match=r"^old\.pt: uses model\.depth_lifter, an option removed"):
+        ModelConfig.from_saved({**saved, "depth_lifter": 64}, "old.pt")

@@ -25,6 +25,7 @@ from vidpose.atomic import write_atomic
 from vidpose.config import RunConfig
 from vidpose.engine import distributed
 from vidpose.errors import UserError
+from vidpose.models.config import REMOVED_KEYS
 from vidpose.store import ClipStore
 
 
@@ -150,6 +151,12 @@ def restore_training_state(state: TrainingState, config: RunConfig, path: Path) 
     context = state.context
     checkpoint = ckpt.read_checkpoint(path)
     saved_model = checkpoint.get("model_config")
+    if isinstance(saved_model, dict):  # options removed since, at their "off" value, are moot
+        saved_model = {
+            key: value
+            for key, value in saved_model.items()
+            if not (key in REMOVED_KEYS and value == REMOVED_KEYS[key])
+        }
     if saved_model != config.model.to_dict():
         raise UserError(
             f"{path}: checkpoint is from a different model "

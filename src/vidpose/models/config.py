@@ -19,11 +19,17 @@ from vidpose.errors import UserError, reject_unknown_keys
 NORMS: tuple[str, ...] = ("batch", "group", "frozen_batch")
 #: What the integral head's depth maps are relative to (``model.relative_depth``).
 RELATIVE_DEPTHS: tuple[str, ...] = ("root", "parent", "both")
-#: The direction the integral head's depths are measured along (``model.depth_axis``).
-DEPTH_AXES: tuple[str, ...] = ("camera", "crop")
-#: ``model.depth_bins`` spread over ±this many metres: no joint of a standing adult is a metre
-#: deeper or shallower than its pelvis, and no bone is that long.
-DEPTH_BIN_RANGE_M = 1.0
+#: Integral-head options that lost their ablations and were removed (benchmarks/README.md has
+#: the evidence), with the value that meant "off": a saved config holding that value still
+#: loads (the key is dropped); any other value cannot be rebuilt.
+REMOVED_KEYS: dict[str, Any] = {
+    "depth_axis": "camera",
+    "depth_bins": 0,
+    "depth_convs": 0,
+    "depth_lifter": 0,
+    "head_temporal_convs": 0,
+    "skip_stride": 8,
+}
 
 
 @dataclass
@@ -55,19 +61,6 @@ class ModelConfig:
       question: which way does this one bone point) or ``both`` (a map of each kind per joint,
       the joint depths fused from the two by least squares; see
       ``vidpose.models.integral.bone_fusion_matrices``).
-    - ``depth_axis``: the direction the integral head's depths are measured along: ``camera``
-      (the camera's optical axis) or ``crop`` (the ray through the crop's centre: the depths a
-      camera turned to look at the person would see, which is all a crop shows; Yu et al.
-      2021's perspective crops). The same pose off the image centre has different optical-axis
-      depths but the same crop-ray depths.
-    - ``depth_lifter``: width of the integral head's 2D→depth lifter (0: none), a small
-      temporal conv net reading the clip's soft-argmax 2D poses and the temporal features and
-      adding a correction to every joint's depth (see ``vidpose.models.lifter``).
-    - ``depth_convs``: 3×3 conv layers of the integral head's own depth branch (0: the depth
-      maps are read from the map the heatmaps are read from).
-    - ``depth_bins``: 0 regresses each depth-map cell; K > 1 classifies it into K bins spread
-      evenly over ±``DEPTH_BIN_RANGE_M`` and reads the expected depth under a softmax over the
-      bins (integral regression along depth, as Sun et al. 2018 do in their 3D heatmaps).
     """
 
     backbone: str = "tinycnn"
@@ -85,12 +78,6 @@ class ModelConfig:
     head_channels: int = 64
     heatmap_stride: int = 4
     relative_depth: str = "root"
-    depth_axis: str = "camera"
-    depth_lifter: int = 0
-    depth_convs: int = 0
-    depth_bins: int = 0
-    head_temporal_convs: int = 0
-    skip_stride: int = 8
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], prefix: str = "model") -> ModelConfig:
@@ -101,6 +88,19 @@ class ModelConfig:
         config = cls(**values)
         config.validate(prefix)
         return config
+
+    @classmethod
+    def from_saved(cls, values: dict[str, Any], source: str) -> ModelConfig:
+        """A config saved by this or an earlier version (a checkpoint's ``model_config``):
+        removed options at their "off" value are dropped; ``source`` names the file."""
+        values = dict(values)
+        for key, off in REMOVED_KEYS.items():
+            if key in values and values.pop(key) != off:
+                raise UserError(
+                    f"{source}: uses model.{key}, an option removed from vidpose (it lost its "
+                    "ablation; benchmarks/README.md); this version cannot rebuild that model"
+                )
+        return cls.from_dict(values)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict of the fields (what checkpoints store as ``model_config``)."""
@@ -117,18 +117,10 @@ class ModelConfig:
             value = getattr(self, name)
             if not isinstance(value, str) or not value:
                 fail(name, f"expected a name, got {value!r}")
-        for name, choices in (
-            ("norm", NORMS),
-            ("relative_depth", RELATIVE_DEPTHS),
-            ("depth_axis", DEPTH_AXES),
-        ):
+        for name, choices in (("norm", NORMS), ("relative_depth", RELATIVE_DEPTHS)):
             if getattr(self, name) not in choices:
                 fail(name, f"{getattr(self, name)!r} is not one of {', '.join(choices)}")
         for name, low in (
-            ("depth_lifter", 0),
-            ("depth_convs", 0),
-            ("depth_bins", 0),
-            ("head_temporal_convs", 0),
             ("temporal_layers", 1),
             ("hidden_size", 1),
             ("transformer_heads", 1),
@@ -136,23 +128,14 @@ class ModelConfig:
             ("feature_dim", 1),
             ("head_channels", 1),
             ("heatmap_stride", 1),
-            ("skip_stride", 1),
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 fail(name, f"expected an integer >= {low}, got {value!r}")
-        for name, plain in (("relative_depth", "root"), ("depth_axis", "camera")):
-            if getattr(self, name) != plain and self.head != "integral":
-                fail(name, f"only applies to the integral head, not {self.head!r}")
-        if self.depth_bins == 1:
-            fail("depth_bins", "expected 0 (regression) or at least 2 bins, got 1")
-        for name in ("depth_lifter", "depth_convs", "depth_bins", "head_temporal_convs"):
-            if getattr(self, name) and self.head != "integral":
-                fail(name, f"only applies to the integral head, not {self.head!r}")
-        for name in ("heatmap_stride", "skip_stride"):
-            value = getattr(self, name)
-            if value & (value - 1):
-                fail(name, f"expected a power of two, got {value!r}")
+        if self.relative_depth != "root" and self.head != "integral":
+            fail("relative_depth", f"only applies to the integral head, not {self.head!r}")
+        if self.heatmap_stride & (self.heatmap_stride - 1):
+            fail("heatmap_stride", f"expected a power of two, got {self.heatmap_stride!r}")
         if not isinstance(self.bidirectional, bool):
             fail("bidirectional", f"expected true or false, got {self.bidirectional!r}")
         if self.bidirectional and self.temporal not in ("lstm", "gru", "rnn"):
