@@ -115,7 +115,7 @@ def load_model(
         model_config = ModelConfig.from_saved(dict(checkpoint["model_config"]), str(path))
     except (KeyError, TypeError, UserError) as exc:
         raise UserError(f"{path}: invalid model_config in checkpoint ({exc})") from None
-    if isinstance(model_config.pretrained, str):
+    if model_config.pretrained is not False:
         # The weights are in the checkpoint; the backbone file need not exist any more.
         model_config.pretrained = False
     model = build_model(model_config)

@@ -60,9 +60,12 @@ def test_bad_values_name_their_key(values, key):
         check_names(ModelConfig.from_dict(values))
 
 
-def test_pretrained_true_is_refused_because_we_never_download():
-    with pytest.raises(UserError, match=r"model\.pretrained: .*never does.*local weights file"):
-        build_model({"pretrained": True})
+def test_pretrained_accepts_imagenet_true_false_or_a_path():
+    for value in (False, True, "imagenet", "weights.pt"):
+        ModelConfig(pretrained=value).validate()
+    assert ModelConfig(pretrained=True).pretrained_from_hub
+    assert ModelConfig(pretrained="imagenet").pretrained_from_hub
+    assert not ModelConfig(pretrained="weights.pt").pretrained_from_hub
 
 
 def test_unknown_timm_name_gives_close_matches():

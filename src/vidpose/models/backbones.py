@@ -6,13 +6,17 @@ timm's interface: ``num_features``, ``forward_features`` (the last spatial map (
 ``forward_head`` (that map → pooled features (N, num_features)), so ``forward`` is
 ``forward_head(forward_features(x))``, and ``feature_info`` / ``forward_intermediates`` for the
 maps of earlier stages; :func:`spatial_feature_info` describes what the integral head reads.
-Weights are never downloaded: ``pretrained`` is ``False`` or the path of a local weights file,
-loaded by ``load_backbone_weights``.
+Pretrained weights (``model.pretrained``) are timm's own, through timm's hub cache
+(:func:`create_timm_backbone`; offline, a one-line error says how to pass a local file), or a
+local weights file loaded by :func:`load_backbone_weights`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import socket
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -171,8 +175,8 @@ def check_backbone_name(name: str, key: str = "model.backbone") -> None:
 
 
 def build_backbone(config: ModelConfig, load_pretrained: bool = True) -> nn.Module:
-    """The backbone named by ``config.backbone``, with ``config.pretrained`` weights if a path
-    (and ``load_pretrained``).
+    """The backbone named by ``config.backbone``, with ``config.pretrained`` weights (timm's own
+    for ``imagenet``/``true``, or a local file) when ``load_pretrained``.
 
     timm models are created with ``num_classes=0`` (pooled features) and their BatchNorm layers
     converted to ``config.norm`` *after* the weights are loaded (so a BatchNorm weights file
@@ -180,18 +184,72 @@ def build_backbone(config: ModelConfig, load_pretrained: bool = True) -> nn.Modu
     built-in CNNs only. timm models tied to one input size (e.g. ViTs) need clips of that size.
     """
     check_backbone_name(config.backbone)
+    from_hub = load_pretrained and config.pretrained_from_hub
     if config.backbone in BACKBONES:
+        if from_hub:
+            raise UserError(
+                f"model.pretrained: {config.pretrained!r}, but the built-in backbone "
+                f"{config.backbone!r} has no pretrained weights (use a timm model name, or "
+                "give the path of a weights file)"
+            )
         backbone = BACKBONES.get(config.backbone)(config)
     else:
-        import timm
-
-        # num_classes=0 replaces the classifier by identity: the model returns pooled features.
-        backbone = timm.create_model(config.backbone, pretrained=False, num_classes=0)
-    if load_pretrained and isinstance(config.pretrained, str):
+        backbone = create_timm_backbone(config.backbone, pretrained=from_hub)
+    if load_pretrained and isinstance(config.pretrained, str) and not from_hub:
         load_backbone_weights(backbone, config.pretrained)
     if config.backbone not in BACKBONES:
         convert_batch_norms(backbone, config.norm)
     return backbone
+
+
+def create_timm_backbone(name: str, pretrained: bool = False) -> nn.Module:
+    """timm model ``name`` returning pooled features (``num_classes=0`` replaces the classifier
+    by the identity), with timm's own pretrained weights when ``pretrained``: timm fetches them
+    into its hub cache (Hugging Face's, ``~/.cache/huggingface`` unless ``HF_HOME`` says
+    otherwise) the first time and reads them from there after. When they can be neither
+    fetched nor found (offline), a one-line ``UserError`` names the model and the way round."""
+    import timm
+
+    if not pretrained:
+        return timm.create_model(name, pretrained=False, num_classes=0)
+    try:
+        with _hub_mode():
+            return timm.create_model(name, pretrained=True, num_classes=0)
+    except Exception as error:  # hub, network and file errors come in many kinds
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        detail = detail if len(detail) <= 100 else detail[:99].rstrip() + "…"
+        raise UserError(
+            f"model.pretrained: cannot load timm's pretrained weights for {name!r} "
+            f"({type(error).__name__}{': ' + detail if detail else ''}); offline, download "
+            f"them where there is internet (timm.create_model({name!r}, pretrained=True) "
+            "fills the hub cache, which you can copy) or save the backbone's state_dict "
+            "there and give its path: model.pretrained: /path/to/weights.pt"
+        ) from None
+
+
+@contextlib.contextmanager
+def _hub_mode(timeout_s: float = 3.0):
+    """Read from the hub cache only when the hub cannot be reached (the client would otherwise
+    retry for minutes, logging each try), and keep the hub client's log quiet either way."""
+    try:
+        from huggingface_hub import constants
+        from huggingface_hub.utils import logging as hub_logging
+    except ImportError:  # an older timm without the hub: nothing to adjust
+        yield
+        return
+    offline_before, verbosity = constants.HF_HUB_OFFLINE, hub_logging.get_verbosity()
+    if not offline_before:
+        host = urllib.parse.urlparse(constants.ENDPOINT).hostname or "huggingface.co"
+        try:
+            socket.create_connection((host, 443), timeout=timeout_s).close()
+        except OSError:
+            constants.HF_HUB_OFFLINE = True
+    hub_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        constants.HF_HUB_OFFLINE = offline_before
+        hub_logging.set_verbosity(verbosity)
 
 
 #: Stride (input pixels per cell) of the earlier map the integral head adds as a skip.

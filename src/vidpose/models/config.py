@@ -19,6 +19,8 @@ from vidpose.errors import UserError, reject_unknown_keys
 NORMS: tuple[str, ...] = ("batch", "group", "frozen_batch")
 #: What the integral head's depth maps are relative to (``model.relative_depth``).
 RELATIVE_DEPTHS: tuple[str, ...] = ("root", "parent", "both")
+#: ``model.pretrained`` value asking for timm's own pretrained weights (``true`` means the same).
+PRETRAINED_HUB = "imagenet"
 #: Integral-head options that lost their ablations and were removed (benchmarks/README.md has
 #: the evidence), with the value that meant "off": a saved config holding that value still
 #: loads (the key is dropped); any other value cannot be rebuilt.
@@ -37,9 +39,10 @@ class ModelConfig:
     """What to build: per-frame backbone → temporal module → head.
 
     - ``backbone``: a built-in CNN (``tinycnn``, ``seedcnn``) or any timm model name.
-    - ``pretrained``: ``False``, or a path to a local weights file for the backbone (a
-      ``state_dict``, or a dict holding one under ``"state_dict"`` or ``"model"``). ``True`` is an
-      error: vidpose never downloads weights; download them yourself and give the path.
+    - ``pretrained``: ``false``; ``imagenet`` (or ``true``): a timm backbone's own pretrained
+      weights, through timm's hub cache (downloaded once when the machine is online; offline,
+      the cache must already hold them); or the path of a local weights file for the backbone
+      (a ``state_dict``, or a dict holding one under ``"state_dict"`` or ``"model"``).
     - ``temporal``: ``lstm`` (the report's), ``gru``, ``rnn``, ``tcn``, ``transformer``, ``none``.
     - ``temporal_layers``: stacked RNN layers, TCN residual blocks or transformer layers.
     - ``hidden_size``: width of the temporal module.
@@ -102,6 +105,11 @@ class ModelConfig:
                 )
         return cls.from_dict(values)
 
+    @property
+    def pretrained_from_hub(self) -> bool:
+        """Whether ``pretrained`` asks for timm's own weights (``imagenet`` or ``true``)."""
+        return self.pretrained is True or self.pretrained == PRETRAINED_HUB
+
     def to_dict(self) -> dict[str, Any]:
         """Plain dict of the fields (what checkpoints store as ``model_config``)."""
         return dataclasses.asdict(self)
@@ -150,13 +158,10 @@ class ModelConfig:
             fail("dropout", f"expected a number in [0, 1), got {dropout!r}")
         if not 0.0 <= float(dropout) < 1.0:
             fail("dropout", f"expected a number in [0, 1), got {dropout!r}")
-        if self.pretrained is True:
+        if not isinstance(self.pretrained, (bool, str)):
             fail(
                 "pretrained",
-                "true would mean downloading weights, which vidpose never does; "
-                "give the path of a local weights file instead (or false)",
+                f"expected false, imagenet or a weights file path, got {self.pretrained!r}",
             )
-        if not (self.pretrained is False or isinstance(self.pretrained, str)):
-            fail("pretrained", f"expected false or a weights file path, got {self.pretrained!r}")
         if isinstance(self.pretrained, str) and not self.pretrained:
             fail("pretrained", "empty path; give a weights file path or false")
