@@ -23,7 +23,7 @@ import torch
 #: ``auto`` compiles when a run's training work, clips × frames × pixels per frame, is at least
 #: this much. Compiling ResNet-18 + LSTM costs tens of seconds (forward and backward graphs of
 #: the full batch; the short last batch of an epoch runs eagerly) and makes steps ~1.35× faster
-#: (issue 5: 2,040 vs 1,500 clips/s at 224 px), i.e. saves ~0.18 ms per clip: ~40 s of compile
+#: (2,040 against 1,500 clips/s at 224 px), i.e. saves ~0.18 ms per clip: ~40 s of compile
 #: pays back after ~230k clips of 8 × 224² ≈ 1e11. The report's workload (59,640 clips, 2.4e10)
 #: stays eager under ``auto``; measure both with benchmarks/train_throughput.py.
 COMPILE_MIN_WORK = 1e11
