@@ -216,13 +216,13 @@ def test_an_unreachable_hub_means_the_cache_only_and_a_quiet_client(monkeypatch)
 
     from huggingface_hub import constants
 
-    from vidpose.models import backbones
+    from vidpose.models import pretrained
 
     def unreachable(*args, **kwargs):
         raise OSError("no route to host")
 
     monkeypatch.setattr(socket, "create_connection", unreachable)
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    with backbones._hub_mode():
+    with pretrained._hub_mode():
         assert constants.HF_HUB_OFFLINE is True
     assert constants.HF_HUB_OFFLINE is False

@@ -17,10 +17,11 @@ from vidpose.models import (  # noqa: F401  (registers the built-ins)
     resfpn,
     temporal,
 )
-from vidpose.models.backbones import build_backbone, check_backbone_name, load_backbone_weights
+from vidpose.models.backbones import build_backbone, check_backbone_name
 from vidpose.models.config import ModelConfig
 from vidpose.models.pose_model import PoseModel
 from vidpose.models.preprocess import denormalize_frames, normalize_frames
+from vidpose.models.pretrained import load_backbone_weights
 from vidpose.models.registry import (
     BACKBONES,
     HEADS,
