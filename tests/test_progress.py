@@ -17,6 +17,16 @@ def test_a_log_gets_occasional_plain_lines_and_the_final_state():
     assert all(line.startswith("work:") for line in lines) and "6/6" in lines[-1]
 
 
+def test_a_postfix_set_without_refresh_writes_no_line_of_its_own():
+    out = io.StringIO()
+    with progress.progress_bar(total=50, desc="steps", file=out, mininterval=60, delay=0) as bar:
+        for step in range(50):
+            bar.update(1)
+            bar.set_postfix(loss=f"{1 / (step + 1):.3f}", refresh=False)
+    lines = out.getvalue().splitlines()
+    assert len(lines) <= 3 and "loss=0.020" in lines[-1]  # the start, maybe one more, the end
+
+
 def test_a_short_phase_writes_nothing_to_a_log():
     out = io.StringIO()
     with progress.progress_bar(total=5, desc="quick", file=out, leave=False) as bar:

@@ -320,7 +320,9 @@ class Trainer:
             self.report.step(row)
         if bar is not None and back.rows:
             average = (self.state.epoch_sums / self.state.epoch_sums[2]).tolist()
-            bar.set_postfix(loss=f"{average[0]:.4g}", mpjpe_mm=f"{average[1] * 1000:.1f}")
+            # Shown with the bar's next refresh: a refresh here would write a log line per step.
+            loss, mpjpe_mm = f"{average[0]:.4g}", f"{average[1] * 1000:.1f}"
+            bar.set_postfix(loss=loss, mpjpe_mm=mpjpe_mm, refresh=False)
         return back
 
     def _diverged(self, loss: float, epoch: int | None = None, step: int | None = None) -> None:
