@@ -18,6 +18,7 @@ from vidpose.augment import (
     sample_params,
     unflip_poses3d,
 )
+from vidpose.config import load_section
 from vidpose.errors import UserError
 from vidpose.models.geometry import augment_geometry, crop_axis, make_geometry, project_to_input
 from vidpose.skeleton import (
@@ -104,29 +105,29 @@ def test_defaults_follow_the_literature_recipe():
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"flip": 1.5}, "augment.flip: must be in [0, 1], got 1.5"),
-        ({"scale": 1.0}, "augment.scale: must be in [0, 1), got 1.0"),
-        ({"rotation_deg": -5}, "augment.rotation_deg: must be in [0, 180], got -5"),
-        ({"color": "lots"}, "augment.color: must be a number in [0, 1], got 'lots'"),
-        ({"brightness": float("nan")}, "augment.brightness: must be in [0, 1], got nan"),
-        ({"contrast": True}, "augment.contrast: must be a number"),
-        ({"hue": 1.5}, "augment.hue: must be in [0, 1], got 1.5"),
+        ({"flip": 1.5}, "augment.flip: expected a value <= 1.0, got 1.5"),
+        ({"scale": 1.0}, "augment.scale: expected a value < 1.0, got 1.0"),
+        ({"rotation_deg": -5}, "augment.rotation_deg: expected a value >= 0.0, got -5"),
+        ({"color": "lots"}, "augment.color: expected a number, got 'lots'"),
+        ({"brightness": float("nan")}, "augment.brightness: expected a finite number, got nan"),
+        ({"contrast": True}, "augment.contrast: expected a number, got True"),
+        ({"hue": 1.5}, "augment.hue: expected a value <= 1.0, got 1.5"),
         ({"enabled": "yes"}, "augment.enabled: expected true or false, got 'yes'"),
     ],
 )
 def test_invalid_settings_name_the_field(values, message):
     with pytest.raises(UserError) as error:
-        AugmentConfig(**values)
+        load_section(AugmentConfig, values, "augment")
     assert str(error.value).startswith(message)
 
 
-def test_from_dict_rejects_unknown_keys_with_a_hint_and_uses_the_prefix():
+def test_loading_rejects_unknown_keys_with_a_hint_and_uses_the_prefix():
     with pytest.raises(UserError, match=r"augment\.rotation: unknown key \(did you mean"):
-        AugmentConfig.from_dict({"rotation": 10})
-    with pytest.raises(UserError, match=r"^train\.augment\.flip: must be in \[0, 1\]"):
-        AugmentConfig.from_dict({"flip": 2}, prefix="train.augment")
-    cfg = AugmentConfig.from_dict({"flip": 0.0, "scale": 0.1})
-    assert AugmentConfig.from_dict(cfg.to_dict()) == cfg
+        load_section(AugmentConfig, {"rotation": 10}, "augment")
+    with pytest.raises(UserError, match=r"^train\.augment\.flip: expected a value <= 1"):
+        load_section(AugmentConfig, {"flip": 2}, "train.augment")
+    cfg = load_section(AugmentConfig, {"flip": 0.0, "scale": 0.1}, "augment")
+    assert load_section(AugmentConfig, cfg.to_dict(), "augment") == cfg
 
 
 @pytest.mark.parametrize(

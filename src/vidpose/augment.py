@@ -47,27 +47,22 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from vidpose.errors import UserError, reject_unknown_keys
+from vidpose.errors import UserError
 from vidpose.skeleton import FLIP_PERMUTATION
 
-#: Upper bounds of each range setting (inclusive unless listed in ``_OPEN_ABOVE``).
-_LIMITS: dict[str, float] = {
-    "flip": 1.0,
-    "scale": 1.0,
-    "rotation_deg": 180.0,
-    "color": 1.0,
-    "brightness": 1.0,
-    "contrast": 1.0,
-    "hue": 1.0,
-}
-#: A zoom factor of 1 - scale must stay positive.
-_OPEN_ABOVE = ("scale",)
+#: The range settings (each drawn from a range of that half-width).
+_RANGES = ("flip", "scale", "rotation_deg", "color", "brightness", "contrast", "hue")
+
+
+def _in(high: float, open_above: bool = False) -> Any:
+    """A range setting's field metadata: [0, high], or [0, high) with ``open_above``."""
+    return {"min": 0.0, ("max_exclusive" if open_above else "max"): high}
 
 
 @dataclass
@@ -86,52 +81,31 @@ class AugmentConfig:
     """
 
     enabled: bool = True
-    flip: float = 0.5
-    scale: float = 0.25
-    rotation_deg: float = 30.0
-    color: float = 0.2
-    brightness: float = 0.0
-    contrast: float = 0.0
-    hue: float = 0.0
-
-    def __post_init__(self) -> None:
-        self.validate()
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any], prefix: str = "augment") -> AugmentConfig:
-        """Build and validate from a plain dict (e.g. YAML); unknown keys are a ``UserError``."""
-        if not isinstance(values, dict):
-            raise UserError(f"{prefix}: expected a mapping of settings, got {values!r}")
-        reject_unknown_keys(values, [f.name for f in fields(cls)], prefix)
-        try:
-            return cls(**values)
-        except UserError as error:
-            message = str(error)
-            if prefix != "augment" and message.startswith("augment."):
-                message = prefix + message[len("augment") :]
-            raise UserError(message) from None
+    flip: float = field(default=0.5, metadata=_in(1.0))
+    scale: float = field(default=0.25, metadata=_in(1.0, open_above=True))  # 1 - scale > 0
+    rotation_deg: float = field(default=30.0, metadata=_in(180.0))
+    color: float = field(default=0.2, metadata=_in(1.0))
+    brightness: float = field(default=0.0, metadata=_in(1.0))
+    contrast: float = field(default=0.0, metadata=_in(1.0))
+    hue: float = field(default=0.0, metadata=_in(1.0))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict of the fields (what a run's resolved config stores)."""
         return dataclasses.asdict(self)
 
     def validate(self, prefix: str = "augment") -> None:
-        """Raise ``UserError`` naming ``prefix.field`` for the first invalid value."""
-        if not isinstance(self.enabled, bool):
-            raise UserError(f"{prefix}.enabled: expected true or false, got {self.enabled!r}")
-        for name, high in _LIMITS.items():
-            value = getattr(self, name)
-            interval = f"[0, {high:g})" if name in _OPEN_ABOVE else f"[0, {high:g}]"
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise UserError(f"{prefix}.{name}: must be a number in {interval}, got {value!r}")
-            too_high = value >= high if name in _OPEN_ABOVE else value > high
-            if not math.isfinite(value) or value < 0 or too_high:
-                raise UserError(f"{prefix}.{name}: must be in {interval}, got {value!r}")
+        """What the fields' ranges (checked by ``vidpose.config.load_section``) cannot say:
+        every range is a finite number."""
+        for name in _RANGES:
+            if not math.isfinite(getattr(self, name)):
+                raise UserError(
+                    f"{prefix}.{name}: expected a finite number, got {getattr(self, name)!r}"
+                )
 
     @property
     def is_identity(self) -> bool:
         """True when no setting can change an input (disabled, or every range zero)."""
-        return not self.enabled or all(getattr(self, name) == 0 for name in _LIMITS)
+        return not self.enabled or all(getattr(self, name) == 0 for name in _RANGES)
 
 
 @dataclass

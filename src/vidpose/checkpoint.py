@@ -108,11 +108,14 @@ def load_model(
     The model also carries ``image_size`` and ``clip_frames`` attributes from the checkpoint,
     which :func:`vidpose.engine.predict.predict_store` uses to resize frames.
     """
+    from vidpose.config import load_section
     from vidpose.models import ModelConfig, build_model
+    from vidpose.models.config import without_removed_keys
 
     checkpoint = read_checkpoint(path, map_location=map_location)
     try:
-        model_config = ModelConfig.from_saved(dict(checkpoint["model_config"]), str(path))
+        saved = without_removed_keys(dict(checkpoint["model_config"]), str(path))
+        model_config = load_section(ModelConfig, saved, "model")
     except (KeyError, TypeError, UserError) as exc:
         raise UserError(f"{path}: invalid model_config in checkpoint ({exc})") from None
     if model_config.pretrained is not False:

@@ -11,9 +11,11 @@ A run config has six sections and a seed::
     eval:    EvalConfig    test-time settings
     seed:    int
 
-Every key a user can get wrong is checked when the config is loaded; a mistake is one
-``UserError`` naming the key and what is allowed (``optim.name: 'adamx' is not one of adam,
-adamw, sgd``). The resolved config is saved in every run folder with :meth:`RunConfig.to_dict`.
+Every key a user can get wrong is checked when the config is loaded, every section the same
+way (:func:`load_section`: types and ranges from the fields, then the section's rules between
+fields); a mistake is one ``UserError`` naming the key and what is allowed
+(``optim.name: 'adamx' is not one of adam, adamw, sgd``). The resolved config is saved in
+every run folder with :meth:`RunConfig.to_dict`.
 """
 
 from __future__ import annotations
@@ -173,21 +175,18 @@ class RunConfig:
         reject_unknown_keys(values, [f.name for f in dataclasses.fields(cls)])
         sections: dict[str, Any] = {}
         for name, section_cls in (
+            ("model", ModelConfig),
             ("data", DataConfig),
             ("optim", OptimConfig),
             ("train", TrainConfig),
             ("eval", EvalConfig),
         ):
-            sections[name] = _section_from_dict(section_cls, values.get(name) or {}, name)
-        sections["model"] = ModelConfig.from_dict(values.get("model") or {}, "model")
-        from vidpose.models import check_names  # the registries, filled by the model modules
-
-        check_names(sections["model"])
+            sections[name] = load_section(section_cls, values.get(name) or {}, name)
         augment = values.get("augment")
         sections["augment"] = (
             AugmentConfig(enabled=False)
             if augment is None
-            else AugmentConfig.from_dict(augment, "augment")
+            else load_section(AugmentConfig, augment, "augment")
         )
         seed = values.get("seed", 0)
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
@@ -195,6 +194,19 @@ class RunConfig:
         config = cls(seed=seed, **sections)
         _check_combinations(config)
         return config
+
+
+def load_section(cls: type, values: Any, prefix: str) -> Any:
+    """A config section (any of the dataclasses above, ``ModelConfig``, ``AugmentConfig``) from a
+    plain dict, the one way every section is checked: each field's type and range from its
+    annotation and metadata (``choices``, ``min``, ``max``, ...), then the section's own
+    ``validate(prefix)`` for the rules between its fields. Any mistake is a ``UserError``
+    naming ``prefix.key``."""
+    section = _section_from_dict(cls, values, prefix)
+    validate = getattr(section, "validate", None)
+    if validate is not None:
+        validate(prefix)
+    return section
 
 
 def _check_combinations(config: RunConfig) -> None:

@@ -16,7 +16,7 @@ def test_augmentation_is_off_without_a_section_and_on_with_one():
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        (["augment.flip=1.5"], "augment.flip: must be in [0, 1]"),
+        (["augment.flip=1.5"], "augment.flip: expected a value <= 1.0, got 1.5"),
         (["augment.rotate=3"], "augment.rotate: unknown key"),
         (
             ["optim.schedule=exp"],

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from vidpose.config import load_section
 from vidpose.errors import UserError
 from vidpose.models import ModelConfig, build_model, check_names
+from vidpose.models.config import without_removed_keys
 
 
 def test_defaults_are_the_reports_shape():
@@ -16,7 +18,7 @@ def test_defaults_are_the_reports_shape():
     config.validate()
     assert (config.temporal, config.temporal_layers, config.bidirectional) == ("lstm", 1, False)
     assert config.pretrained is False
-    assert ModelConfig.from_dict(config.to_dict()) == config
+    assert load_section(ModelConfig, config.to_dict(), "model") == config
 
 
 def test_unknown_temporal_names_key_and_choices():
@@ -30,7 +32,7 @@ def test_unknown_temporal_names_key_and_choices():
 
 def test_unknown_key_in_dict_is_named_with_a_suggestion():
     with pytest.raises(UserError, match=r"model\.hiden_size: unknown key \(did you mean"):
-        ModelConfig.from_dict({"hiden_size": 64})
+        load_section(ModelConfig, {"hiden_size": 64}, "model")
 
 
 @pytest.mark.parametrize(
@@ -57,7 +59,7 @@ def test_unknown_key_in_dict_is_named_with_a_suggestion():
 )
 def test_bad_values_name_their_key(values, key):
     with pytest.raises(UserError, match=f"^{re.escape(key)}: "):
-        check_names(ModelConfig.from_dict(values))
+        check_names(load_section(ModelConfig, values, "model"))
 
 
 def test_pretrained_accepts_imagenet_true_false_or_a_path():
@@ -78,7 +80,7 @@ def test_unknown_timm_name_gives_close_matches():
 
 def test_prefix_follows_the_config_section():
     with pytest.raises(UserError, match=r"^student\.head: "):
-        check_names(ModelConfig.from_dict({"head": "nope"}, prefix="student"), prefix="student")
+        check_names(load_section(ModelConfig, {"head": "nope"}, "student"), prefix="student")
 
 
 def test_build_model_accepts_a_dict_and_keeps_its_config():
@@ -102,6 +104,6 @@ def test_the_model_config_checks_values_only_and_imports_no_model_code():
 
 def test_a_saved_config_with_a_removed_option_loads_when_it_was_off():
     saved = {**ModelConfig(head="integral").to_dict(), "depth_bins": 0, "skip_stride": 8}
-    assert ModelConfig.from_saved(saved, "old.pt") == ModelConfig(head="integral")
+    assert without_removed_keys(saved, "old.pt") == ModelConfig(head="integral").to_dict()
     with pytest.raises(UserError, match=r"^old\.pt: uses model\.depth_lifter, an option removed"):
-        ModelConfig.from_saved({**saved, "depth_lifter": 64}, "old.pt")
+        without_removed_keys({**saved, "depth_lifter": 64}, "old.pt")

@@ -47,9 +47,11 @@ def build_model(config: ModelConfig | dict[str, Any], load_pretrained: bool = Tr
     ``load_pretrained=False`` skips reading ``config.pretrained``: use it when the weights come
     from a checkpoint anyway (the backbone's weights file need not exist on that machine).
     """
-    if not isinstance(config, ModelConfig):
-        config = ModelConfig.from_dict(config)
-    config.validate()
+    # The one config check of every section (vidpose.config imports no model code).
+    from vidpose.config import load_section
+
+    values = config.to_dict() if isinstance(config, ModelConfig) else config
+    config = load_section(ModelConfig, values, "model")
     check_names(config)
     backbone = build_backbone(config, load_pretrained)
     # timm models with a pre-logits stage (e.g. MobileNetV3's conv_head) pool to

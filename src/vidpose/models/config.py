@@ -1,19 +1,20 @@
 """``ModelConfig``: the ``model:`` section of a run config, with validation.
 
-It imports no model code: the values are checked here, the names of the backbone, temporal
-module and head where the model is built (``vidpose.models.build_model``, against the
-registries and timm, as timm's ``create_model`` does). Every mistake is a one-line
-``UserError`` naming the key, e.g.
+It imports no model code. Like every config section, its fields carry their type and range
+(checked by ``vidpose.config.load_section``) and ``validate`` holds the rules between fields;
+the names of the backbone, temporal module and head are checked where the model is built
+(``vidpose.models.build_model``, against the registries and timm, as timm's ``create_model``
+does). Every mistake is a one-line ``UserError`` naming the key, e.g.
 ``model.temporal: 'lstmm' is not one of lstm, gru, rnn, tcn, transformer, none``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field
 from typing import Any
 
-from vidpose.errors import UserError, reject_unknown_keys
+from vidpose.errors import UserError
 
 #: Normalisation layers (``model.norm``); see ``vidpose.models.norms``.
 NORMS: tuple[str, ...] = ("batch", "group", "frozen_batch")
@@ -69,41 +70,18 @@ class ModelConfig:
     backbone: str = "tinycnn"
     pretrained: bool | str = False
     temporal: str = "lstm"
-    temporal_layers: int = 1
-    hidden_size: int = 256
+    temporal_layers: int = field(default=1, metadata={"min": 1})
+    hidden_size: int = field(default=256, metadata={"min": 1})
     bidirectional: bool = False
-    transformer_heads: int = 4
-    max_frames: int = 1024
+    transformer_heads: int = field(default=4, metadata={"min": 1})
+    max_frames: int = field(default=1024, metadata={"min": 1})
     head: str = "direct"
-    dropout: float = 0.0
-    feature_dim: int = 256
-    norm: str = "batch"
-    head_channels: int = 64
-    heatmap_stride: int = 4
-    relative_depth: str = "root"
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any], prefix: str = "model") -> ModelConfig:
-        """Build and validate from a plain dict (e.g. YAML); unknown keys are a ``UserError``."""
-        if not isinstance(values, dict):
-            raise UserError(f"{prefix}: expected a mapping of model settings, got {values!r}")
-        reject_unknown_keys(values, [f.name for f in fields(cls)], prefix)
-        config = cls(**values)
-        config.validate(prefix)
-        return config
-
-    @classmethod
-    def from_saved(cls, values: dict[str, Any], source: str) -> ModelConfig:
-        """A config saved by this or an earlier version (a checkpoint's ``model_config``):
-        removed options at their "off" value are dropped; ``source`` names the file."""
-        values = dict(values)
-        for key, off in REMOVED_KEYS.items():
-            if key in values and values.pop(key) != off:
-                raise UserError(
-                    f"{source}: uses model.{key}, an option removed from vidpose (it lost its "
-                    "ablation; benchmarks/README.md); this version cannot rebuild that model"
-                )
-        return cls.from_dict(values)
+    dropout: float = field(default=0.0, metadata={"min": 0.0, "max_exclusive": 1.0})
+    feature_dim: int = field(default=256, metadata={"min": 1})
+    norm: str = field(default="batch", metadata={"choices": NORMS})
+    head_channels: int = field(default=64, metadata={"min": 1})
+    heatmap_stride: int = field(default=4, metadata={"min": 1})
+    relative_depth: str = field(default="root", metadata={"choices": RELATIVE_DEPTHS})
 
     @property
     def pretrained_from_hub(self) -> bool:
@@ -115,37 +93,21 @@ class ModelConfig:
         return dataclasses.asdict(self)
 
     def validate(self, prefix: str = "model") -> None:
-        """Raise ``UserError`` naming ``prefix.field`` for the first invalid value (names are
-        checked by ``check_names``)."""
+        """The rules that involve more than one field, or more than a type and a range (those
+        are the fields' metadata, checked with every config section's by
+        ``vidpose.config.load_section``); ``UserError`` naming ``prefix.field``. The names of the
+        backbone, temporal module and head are checked where the model is built."""
 
         def fail(name: str, problem: str) -> None:
             raise UserError(f"{prefix}.{name}: {problem}")
 
-        for name in ("backbone", "temporal", "head", "norm"):
-            value = getattr(self, name)
-            if not isinstance(value, str) or not value:
-                fail(name, f"expected a name, got {value!r}")
-        for name, choices in (("norm", NORMS), ("relative_depth", RELATIVE_DEPTHS)):
-            if getattr(self, name) not in choices:
-                fail(name, f"{getattr(self, name)!r} is not one of {', '.join(choices)}")
-        for name, low in (
-            ("temporal_layers", 1),
-            ("hidden_size", 1),
-            ("transformer_heads", 1),
-            ("max_frames", 1),
-            ("feature_dim", 1),
-            ("head_channels", 1),
-            ("heatmap_stride", 1),
-        ):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                fail(name, f"expected an integer >= {low}, got {value!r}")
+        for name in ("backbone", "temporal", "head"):
+            if not getattr(self, name):
+                fail(name, "expected a name, got an empty string")
         if self.relative_depth != "root" and self.head != "integral":
             fail("relative_depth", f"only applies to the integral head, not {self.head!r}")
         if self.heatmap_stride & (self.heatmap_stride - 1):
             fail("heatmap_stride", f"expected a power of two, got {self.heatmap_stride!r}")
-        if not isinstance(self.bidirectional, bool):
-            fail("bidirectional", f"expected true or false, got {self.bidirectional!r}")
         if self.bidirectional and self.temporal not in ("lstm", "gru", "rnn"):
             fail("bidirectional", f"only applies to lstm, gru and rnn, not {self.temporal!r}")
         if self.temporal == "transformer" and self.hidden_size % self.transformer_heads:
@@ -153,15 +115,19 @@ class ModelConfig:
                 "transformer_heads",
                 f"{self.transformer_heads} does not divide hidden_size {self.hidden_size}",
             )
-        dropout = self.dropout
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)):
-            fail("dropout", f"expected a number in [0, 1), got {dropout!r}")
-        if not 0.0 <= float(dropout) < 1.0:
-            fail("dropout", f"expected a number in [0, 1), got {dropout!r}")
-        if not isinstance(self.pretrained, (bool, str)):
-            fail(
-                "pretrained",
-                f"expected false, imagenet or a weights file path, got {self.pretrained!r}",
-            )
         if isinstance(self.pretrained, str) and not self.pretrained:
-            fail("pretrained", "empty path; give a weights file path or false")
+            fail("pretrained", "empty path; give a weights file path, imagenet or false")
+
+
+def without_removed_keys(values: dict[str, Any], source: str) -> dict[str, Any]:
+    """A model config saved by this or an earlier version (a checkpoint's ``model_config``)
+    without the options removed since, where they held their "off" value; one that used a
+    removed option is a ``UserError`` naming ``source``."""
+    values = dict(values)
+    for key, off in REMOVED_KEYS.items():
+        if key in values and values.pop(key) != off:
+            raise UserError(
+                f"{source}: uses model.{key}, an option removed from vidpose (it lost its "
+                "ablation; benchmarks/README.md); this version cannot rebuild that model"
+            )
+    return values
