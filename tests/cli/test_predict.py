@@ -52,6 +52,25 @@ def test_a_video_shorter_than_a_clip_is_padded_and_said(tiny_checkpoint, tmp_pat
         assert data["poses3d"].shape == (3, 17, 3)
 
 
+def test_the_camera_assumed_is_written_and_focal_sets_it(walking_video, tiny_checkpoint, tmp_path):
+    argv = ["predict", str(tiny_checkpoint), str(walking_video.path), "--box", "10,10,40,90"]
+    height, width = walking_video.frames.shape[1:3]
+    assert main([*argv, "--out", str(tmp_path / "default.npz")]) == 0
+    with np.load(tmp_path / "default.npz") as data:  # the default field of view
+        np.testing.assert_allclose(data["intrinsics"][:2], 1.145 * max(width, height), rtol=1e-6)
+    assert main([*argv, "--out", str(tmp_path / "given.npz"), "--focal", "300"]) == 0
+    with np.load(tmp_path / "given.npz") as data:
+        np.testing.assert_allclose(
+            data["intrinsics"], [300, 300, (width - 1) / 2, (height - 1) / 2]
+        )
+
+
+def test_a_focal_length_that_is_not_positive_is_refused(walking_video, tiny_checkpoint, capsys):
+    argv = ["predict", str(tiny_checkpoint), str(walking_video.path), "--focal", "-5"]
+    assert main(argv) == 2
+    assert "--focal: expected a focal length in pixels > 0" in one_line_error(capsys)
+
+
 def one_line_error(capsys) -> str:
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("vidpose predict: error:")

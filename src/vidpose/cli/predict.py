@@ -15,7 +15,7 @@ outputs:
   the npz holds poses3d (F, 17, 3) in metres, root-relative (pelvis at 0), in the camera frame
   (x right, y down, z forward); joint_names (17,); fps; boxes (F, 4) the square crops x, y, w, h
   in video pixels; person_boxes (F, 4); source_video; source_frames (F,) the video frame of each
-  output frame.
+  output frame; intrinsics (4,) the camera the poses were lifted with (fx, fy, cx, cy).
 
 finding the person:
   --box x,y,w,h        the same box in every frame (video pixels)
@@ -151,6 +151,7 @@ def run(args) -> int:
         "clip_frames": int(checkpoint["clip_frames"]),
         "image_size": int(checkpoint["image_size"]),
         "box_source": prediction.box_source,
+        "focal_px": round(float(prediction.intrinsics[0]), 2),
         "padded": prediction.padded,
         "out": str(out),
         "render": None if rendered is None else str(rendered),

@@ -37,6 +37,8 @@ class VideoPrediction:
     source_indices: np.ndarray  # (F,) int64, the source-video frame shown in each output frame
     box_source: str  # "box", "boxes-file", "hog" or "motion"
     padded: bool  # the video was shorter than one clip and was padded
+    #: (4,) float32 fx, fy, cx, cy, video pixels: the camera the poses were lifted with
+    intrinsics: np.ndarray | None = None
 
     @property
     def num_frames(self) -> int:
@@ -124,12 +126,13 @@ def predict_video(
             f"{video}: decoded {len(crops)} frames on the second pass, not "
             f"{len(indices)} (a damaged file?)"
         )
+    camera = video_intrinsics(info.width, info.height, focal).numpy()
     poses = predict_windows(
         model,
         crops,
         clip_frames,
         squares=np.maximum(np.round(squares), [-np.inf, -np.inf, 1]),  # the pixels cut
-        intrinsics=video_intrinsics(info.width, info.height, focal).numpy(),
+        intrinsics=camera,
         flip_test=flip_test,
         batch_size=batch_size,
         device=device,
@@ -146,13 +149,15 @@ def predict_video(
         source_indices=indices,
         box_source=box_source,
         padded=len(crops) < clip_frames,
+        intrinsics=camera,
     )
 
 
 def save_prediction(path: str | os.PathLike, prediction: VideoPrediction) -> Path:
     """Write ``prediction`` as an npz atomically: ``poses3d`` (F, 17, 3) metres root-relative,
     ``joint_names`` (17,), ``fps`` (), ``boxes`` (F, 4) crop squares x, y, w, h in source pixels,
-    ``person_boxes`` (F, 4), ``source_video`` (), ``source_frames`` (F,)."""
+    ``person_boxes`` (F, 4), ``source_video`` (), ``source_frames`` (F,), ``intrinsics`` (4,) the
+    camera assumed (fx, fy, cx, cy, video pixels)."""
     from vidpose.atomic import atomic_path
     from vidpose.skeleton import JOINT_NAMES
 
@@ -170,6 +175,7 @@ def save_prediction(path: str | os.PathLike, prediction: VideoPrediction) -> Pat
                 person_boxes=prediction.person_boxes.astype(np.float32),
                 source_video=np.asarray(str(prediction.source_video)),
                 source_frames=prediction.source_indices.astype(np.int64),
+                **({} if prediction.intrinsics is None else {"intrinsics": prediction.intrinsics}),
             )
     except OSError as exc:
         raise UserError(f"--out {path}: cannot write ({exc.strerror or exc})") from None
