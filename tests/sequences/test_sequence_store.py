@@ -58,7 +58,7 @@ def write(path, **changes):
         from_mocap=True,
         missing_2d={"det": [2]},
         extra_meta={"exclude_from_evaluation": [
-            {"subject": "S11", "action": "Directions", "reason": "known corrupt video"}]},
+            {"subject": "S11", "sequence": "Directions", "reason": "known corrupt video"}]},
         **values,
     )  # fmt: skip
 
@@ -99,6 +99,10 @@ def test_evaluation_leaves_out_excluded_takes_and_sequences_a_source_lacks(tmp_p
     assert store.missing_2d("det") == [2] and store.missing_2d("gt") == []
     assert store.evaluation_indices("gt") == [0, 1]  # S11 Directions kept but excluded
     assert store.evaluation_indices("det") == [0, 1]
+    store.meta["exclude_from_evaluation"] = [{"subject": "S1", "camera": "55011271"}]
+    assert store.evaluation_indices("gt") == [0, 2]
+    store.meta["exclude_from_evaluation"] = [{"subject": "S1", "action": "Walking"}]
+    assert store.evaluation_indices("gt") == [2] and store.evaluation_indices("det") == []
 
 
 def test_add_2d_source_to_an_existing_store(tmp_path):

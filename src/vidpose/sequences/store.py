@@ -21,9 +21,10 @@ evaluation can cover every frame at the source frame rate. One directory per spl
 F is the total number of frames: sequence ``i`` is rows ``start .. start + frames - 1`` of
 every frame array, sequences back to back in file order. ``sources_2d[name]["missing"]``
 lists the sequences (row numbers of sequences.csv) that 2D source lacks; their keypoints are
-all zero. ``meta["exclude_from_evaluation"]`` lists ``{"subject", "action", "reason"}`` of
-takes kept in the store but left out of the standard evaluation (Human3.6M's S11
-Directions); :meth:`SequenceStore.evaluation_indices` applies both.
+all zero. ``meta["exclude_from_evaluation"]`` lists rules ``{"subject", "sequence" (or
+"action", "camera"), "reason"}`` matching sequences kept in the store but left out of the
+standard evaluation (Human3.6M's S11 "Directions", whose video is corrupt);
+:meth:`SequenceStore.evaluation_indices` applies both.
 
 Stores are written whole into a hidden directory renamed into place (:func:`write_sequences`);
 :func:`add_2d_source` adds a 2D source to an existing store, file first, meta.json last, both
@@ -156,14 +157,13 @@ class SequenceStore:
         return list(self._source(name)[1].get("missing", []))
 
     def evaluation_indices(self, name: str | None = None) -> list[int]:
-        """Sequences of the standard evaluation with 2D source ``name``: all but the takes in
-        ``meta["exclude_from_evaluation"]`` and those the source lacks."""
-        excluded = {(item["subject"], item["action"]) for item in self.meta.get(_EXCLUDE, [])}
+        """Sequences of the standard evaluation with 2D source ``name``: all but those
+        matching an entry of ``meta["exclude_from_evaluation"]`` and those the source lacks."""
         missing = set(self.missing_2d(name))
         return [
             index
             for index, info in enumerate(self.sequences)
-            if index not in missing and (info.subject, info.action) not in excluded
+            if index not in missing and not _excluded(info, self.meta.get(_EXCLUDE, []))
         ]
 
     def sequence_of_frame(self) -> np.ndarray:
@@ -177,6 +177,15 @@ class SequenceStore:
 
 
 _EXCLUDE = "exclude_from_evaluation"
+
+
+def _excluded(info: SequenceInfo, rules: list[dict[str, Any]]) -> bool:
+    """Whether a rule ``{"subject", "sequence" or "action", "reason"}`` matches ``info``."""
+    for rule in rules:
+        fields = [key for key in ("subject", "action", "sequence", "camera") if key in rule]
+        if fields and all(getattr(info, key) == rule[key] for key in fields):
+            return True
+    return False
 
 
 # ---------------------------------------------------------------------------------- checks
@@ -307,6 +316,12 @@ def _read_meta(path: Path) -> dict[str, Any]:
             raise UserError(f"{meta_path}: 2D source {name!r} needs a layout of {list(LAYOUTS)}")
         if info.get("file") != f"keypoints2d_{name}.npy":
             raise UserError(f"{meta_path}: 2D source {name!r} must be in keypoints2d_{name}.npy")
+    rules = meta.get(_EXCLUDE, [])
+    if not isinstance(rules, list) or not all(
+        isinstance(rule, dict) and set(rule) & {"subject", "action", "sequence", "camera"}
+        for rule in rules
+    ):
+        raise UserError(f"{meta_path}: {_EXCLUDE} must be a list of {{subject, sequence, ...}}")
     if meta.get("default_2d") not in sources:
         raise UserError(f"{meta_path}: default_2d {meta.get('default_2d')!r} is not a 2D source")
     return meta

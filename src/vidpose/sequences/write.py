@@ -81,7 +81,7 @@ def write_sequences(
     poses3d: np.ndarray,
     root: np.ndarray,
     intrinsics: np.ndarray,
-    keypoints: Mapping[str, tuple[np.ndarray, str]],
+    keypoints: Mapping[str, tuple],
     *,
     source: str,
     fps: float = 50.0,
@@ -96,7 +96,9 @@ def write_sequences(
     ``sequences``: :class:`SequenceInfo` or dicts with its fields (``start`` may be left out:
     sequences are then back to back in the given order). ``poses3d`` (F, 17, 3) root-relative
     metres, ``root`` (F, 3) metres, ``intrinsics`` (S, 4); ``keypoints``: {name: (array
-    (F, J, 2 or 3) pixels, layout)}, a confidence of 1 added where the array has none.
+    (F, J, 2 or 3) pixels, layout)}, a confidence of 1 added where the array has none (a
+    third element, when given, is meta's ``has_confidence``: whether the *source* had one,
+    for arrays that carry zero confidences only for what the source lacks).
     ``missing_2d``: {name: sequence indices the source lacks}. ``default_2d`` defaults to the
     first source. Every problem is a :class:`UserError` naming ``out_dir`` and the array.
     """
@@ -121,8 +123,9 @@ def write_sequences(
         raise UserError(f"{where}: a sequence store needs at least one 2D source")
     missing_2d = dict(missing_2d or {})
     prepared = {}
-    for name, (array, layout) in keypoints.items():
-        prepared[name] = _prepare_source(name, array, layout, frames, where)
+    for name, (array, layout, *given) in keypoints.items():
+        array, layout, has_confidence = _prepare_source(name, array, layout, frames, where)
+        prepared[name] = (array, layout, bool(given[0]) if given else has_confidence)
     unknown = set(missing_2d) - set(prepared)
     if unknown:
         raise ValueError(f"missing_2d names unknown 2D sources {sorted(unknown)}")
@@ -186,20 +189,23 @@ def add_2d_source(
     layout: str,
     *,
     missing: list[int] | None = None,
+    has_confidence: bool | None = None,
     replace: bool = False,
     make_default: bool = False,
 ) -> SequenceStore:
     """Attach 2D source ``name`` ((F, J, 2 or 3) pixels in ``layout``) to an existing store.
 
-    The keypoints file is written first and meta.json last, each atomically, so the store
-    never names a file that is not complete. An existing source of that name is an error
+    ``has_confidence`` overrides meta's flag as in :func:`write_sequences`. The keypoints file
+    is written first and meta.json last, each atomically, so the store never names a file
+    that is not complete. An existing source of that name is an error
     unless ``replace``.
     """
     store = open_sequences(store_dir)
     where = str(store.path)
     if name in store.meta["sources_2d"] and not replace:
         raise UserError(f"{where}: already has a 2D source {name!r} (replace it explicitly)")
-    array, layout, has_confidence = _prepare_source(name, array, layout, store.num_frames, where)
+    array, layout, had_confidence = _prepare_source(name, array, layout, store.num_frames, where)
+    has_confidence = had_confidence if has_confidence is None else bool(has_confidence)
     missing = check_missing(list(missing or []), len(store), f"{where}: 2D source {name!r}")
     file_name = f"keypoints2d_{name}.npy"
     # np.save adds ".npy" to names without it, so save through an open file.
