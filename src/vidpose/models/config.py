@@ -24,9 +24,32 @@ DEPTH_AXES: tuple[str, ...] = ("camera", "crop")
 DEPTH_BIN_RANGE_M = 1.0
 
 
+def _is_power_of_three(value: int) -> bool:
+    """3, 9, 27, ... (not 1: the TCN has at least its first width-3 layer)."""
+    if value < 3:
+        return False
+    while value % 3 == 0:
+        value //= 3
+    return value == 1
+
+
 @dataclass
 class ModelConfig:
-    """What to build: per-frame backbone → temporal module → head.
+    """What to build: per-frame backbone → temporal module → head, or a 2D→3D lifter.
+
+    Lifters (2D keypoint sequences in, see ``vidpose.models.lifting``) use ``lifter``,
+    ``receptive_field``, ``causal``, ``input_confidence``, and of the keys below
+    ``hidden_size`` (TCN channels, transformer features, MLP width), ``temporal_layers``
+    (transformer layer pairs, MLP residual blocks; the TCN's depth follows its receptive
+    field), ``transformer_heads`` and ``dropout``; the image keys are then unused.
+
+    - ``lifter``: ``null`` (an image model), ``tcn``, ``transformer`` or ``mlp``.
+    - ``receptive_field``: input frames per output frame: a power of 3 for the ``tcn``
+      (27, 81, 243), the window length of the ``transformer``, 1 for the ``mlp``.
+    - ``causal``: ``tcn`` only: each output frame sees only itself and the past (for live
+      use), instead of being centred in its receptive field.
+    - ``input_confidence``: the lifter reads each joint's 2D confidence as a third input
+      channel (detector keypoints); otherwise x, y only.
 
     - ``backbone``: a built-in CNN (``tinycnn``, ``seedcnn``) or any timm model name.
     - ``pretrained``: ``False``, or a path to a local weights file for the backbone (a
@@ -68,6 +91,10 @@ class ModelConfig:
       bins (integral regression along depth, as Sun et al. 2018 do in their 3D heatmaps).
     """
 
+    lifter: str | None = None
+    receptive_field: int = 27
+    causal: bool = False
+    input_confidence: bool = False
     backbone: str = "tinycnn"
     pretrained: bool | str = False
     temporal: str = "lstm"
@@ -110,6 +137,13 @@ class ModelConfig:
 
         def fail(name: str, problem: str) -> None:
             raise UserError(f"{prefix}.{name}: {problem}")
+
+        if self.lifter is not None:
+            self._validate_lifter(prefix, fail)
+            return
+        for name in ("causal", "input_confidence"):
+            if getattr(self, name) is not False:
+                fail(name, "only applies to lifters (model.lifter), not to image models")
 
         for name in ("backbone", "temporal", "head", "norm"):
             value = getattr(self, name)
@@ -181,3 +215,39 @@ class ModelConfig:
         from vidpose.models.backbones import check_backbone_name
 
         check_backbone_name(self.backbone, f"{prefix}.backbone")
+
+    def _validate_lifter(self, prefix: str, fail) -> None:
+        from vidpose.models.registry import LIFTERS
+
+        if not isinstance(self.lifter, str):
+            fail("lifter", f"expected a lifter name or null, got {self.lifter!r}")
+        LIFTERS.check(self.lifter, f"{prefix}.lifter")
+        for name in ("causal", "input_confidence"):
+            if not isinstance(getattr(self, name), bool):
+                fail(name, f"expected true or false, got {getattr(self, name)!r}")
+        for name, low in (
+            ("receptive_field", 1),
+            ("hidden_size", 1),
+            ("temporal_layers", 1),
+            ("transformer_heads", 1),
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                fail(name, f"expected an integer >= {low}, got {value!r}")
+        dropout = self.dropout
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)):
+            fail("dropout", f"expected a number in [0, 1), got {dropout!r}")
+        if not 0.0 <= float(dropout) < 1.0:
+            fail("dropout", f"expected a number in [0, 1), got {dropout!r}")
+        field = self.receptive_field
+        if self.lifter == "tcn" and not _is_power_of_three(field):
+            fail("receptive_field", f"the tcn needs a power of 3 (27, 81, 243), got {field!r}")
+        if self.lifter == "mlp" and field != 1:
+            fail("receptive_field", f"the mlp sees single frames: set it to 1, not {field!r}")
+        if self.causal and self.lifter != "tcn":
+            fail("causal", f"only the tcn has a causal form, not {self.lifter!r}")
+        if self.lifter == "transformer" and self.hidden_size % self.transformer_heads:
+            fail(
+                "transformer_heads",
+                f"{self.transformer_heads} does not divide hidden_size {self.hidden_size}",
+            )
