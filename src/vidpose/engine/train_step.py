@@ -23,6 +23,7 @@ from vidpose.engine.losses import (
     depth_map_loss,
     heatmap_loss,
     loss_2d,
+    n_mpjpe_loss,
     velocity_loss,
 )
 from vidpose.engine.predict import batch_geometry
@@ -126,9 +127,11 @@ class Objective:
         if self.config.velocity_weight > 0:
             velocity = velocity_loss(pred, gt, scale, self.config.velocity_loss)
             loss = loss + self.config.velocity_weight * velocity
+        if self.config.n_mpjpe_weight > 0:
+            loss = loss + self.config.n_mpjpe_weight * n_mpjpe_loss(pred, gt)
         if self.config.bone_weight > 0:
             loss = loss + self.config.bone_weight * bone_loss(pred, gt)
-        size = int(batch.inputs.shape[-1])
+        size = int(batch.inputs.shape[-1])  # the image terms below need frames
         if self.config.loss_2d_weight > 0 and batch.poses2d is not None:
             term = loss_2d(outputs["poses2d_input_px"], batch.poses2d, size)
             loss = loss + self.config.loss_2d_weight * term
