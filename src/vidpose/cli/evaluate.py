@@ -1,8 +1,11 @@
 """``vidpose evaluate RUN_DIR_OR_CHECKPOINT --data STORE``: the four protocols on a test store.
 
-Prints the evaluation table of :mod:`vidpose.evaluation` (P1, P2, N-MPJPE, MPJVE; frame and
-action averages; per action, subject and joint) with the training-set mean-pose baseline beside
-every headline number; ``--json OUT.json`` also writes the report for machines.
+An image model is scored on a clip store (every clip); a lifter (``model.lifter``) on a
+sequence store, by the field's protocol (every frame of every evaluation sequence, all cameras,
+sequence ends padded; vidpose.lifting.evaluate). Prints the evaluation table of
+:mod:`vidpose.evaluation` (P1, P2, N-MPJPE, MPJVE; frame and action averages; per action,
+subject and joint) with the training-set mean-pose baseline beside every headline number;
+``--json OUT.json`` also writes the report for machines.
 """
 
 from __future__ import annotations
@@ -36,7 +39,16 @@ def register(subparsers) -> None:
         help="a run folder (uses best.pt, else last.pt) or a checkpoint file",
     )
     parser.add_argument(
-        "--data", required=True, metavar="STORE", help="clip store to evaluate on (with frames)"
+        "--data",
+        required=True,
+        metavar="STORE",
+        help="store to evaluate on: a clip store (image models) or a sequence store (lifters)",
+    )
+    parser.add_argument(
+        "--keypoints",
+        metavar="NAME",
+        help="lifters: the sequence store's 2D source to lift (default: the one the run was "
+        "trained on, else the store's default)",
     )
     parser.add_argument(
         "--json",
@@ -51,7 +63,8 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--flip-test",
         action="store_true",
-        help="average each prediction with the one on horizontally mirrored frames",
+        help="average each prediction with the one on horizontally mirrored frames "
+        "(lifters: also when the run's eval.flip_test is on)",
     )
     parser.set_defaults(run=run)
 
@@ -99,6 +112,14 @@ def train_mean_pose(store_path: Path, checkpoint: dict[str, Any]) -> tuple[Any, 
         return train.poses3d.reshape(-1, 17, 3).mean(axis=0, dtype=np.float64), (
             f"train store {sibling}"
         )
+    return checkpoint_mean_pose(checkpoint)
+
+
+def checkpoint_mean_pose(checkpoint: dict[str, Any]) -> tuple[Any, str | None]:
+    """The checkpoint's ``target_mean`` (17, 3) as the baseline's mean pose, or (None, None)
+    when the run did not normalise its targets (all zeros)."""
+    import numpy as np
+
     target_mean = checkpoint.get("model", {}).get("target_mean")
     if target_mean is not None:
         mean = np.asarray(target_mean.detach().cpu().numpy(), dtype=np.float64)
@@ -107,18 +128,125 @@ def train_mean_pose(store_path: Path, checkpoint: dict[str, Any]) -> tuple[Any, 
     return None, None
 
 
+def store_format(path: Path) -> str | None:
+    """The ``format`` named in ``path``/meta.json (clip or sequence store), or None."""
+    try:
+        meta = json.loads((path / "meta.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return meta.get("format") if isinstance(meta, dict) else None
+
+
+def sequence_mean_pose(store_path: Path, checkpoint: dict[str, Any]) -> tuple[Any, str | None]:
+    """``train_mean_pose`` for sequence stores: the sibling ``train`` sequence store's mean
+    pose, else the checkpoint's target mean, else (None, None)."""
+    import numpy as np
+
+    from vidpose.sequences import open_sequences
+
+    sibling = store_path.resolve().parent / "train"
+    if store_format(sibling) == SEQUENCE_FORMAT:
+        train = open_sequences(sibling)
+        return train.poses3d.mean(axis=0, dtype=np.float64), f"train store {sibling}"
+    return checkpoint_mean_pose(checkpoint)
+
+
+SEQUENCE_FORMAT = "vidpose-sequences"
+
+
+def check_model_fits_store(lifter: bool, store_path: Path, checkpoint_path: Path) -> None:
+    """A lifter reads 2D keypoint sequences, an image model frames: refuse the other store."""
+    kind = store_format(store_path)
+    if lifter and kind != SEQUENCE_FORMAT:
+        raise UserError(
+            f"{store_path}: not a pose-sequence store, but {checkpoint_path} is a lifter that "
+            "reads 2D keypoint sequences (make one with vidpose prepare videopose3d or "
+            "vidpose synth --poses-only)"
+        )
+    if not lifter and kind == SEQUENCE_FORMAT:
+        raise UserError(
+            f"{store_path}: a pose-sequence store (2D keypoints, no frames), but "
+            f"{checkpoint_path} is an image model; evaluate it on a clip store with frames"
+        )
+
+
 def run(args) -> int:
     from vidpose.atomic import write_json_atomic
     from vidpose.checkpoint import load_model
-    from vidpose.engine.predict import predict_store
-    from vidpose.evaluation import evaluate_predictions, format_report
-    from vidpose.store import open_store
+    from vidpose.evaluation import format_report
+    from vidpose.models import is_lifter
 
     if args.batch_size < 1:
         raise UserError(f"--batch-size: must be at least 1, got {args.batch_size}")
     device = resolve_device(args.device)
     checkpoint_path = resolve_checkpoint(args.model)
     model, checkpoint = load_model(checkpoint_path)
+    store_path = Path(args.data)
+    lifter = is_lifter(model)
+    check_model_fits_store(lifter, store_path, checkpoint_path)
+    if args.keypoints is not None and not lifter:
+        raise UserError("--keypoints: only for lifters; this checkpoint is an image model")
+    if lifter:
+        report, flip_test = _evaluate_lifter(args, model, checkpoint, store_path, device)
+    else:
+        report, flip_test = _evaluate_clips(args, model, checkpoint, checkpoint_path, device)
+    report["context"] = {
+        "checkpoint": str(checkpoint_path),
+        "data": str(store_path),
+        "flip_test": flip_test,
+        "epoch": checkpoint.get("epoch"),
+        "step": checkpoint.get("step"),
+    }
+    if "keypoints" in report:
+        report["context"]["keypoints"] = report["keypoints"]
+    table = format_report(report)
+    if args.json == "-":
+        print(table, file=sys.stderr, end="")
+        print(json.dumps(report, allow_nan=False))
+        return 0
+    print(table, end="")
+    if args.json:
+        try:
+            write_json_atomic(args.json, report)
+        except OSError as exc:
+            raise UserError(f"{args.json}: cannot write ({exc.strerror})") from None
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _evaluate_lifter(args, model, checkpoint, store_path: Path, device) -> tuple[dict, bool]:
+    from vidpose.lifting.evaluate import evaluate_lifter
+    from vidpose.sequences import open_sequences
+
+    store = open_sequences(store_path)
+    config = checkpoint.get("config") or {}
+    source = args.keypoints or (config.get("data") or {}).get("keypoints")
+    if source is not None and source not in store.sources_2d:
+        given = "--keypoints" if args.keypoints else "the run's data.keypoints"
+        raise UserError(
+            f"{store_path}: no 2D source {source!r} ({given}); this store has "
+            f"{', '.join(store.sources_2d)} (choose one with --keypoints NAME)"
+        )
+    flip_test = bool(args.flip_test or (config.get("eval") or {}).get("flip_test", False))
+    mean_pose, mean_pose_source = sequence_mean_pose(store_path, checkpoint)
+    report = evaluate_lifter(
+        model,
+        store,
+        source,
+        device=device,
+        batch_size=args.batch_size,
+        flip_test=flip_test,
+        train_mean_pose=mean_pose,
+        baseline_source=mean_pose_source,
+    )
+    return report, flip_test
+
+
+def _evaluate_clips(args, model, checkpoint, checkpoint_path, device) -> tuple[dict, bool]:
+    from vidpose.engine.predict import predict_store
+    from vidpose.evaluation import evaluate_predictions
+    from vidpose.store import open_store
+
     store_path = Path(args.data)
     store = open_store(store_path)
     if not store.has_frames:
@@ -137,23 +265,4 @@ def run(args) -> int:
     report = evaluate_predictions(
         predictions, store.poses3d, store.clips, mean_pose, baseline_source=mean_pose_source
     )
-    report["context"] = {
-        "checkpoint": str(checkpoint_path),
-        "data": str(store_path),
-        "flip_test": bool(args.flip_test),
-        "epoch": checkpoint.get("epoch"),
-        "step": checkpoint.get("step"),
-    }
-    table = format_report(report)
-    if args.json == "-":
-        print(table, file=sys.stderr, end="")
-        print(json.dumps(report, allow_nan=False))
-        return 0
-    print(table, end="")
-    if args.json:
-        try:
-            write_json_atomic(args.json, report)
-        except OSError as exc:
-            raise UserError(f"{args.json}: cannot write ({exc.strerror})") from None
-        print(f"wrote {args.json}")
-    return 0
+    return report, bool(args.flip_test)
