@@ -164,3 +164,16 @@ def test_existing_output_needs_overwrite(stores, capsys):
     assert main(["synth", str(out), *FAST, "--seed", "4"]) == 2
     assert "already exists" in capsys.readouterr().err
     assert main(["synth", str(out), *FAST, "--seed", "4", "--overwrite"]) == 0
+
+
+def test_built_in_motions_are_the_rendered_synths():
+    from vidpose.synth.generate import take_motion
+    from vidpose.synth.plan import procedural_units, resolve_preset
+
+    unit = procedural_units(resolve_preset("small"), 7)["test"][5]
+    take = next(
+        t
+        for t in procedural_takes(6.0, 2)
+        if (t.subject, t.sequence) == (unit.subject, unit.sequence)
+    )
+    np.testing.assert_array_equal(take.world(7), take_motion(unit))

@@ -68,7 +68,10 @@ def add_poses_only_arguments(parser) -> None:
         "--seconds", type=float, default=None, help="length of each take (default: the preset's)"
     )
     group.add_argument(
-        "--takes", type=positive_int, default=None, help="takes per subject and action (preset's)"
+        "--takes",
+        type=positive_int,
+        default=None,
+        help="takes per subject and action (default: the preset's)",
     )
     defaults = CameraRanges()
     for option, field, unit in (
