@@ -304,3 +304,18 @@ def test_bad_arguments_are_one_line_errors_with_exit_2(files, tmp_path, capsys):
         err = capsys.readouterr().err.strip()
         assert message in err and len(err.splitlines()) == 1, err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("subject", sorted(PUBLIC_EXTRINSICS))
+def test_every_camera_sees_the_capture_area_upright(subject):
+    """The public extrinsics put the capture area (near the world origin) ≈ 5 m in front of
+    every camera, inside its image, with the world's up (z) pointing up in the image (-y)."""
+    head, feet = np.array([0.0, 0.0, 1.7]), np.array([0.0, 0.0, 0.1])
+    for index, camera in enumerate(CAMERA_IDS):
+        head_cam, feet_cam = world_to_camera(np.stack([head, feet]), subject, index)
+        assert 3.0 < feet_cam[2] < 7.0 and 3.0 < head_cam[2] < 7.0
+        (u_head, v_head), (u_feet, v_feet) = project(
+            np.stack([head_cam, feet_cam]), PUBLIC_INTRINSICS[camera]
+        )
+        assert 0 < u_head < 1000 and 0 < u_feet < 1000 and 0 < v_head < v_feet < 1002
+        assert abs(u_head - u_feet) < 0.1 * (v_feet - v_head)  # upright, not rolled

@@ -103,6 +103,12 @@ def test_sampled_cameras_respect_the_ranges_and_aim_at_the_take():
     to_centre[:, 2] = 0
     ahead = np.einsum("nk,nk->n", to_centre, forward)
     assert ahead.min() > 0
+    # the world's up is up in every image (v decreases), and the take is in front
+    head_feet = np.array([[[1.0, -2.0, 1.7], [1.0, -2.0, 0.1]]])
+    in_camera = cameras.to_camera(head_feet)  # (200, 1, 2, 3)
+    assert in_camera[..., 2].min() > 5.0
+    v = cameras.project(in_camera)[:, 0, :, 1]
+    assert np.all(v[:, 0] < v[:, 1])
     # a point on a camera's optical axis projects to its principal point
     on_axis = cameras.centres + 4.0 * forward
     in_camera = np.einsum("nij,nj->ni", cameras.rotations, on_axis - cameras.centres)
