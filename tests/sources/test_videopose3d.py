@@ -154,6 +154,8 @@ def test_named_2d_sources_layouts_and_confidence(files, tmp_path):
     assert [store.layout(n) for n in store.sources_2d] == ["h36m17", "mpii16", "coco17"]
     sources = store.meta["sources_2d"]
     assert [sources[n]["has_confidence"] for n in ("gt", "sh", "det")] == [False, False, True]
+    assert sources["det"]["layout_from"] == "metadata layout_name 'coco'"
+    assert sources["sh"]["path"] == str((folder / "data_2d_h36m_sh_pt_mpii.npz").resolve())
     for index, info in enumerate(store.sequences):
         rows, camera = store.slice(index), CAMERA_IDS.index(info.camera)
         gt = given["gt"][info.subject][info.sequence][camera][: info.frames]
@@ -183,6 +185,8 @@ def test_add_2d_attaches_a_file_to_both_splits(files, tmp_path, capsys):
     for split in ("train", "test"):
         store = open_sequences(out / split)
         assert store.sources_2d == ["gt", "sh"] and store.default_2d == "sh"
+        assert store.meta["sources_2d"]["sh"]["path"] == str(sh.resolve())
+        assert store.meta["sources_2d"]["sh"]["layout_from"] == "16 joints"
         info = store.sequences[0]
         expected = given["sh"][info.subject][info.sequence][CAMERA_IDS.index(info.camera)]
         np.testing.assert_array_equal(store.keypoints_raw()[store.slice(0), :, :2], expected)
