@@ -93,7 +93,10 @@ def test_stores_hold_every_sequence_seen_by_every_camera(files, tmp_path):
         got = sorted(tuple(getattr(info, key) for key in keys) for info in store.sequences)
         assert got == expected
         assert store.num_frames == sum(info.frames for info in store.sequences)
+    assert prepare(folder / "data_3d_h36m.npz", out, "--subjects", "S1", "--overwrite") == 0
+    assert sorted(p.name for p in out.iterdir()) == ["train"]  # the old test/ went with it
     train = open_sequences(out / "train")
+    assert train.sources_2d == ["projected"]
     assert {(i.sequence, i.action) for i in train.sequences} == {
         ("Directions 1", "Directions"),
         ("Photo", "Photo"),
