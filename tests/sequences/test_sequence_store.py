@@ -191,6 +191,16 @@ def _corrupt(store, name):
         lines[2] = lines[2].replace(",5,3,", ",5,three,")
         (store / "sequences.csv").write_text("\n".join(lines) + "\n")
         return "sequences.csv", "line 3: start, frames, width, height must be integers"
+    if name == "csv-short":
+        lines = (store / "sequences.csv").read_text().splitlines()
+        lines[1] = lines[1].rsplit(",", 1)[0]
+        (store / "sequences.csv").write_text("\n".join(lines) + "\n")
+        return "sequences.csv", "line 2: expected 8 columns"
+    if name == "csv-long":
+        lines = (store / "sequences.csv").read_text().splitlines()
+        lines[1] += ",7"
+        (store / "sequences.csv").write_text("\n".join(lines) + "\n")
+        return "sequences.csv", "line 2: expected 8 columns"
     if name == "csv-frames":
         lines = (store / "sequences.csv").read_text().splitlines()
         lines[3] = lines[3].replace(",8,4,", ",8,5,")
@@ -227,6 +237,7 @@ def _corrupt(store, name):
 @pytest.mark.parametrize(
     "damage",
     ["meta-json", "meta-format", "meta-default", "meta-layout", "csv-columns", "csv-int",
+     "csv-short", "csv-long",
      "csv-frames", "poses-missing", "poses-garbage", "poses-nan", "root-dtype",
      "intrinsics-shape", "keypoints-missing", "keypoints-confidence"],
 )  # fmt: skip

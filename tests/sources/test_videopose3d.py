@@ -93,7 +93,10 @@ def test_stores_hold_every_sequence_seen_by_every_camera(files, tmp_path):
         got = sorted(tuple(getattr(info, key) for key in keys) for info in store.sequences)
         assert got == expected
         assert store.num_frames == sum(info.frames for info in store.sequences)
+    assert prepare(folder / "data_3d_h36m.npz", out, "--subjects", "S1", "--overwrite") == 0
+    assert sorted(p.name for p in out.iterdir()) == ["train"]  # the old test/ went with it
     train = open_sequences(out / "train")
+    assert train.sources_2d == ["projected"]
     assert {(i.sequence, i.action) for i in train.sequences} == {
         ("Directions 1", "Directions"),
         ("Photo", "Photo"),
@@ -154,6 +157,8 @@ def test_named_2d_sources_layouts_and_confidence(files, tmp_path):
     assert [store.layout(n) for n in store.sources_2d] == ["h36m17", "mpii16", "coco17"]
     sources = store.meta["sources_2d"]
     assert [sources[n]["has_confidence"] for n in ("gt", "sh", "det")] == [False, False, True]
+    assert sources["det"]["layout_from"] == "metadata layout_name 'coco'"
+    assert sources["sh"]["path"] == str((folder / "data_2d_h36m_sh_pt_mpii.npz").resolve())
     for index, info in enumerate(store.sequences):
         rows, camera = store.slice(index), CAMERA_IDS.index(info.camera)
         gt = given["gt"][info.subject][info.sequence][camera][: info.frames]
@@ -183,6 +188,8 @@ def test_add_2d_attaches_a_file_to_both_splits(files, tmp_path, capsys):
     for split in ("train", "test"):
         store = open_sequences(out / split)
         assert store.sources_2d == ["gt", "sh"] and store.default_2d == "sh"
+        assert store.meta["sources_2d"]["sh"]["path"] == str(sh.resolve())
+        assert store.meta["sources_2d"]["sh"]["layout_from"] == "16 joints"
         info = store.sequences[0]
         expected = given["sh"][info.subject][info.sequence][CAMERA_IDS.index(info.camera)]
         np.testing.assert_array_equal(store.keypoints_raw()[store.slice(0), :, :2], expected)
@@ -304,3 +311,18 @@ def test_bad_arguments_are_one_line_errors_with_exit_2(files, tmp_path, capsys):
         err = capsys.readouterr().err.strip()
         assert message in err and len(err.splitlines()) == 1, err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("subject", sorted(PUBLIC_EXTRINSICS))
+def test_every_camera_sees_the_capture_area_upright(subject):
+    """The public extrinsics put the capture area (near the world origin) ≈ 5 m in front of
+    every camera, inside its image, with the world's up (z) pointing up in the image (-y)."""
+    head, feet = np.array([0.0, 0.0, 1.7]), np.array([0.0, 0.0, 0.1])
+    for index, camera in enumerate(CAMERA_IDS):
+        head_cam, feet_cam = world_to_camera(np.stack([head, feet]), subject, index)
+        assert 3.0 < feet_cam[2] < 7.0 and 3.0 < head_cam[2] < 7.0
+        (u_head, v_head), (u_feet, v_feet) = project(
+            np.stack([head_cam, feet_cam]), PUBLIC_INTRINSICS[camera]
+        )
+        assert 0 < u_head < 1000 and 0 < u_feet < 1000 and 0 < v_head < v_feet < 1002
+        assert abs(u_head - u_feet) < 0.1 * (v_feet - v_head)  # upright, not rolled

@@ -277,6 +277,8 @@ def read_sequences_csv(path: Path) -> list[SequenceInfo]:
             )
         rows = []
         for line, row in enumerate(reader, start=2):
+            if None in row or None in row.values():
+                raise UserError(f"{path}: line {line}: expected {len(SEQUENCE_COLUMNS)} columns")
             try:
                 values = {key: int(row[key]) for key in INT_COLUMNS}
             except (TypeError, ValueError):

@@ -88,6 +88,7 @@ def write_sequences(
     from_mocap: bool = False,
     default_2d: str | None = None,
     missing_2d: Mapping[str, list[int]] | None = None,
+    describe_2d: Mapping[str, Mapping[str, Any]] | None = None,
     extra_meta: Mapping[str, Any] | None = None,
     overwrite: bool = False,
 ) -> SequenceStore:
@@ -99,7 +100,8 @@ def write_sequences(
     (F, J, 2 or 3) pixels, layout)}, a confidence of 1 added where the array has none (a
     third element, when given, is meta's ``has_confidence``: whether the *source* had one,
     for arrays that carry zero confidences only for what the source lacks).
-    ``missing_2d``: {name: sequence indices the source lacks}. ``default_2d`` defaults to the
+    ``missing_2d``: {name: sequence indices the source lacks}; ``describe_2d``: {name: extra
+    keys for its meta.json entry, e.g. the file it came from}. ``default_2d`` defaults to the
     first source. Every problem is a :class:`UserError` naming ``out_dir`` and the array.
     """
     out_dir = Path(out_dir)
@@ -152,6 +154,7 @@ def write_sequences(
                 "missing": check_missing(
                     list(missing_2d.get(name, [])), len(infos), f"{where}: 2D source {name!r}"
                 ),
+                **dict((describe_2d or {}).get(name, {})),
             }
             for name, (_, layout, has_confidence) in prepared.items()
         },
@@ -192,10 +195,12 @@ def add_2d_source(
     has_confidence: bool | None = None,
     replace: bool = False,
     make_default: bool = False,
+    describe: Mapping[str, Any] | None = None,
 ) -> SequenceStore:
     """Attach 2D source ``name`` ((F, J, 2 or 3) pixels in ``layout``) to an existing store.
 
-    ``has_confidence`` overrides meta's flag as in :func:`write_sequences`. The keypoints file
+    ``has_confidence`` overrides meta's flag as in :func:`write_sequences`; ``describe``
+    adds keys (where the source came from) to its meta.json entry. The keypoints file
     is written first and meta.json last, each atomically, so the store never names a file
     that is not complete. An existing source of that name is an error
     unless ``replace``.
@@ -218,6 +223,7 @@ def add_2d_source(
             "has_confidence": has_confidence,
             "file": file_name,
             "missing": missing,
+            **dict(describe or {}),
         },
     }
     if make_default:

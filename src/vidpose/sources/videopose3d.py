@@ -284,10 +284,6 @@ def run(args) -> int:
             meta = {
                 "videopose3d": {
                     "positions_3d": str(args.data_3d.resolve()),
-                    "files_2d": {
-                        f.name: {"path": str(f.path.resolve()), "layout_from": f.layout_from}
-                        for f in files_2d
-                    },
                     "intrinsics_from": intrinsics_from,
                     "extrinsics_from": "public calibration (VideoPose3D's h36m_dataset.py)",
                     "subjects": subjects,
@@ -310,6 +306,10 @@ def run(args) -> int:
                 from_mocap=False,
                 default_2d=args.default_2d,
                 missing_2d=missing_2d,
+                describe_2d={
+                    f.name: {"path": str(f.path.resolve()), "layout_from": f.layout_from}
+                    for f in files_2d
+                },
                 extra_meta=meta,
             )
             summary.append(f"{split} {len(store)} sequences, {store.num_frames} frames")

@@ -82,6 +82,7 @@ def run(args) -> int:
             has_confidence=file2d.has_confidence,
             replace=args.replace,
             make_default=file2d.name == args.default_2d,
+            describe={"path": str(file2d.path.resolve()), "layout_from": file2d.layout_from},
         )
     added = ", ".join(f"{f.name} ({f.layout})" for f in files_2d)
     print(f"added to {', '.join(str(s.path) for s in stores)}: {added}")

@@ -18,7 +18,7 @@ file: only convert files you trust. No other vidpose command loads pickles.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +115,6 @@ class Keypoints2DFile:
     positions: dict[str, dict[str, Any]]  # subject → {canonical sequence: four arrays}
     has_confidence: bool = False
     layout_from: str = ""
-    checked: set = field(default_factory=set, repr=False)
 
     def views(self, subject: str, sequence: str) -> list | None:
         """The four per-camera arrays (or None entries) of a sequence, None when absent."""
