@@ -98,7 +98,7 @@ def _target_fps(text: str | None, checkpoint: dict) -> float | None:
 
 
 def run(args) -> int:
-    from vidpose.checkpoint import load_model
+    from vidpose.checkpoint import load_model, require_image_model
     from vidpose.errors import UserError
     from vidpose.inference.predictor import predict_video, save_prediction
     from vidpose.skeleton import JOINT_NAMES
@@ -113,6 +113,7 @@ def run(args) -> int:
     if args.render:
         check_video_path(args.render, "--render")  # fail before the long part, not after
     model, checkpoint = load_model(args.checkpoint, map_location=device)
+    require_image_model(model, args.checkpoint, "vidpose predict")
     target_fps = _target_fps(args.fps, checkpoint)
     prediction = predict_video(
         model,
