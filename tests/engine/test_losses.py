@@ -185,3 +185,12 @@ def test_depth_map_loss_leaves_out_joints_outside_the_input():
     gt = torch.cat([inside.expand(1, 1, 1, 2), outside.expand(1, 1, 16, 2)], dim=2)
     assert float(depth_map_loss(maps, targets, gt, size)) == pytest.approx(float(only_inside))
     assert float(depth_map_loss(maps, targets, outside.expand(1, 1, 17, 2), size)) == 0.0
+
+
+def test_n_mpjpe_loss_ignores_a_uniform_scale():
+    from vidpose.engine.losses import mpjpe_loss, n_mpjpe_loss
+
+    gt = torch.randn(2, 3, 17, 3)
+    assert n_mpjpe_loss(2.5 * gt, gt).item() < 1e-5
+    pred = gt + 0.1 * torch.randn_like(gt)
+    assert n_mpjpe_loss(pred, gt) <= mpjpe_loss(pred, gt) + 1e-6
