@@ -29,10 +29,13 @@ def test_items_and_batches_keep_the_requested_order(tmp_path):
     assert frames.shape == (3, 8, 10, 3) and frames.dtype == np.uint8
     assert np.array_equal(poses, store.poses3d[4])
     indices = np.array([5, 1, 3, 1])
-    batch_frames, batch_poses = data.get_batch(indices)
-    assert batch_frames.shape == (4, 3, 8, 10, 3)
-    assert np.array_equal(batch_frames.numpy(), np.asarray(store.frames)[indices])
-    assert np.array_equal(batch_poses.numpy(), store.poses3d[indices])
+    batch = data.get_batch(indices)
+    assert batch.inputs.shape == (4, 3, 8, 10, 3) and batch.has_frames
+    assert np.array_equal(batch.inputs.numpy(), np.asarray(store.frames)[indices])
+    assert np.array_equal(batch.poses3d.numpy(), store.poses3d[indices])
+    assert np.array_equal(batch.poses2d.numpy(), store.poses2d[indices])
+    assert batch.geometry is None  # the store records no crops
+    assert np.array_equal(batch.indices, indices)
 
 
 def test_wrong_clip_length_and_pose_only_stores_are_user_errors(tmp_path):

@@ -2,11 +2,13 @@ import numpy as np
 import pytest
 import torch
 
+from vidpose.data.batch import ClipBatch
 from vidpose.data.source import ClipDataset
 from vidpose.engine.batches import (
     DeviceBatches,
     FrameNormalizer,
     memory_budget_bytes,
+    place_training_data,
     resolve_data_path,
 )
 from vidpose.errors import UserError
@@ -30,6 +32,8 @@ def dataset(tmp_path_factory):
         poses2d=np.zeros((n, t, 17, 2), np.float32),
         clips=rows,
         frames=rng.integers(0, 256, (n, t, 12, 12, 3), dtype=np.uint8),
+        crop=rng.uniform(0, 500, (n, t, 3)).astype(np.float32),
+        intrinsics=rng.uniform(400, 1200, (n, 4)).astype(np.float32),
     )
     return ClipDataset(store)
 
@@ -37,7 +41,7 @@ def dataset(tmp_path_factory):
 @pytest.mark.parametrize("size", [None, 12, 8])
 @pytest.mark.parametrize("channels_last", [False, True])
 def test_normalizer_computes_what_normalize_frames_does(dataset, size, channels_last):
-    frames, _ = dataset.get_batch(np.array([3, 0, 7]))
+    frames = dataset.get_batch(np.array([3, 0, 7])).inputs
     expected = normalize_frames(frames, size=size)
     got = FrameNormalizer(channels_last=channels_last)(frames, size=size)
     assert got.shape == expected.shape and got.dtype == torch.float32
@@ -52,18 +56,48 @@ def test_normalizer_rejects_float_frames():
         FrameNormalizer()(torch.zeros(1, 2, 4, 4, 3))
 
 
+def _assert_batch_is(batch, dataset, indices):
+    """``batch`` holds exactly the store's arrays of clips ``indices``, in that order."""
+    store = dataset.store
+    assert np.array_equal(batch.inputs.cpu().numpy(), dataset.frames[indices])
+    assert np.array_equal(batch.poses3d.cpu().numpy(), store.poses3d[indices])
+    assert np.array_equal(batch.poses2d.cpu().numpy(), store.poses2d[indices])
+    assert np.array_equal(batch.geometry.crop.cpu().numpy(), store.crop[indices])
+    assert np.array_equal(batch.geometry.intrinsics.cpu().numpy(), store.intrinsics[indices])
+    assert batch.geometry.input_size == 12 and np.array_equal(batch.indices, indices)
+
+
 @pytest.mark.parametrize("path", ["direct", "stream"])
-def test_every_path_gives_the_batches_of_the_memory_map_in_order(dataset, path):
+def test_every_path_gives_the_whole_batches_of_the_store_in_order(dataset, path):
     index_lists = [np.array([5, 1, 9]), np.array([0, 0, 10]), np.array([4]), np.array([2, 3])]
     batches = DeviceBatches(dataset, CPU, path)
     got = list(batches.batches(index_lists))
     assert len(got) == len(index_lists)
-    for (frames, poses), indices in zip(got, index_lists, strict=True):
-        assert np.array_equal(frames.numpy(), dataset.frames[indices])
-        assert np.array_equal(poses.numpy(), dataset.poses3d[indices])
-    one_frames, one_poses = batches.get_batch(np.array([6, 2]))
-    assert np.array_equal(one_frames.numpy(), dataset.frames[[6, 2]])
+    for batch, indices in zip(got, index_lists, strict=True):
+        _assert_batch_is(batch, dataset, indices)
+    _assert_batch_is(batches.get_batch(np.array([6, 2])), dataset, np.array([6, 2]))
     assert len(batches) == 11 and batches.poses3d is dataset.poses3d
+
+
+def test_a_source_without_arrays_is_read_batch_by_batch(dataset):
+    class KeypointSource:
+        """A stand-in for a source whose batches hold keypoints, not frames."""
+
+        poses3d = dataset.poses3d
+
+        def __len__(self):
+            return len(dataset)
+
+        def get_batch(self, indices):
+            poses = torch.from_numpy(self.poses3d[indices])
+            return ClipBatch(inputs=poses[..., :2], poses3d=poses, indices=indices)
+
+    train, test = place_training_data(KeypointSource(), dataset, CPU, "stream", None)
+    assert (train.path, test.path) == ("direct", "stream")
+    (batch,) = train.batches([np.array([3, 1])])
+    assert not batch.has_frames and batch.inputs.shape == (2, 3, 17, 2)
+    with pytest.raises(ValueError, match="per-clip arrays"):
+        DeviceBatches(KeypointSource(), CPU, "stream")
 
 
 def test_stream_stops_its_thread_when_the_consumer_stops_early(dataset):
@@ -103,9 +137,8 @@ def test_data_path_on_cuda_depends_on_the_budget():
 @pytest.mark.parametrize("path", ["resident", "stream"])
 def test_cuda_paths_match_the_memory_map(dataset, path):
     index_lists = [np.array([5, 1, 9]), np.array([0, 0, 10]), np.array([4])] * 3
-    for (frames, poses), indices in zip(
+    for batch, indices in zip(
         DeviceBatches(dataset, CUDA, path).batches(index_lists), index_lists, strict=True
     ):
-        assert frames.device.type == "cuda" and poses.device.type == "cuda"
-        assert np.array_equal(frames.cpu().numpy(), dataset.frames[indices])
-        assert np.array_equal(poses.cpu().numpy(), dataset.poses3d[indices])
+        assert batch.inputs.device.type == "cuda" and batch.geometry.crop.device.type == "cuda"
+        _assert_batch_is(batch, dataset, indices)

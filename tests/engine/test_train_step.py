@@ -6,9 +6,10 @@ import torch
 
 from vidpose.augment import unflip_poses3d
 from vidpose.config import TrainConfig, load_config
+from vidpose.data.batch import ClipBatch
 from vidpose.data.order import epoch_order, train_step_indices
 from vidpose.engine.losses import bone_loss, depth_map_loss, heatmap_loss
-from vidpose.engine.train_step import Objective, StepBatch, StepInputs
+from vidpose.engine.train_step import Objective, StepInputs
 from vidpose.engine.trainer import Trainer
 from vidpose.models.geometry import crop_axis
 from vidpose.models.preprocess import normalize_frames
@@ -62,12 +63,13 @@ def test_no_augment_section_leaves_the_batch_alone(tiny_data, tiny_config):
     store = open_store(tiny_data / "train")
     from vidpose.data.source import ClipDataset
 
-    inputs = StepInputs(ClipDataset(store), tiny_config.augment, 32, torch.device("cpu"), seed=0)
-    indices = np.array([3, 1])
-    frames, poses = ClipDataset(store).get_batch(indices)
-    batch = inputs.prepare(indices, frames, poses)
-    torch.testing.assert_close(batch.inputs, normalize_frames(frames, size=32))
-    assert batch.poses3d is poses and batch.geometry is None and batch.poses2d is None
+    inputs = StepInputs(tiny_config.augment, 32, torch.device("cpu"), seed=0)
+    read = ClipDataset(store).get_batch(np.array([3, 1]))
+    batch = inputs.prepare(read)
+    torch.testing.assert_close(batch.inputs, normalize_frames(read.inputs, size=32))
+    assert batch.poses3d is read.poses3d and batch.geometry is None
+    # The 2D joints are carried to model-input pixels (24 px stored, 32 px input).
+    torch.testing.assert_close(batch.poses2d, read.poses2d * (32 / 24))
 
 
 def test_augmentation_draws_are_seeded_and_resumable(tiny_data, tiny_config):
@@ -76,15 +78,15 @@ def test_augmentation_draws_are_seeded_and_resumable(tiny_data, tiny_config):
 
     source = ClipDataset(open_store(tiny_data / "train"))
     augment = AugmentConfig(rotation_deg=20.0)
-    first = StepInputs(source, augment, 24, torch.device("cpu"), seed=5)
-    indices = np.array([0, 2, 4])
-    frames, poses = source.get_batch(indices)
-    first.prepare(indices, frames, poses)
+    first = StepInputs(augment, 24, torch.device("cpu"), seed=5)
+    read = source.get_batch(np.array([0, 2, 4]))
+    poses = read.poses3d
+    first.prepare(read)
     state = first.state_dict()
-    second = StepInputs(source, augment, 24, torch.device("cpu"), seed=99)
+    second = StepInputs(augment, 24, torch.device("cpu"), seed=99)
     second.load_state_dict(state)
-    a = first.prepare(indices, frames, poses)
-    b = second.prepare(indices, frames, poses)
+    a = first.prepare(read)
+    b = second.prepare(read)
     torch.testing.assert_close(a.inputs, b.inputs)
     torch.testing.assert_close(a.poses3d, b.poses3d)
     assert not torch.allclose(a.poses3d, poses)  # rotated about the camera axis
@@ -98,10 +100,10 @@ def test_a_turned_picture_turns_the_poses_about_the_crop_axis(tiny_data_with_geo
     turn_only = AugmentConfig(
         flip=0.0, scale=0.0, rotation_deg=30.0, color=0.0, brightness=0.0, contrast=0.0, hue=0.0
     )
-    inputs = StepInputs(source, turn_only, 24, torch.device("cpu"), seed=1)
-    indices = np.array([0, 1, 2])
-    frames, poses = source.get_batch(indices)
-    batch = inputs.prepare(indices, frames, poses)
+    inputs = StepInputs(turn_only, 24, torch.device("cpu"), seed=1)
+    read = source.get_batch(np.array([0, 1, 2]))
+    poses = read.poses3d
+    batch = inputs.prepare(read)
     axis = crop_axis(batch.geometry)[..., None, :]  # no flip or zoom: the stored crops' axes
 
     def along_axis(p):
@@ -171,7 +173,7 @@ def test_the_depth_map_term_adds_its_weighted_error_to_the_loss(
 
 def test_the_bone_term_adds_its_weighted_bone_error_to_the_loss():
     pred, gt = torch.randn(2, 3, 17, 3), torch.randn(2, 3, 17, 3)
-    batch = StepBatch(torch.zeros(2, 3, 3, 8, 8), gt, None, None)
+    batch = ClipBatch(torch.zeros(2, 3, 3, 8, 8), gt)
     outputs = {"poses3d": pred}
     plain = TrainConfig(loss="l1")
     with_bones = TrainConfig(loss="l1", bone_weight=2.0)

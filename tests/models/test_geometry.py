@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from vidpose.models.geometry import (
+    Geometry,
     augment_geometry,
     crop_axis,
     default_geometry,
@@ -48,11 +49,7 @@ def test_lifting_store_poses2d_with_the_true_root_depth_gives_the_camera_points(
     crop = synth_camera.crop_boxes(pixels)
     poses2d = synth_camera.to_stored(pixels, crop, STORED)
 
-    geometry = {
-        "crop": torch.from_numpy(crop),
-        "intrinsics": torch.from_numpy(intrinsics),
-        "input_size": INPUT,
-    }
+    geometry = Geometry(torch.from_numpy(crop), torch.from_numpy(intrinsics), INPUT)
     uv = poses2d_to_input(torch.from_numpy(poses2d), STORED, INPUT)
     lifted = lift_to_camera(uv, torch.from_numpy(points[..., 2]), geometry)
     torch.testing.assert_close(lifted, torch.from_numpy(points), atol=1e-9, rtol=0)
@@ -66,7 +63,7 @@ def test_root_relative_lift_with_true_root_depth_is_exact():
     geometry = make_geometry(
         np.tile([[[300.0, 250.0, 450.0]]], (3, 4, 1)), _intrinsics(rng, 3), INPUT
     )
-    geometry = {k: v.double() if torch.is_tensor(v) else v for k, v in geometry.items()}
+    geometry = geometry.to(None, torch.float64)
     uv = project_to_input(points, geometry)
     root_depth, depth_rel = points[..., 0, 2], points[..., 2] - points[..., :1, 2]
     lifted = lift_to_camera(uv, root_depth[..., None] + depth_rel, geometry)
@@ -74,16 +71,12 @@ def test_root_relative_lift_with_true_root_depth_is_exact():
     torch.testing.assert_close(relative, points - points[..., :1, :], atol=1e-9, rtol=0)
 
 
-def _store_geometry(points: np.ndarray, intrinsics: np.ndarray) -> tuple[dict, torch.Tensor]:
+def _store_geometry(points: np.ndarray, intrinsics: np.ndarray) -> tuple[Geometry, torch.Tensor]:
     """The synth crop of camera points (n, t, 17, 3) as a geometry at INPUT px, and the
     points' 2D joints in input pixels (n, t, 17, 2)."""
     pixels = np.stack([synth_camera.project(p, k) for p, k in zip(points, intrinsics, strict=True)])
     crop = synth_camera.crop_boxes(pixels)
-    geometry = {
-        "crop": torch.from_numpy(crop),
-        "intrinsics": torch.from_numpy(intrinsics),
-        "input_size": INPUT,
-    }
+    geometry = Geometry(torch.from_numpy(crop), torch.from_numpy(intrinsics), INPUT)
     uv = poses2d_to_input(
         torch.from_numpy(synth_camera.to_stored(pixels, crop, STORED)), STORED, INPUT
     )
@@ -151,7 +144,7 @@ def test_flipped_input_with_flipped_geometry_lifts_to_the_mirrored_pose():
     rng = np.random.default_rng(3)
     points = torch.from_numpy(_camera_points(rng))
     crop = torch.from_numpy(rng.uniform([100, 100, 300], [400, 400, 500], (3, 4, 3)))
-    geometry = {"crop": crop, "intrinsics": torch.from_numpy(_intrinsics(rng, 3)), "input_size": 64}
+    geometry = Geometry(crop, torch.from_numpy(_intrinsics(rng, 3)), 64)
     uv = project_to_input(points, geometry)
     flipped_uv = torch.stack([INPUT - 1 - uv[..., 0], uv[..., 1]], dim=-1)
     lifted = lift_to_camera(flipped_uv, points[..., 2], flip_geometry(geometry))
@@ -164,7 +157,7 @@ def test_zoomed_input_with_zoomed_geometry_lifts_to_the_same_points():
     rng = np.random.default_rng(4)
     points = torch.from_numpy(_camera_points(rng))
     crop = torch.from_numpy(rng.uniform([100, 100, 300], [400, 400, 500], (3, 4, 3)))
-    geometry = {"crop": crop, "intrinsics": torch.from_numpy(_intrinsics(rng, 3)), "input_size": 64}
+    geometry = Geometry(crop, torch.from_numpy(_intrinsics(rng, 3)), 64)
     zoom = torch.tensor([0.8, 1.0, 1.25], dtype=torch.float64)
     flip = torch.tensor([True, False, True])
     uv = project_to_input(points, geometry)

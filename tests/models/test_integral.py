@@ -9,6 +9,7 @@ import torch
 
 from vidpose.models import ModelConfig, build_model
 from vidpose.models.geometry import (
+    Geometry,
     crop_axis,
     default_geometry,
     heatmap_coordinates,
@@ -26,11 +27,11 @@ def _model(**overrides) -> torch.nn.Module:
     return build_model(ModelConfig(**{**values, **overrides})).eval()
 
 
-def _geometry(batch: int, frames: int, side: float = 400.0) -> dict:
+def _geometry(batch: int, frames: int, side: float = 400.0) -> Geometry:
     crop = torch.tensor([250.0, 200.0, side]).expand(batch, frames, 3).clone()
     crop[..., 0] += torch.arange(frames) * 10.0  # the crop follows the person
     intrinsics = torch.tensor([[1150.0, 1140.0, 510.0, 495.0]]).expand(batch, 4).clone()
-    return {"crop": crop, "intrinsics": intrinsics, "input_size": SIDE}
+    return Geometry(crop, intrinsics, SIDE)
 
 
 def _randomise_temporal_layers(model: torch.nn.Module) -> None:
@@ -128,7 +129,7 @@ def test_geometry_matters_none_means_the_default_camera_and_direct_ignores_it():
 
 def test_a_geometry_for_another_input_size_is_refused():
     model = _model()
-    geometry = {**_geometry(1, 2), "input_size": 64}
+    geometry = _geometry(1, 2).at_size(64)
     with pytest.raises(ValueError, match="geometry input_size 64 does not match"):
         model(torch.randn(1, 2, 3, SIDE, SIDE), geometry)
 
@@ -166,7 +167,7 @@ def test_group_norm_integral_model_treats_clips_independently_in_train_mode():
     together = model(frames, geometry)
     alone = model(
         frames[1:2],
-        {**geometry, "crop": geometry["crop"][1:2], "intrinsics": geometry["intrinsics"][1:2]},
+        geometry.select(slice(1, 2)),
     )
     torch.testing.assert_close(together[1:2], alone, atol=1e-5, rtol=1e-4)
 
@@ -194,7 +195,7 @@ def test_a_few_steps_fit_one_batch():
 def test_bf16_autocast_keeps_the_coordinates_in_float32(relative_depth):
     model = _model(relative_depth=relative_depth)
     frames = torch.randn(1, 2, 3, SIDE, SIDE)
-    geometry = {k: v.double() if torch.is_tensor(v) else v for k, v in _geometry(1, 2).items()}
+    geometry = _geometry(1, 2).to(None, torch.float64)
     with torch.no_grad():
         reference = model.forward_with_aux(frames, geometry)
         with torch.autocast("cpu", dtype=torch.bfloat16):

@@ -1,10 +1,14 @@
 """Clip sources: where training and evaluation batches come from.
 
-:class:`ClipSource` is the seam: the trainer and :func:`~vidpose.engine.predict.predict_store`
-only call ``len()``, ``poses3d`` and ``get_batch``. :class:`ClipDataset` reads a
-:class:`~vidpose.store.ClipStore`'s memory map in the calling process (issue 5 measured that to
-be faster than DataLoader workers shipping 1 MB clips through shared memory); a GPU-resident
-source can implement the same three members.
+:class:`ClipSource` is the seam: the trainer and :func:`~vidpose.engine.predict.predict_source`
+only call ``len()``, ``poses3d`` (the targets predictions are scored against) and
+``get_batch``, which returns a whole :class:`~vidpose.data.batch.ClipBatch` on the host. A source
+that also has ``arrays`` (per-clip arrays, :class:`ClipDataset`'s) can be kept on the GPU or
+streamed by vidpose.engine.batches; any other source is read batch by batch.
+
+:class:`ClipDataset` reads a :class:`~vidpose.store.ClipStore`'s memory map in the calling
+process, which measured faster than DataLoader workers shipping 1 MB clips through shared
+memory (benchmarks/README.md, data path).
 """
 
 from __future__ import annotations
@@ -14,22 +18,28 @@ from typing import Protocol
 import numpy as np
 import torch
 
+from vidpose.data.batch import ClipBatch, batch_from_tensors
 from vidpose.errors import UserError
 from vidpose.store import ClipStore
 
 
 class ClipSource(Protocol):
-    poses3d: np.ndarray  # (N, T, 17, 3) float32, metres
+    poses3d: np.ndarray  # (N, T, 17, 3) float32, metres: the targets, in clip order
 
     def __len__(self) -> int: ...
 
-    def get_batch(self, indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        """Frames uint8 (B, T, H, W, 3) and poses3d float32 (B, T, 17, 3) metres, CPU."""
+    def get_batch(self, indices: np.ndarray) -> ClipBatch:
+        """Clips ``indices`` as one batch on the host (CPU tensors)."""
         ...
 
 
 class ClipDataset:
-    """The clips of a store: item ``i`` is (frames uint8 (T, H, W, 3), poses3d (T, 17, 3) m)."""
+    """The clips of a store with frames.
+
+    ``arrays`` maps each :class:`ClipBatch` field to the store's per-clip array (N, ...):
+    ``inputs`` the frames (memory map), ``poses3d``, ``poses2d`` and, when the store records
+    them, ``crop`` and ``intrinsics``.
+    """
 
     def __init__(self, store: ClipStore, clip_frames: int | None = None) -> None:
         if not store.has_frames:
@@ -43,17 +53,31 @@ class ClipDataset:
         self.store = store
         self.frames = store.frames
         self.poses3d = store.poses3d
+        self.arrays: dict[str, np.ndarray] = {
+            "inputs": store.frames,
+            "poses3d": store.poses3d,
+            "poses2d": store.poses2d,
+        }
+        if store.crop is not None and store.intrinsics is not None:
+            self.arrays["crop"] = store.crop
+            self.arrays["intrinsics"] = store.intrinsics
 
     def __len__(self) -> int:
         return self.store.num_clips
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Clip ``index``: (frames uint8 (T, H, W, 3), poses3d (T, 17, 3) metres)."""
         return np.asarray(self.frames[index]), self.poses3d[index]
 
-    def get_batch(self, indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    def get_batch(self, indices: np.ndarray) -> ClipBatch:
         indices = np.asarray(indices, dtype=np.int64)
-        # A memory map reads fastest in increasing order; put the batch back in order after.
-        sorted_indices, inverse = np.unique(indices, return_inverse=True)
-        frames = np.asarray(self.frames[sorted_indices])[inverse]
-        poses = self.poses3d[indices]
-        return torch.from_numpy(frames), torch.from_numpy(np.ascontiguousarray(poses))
+        tensors = {}
+        for name, array in self.arrays.items():
+            if isinstance(array, np.memmap):
+                # A memory map reads fastest in increasing order; the batch is put back after.
+                unique, inverse = np.unique(indices, return_inverse=True)
+                values = np.asarray(array[unique])[inverse]
+            else:
+                values = np.ascontiguousarray(array[indices])
+            tensors[name] = torch.from_numpy(values)
+        return batch_from_tensors(tensors, indices)

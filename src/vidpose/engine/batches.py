@@ -1,19 +1,21 @@
-"""Batches on the compute device: where the clips of a store are read from, and their
-normalisation into model input.
+"""Batches on the compute device: the data path that places each whole
+:class:`~vidpose.data.batch.ClipBatch` (frames, poses, 2D joints, crops, camera) on the device
+once, and the normalisation of frames into model input.
 
 Three data paths (``train.data_path``), all giving the same batches in the same order:
 
-- ``resident`` (CUDA, ``gpu_resident`` or ``auto`` when the frames fit
-  ``train.gpu_memory_budget_gb``): the store's uint8 frames are copied to the GPU once and every
-  batch is an ``index_select`` there; an epoch's indices go up in one copy, so a step costs no
-  host-device traffic at all;
-- ``stream`` (CUDA when the frames do not fit, or asked for): a background thread reads each
+- ``resident`` (CUDA, ``gpu_resident`` or ``auto`` when the source's arrays fit
+  ``train.gpu_memory_budget_gb``): the source's per-clip arrays (uint8 frames and the rest) are
+  copied to the GPU once and every batch is an ``index_select`` there; an epoch's indices go up
+  in one copy, so a step costs no host-device traffic at all;
+- ``stream`` (CUDA when the arrays do not fit, or asked for): a background thread reads each
   batch from the memory map into one of two pinned host buffers while the GPU works on the
   previous one; the copy to the GPU is ``non_blocking`` and the buffer is refilled only after
-  a CUDA event says that copy is done. Issue 5 measured main-process memory-map reads at
-  ~2,400 clips/s of 224² 8-frame clips against ~1,100 for DataLoader worker processes;
-- ``direct`` (CPU): the memory map is read in the calling thread, nothing else; on CPU the
-  compute is the bottleneck and a thread would only compete with it for the cores.
+  a CUDA event says that copy is done (main-process memory-map reads measured about twice as
+  fast as DataLoader worker processes; benchmarks/README.md);
+- ``direct`` (CPU, and any source without per-clip ``arrays``): the source's ``get_batch`` in
+  the calling thread, nothing else; on CPU the compute is the bottleneck and a thread would
+  only compete with it for the cores.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vidpose.data.source import ClipDataset
+from vidpose.data.batch import ClipBatch, batch_from_tensors
+from vidpose.data.source import ClipSource
 from vidpose.errors import UserError
 from vidpose.models.preprocess import IMAGENET_MEAN, IMAGENET_STD
 
@@ -108,91 +111,106 @@ def memory_budget_bytes(device: torch.device, budget_gb: float | None) -> float:
     return DEFAULT_BUDGET_SHARE * torch.cuda.get_device_properties(device).total_memory
 
 
+def source_nbytes(source: ClipSource) -> int:
+    """Bytes of the source's per-clip arrays (what the resident path would upload); 0 for a
+    source without ``arrays``, which is always read directly."""
+    return sum(array.nbytes for array in getattr(source, "arrays", {}).values())
+
+
 def place_training_data(
-    train_data: ClipDataset,
-    test_data: ClipDataset,
+    train_data: ClipSource,
+    test_data: ClipSource,
     device: torch.device,
     setting: str,
     budget_gb: float | None,
 ) -> tuple[DeviceBatches, DeviceBatches]:
-    """The training and test stores' batches on ``device`` by the data path ``setting``
+    """The training and test sources' batches on ``device`` by the data path ``setting``
     (``train.data_path``) resolves to for each, within one GPU memory budget."""
     budget = memory_budget_bytes(device, budget_gb)
     paths = []
     for data in (train_data, test_data):  # the training store has first claim
-        nbytes = data.frames.nbytes
+        nbytes = source_nbytes(data)
         path = resolve_data_path(setting, device, nbytes, budget)
+        if not hasattr(data, "arrays"):
+            path = "direct"
         budget -= nbytes if path == "resident" else 0
         paths.append(path)
     return DeviceBatches(train_data, device, paths[0]), DeviceBatches(test_data, device, paths[1])
 
 
 class DeviceBatches:
-    """A clip store's batches on ``device`` by one of the data paths (see module docstring).
+    """A source's batches on ``device`` by one of the data paths (see module docstring).
 
-    Also a :class:`vidpose.data.source.ClipSource` (``len``, ``poses3d``, ``get_batch``), so
-    :func:`vidpose.engine.predict.predict_source` reads through it; its batches are already on
-    ``device``.
+    Also a :class:`vidpose.data.source.ClipSource` (``len``, ``poses3d``, ``get_batch``) whose
+    batches are already on ``device``, so :func:`vidpose.engine.predict.predict_source` reads
+    through it.
     """
 
-    def __init__(self, dataset: ClipDataset, device: torch.device, path: str) -> None:
-        self.dataset = dataset
+    def __init__(self, source: ClipSource, device: torch.device, path: str) -> None:
+        if path != "direct" and not hasattr(source, "arrays"):
+            raise ValueError(f"the {path} data path needs a source with per-clip arrays")
+        self.source = source
         self.device = device
         self.path = path
-        self.store = dataset.store  # crop and intrinsics, for the integral head's geometry
-        self.poses3d = dataset.poses3d
-        self._frames: torch.Tensor | None = None
-        self._poses: torch.Tensor | None = None
+        self.poses3d = source.poses3d
+        self._resident: dict[str, torch.Tensor] = {}
         if path == "resident":
-            self._frames, self._poses = _upload(dataset, device)
+            self._resident = _upload(source.arrays, device)
 
     def __len__(self) -> int:
-        return len(self.dataset)
+        return len(self.source)
 
-    def get_batch(self, indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        """Frames uint8 (B, T, H, W, 3) and poses (B, T, 17, 3) metres, on the device."""
+    def get_batch(self, indices: np.ndarray) -> ClipBatch:
+        """Clips ``indices`` as one batch on the device."""
         return next(iter(self.batches([indices])))
 
-    def batches(
-        self, index_lists: Iterable[np.ndarray]
-    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """The batches of ``index_lists`` in order, as (frames uint8, poses) on the device."""
+    def batches(self, index_lists: Iterable[np.ndarray]) -> Iterator[ClipBatch]:
+        """The batches of ``index_lists`` in order, each a whole ClipBatch on the device."""
         index_lists = [np.asarray(indices, dtype=np.int64) for indices in index_lists]
         if self.path == "resident":
-            return self._resident(index_lists)
+            return self._resident_batches(index_lists)
         if self.path == "stream":
-            return _Prefetcher(self.dataset, self.device, index_lists).iterate()
+            return _Prefetcher(self.source.arrays, self.device, index_lists).iterate()
         return self._direct(index_lists)
 
-    def _direct(self, index_lists: list[np.ndarray]) -> Iterator:
+    def _direct(self, index_lists: list[np.ndarray]) -> Iterator[ClipBatch]:
         for indices in index_lists:
-            frames, poses = self.dataset.get_batch(indices)
-            yield frames.to(self.device), poses.to(self.device)
+            # non_blocking: a pageable copy is staged at once without waiting for the GPU's
+            # queue, where a blocking one would stall the host until the previous step ended.
+            yield self.source.get_batch(indices).to(self.device, non_blocking=True)
 
-    def _resident(self, index_lists: list[np.ndarray]) -> Iterator:
+    def _resident_batches(self, index_lists: list[np.ndarray]) -> Iterator[ClipBatch]:
         if not index_lists:
             return
         # One upload for all the indices, then slices of it: no per-step host-device copy.
         flat = torch.from_numpy(np.concatenate(index_lists)).to(self.device, non_blocking=True)
-        for chunk in flat.split([len(indices) for indices in index_lists]):
-            yield self._frames.index_select(0, chunk), self._poses.index_select(0, chunk)
+        for chunk, indices in zip(
+            flat.split([len(indices) for indices in index_lists]), index_lists, strict=True
+        ):
+            tensors = {name: array.index_select(0, chunk) for name, array in self._resident.items()}
+            yield batch_from_tensors(tensors, indices)
 
 
-def _upload(dataset: ClipDataset, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """The whole store's frames (uint8) and poses on ``device``, copied in ~256 MB pieces (a
-    single copy would first read the whole memory map into host memory)."""
-    frames = dataset.frames
-    resident = torch.empty(frames.shape, dtype=torch.uint8, device=device)
-    per_chunk = max(1, (256 << 20) // max(1, frames[0].nbytes))
-    for start in range(0, len(frames), per_chunk):
-        piece = torch.from_numpy(np.ascontiguousarray(frames[start : start + per_chunk]))
-        resident[start : start + len(piece)].copy_(piece)
-    poses = torch.from_numpy(np.ascontiguousarray(dataset.poses3d)).to(device)
-    return resident, poses
+def _upload(arrays: dict[str, np.ndarray], device: torch.device) -> dict[str, torch.Tensor]:
+    """Each per-clip array on ``device``, copied in ~256 MB pieces (a single copy would first
+    read a whole memory map into host memory)."""
+    uploaded = {}
+    for name, array in arrays.items():
+        resident = torch.empty(array.shape, dtype=_torch_dtype(array), device=device)
+        per_chunk = max(1, (256 << 20) // max(1, array[0].nbytes))
+        for start in range(0, len(array), per_chunk):
+            piece = torch.from_numpy(np.ascontiguousarray(array[start : start + per_chunk]))
+            resident[start : start + len(piece)].copy_(piece)
+        uploaded[name] = resident
+    return uploaded
+
+
+def _torch_dtype(array: np.ndarray) -> torch.dtype:
+    return torch.from_numpy(np.zeros(0, dtype=array.dtype)).dtype
 
 
 class _Prefetcher:
-    """Reads batches from the memory map in a background thread into two pinned buffers.
+    """Reads batches of per-clip arrays in a background thread into two pinned buffers.
 
     The thread fills buffer k while the consumer's GPU copy of buffer 1-k is in flight; a
     buffer goes back to the thread with the CUDA event recorded after its copy, and the thread
@@ -203,21 +221,21 @@ class _Prefetcher:
     SLOTS = 2
 
     def __init__(
-        self, dataset: ClipDataset, device: torch.device, index_lists: list[np.ndarray]
+        self, arrays: dict[str, np.ndarray], device: torch.device, index_lists: list[np.ndarray]
     ) -> None:
-        self.dataset = dataset
+        self.arrays = arrays
         self.device = device
         self.index_lists = index_lists
         self.cuda = device.type == "cuda"
         largest = max((len(indices) for indices in index_lists), default=0)
         pin = self.cuda and torch.cuda.is_available()
-        frame_shape = dataset.frames.shape[1:]
-        self.frames = [
-            torch.empty((largest, *frame_shape), dtype=torch.uint8, pin_memory=pin)
-            for _ in range(self.SLOTS)
-        ]
-        self.poses = [
-            torch.empty((largest, *dataset.poses3d.shape[1:]), pin_memory=pin)
+        self.buffers = [
+            {
+                name: torch.empty(
+                    (largest, *array.shape[1:]), dtype=_torch_dtype(array), pin_memory=pin
+                )
+                for name, array in arrays.items()
+            }
             for _ in range(self.SLOTS)
         ]
         self.free: queue.Queue = queue.Queue()
@@ -234,19 +252,21 @@ class _Prefetcher:
                     return
                 if copied is not None:
                     copied.synchronize()  # the GPU has finished reading this buffer
-                frames = self.frames[slot].numpy()
-                # Increasing order reads the memory map fastest; each clip lands in its place.
-                for position in np.argsort(indices, kind="stable"):
-                    frames[position] = self.dataset.frames[indices[position]]
-                self.poses[slot][: len(indices)].copy_(
-                    torch.from_numpy(self.dataset.poses3d[indices])
-                )
-                self.ready.put((slot, len(indices)))
+                for name, array in self.arrays.items():
+                    buffer = self.buffers[slot][name]
+                    if isinstance(array, np.memmap):
+                        values = buffer.numpy()
+                        # Increasing order reads a memory map fastest; each clip lands in place.
+                        for position in np.argsort(indices, kind="stable"):
+                            values[position] = array[indices[position]]
+                    else:
+                        buffer[: len(indices)].copy_(torch.from_numpy(array[indices]))
+                self.ready.put((slot, indices))
             self.ready.put(None)
         except BaseException as error:  # handed to the consumer, which raises it
             self.ready.put(error)
 
-    def iterate(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def iterate(self) -> Iterator[ClipBatch]:
         thread = threading.Thread(target=self._fill, name="vidpose-prefetch", daemon=True)
         thread.start()
         try:
@@ -256,17 +276,22 @@ class _Prefetcher:
                     return
                 if isinstance(item, BaseException):
                     raise item
-                slot, count = item
-                frames, poses = self.frames[slot][:count], self.poses[slot][:count]
+                slot, indices = item
+                tensors = {
+                    name: buffer[: len(indices)] for name, buffer in self.buffers[slot].items()
+                }
                 if self.cuda:
-                    frames = frames.to(self.device, non_blocking=True)
-                    poses = poses.to(self.device, non_blocking=True)
+                    tensors = {
+                        name: tensor.to(self.device, non_blocking=True)
+                        for name, tensor in tensors.items()
+                    }
                     copied = torch.cuda.Event()
                     copied.record()
                 else:
-                    frames, poses, copied = frames.clone(), poses.clone(), None
+                    tensors = {name: tensor.clone() for name, tensor in tensors.items()}
+                    copied = None
                 self.free.put((slot, copied))
-                yield frames, poses
+                yield batch_from_tensors(tensors, indices)
         finally:
             self.stopping = True
             self.free.put((None, None))

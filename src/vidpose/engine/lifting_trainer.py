@@ -26,10 +26,10 @@ import torch
 
 from vidpose.atomic import write_json_atomic
 from vidpose.config import output_frames
+from vidpose.data.batch import ClipBatch
 from vidpose.data.order import eval_shard
 from vidpose.engine import distributed, performance
 from vidpose.engine.run_setup import build_training_model
-from vidpose.engine.train_step import StepBatch
 from vidpose.engine.trainer import Trainer, TrainResult
 from vidpose.keypoints.normalize import normalize_screen
 from vidpose.lifting.augment import (
@@ -74,7 +74,9 @@ class LiftingStepInputs:
     def load_state_dict(self, state: dict) -> None:
         self.generator.set_state(state["generator"].cpu())
 
-    def prepare(self, indices: np.ndarray, windows: Windows) -> StepBatch:
+    def prepare(self, windows: Windows) -> ClipBatch:
+        """A batch of windows (on the device) → ``ClipBatch(inputs=keypoints (B, W, 17, C)
+        screen-normalised and augmented, poses3d=the K output frames (B, K, 17, 3))``."""
         keypoints, poses3d = windows.keypoints, windows.poses3d
         augment = self.augment
         active = not augment.is_identity
@@ -97,7 +99,7 @@ class LiftingStepInputs:
         if active:
             screen = detector_errors(screen, augment, self.generator)
         targets = poses3d[:, self.before : self.before + self.output_frames]
-        return StepBatch(screen_input(screen, self.with_confidence), targets, None, None)
+        return ClipBatch(screen_input(screen, self.with_confidence), targets)
 
 
 class WindowBatches:
@@ -108,9 +110,9 @@ class WindowBatches:
         self.context = context
         self.path = "resident" if windows.data.device.type == "cuda" else "direct"
 
-    def batches(self, index_lists) -> Iterator[tuple[Windows]]:
+    def batches(self, index_lists) -> Iterator[Windows]:
         for indices in index_lists:
-            yield (self.windows.batch(indices, *self.context),)
+            yield self.windows.batch(indices, *self.context)
 
 
 class LiftingTrainer(Trainer):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import nullcontext
 
 import numpy as np
@@ -10,68 +9,39 @@ import torch
 from tqdm import tqdm
 
 from vidpose.augment import flip_batch, unflip_poses3d
+from vidpose.data.batch import ClipBatch
 from vidpose.data.order import eval_shard
 from vidpose.data.source import ClipDataset, ClipSource
 from vidpose.engine import distributed, performance
+from vidpose.engine.inputs import Normalizer, to_model_input
 from vidpose.engine.performance import Speed
-from vidpose.models.geometry import flip_geometry, make_geometry
-from vidpose.models.preprocess import normalize_frames
+from vidpose.models.geometry import flip_geometry
 from vidpose.store import ClipStore
 
 
 @torch.no_grad()
 def predict_batch(
     model: torch.nn.Module,
-    frames: torch.Tensor,
-    image_size: int | None,
+    batch: ClipBatch,
+    image_size: int | None = None,
     flip_test: bool = False,
-    geometry: dict | None = None,
-    normalize: Callable | None = None,
+    normalize: Normalizer | None = None,
 ) -> torch.Tensor:
-    """uint8 frames (B, T, H, W, 3) on the model's device → poses (B, T, 17, 3), metres.
+    """The one test-time forward pass: a batch as read (uint8 frames (B, T, H, W, 3) on the
+    model's device) → poses (B, T, 17, 3), metres, root-relative.
 
-    ``geometry`` (crop, intrinsics; see vidpose.models.geometry; its ``input_size`` is set here)
-    feeds the integral head's lift; None uses the default camera. ``flip_test`` averages with
-    the prediction on the mirrored clip, mapped back by ``unflip_poses3d`` (the mirrored clip's
-    geometry is the mirrored crop).
+    Frames are normalised and resized to ``image_size`` (None: kept); the batch's geometry
+    (crops and camera) feeds the integral head's lift, None means the default camera.
+    ``flip_test`` averages with the prediction on the mirrored clip, mapped back by
+    ``unflip_poses3d`` (the mirrored clip's geometry is the mirrored crop).
     """
-    inputs = (normalize or normalize_frames)(frames, size=image_size)
-    if geometry is not None:
-        geometry = {**geometry, "input_size": int(inputs.shape[-1])}
-    poses = model(inputs, geometry)
+    batch = to_model_input(batch, image_size, normalize)
+    poses = model(batch.inputs, batch.geometry)
     if flip_test:
-        mirrored, _ = flip_batch(inputs, channels_first=True)
-        mirrored_geometry = None if geometry is None else flip_geometry(geometry)
-        poses = 0.5 * (poses + unflip_poses3d(model(mirrored, mirrored_geometry)))
+        mirrored, _ = flip_batch(batch.inputs, channels_first=True)
+        geometry = None if batch.geometry is None else flip_geometry(batch.geometry)
+        poses = 0.5 * (poses + unflip_poses3d(model(mirrored, geometry)))
     return poses
-
-
-def batch_geometry(
-    source: ClipSource, indices: np.ndarray, device: torch.device | str | None = None
-) -> dict | None:
-    """The crop and intrinsics of clips ``indices`` of ``source`` when its store records them
-    (``input_size`` is filled in where the input size is known), else None."""
-    store = getattr(source, "store", None)
-    crop = getattr(store, "crop", None)
-    intrinsics = getattr(store, "intrinsics", None)
-    if crop is None or intrinsics is None:
-        return None
-    indices = np.asarray(indices, dtype=np.int64)
-    # non_blocking: a pageable copy is staged at once without waiting for the GPU's queue,
-    # where a blocking one would stall the host until the previous step had finished.
-    crop, intrinsics = (
-        torch.from_numpy(np.ascontiguousarray(values[indices], dtype=np.float32)).to(
-            device or "cpu", non_blocking=True
-        )
-        for values in (crop, intrinsics)
-    )
-    return make_geometry(crop, intrinsics, 0, device)
-
-
-def uses_geometry(model: torch.nn.Module) -> bool:
-    """Whether ``model``'s head reads the crop/camera geometry (the integral head's lift)."""
-    config = getattr(model, "config", None)
-    return config is None or getattr(config, "head", "direct") != "direct"
 
 
 @torch.no_grad()
@@ -86,7 +56,7 @@ def predict_source(
     context: distributed.Context | None = None,
     progress: bool = False,
     speed: Speed | None = None,
-    normalize: Callable | None = None,
+    normalize: Normalizer | None = None,
 ) -> np.ndarray:
     """Poses (N, T, 17, 3) float32, metres, for every clip of ``source`` in order.
 
@@ -116,17 +86,15 @@ def predict_source(
         batches = source.batches(index_lists)
     else:
         batches = (source.get_batch(indices) for indices in index_lists)
-    geometry_needed = uses_geometry(model)
     precision = nullcontext() if speed is None else performance.autocast(device, speed)
     parts = []
     bar = tqdm(
         total=len(index_lists), desc="predict", leave=False, disable=not progress or rank != 0
     )
     with bar, torch.inference_mode(), precision:
-        for indices, (frames, _) in zip(index_lists, batches, strict=True):
-            geometry = batch_geometry(source, indices, device) if geometry_needed else None
-            frames = frames.to(device, non_blocking=True)
-            poses = predict_batch(model, frames, image_size, flip_test, geometry, normalize)
+        for batch in batches:
+            batch = batch.to(device, non_blocking=True)
+            poses = predict_batch(model, batch, image_size, flip_test, normalize)
             parts.append(poses.float())
             bar.update(1)
     model.train(was_training)

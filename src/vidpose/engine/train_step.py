@@ -1,22 +1,24 @@
-"""What one training step feeds the model and how its output is scored (issue 6).
+"""What one training step feeds the model and how its output is scored.
 
-:class:`StepInputs` turns a batch of stored clips into the model's input: augmentation on the
-training device (``augment:``, one random draw per clip, from a seeded generator that the
-trainer saves for exact resume), the crop/camera geometry of each clip (moved with the flip and
-zoom so the integral head's lift stays right), and the 2D targets in model-input pixels.
-:class:`Objective` is the loss of ``train:``: the pose term by name, plus the optional velocity,
-bone, 2D and heatmap terms (see vidpose.engine.losses for units).
+:class:`StepInputs` turns a :class:`~vidpose.data.batch.ClipBatch` of stored clips into the
+model's input: augmentation on the training device (``augment:``, one random draw per clip,
+from a seeded generator that the trainer saves for exact resume), the crop/camera geometry of
+each clip (moved with the flip and zoom so the integral head's lift stays right), and the 2D
+targets in model-input pixels. :class:`Objective` is the loss of ``train:``: the pose term by
+name, plus the optional velocity, bone, 2D and heatmap terms (see vidpose.engine.losses for
+units).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
 
-import numpy as np
 import torch
 
 from vidpose.augment import AugmentConfig, apply_params, sample_params
 from vidpose.config import TrainConfig
+from vidpose.data.batch import ClipBatch
+from vidpose.engine.inputs import Normalizer, to_model_input
 from vidpose.engine.losses import (
     bone_loss,
     build_loss,
@@ -26,42 +28,24 @@ from vidpose.engine.losses import (
     n_mpjpe_loss,
     velocity_loss,
 )
-from vidpose.engine.predict import batch_geometry
-from vidpose.models.geometry import augment_geometry, crop_axis, poses2d_to_input
-from vidpose.models.preprocess import normalize_frames
-
-
-@dataclass
-class StepBatch:
-    """One prepared batch: ``inputs`` (B, T, 3, S, S) normalised frames; ``poses3d`` (B, T, 17,
-    3) metres (augmented like the frames); ``geometry`` for the model or None; ``poses2d``
-    (B, T, 17, 2) model-input pixels, or None when no 2D term needs them."""
-
-    inputs: torch.Tensor
-    poses3d: torch.Tensor
-    geometry: dict | None
-    poses2d: torch.Tensor | None
+from vidpose.models.geometry import augment_geometry, crop_axis
 
 
 class StepInputs:
-    """Prepares training batches from a clip source (see the module docstring)."""
+    """Prepares training batches of frames (see the module docstring)."""
 
     def __init__(
         self,
-        source,
         augment: AugmentConfig,
         image_size: int,
         device: torch.device,
         seed: int,
-        need_poses2d: bool = False,
-        normalize=normalize_frames,
+        normalize: Normalizer | None = None,
     ) -> None:
-        self.source = source
         self.augment = augment
         self.image_size = image_size
         self.device = device
-        self.need_poses2d = need_poses2d
-        self.normalize = normalize  # (frames uint8 (B, T, H, W, 3), size) → model input
+        self.normalize = normalize
         # Its own generator, on the training device: augmentation draws don't shift the
         # global RNG (dropout) and need no host round trip on a GPU.
         self.generator = torch.Generator(device=device)
@@ -73,34 +57,24 @@ class StepInputs:
     def load_state_dict(self, state: dict) -> None:
         self.generator.set_state(state["generator"].cpu())
 
-    def prepare(
-        self, indices: np.ndarray, frames: torch.Tensor, poses3d: torch.Tensor
-    ) -> StepBatch:
-        """``frames`` uint8 (B, T, H, W, 3) and ``poses3d`` (B, T, 17, 3), already on the
-        device, of clips ``indices`` of the source."""
-        stored_size = int(frames.shape[-2])
-        geometry = batch_geometry(self.source, indices, self.device)
-        if geometry is not None:
-            geometry["input_size"] = stored_size
-        poses2d = None
-        if self.need_poses2d:
-            stored = self.source.store.poses2d[np.asarray(indices, dtype=np.int64)]  # (B,T,17,2)
-            poses2d = torch.from_numpy(np.ascontiguousarray(stored)).to(self.device)
+    def prepare(self, batch: ClipBatch) -> ClipBatch:
+        """``batch`` as read (uint8 frames, on the device) → augmented model input (a
+        ClipBatch whose ``inputs`` are normalised frames (B, T, 3, S, S))."""
         if not self.augment.is_identity:
+            frames, geometry = batch.inputs, batch.geometry
             params = sample_params(frames.shape[0], self.augment, self.generator, self.device)
             # The picture turns about the crop centre: the pose about the ray through it.
             turns = geometry is not None and self.augment.rotation_deg > 0
             axis = crop_axis(geometry) if turns else None
-            frames, poses3d, poses2d = apply_params(frames, poses3d, poses2d, params, axis)
+            frames, poses3d, poses2d = apply_params(
+                frames, batch.poses3d, batch.poses2d, params, axis
+            )
             if geometry is not None:
                 geometry = augment_geometry(geometry, params.flip, params.zoom)
-        inputs = self.normalize(frames, size=self.image_size)
-        size = int(inputs.shape[-1])
-        if geometry is not None:
-            geometry["input_size"] = size
-        if poses2d is not None:
-            poses2d = poses2d_to_input(poses2d, stored_size, size)
-        return StepBatch(inputs, poses3d, geometry, poses2d)
+            batch = dataclasses.replace(
+                batch, inputs=frames, poses3d=poses3d, poses2d=poses2d, geometry=geometry
+            )
+        return to_model_input(batch, self.image_size, self.normalize)
 
 
 class Objective:
@@ -118,7 +92,7 @@ class Objective:
             return None
         return model.target_std.clamp_min(1e-3)
 
-    def __call__(self, outputs: dict, batch: StepBatch, model: torch.nn.Module) -> torch.Tensor:
+    def __call__(self, outputs: dict, batch: ClipBatch, model: torch.nn.Module) -> torch.Tensor:
         """``outputs``: the model's ``forward(..., return_aux=True)`` dict; ``model`` the
         unwrapped PoseModel (for ``target_std``)."""
         pred, gt = outputs["poses3d"], batch.poses3d

@@ -154,25 +154,16 @@ class Trainer:
     def _make_step_inputs(self) -> StepInputs:
         """What turns each stored batch into the model's input and targets (``prepare``)."""
         return StepInputs(
-            self.train_data,
             self.config.augment,
             self.image_size,
             self.context.device,
             seed=self.config.seed * 1_000_003 + self.context.rank,
-            need_poses2d=any(
-                weight > 0
-                for weight in (
-                    self.config.train.loss_2d_weight,
-                    self.config.train.heatmap_weight,
-                    self.config.train.depth_map_weight,
-                )
-            ),
             normalize=self.normalizer,
         )
 
     def test_targets(self) -> np.ndarray:
         """Ground truth that ``predict_test``'s poses are scored against, metres."""
-        return self.test_store.poses3d
+        return self.test_data.poses3d
 
     def _write_evaluation(self, predictions: np.ndarray) -> None:
         run_folder.write_evaluation(self.run_dir, predictions, self.train_store, self.test_store)
@@ -288,7 +279,7 @@ class Trainer:
     def _train_step(self, indices: np.ndarray, batches: Iterator, bar: tqdm) -> None:
         """One optimizer step on clips ``indices``, whose batch is ``batches``' next. Queues GPU
         work and records the numbers on the device; nothing here waits for the GPU."""
-        batch = self.step_inputs.prepare(indices, *next(batches))
+        batch = self.step_inputs.prepare(next(batches))
         full = len(indices) == self.batch_size
         model = self.train_model if full else self.eager_train_model
         model.train()

@@ -1,11 +1,12 @@
 """Crop and camera geometry: model-input pixels ↔ camera-frame metres (the integral head's lift).
 
-A clip's geometry is a dict of tensors (what ``PoseModel.forward(frames, geometry)`` takes):
+A clip's geometry is a :class:`Geometry` (what ``PoseModel.forward(frames, geometry)`` takes):
 
 - ``crop`` (B, T, 3): the square crop (x0, y0, side) of each frame, in source-image pixels —
   the store's ``crop.npy``;
 - ``intrinsics`` (B, 4): fx, fy, cx, cy of the source camera, pixels — ``intrinsics.npy``;
-- ``input_size``: int S, the side of the square model input (frames resized to S × S).
+- ``input_size``: int S, the side of the square image the crop was resized to (the stored
+  frames' side in a batch as read, the model input's side once the batch is prepared).
 
 Model-input pixel (u, v) shows source pixel ``(x0 + u·side/S, y0 + v·side/S)`` — the store's
 convention (stored pixel = (source - x0)·S_stored/side) carried to the resized input, so store
@@ -22,6 +23,8 @@ learned factor.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import torch
 
 #: The default camera's image side and focal length, pixels (Human3.6M-like).
@@ -31,26 +34,55 @@ DEFAULT_FOCAL = 1145.0
 CROP_SPAN_M = 2.0
 
 
+@dataclass(frozen=True)
+class Geometry:
+    """The crop and camera of a batch of clips (module docstring): ``crop`` (B|1, T|1, 3) and
+    ``intrinsics`` (B|1, 4), source-image pixels, and ``input_size`` S, the side of the square
+    image the crop is shown at."""
+
+    crop: torch.Tensor
+    intrinsics: torch.Tensor
+    input_size: int
+
+    def at_size(self, input_size: int) -> Geometry:
+        """The same crop shown at side ``input_size`` (a resized input)."""
+        return replace(self, input_size=int(input_size))
+
+    def to(
+        self, device: torch.device | str | None, dtype: torch.dtype | None = None, **kwargs
+    ) -> Geometry:
+        """The geometry on ``device`` (and ``dtype``); ``kwargs`` go to ``Tensor.to``."""
+        return replace(
+            self,
+            crop=self.crop.to(device, dtype, **kwargs),
+            intrinsics=self.intrinsics.to(device, dtype, **kwargs),
+        )
+
+    def select(self, index) -> Geometry:
+        """The clips ``index`` (an index or slice along the batch) of this geometry."""
+        return replace(self, crop=self.crop[index], intrinsics=self.intrinsics[index])
+
+
 def default_geometry(
     input_size: int, device: torch.device | None = None, dtype: torch.dtype = torch.float32
-) -> dict:
+) -> Geometry:
     """The geometry used when none is given: crop = the whole 1000-px image of a camera with
     f = 1145 px and the principal point at the centre. Shapes (1, 1, 3) and (1, 4) broadcast
     over any batch and clip length."""
     side, focal = DEFAULT_SOURCE_SIZE, DEFAULT_FOCAL
     crop = torch.tensor([[[0.0, 0.0, side]]], device=device, dtype=dtype)
     intrinsics = torch.tensor([[focal, focal, side / 2, side / 2]], device=device, dtype=dtype)
-    return {"crop": crop, "intrinsics": intrinsics, "input_size": int(input_size)}
+    return Geometry(crop, intrinsics, int(input_size))
 
 
-def make_geometry(crop, intrinsics, input_size: int, device=None) -> dict:
+def make_geometry(crop, intrinsics, input_size: int, device=None) -> Geometry:
     """Geometry from the store arrays of a batch: ``crop`` (B, T, 3) and ``intrinsics`` (B, 4)
     (numpy or torch), as float32 tensors on ``device``."""
-    return {
-        "crop": torch.as_tensor(crop, dtype=torch.float32, device=device),
-        "intrinsics": torch.as_tensor(intrinsics, dtype=torch.float32, device=device),
-        "input_size": int(input_size),
-    }
+    return Geometry(
+        torch.as_tensor(crop, dtype=torch.float32, device=device),
+        torch.as_tensor(intrinsics, dtype=torch.float32, device=device),
+        int(input_size),
+    )
 
 
 def poses2d_to_input(poses2d, stored_size: int, input_size: int):
@@ -58,17 +90,17 @@ def poses2d_to_input(poses2d, stored_size: int, input_size: int):
     return poses2d * (float(input_size) / float(stored_size))
 
 
-def _parts(geometry: dict) -> tuple[torch.Tensor, torch.Tensor, float]:
+def _parts(geometry: Geometry) -> tuple[torch.Tensor, torch.Tensor, float]:
     """crop (B|1, T|1, 3), intrinsics (B|1, 1, 4) ready to broadcast over (B, T), and S."""
-    crop, intrinsics = geometry["crop"], geometry["intrinsics"]
+    crop, intrinsics = geometry.crop, geometry.intrinsics
     if crop.ndim != 3 or crop.shape[-1] != 3:
         raise ValueError(f"geometry crop must be (B, T, 3), got {tuple(crop.shape)}")
     if intrinsics.ndim != 2 or intrinsics.shape[-1] != 4:
         raise ValueError(f"geometry intrinsics must be (B, 4), got {tuple(intrinsics.shape)}")
-    return crop, intrinsics[:, None, :], float(geometry["input_size"])
+    return crop, intrinsics[:, None, :], float(geometry.input_size)
 
 
-def input_to_normalized(uv: torch.Tensor, geometry: dict) -> torch.Tensor:
+def input_to_normalized(uv: torch.Tensor, geometry: Geometry) -> torch.Tensor:
     """Model-input pixels (B, T, J, 2) → normalised camera coordinates ((x - cx)/fx,
     (y - cy)/fy) (B, T, J, 2), via the crop."""
     crop, intrinsics, size = _parts(geometry)
@@ -78,7 +110,7 @@ def input_to_normalized(uv: torch.Tensor, geometry: dict) -> torch.Tensor:
 
 
 def lift_to_camera(
-    uv: torch.Tensor, depth: torch.Tensor, geometry: dict, axis: torch.Tensor | None = None
+    uv: torch.Tensor, depth: torch.Tensor, geometry: Geometry, axis: torch.Tensor | None = None
 ) -> torch.Tensor:
     """Model-input pixels (B, T, J, 2) and depths (B, T, J), metres → camera-frame points
     (B, T, J, 3), metres. Inverse of :func:`project_to_input`.
@@ -95,7 +127,7 @@ def lift_to_camera(
     return rays * (depth[..., None] / along)
 
 
-def crop_axis(geometry: dict) -> torch.Tensor:
+def crop_axis(geometry: Geometry) -> torch.Tensor:
     """The unit ray (B|1, T|1, 3) through the centre of each crop, camera frame: the optical axis
     of a camera turned to look at the person (Yu et al. 2021's perspective crop). The centre is
     the input's centre pixel (S - 1)/2, which a flip mirrors about cx and a zoom keeps
@@ -107,7 +139,7 @@ def crop_axis(geometry: dict) -> torch.Tensor:
     return ray / ray.norm(dim=-1, keepdim=True)
 
 
-def project_to_input(points: torch.Tensor, geometry: dict) -> torch.Tensor:
+def project_to_input(points: torch.Tensor, geometry: Geometry) -> torch.Tensor:
     """Camera-frame points (B, T, J, 3), metres (Z > 0) → model-input pixels (B, T, J, 2)."""
     crop, intrinsics, size = _parts(geometry)
     source = points[..., :2] / points[..., 2:3] * intrinsics[..., None, 0:2]
@@ -115,14 +147,14 @@ def project_to_input(points: torch.Tensor, geometry: dict) -> torch.Tensor:
     return (source - crop[..., None, :2]) * (size / crop[..., None, 2:3])
 
 
-def prior_root_depth(geometry: dict) -> torch.Tensor:
+def prior_root_depth(geometry: Geometry) -> torch.Tensor:
     """The size prior's root depth Z ≈ sqrt(fx·fy)·CROP_SPAN_M / side, metres, (B|1, T|1)."""
     crop, intrinsics, _ = _parts(geometry)
     focal = torch.sqrt(intrinsics[..., 0] * intrinsics[..., 1])
     return focal * CROP_SPAN_M / crop[..., 2]
 
 
-def augment_geometry(geometry: dict, flip: torch.Tensor, zoom: torch.Tensor) -> dict:
+def augment_geometry(geometry: Geometry, flip: torch.Tensor, zoom: torch.Tensor) -> Geometry:
     """The geometry of clips augmented by ``vidpose.augment`` with per-clip ``flip`` (B,) bool
     and ``zoom`` (B,) (both about the input centre c = (S - 1)/2).
 
@@ -141,12 +173,12 @@ def augment_geometry(geometry: dict, flip: torch.Tensor, zoom: torch.Tensor) -> 
     centre = (size - 1) / 2 * side / size  # crop-relative source offset of the input centre
     x0 = x0 + centre * (1 - 1 / zoom)
     y0 = y0 + centre * (1 - 1 / zoom)
-    return {**geometry, "crop": torch.stack([x0, y0, side / zoom], dim=-1)}
+    return replace(geometry, crop=torch.stack([x0, y0, side / zoom], dim=-1))
 
 
-def flip_geometry(geometry: dict) -> dict:
+def flip_geometry(geometry: Geometry) -> Geometry:
     """The geometry for horizontally mirrored inputs (test-time flip averaging)."""
-    crop = geometry["crop"]
+    crop = geometry.crop
     batch = crop.shape[0]
     return augment_geometry(
         geometry,
@@ -167,6 +199,7 @@ __all__ = [
     "CROP_SPAN_M",
     "DEFAULT_FOCAL",
     "DEFAULT_SOURCE_SIZE",
+    "Geometry",
     "augment_geometry",
     "crop_axis",
     "default_geometry",

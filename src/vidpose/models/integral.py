@@ -41,6 +41,7 @@ from torch import nn
 from vidpose.models.backbones import SpatialFeatureInfo, spatial_feature_info
 from vidpose.models.config import DEPTH_BIN_RANGE_M, ModelConfig
 from vidpose.models.geometry import (
+    Geometry,
     crop_axis,
     default_geometry,
     heatmap_coordinates,
@@ -197,7 +198,7 @@ class IntegralHead(nn.Module):
         feature_map: torch.Tensor,
         skip: torch.Tensor | None,
         temporal: torch.Tensor,
-        geometry: dict | None,
+        geometry: Geometry | None,
         input_hw: tuple[int, int],
     ) -> dict[str, torch.Tensor]:
         """``skip``: the backbone's map ``forward_intermediates(x, [self.skip_index])`` (or
@@ -224,16 +225,12 @@ class IntegralHead(nn.Module):
         if geometry is None:
             geometry = default_geometry(width, feature_map.device)
         else:
-            if int(geometry["input_size"]) != width or height != width:
+            if int(geometry.input_size) != width or height != width:
                 raise ValueError(
-                    f"geometry input_size {geometry['input_size']} does not match the "
+                    f"geometry input_size {geometry.input_size} does not match the "
                     f"{height}x{width} model input (it must be square, side input_size)"
                 )
-            geometry = {
-                **geometry,
-                "crop": geometry["crop"].to(feature_map.device, torch.float32),
-                "intrinsics": geometry["intrinsics"].to(feature_map.device, torch.float32),
-            }
+            geometry = geometry.to(feature_map.device, torch.float32)
             if self.along_crop:
                 axis = crop_axis(geometry)
         context = self.dropout(temporal.flatten(0, 1))  # (B·T, F)

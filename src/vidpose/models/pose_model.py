@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from vidpose.models.backbones import spatial_features
+from vidpose.models.geometry import Geometry
 from vidpose.skeleton import NUM_JOINTS, ROOT
 
 
@@ -38,11 +39,11 @@ class PoseModel(nn.Module):
         self.config = None
 
     def forward_with_aux(
-        self, frames: torch.Tensor, geometry: dict | None = None
+        self, frames: torch.Tensor, geometry: Geometry | None = None
     ) -> dict[str, torch.Tensor]:
         """frames (B, T, 3, H, W), normalised by ``normalize_frames``; ``geometry`` optional
-        (see ``vidpose.models.geometry``: ``crop`` (B, T, 3), ``intrinsics`` (B, 4),
-        ``input_size`` S; used by the integral head, ignored by ``direct``; None means the
+        (a ``vidpose.models.geometry.Geometry``: ``crop`` (B, T, 3), ``intrinsics``
+        (B, 4), ``input_size`` S; used by the integral head, ignored by ``direct``; None means the
         default camera) → a dict with
 
         - ``poses3d`` (B, T, 17, 3): metres, root-relative, pelvis exactly 0 (= ``forward``);
@@ -76,14 +77,14 @@ class PoseModel(nn.Module):
         return outputs
 
     def forward_normalized(
-        self, frames: torch.Tensor, geometry: dict | None = None
+        self, frames: torch.Tensor, geometry: Geometry | None = None
     ) -> torch.Tensor:
         """frames (B, T, 3, H, W), normalised by ``normalize_frames`` → (B, T, 17, 3),
         normalised target units (``(poses - target_mean) / target_std``)."""
         return self.forward_with_aux(frames, geometry)["poses3d_normalized"]
 
     def forward(
-        self, frames: torch.Tensor, geometry: dict | None = None, return_aux: bool = False
+        self, frames: torch.Tensor, geometry: Geometry | None = None, return_aux: bool = False
     ) -> torch.Tensor | dict[str, torch.Tensor]:
         """frames (B, T, 3, H, W), normalised → poses (B, T, 17, 3), metres, root-relative,
         pelvis exactly 0; with ``return_aux`` the whole ``forward_with_aux`` dict (call it this

@@ -94,8 +94,8 @@ def test_resume_continues_exactly(pose_dataset, tmp_path, trained):
 def test_a_nan_loss_stops_the_run(pose_dataset, tmp_path, monkeypatch):
     prepare = LiftingStepInputs.prepare
 
-    def poisoned(self, indices, windows):
-        batch = prepare(self, indices, windows)
+    def poisoned(self, windows):
+        batch = prepare(self, windows)
         batch.inputs[0, 0, 0, 0] = float("nan")
         return batch
 
