@@ -1,4 +1,4 @@
-"""The 17-joint Human3.6M skeleton must match design.md §2 exactly."""
+"""The 17-joint Human3.6M skeleton must match the Human3.6M convention exactly."""
 
 import numpy as np
 import pytest

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from vidpose.inference.person_boxes import CROP_PADDING
+from vidpose.crops import CROP_MARGIN
 from vidpose.skeleton import BONES, LEFT_JOINTS, RIGHT_JOINTS
 
 LEFT_RGB = (40, 110, 230)
@@ -56,7 +56,7 @@ def weak_perspective_project(poses3d: np.ndarray, squares: np.ndarray) -> np.nda
     xy = poses3d[..., :2]
     low, high = xy.min(axis=1), xy.max(axis=1)  # (F, 2)
     extent = np.maximum((high - low).max(axis=1), 1e-6)  # (F,)
-    scale = squares[:, 2] / CROP_PADDING / extent
+    scale = squares[:, 2] / CROP_MARGIN / extent
     centre = squares[:, :2] + squares[:, 2:3] / 2
     return (xy - (low + high)[:, None, :] / 2) * scale[:, None, None] + centre[:, None, :]
 

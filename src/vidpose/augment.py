@@ -6,7 +6,7 @@ on the inputs' device: one ``grid_sample`` for the whole batch (a clip's T frame
 T·3 channels of one image, so there is one sampling grid per clip), no Python loop over clips
 or frames, no host synchronisation.
 
-Conventions (the store's, design.md §4):
+Conventions (the store's, docs/architecture.md):
 
 - Pixel coordinates: x right, y down, **the centre of pixel column i is at x = i**, so a frame
   W pixels wide spans x in [-0.5, W - 0.5] and its centre is at ((W - 1) / 2, (H - 1) / 2).

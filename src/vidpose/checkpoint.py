@@ -112,10 +112,10 @@ def load_model(
 
     checkpoint = read_checkpoint(path, map_location=map_location)
     try:
-        model_config = ModelConfig.from_dict(dict(checkpoint["model_config"]))
+        model_config = ModelConfig.from_saved(dict(checkpoint["model_config"]), str(path))
     except (KeyError, TypeError, UserError) as exc:
         raise UserError(f"{path}: invalid model_config in checkpoint ({exc})") from None
-    if isinstance(model_config.pretrained, str):
+    if model_config.pretrained is not False:
         # The weights are in the checkpoint; the backbone file need not exist any more.
         model_config.pretrained = False
     model = build_model(model_config)

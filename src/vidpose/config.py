@@ -200,6 +200,9 @@ class RunConfig:
         ):
             sections[name] = _section_from_dict(section_cls, values.get(name) or {}, name)
         sections["model"] = ModelConfig.from_dict(values.get("model") or {}, "model")
+        from vidpose.models import check_names  # the registries, filled by the model modules
+
+        check_names(sections["model"])
         augment = values.get("augment")
         kind = AugmentConfig if sections["model"].lifter is None else KeypointAugmentConfig
         sections["augment"] = (

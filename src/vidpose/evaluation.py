@@ -3,7 +3,7 @@
 :func:`evaluate_predictions` turns predictions and ground truth (N, T, 17, 3) metres into one
 JSON-ready dict; :func:`format_report` renders that dict as aligned text tables.
 
-Protocols (design.md §2), all in millimetres:
+Protocols (docs/architecture.md, conventions), all in millimetres:
 
 - P1 ``mpjpe_mm``: MPJPE after root alignment (the pelvis of both poses moved to the origin);
 - P2 ``p_mpjpe_mm``: MPJPE after a per-frame similarity (Procrustes) alignment, no reflection;

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from vidpose.errors import UserError
-from vidpose.models.preprocess import IMAGENET_MEAN, IMAGENET_STD
+from vidpose.models.preprocess import normalize_frames
 
 INPUT_NAME = "frames"
 OUTPUT_NAME = "poses3d"
@@ -33,19 +33,16 @@ TOLERANCE_M = 1e-5
 
 
 class UInt8PoseModel(nn.Module):
-    """A PoseModel behind its input normalisation: uint8 (B, T, S, S, 3) → (B, T, 17, 3)."""
+    """A PoseModel behind its input normalisation: uint8 (B, T, S, S, 3) → (B, T, 17, 3).
+
+    The normalisation is ``normalize_frames``, the one every other path uses."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = model
-        pixel_mean = torch.tensor(IMAGENET_MEAN).view(1, 1, 3, 1, 1) * 255.0
-        pixel_std = torch.tensor(IMAGENET_STD).view(1, 1, 3, 1, 1) * 255.0
-        self.register_buffer("pixel_mean", pixel_mean, persistent=False)
-        self.register_buffer("pixel_std", pixel_std, persistent=False)
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
-        images = frames.permute(0, 1, 4, 2, 3).float()
-        return self.model((images - self.pixel_mean) / self.pixel_std)
+        return self.model(normalize_frames(frames))
 
 
 @dataclass
@@ -86,8 +83,13 @@ def _export(wrapper: nn.Module, example: torch.Tensor, path: Path, opset: int) -
 def compare_with_onnxruntime(
     wrapper: nn.Module, path: Path, clip_frames: int, image_size: int, batches=(1, 3)
 ) -> dict[int, float]:
-    """Largest |ONNX - PyTorch| (metres) on random frames for each batch size, on CPU."""
+    """Largest |ONNX - PyTorch| (metres) on random frames for each batch size, on CPU; the
+    reference is :func:`vidpose.engine.predict.predict_batch`, the forward pass of ``evaluate``
+    and ``predict`` (without geometry, as the exported graph takes none)."""
     import onnxruntime
+
+    from vidpose.data.batch import ClipBatch
+    from vidpose.engine.predict import predict_batch
 
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     rng = np.random.default_rng(0)
@@ -96,7 +98,8 @@ def compare_with_onnxruntime(
         frames = rng.integers(0, 256, (batch, clip_frames, image_size, image_size, 3), np.uint8)
         (onnx_poses,) = session.run([OUTPUT_NAME], {INPUT_NAME: frames})
         with torch.inference_mode():
-            torch_poses = wrapper(torch.from_numpy(frames)).numpy()
+            clips = ClipBatch(torch.from_numpy(frames))
+            torch_poses = predict_batch(wrapper.model, clips).float().numpy()
         if onnx_poses.shape != torch_poses.shape:
             raise RuntimeError(f"ONNX output {onnx_poses.shape} != PyTorch {torch_poses.shape}")
         differences[batch] = float(np.abs(onnx_poses - torch_poses).max())

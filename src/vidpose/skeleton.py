@@ -1,4 +1,4 @@
-"""The 17-joint Human3.6M skeleton used everywhere in vidpose (design.md §2).
+"""The 17-joint Human3.6M skeleton used everywhere in vidpose (docs/architecture.md).
 
 Joint order, parents and left/right sets follow the convention of VideoPose3D and most
 Human3.6M work, so arrays exchange with those tools without re-ordering.

@@ -1,4 +1,4 @@
-"""The clip store: the one on-disk format every data source is converted to (design.md §4).
+"""The clip store: the one on-disk format every data source is converted to (docs/architecture.md).
 
 A store is a directory, one per split::
 

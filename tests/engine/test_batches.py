@@ -6,13 +6,11 @@ from vidpose.data.batch import ClipBatch
 from vidpose.data.source import ClipDataset
 from vidpose.engine.batches import (
     DeviceBatches,
-    FrameNormalizer,
     memory_budget_bytes,
     place_training_data,
     resolve_data_path,
 )
 from vidpose.errors import UserError
-from vidpose.models.preprocess import normalize_frames
 from vidpose.store import write_store
 
 CPU, CUDA = torch.device("cpu"), torch.device("cuda")
@@ -36,24 +34,6 @@ def dataset(tmp_path_factory):
         intrinsics=rng.uniform(400, 1200, (n, 4)).astype(np.float32),
     )
     return ClipDataset(store)
-
-
-@pytest.mark.parametrize("size", [None, 12, 8])
-@pytest.mark.parametrize("channels_last", [False, True])
-def test_normalizer_computes_what_normalize_frames_does(dataset, size, channels_last):
-    frames = dataset.get_batch(np.array([3, 0, 7])).inputs
-    expected = normalize_frames(frames, size=size)
-    got = FrameNormalizer(channels_last=channels_last)(frames, size=size)
-    assert got.shape == expected.shape and got.dtype == torch.float32
-    torch.testing.assert_close(got, expected, rtol=0, atol=1e-6)
-    images = got.flatten(0, 1)
-    assert images.is_contiguous(memory_format=torch.channels_last) == channels_last
-    assert images.is_contiguous() == (not channels_last)
-
-
-def test_normalizer_rejects_float_frames():
-    with pytest.raises(ValueError, match="uint8"):
-        FrameNormalizer()(torch.zeros(1, 2, 4, 4, 3))
 
 
 def _assert_batch_is(batch, dataset, indices):

@@ -92,7 +92,7 @@ def test_bf16_autocast_and_channels_last_train_on_cpu_too(
 
 def test_best_pt_shares_last_pt_bytes_and_keeps_them_when_last_pt_is_replaced(tmp_path):
     from vidpose.atomic import write_text_atomic
-    from vidpose.engine.trainer import _link_or_copy
+    from vidpose.engine.training_state import link_or_copy as _link_or_copy
 
     write_text_atomic(tmp_path / "last.pt", "epoch 1")
     _link_or_copy(tmp_path / "last.pt", tmp_path / "best.pt")

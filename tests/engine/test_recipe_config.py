@@ -1,4 +1,4 @@
-"""The config keys of the training recipe (issue 6): augment:, optim schedule/EMA, losses."""
+"""The config keys of the training recipe: augment:, optim schedule/EMA, losses."""
 
 import pytest
 

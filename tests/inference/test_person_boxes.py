@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 
+from vidpose.crops import cut_and_resize
 from vidpose.errors import UserError
 from vidpose.inference import person_boxes as pb
 
@@ -112,9 +113,9 @@ def test_square_crops_pad_the_longer_side_by_1_2_around_the_centre():
 
 def test_crop_square_cuts_resizes_and_pads_with_black():
     frame = np.random.default_rng(0).integers(1, 255, (40, 60, 3), dtype=np.uint8)
-    inside = pb.crop_square(frame, np.array([5, 8, 16]), 16)
+    inside = cut_and_resize(frame, np.array([5, 8, 16]), 16)
     np.testing.assert_array_equal(inside, frame[8:24, 5:21])
-    half_out = pb.crop_square(frame, np.array([-10, 0, 20]), 20)
+    half_out = cut_and_resize(frame, np.array([-10, 0, 20]), 20)
     assert (half_out[:, :10] == 0).all()
     np.testing.assert_array_equal(half_out[:, 10:], frame[:20, :10])
-    assert pb.crop_square(frame, np.array([0, 0, 40]), 8).shape == (8, 8, 3)
+    assert cut_and_resize(frame, np.array([0, 0, 40]), 8).shape == (8, 8, 3)

@@ -20,7 +20,7 @@ class PositionModel(torch.nn.Module):
     """Predicts, for every frame of a clip, x = the frame's place in the window and y = its
     brightness, so windowing and averaging can be checked exactly."""
 
-    def forward(self, frames):  # (B, T, 3, H, W)
+    def forward(self, frames, geometry=None):  # (B, T, 3, H, W)
         batch, length = frames.shape[:2]
         poses = torch.zeros(batch, length, 17, 3)
         poses[..., 0] = torch.arange(length, dtype=torch.float32)[None, :, None]

@@ -155,3 +155,74 @@ def test_builtin_intermediates_are_the_stage_maps_of_one_pass(cnn):
         torch.testing.assert_close(final, model.forward_features(images))
     assert model.feature_info[2]["reduction"] == 8
     assert stride8.shape == (2, model.feature_info[2]["num_chs"], 8, 8)
+
+
+def test_imagenet_weights_come_from_timm_through_its_hub_cache(monkeypatch):
+    import timm
+
+    calls = []
+    create = timm.create_model
+
+    def cached(name, pretrained=False, **kwargs):
+        calls.append((name, pretrained))
+        model = create(name, pretrained=False, **kwargs)
+        if pretrained:  # what timm would have read from its cache
+            with torch.no_grad():
+                model.conv1.weight.fill_(0.25)
+        return model
+
+    monkeypatch.setattr(timm, "create_model", cached)
+    for value in ("imagenet", True):
+        model = build_model(ModelConfig(backbone="resnet18", pretrained=value, norm="group"))
+        assert torch.all(model.backbone.conv1.weight == 0.25)
+        assert isinstance(model.backbone.bn1, torch.nn.GroupNorm)  # converted after loading
+    assert calls == [("resnet18", True), ("resnet18", True)]
+    # A checkpoint's weights need no download.
+    build_model(ModelConfig(backbone="resnet18", pretrained="imagenet"), load_pretrained=False)
+    assert calls[-1] == ("resnet18", False)
+
+
+def test_imagenet_weights_offline_fail_in_one_line_naming_the_model_and_the_way_round(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from vidpose.errors import UserError\n"
+        "from vidpose.models import build_model\n"
+        "try:\n"
+        "    build_model({'backbone': 'resnet18', 'pretrained': 'imagenet'})\n"
+        "except UserError as error:\n"
+        "    print(error)\n"
+    )
+    # An empty hub cache and no network: what an offline machine that never fetched them has.
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+    )
+    message = out.stdout.strip()
+    assert message.count("\n") == 0, out.stdout + out.stderr
+    assert message.startswith("model.pretrained: cannot load timm's pretrained weights for")
+    assert "'resnet18'" in message and "model.pretrained: /path/to/weights.pt" in message
+
+
+def test_a_built_in_backbone_has_no_imagenet_weights():
+    with pytest.raises(UserError, match=r"^model\.pretrained: 'imagenet', but the built-in"):
+        build_model(ModelConfig(pretrained="imagenet"))
+
+
+def test_an_unreachable_hub_means_the_cache_only_and_a_quiet_client(monkeypatch):
+    import socket
+
+    from huggingface_hub import constants
+
+    from vidpose.models import pretrained
+
+    def unreachable(*args, **kwargs):
+        raise OSError("no route to host")
+
+    monkeypatch.setattr(socket, "create_connection", unreachable)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    with pretrained._hub_mode():
+        assert constants.HF_HUB_OFFLINE is True
+    assert constants.HF_HUB_OFFLINE is False

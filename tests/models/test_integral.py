@@ -10,7 +10,6 @@ import torch
 from vidpose.models import ModelConfig, build_model
 from vidpose.models.geometry import (
     Geometry,
-    crop_axis,
     default_geometry,
     heatmap_coordinates,
     project_to_input,
@@ -73,16 +72,8 @@ def test_uniform_heatmaps_put_every_joint_at_the_input_centre():
     torch.testing.assert_close(out["poses2d_input_px"], centre)
 
 
-def _depth_axis(depth_axis: str, geometry: dict) -> torch.Tensor:
-    """The unit vector the head measures depths along for ``geometry``: (B|1, T|1, 3)."""
-    if depth_axis == "crop":
-        return crop_axis(geometry)
-    return torch.tensor([0.0, 0.0, 1.0]).expand(1, 1, 3)
-
-
-@pytest.mark.parametrize("depth_axis", ["camera", "crop"])
-def test_lifted_pose_reprojects_onto_the_2d_joints_and_uses_the_depths(depth_axis):
-    model = _model(temporal="gru", depth_axis=depth_axis)
+def test_lifted_pose_reprojects_onto_the_2d_joints_and_uses_the_depths():
+    model = _model(temporal="gru")
     _randomise_temporal_layers(model)
     with torch.no_grad():
         model.head.depths.weight.normal_(0, 0.1)
@@ -91,10 +82,7 @@ def test_lifted_pose_reprojects_onto_the_2d_joints_and_uses_the_depths(depth_axi
     camera = out["poses3d"] + out["root"][..., None, :]
     torch.testing.assert_close(project_to_input(camera, geometry), out["poses2d_input_px"])
     depth = out["root_depth"][..., None] + out["depth_rel"]
-    along = (camera * _depth_axis(depth_axis, geometry)[..., None, :]).sum(dim=-1)
-    torch.testing.assert_close(along, depth)
-    if depth_axis == "crop":  # the crop here is ~6 degrees off the optical axis
-        assert (camera[..., 2] - depth).abs().max() > 1e-3
+    torch.testing.assert_close(camera[..., 2], depth)
     assert torch.equal(out["poses3d"][..., ROOT, :], torch.zeros(2, 3, 3))
     assert out["depth_rel"].abs().max() > 1e-3
 
@@ -230,19 +218,15 @@ def test_parent_relative_depth_maps_measure_each_bone():
     assert "head.chain" not in model.state_dict()  # derived from the config, not saved
 
 
-@pytest.mark.parametrize(
-    ("relative_depth", "depth_axis"),
-    [("root", "camera"), ("parent", "camera"), ("both", "camera"), ("parent", "crop")],
-)
-def test_depth_maps_holding_their_targets_give_the_true_depths(relative_depth, depth_axis):
+@pytest.mark.parametrize("relative_depth", ["root", "parent", "both"])
+def test_depth_maps_holding_their_targets_give_the_true_depths(relative_depth):
     """What ``depth_map_targets`` asks of the maps is what makes the head's depths right."""
-    model = _model(relative_depth=relative_depth, depth_axis=depth_axis)
+    model = _model(relative_depth=relative_depth)
     poses = torch.randn(2, 3, 17, 3) * 0.3
     poses = poses - poses[..., ROOT : ROOT + 1, :]
     geometry = _geometry(2, 3)
-    axis = crop_axis(geometry).expand(2, 3, 3) if depth_axis == "crop" else None
-    targets = model.head.depth_map_targets(poses, axis)  # (2, 3, 17)
-    depth = (poses * _depth_axis(depth_axis, geometry)[..., None, :]).sum(dim=-1)
+    targets = model.head.depth_map_targets(poses)  # (2, 3, 17·S)
+    depth = poses[..., 2]
     with torch.no_grad():  # the maps read the targets wherever the heatmaps are
         model.head.depths.weight.zero_()
         model.head.depths.bias.zero_()
@@ -252,11 +236,6 @@ def test_depth_maps_holding_their_targets_give_the_true_depths(relative_depth, d
     with torch.no_grad():
         aux = model(torch.randn(2, 3, 3, SIDE, SIDE), geometry, return_aux=True)
     hook.remove()
-    # The forward reports the axis its depths are along (what the depth-map term needs).
-    if axis is None:
-        assert "depth_axis" not in aux
-    else:
-        torch.testing.assert_close(aux["depth_axis"], axis)
     torch.testing.assert_close(aux["depth_rel"], depth)
     torch.testing.assert_close(aux["depth_maps"][..., 0, 0], targets)
     if relative_depth == "parent":
@@ -265,8 +244,6 @@ def test_depth_maps_holding_their_targets_give_the_true_depths(relative_depth, d
         assert targets.shape[-1] == 34
         torch.testing.assert_close(targets[..., :17], depth)
         torch.testing.assert_close(targets[..., 18:], depth[..., 1:] - depth[..., PARENTS[1:]])
-    if depth_axis == "crop":  # along the optical axis the maps would differ
-        assert (model.head.depth_map_targets(poses) - targets).abs().max() > 1e-3
 
 
 def test_bone_fusion_is_the_least_squares_depth_of_both_estimates():
@@ -299,100 +276,3 @@ def test_both_depth_kinds_are_read_under_their_joint_and_fused():
     fused = read[:, :17] @ fuse_root.T + read[:, 17:] @ fuse_bone.T
     torch.testing.assert_close(aux["depth_rel"].flatten(0, 1), fused - fused[:, :1])
     assert "head.fuse_root" not in model.state_dict()  # derived from the config, not saved
-
-
-def _assert_starts_as_the_plain_head(model, frames, geometry):
-    """``model`` with the plain model's weights for its shared layers predicts what it does."""
-    plain = _model()
-    model.load_state_dict(plain.state_dict(), strict=False)
-    with torch.no_grad():
-        torch.testing.assert_close(model(frames, geometry), plain(frames, geometry))
-
-
-def test_an_untrained_depth_lifter_changes_nothing():
-    frames, geometry = torch.randn(1, 3, 3, SIDE, SIDE), _geometry(1, 3)
-    _assert_starts_as_the_plain_head(_model(depth_lifter=8), frames, geometry)
-
-
-def test_depth_lifter_reads_neighbouring_frames_and_leaves_the_2d_alone():
-    lifter = _model(depth_lifter=8).head.lifter
-    with torch.no_grad():
-        lifter.out.weight.normal_(0, 0.3)
-    uv = (torch.rand(1, 5, 17, 2) * SIDE).requires_grad_()
-    temporal = torch.randn(1, 5, 16)
-    out = lifter(uv, temporal, SIDE)
-    assert out.shape == (1, 5, 17)
-    moved = uv.detach().clone()
-    moved[:, 1, 3] += 4.0  # one joint of frame 1
-    changed = (lifter(moved, temporal, SIDE) - out).abs().amax(dim=-1)[0]
-    # two kernel-3 convolutions: each frame sees two neighbours each way
-    assert (changed[:4] > 0).all() and (changed[4:] == 0).all()
-    out.sum().backward()
-    assert uv.grad is None  # the depth loss does not move the 2D joints
-
-
-def test_depth_convs_give_depth_its_own_branch_and_leave_the_heatmaps_alone():
-    model = _model(depth_convs=2)
-    assert len(model.head.depth_branch) == 2 and len(_model().head.depth_branch) == 0
-    with torch.no_grad():
-        model.head.depths.weight.normal_(0, 0.3)
-    frames, geometry = torch.randn(1, 3, 3, SIDE, SIDE), _geometry(1, 3)
-    with torch.no_grad():
-        before = model.forward_with_aux(frames, geometry)
-        model.head.depth_branch[0][0].weight.mul_(-1.5)
-        after = model.forward_with_aux(frames, geometry)
-    torch.testing.assert_close(after["poses2d_input_px"], before["poses2d_input_px"])
-    assert (after["depth_rel"] - before["depth_rel"]).abs().max() > 1e-4
-
-
-def test_depth_bins_start_at_zero_and_read_the_expected_bin_centre():
-    model = _model(depth_bins=5, relative_depth="parent")
-    assert model.head.depths.out_channels == 17 * 5
-    frames, geometry = torch.randn(1, 2, 3, SIDE, SIDE), _geometry(1, 2)
-    with torch.no_grad():
-        start = model.forward_with_aux(frames, geometry)
-        assert float(start["depth_maps"].abs().max()) < 1e-7  # uniform over symmetric bins
-        # every cell of joint j certain of bin 4 (+1 m), the others of bin 2 (0 m)
-        model.head.depths.bias.view(17, 5)[:, 2] = 50.0
-        model.head.depths.bias.view(17, 5)[3, 4] = 100.0
-        certain = model.forward_with_aux(frames, geometry)
-    maps = certain["depth_maps"]
-    torch.testing.assert_close(maps[:, :, 3], torch.ones_like(maps[:, :, 3]))
-    torch.testing.assert_close(maps[:, :, 4], torch.zeros_like(maps[:, :, 4]))
-    # joint 3 (right ankle) is 1 m behind its parent, so behind the pelvis by that plus its
-    # ancestors' bones, which read 0
-    torch.testing.assert_close(certain["depth_rel"][..., 3], torch.ones(1, 2))
-
-
-def test_head_temporal_convs_start_as_the_identity_and_then_see_the_next_frame():
-    mixed = _model(head_temporal_convs=1)
-    frames, geometry = torch.randn(1, 4, 3, SIDE, SIDE), _geometry(1, 4)
-    _assert_starts_as_the_plain_head(mixed, frames, geometry)
-    with torch.no_grad():
-        mixed.head.temporal_mix[0].scale.fill_(1.0)
-        before = mixed.forward_with_aux(frames, geometry)["poses2d_input_px"]
-        changed = frames.clone()
-        changed[:, 2] = torch.randn(3, SIDE, SIDE)  # frame 2 only
-        after = mixed.forward_with_aux(changed, geometry)["poses2d_input_px"]
-    moved = (after - before).abs().amax(dim=(-2, -1))[0]
-    # frame 2 itself and its neighbours 1 and 3 move; frame 0 is two frames away
-    assert float(moved[0]) == 0.0 and (moved[1:] > 0).all()
-
-
-def test_head_temporal_convs_learn_from_a_zero_scale():
-    model = _model(head_temporal_convs=1).train()
-    aux = model.forward_with_aux(torch.randn(1, 3, 3, SIDE, SIDE), _geometry(1, 3))
-    aux["poses2d_input_px"].square().sum().backward()
-    assert float(model.head.temporal_mix[0].scale.grad.abs().sum()) > 0
-
-
-def test_skip_stride_4_feeds_resfpn_stride_4_stage_to_the_heatmaps():
-    model = _model(backbone="resfpn", skip_stride=4)
-    assert model.head.skip_index == 0 and model.head.skip_after == 1
-    assert _model(backbone="resfpn").head.skip is None  # stride 8: resfpn's own map
-    frames, geometry = torch.randn(1, 2, 3, SIDE, SIDE), _geometry(1, 2)
-    with torch.no_grad():
-        before = model.forward_with_aux(frames, geometry)["poses2d_input_px"]
-        model.head.skip[0].weight.mul_(-2.0)
-        after = model.forward_with_aux(frames, geometry)["poses2d_input_px"]
-    assert (after - before).abs().max() > 1e-4

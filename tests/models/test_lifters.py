@@ -134,7 +134,6 @@ def test_videopose3d_sized_tcn_has_its_parameter_count():
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        (dict(lifter="tcnn"), "model.lifter: 'tcnn' is not one of"),
         (
             dict(lifter="tcn", receptive_field=25),
             "model.receptive_field: the tcn needs a power of 3",
@@ -150,3 +149,8 @@ def test_videopose3d_sized_tcn_has_its_parameter_count():
 def test_bad_lifter_settings_name_the_key(values, message):
     with pytest.raises(UserError, match=message):
         ModelConfig.from_dict(values)
+
+
+def test_an_unknown_lifter_is_named_where_models_are_built():
+    with pytest.raises(UserError, match="model.lifter: 'tcnn' is not one of mlp, tcn"):
+        build_model(dict(lifter="tcnn"))

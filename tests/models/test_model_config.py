@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from vidpose.errors import UserError
-from vidpose.models import ModelConfig, build_model
+from vidpose.models import ModelConfig, build_model, check_names
 
 
 def test_defaults_are_the_reports_shape():
@@ -20,7 +21,7 @@ def test_defaults_are_the_reports_shape():
 
 def test_unknown_temporal_names_key_and_choices():
     with pytest.raises(UserError) as error:
-        ModelConfig(temporal="lstmm").validate()
+        check_names(ModelConfig(temporal="lstmm"))
     message = str(error.value)
     assert message.startswith("model.temporal: 'lstmm' is not one of lstm, gru, rnn, tcn,")
     assert "did you mean 'lstm'" in message
@@ -49,32 +50,22 @@ def test_unknown_key_in_dict_is_named_with_a_suggestion():
         ({"temporal": "transformer", "hidden_size": 30}, "model.transformer_heads"),
         ({"pretrained": 3}, "model.pretrained"),
         ({"pretrained": ""}, "model.pretrained"),
-        ({"head": "integral", "depth_lifter": -1}, "model.depth_lifter"),
-        ({"head": "integral", "depth_lifter": True}, "model.depth_lifter"),
-        ({"depth_lifter": 64}, "model.depth_lifter"),  # the direct head has no depths
-        ({"head": "integral", "depth_convs": -1}, "model.depth_convs"),
-        ({"depth_convs": 1}, "model.depth_convs"),
-        ({"head": "integral", "depth_bins": 1}, "model.depth_bins"),
-        ({"head": "integral", "depth_bins": -2}, "model.depth_bins"),
-        ({"depth_bins": 16}, "model.depth_bins"),
-        ({"head": "integral", "head_temporal_convs": -1}, "model.head_temporal_convs"),
-        ({"head_temporal_convs": 1}, "model.head_temporal_convs"),
-        ({"head": "integral", "skip_stride": 6}, "model.skip_stride"),
-        ({"head": "integral", "skip_stride": 0}, "model.skip_stride"),
         ({"head": "integral", "relative_depth": "pelvis"}, "model.relative_depth"),
+        ({"depth_lifter": 64}, "model.depth_lifter"),  # removed: an unknown key now
         ({"relative_depth": "parent"}, "model.relative_depth"),
-        ({"head": "integral", "depth_axis": "ray"}, "model.depth_axis"),
-        ({"depth_axis": "crop"}, "model.depth_axis"),
     ],
 )
 def test_bad_values_name_their_key(values, key):
     with pytest.raises(UserError, match=f"^{re.escape(key)}: "):
-        ModelConfig.from_dict(values)
+        check_names(ModelConfig.from_dict(values))
 
 
-def test_pretrained_true_is_refused_because_we_never_download():
-    with pytest.raises(UserError, match=r"model\.pretrained: .*never does.*local weights file"):
-        build_model({"pretrained": True})
+def test_pretrained_accepts_imagenet_true_false_or_a_path():
+    for value in (False, True, "imagenet", "weights.pt"):
+        ModelConfig(pretrained=value).validate()
+    assert ModelConfig(pretrained=True).pretrained_from_hub
+    assert ModelConfig(pretrained="imagenet").pretrained_from_hub
+    assert not ModelConfig(pretrained="weights.pt").pretrained_from_hub
 
 
 def test_unknown_timm_name_gives_close_matches():
@@ -87,7 +78,7 @@ def test_unknown_timm_name_gives_close_matches():
 
 def test_prefix_follows_the_config_section():
     with pytest.raises(UserError, match=r"^student\.head: "):
-        ModelConfig.from_dict({"head": "nope"}, prefix="student")
+        check_names(ModelConfig.from_dict({"head": "nope"}, prefix="student"), prefix="student")
 
 
 def test_build_model_accepts_a_dict_and_keeps_its_config():
@@ -95,3 +86,22 @@ def test_build_model_accepts_a_dict_and_keeps_its_config():
     assert isinstance(model.config, ModelConfig)
     assert model.config.temporal == "gru"
     assert model.temporal.out_features == 16
+
+
+def test_the_model_config_checks_values_only_and_imports_no_model_code():
+    import ast
+
+    import vidpose.models.config as module
+
+    tree = ast.parse(Path(module.__file__).read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not any(name and name.startswith("vidpose.models") for name in imported)
+    ModelConfig(backbone="no_such_net", head="nope").validate()  # names: checked at build
+
+
+def test_a_saved_config_with_a_removed_option_loads_when_it_was_off():
+    saved = {**ModelConfig(head="integral").to_dict(), "depth_bins": 0, "skip_stride": 8}
+    assert ModelConfig.from_saved(saved, "old.pt") == ModelConfig(head="integral")
+    with pytest.raises(UserError, match=r"^old\.pt: uses model\.depth_lifter, an option removed"):
+        ModelConfig.from_saved({**saved, "depth_lifter": 64}, "old.pt")

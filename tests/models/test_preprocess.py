@@ -49,3 +49,15 @@ def test_resize_is_antialiased_bilinear():
 def test_rejects_float_frames():
     with pytest.raises(ValueError, match="uint8"):
         normalize_frames(torch.zeros(1, 2, 4, 4, 3))
+
+
+@pytest.mark.parametrize("size", [None, 12, 8])
+def test_channels_last_gives_the_same_numbers_in_nhwc_memory(size):
+    frames = torch.randint(0, 256, (3, 2, 12, 12, 3), dtype=torch.uint8)
+    plain = normalize_frames(frames, size=size)
+    fast = normalize_frames(frames, size=size, channels_last=True)
+    assert fast.shape == plain.shape and fast.dtype == torch.float32
+    torch.testing.assert_close(fast, plain, rtol=0, atol=0)
+    images = fast.flatten(0, 1)
+    assert images.is_contiguous(memory_format=torch.channels_last)
+    assert plain.flatten(0, 1).is_contiguous()

@@ -13,6 +13,7 @@ import pytest
 from fake_h36m import HEAD, INTRINSICS, FakeRelease, build_fake_release, write_metadata_xml
 
 from vidpose.cli import main
+from vidpose.crops import cut_and_resize
 from vidpose.skeleton import H36M_32_TO_17
 from vidpose.sources import h36m
 from vidpose.sources.h36m_cameras import (
@@ -26,7 +27,6 @@ from vidpose.sources.h36m_cameras import (
 from vidpose.sources.h36m_clips import (
     DEFAULT_EVERY,
     clip_starts,
-    crop_and_resize,
     every_for,
     to_crop_pixels,
 )
@@ -133,7 +133,7 @@ def test_a_json_calibration_file_gives_the_intrinsics(release, tmp_path):
 
 def test_crop_and_resize_pads_with_black_where_the_square_leaves_the_image():
     image = np.full((20, 30, 3), 200, np.uint8)
-    patch = crop_and_resize(image, (-10, -10, 20), 10)  # top-left quarter is outside
+    patch = cut_and_resize(image, (-10, -10, 20), 10)  # top-left quarter is outside
     assert patch.shape == (10, 10, 3)
     assert patch[:4, :4].max() == 0 and patch[6:, 6:].min() == 200
     np.testing.assert_allclose(to_crop_pixels(np.array([0.0, 0.0]), (-10, -10, 20), 10), [5, 5])

@@ -10,6 +10,7 @@ subject and joint) with the training-set mean-pose baseline beside every headlin
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -62,9 +63,10 @@ def register(subparsers) -> None:
     )
     parser.add_argument(
         "--flip-test",
-        action="store_true",
-        help="average each prediction with the one on horizontally mirrored frames "
-        "(lifters: also when the run's eval.flip_test is on)",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="average each prediction with the one on horizontally mirrored frames (default: "
+        "as the checkpoint's eval.flip_test, the way its run was scored)",
     )
     parser.set_defaults(run=run)
 
@@ -82,36 +84,19 @@ def resolve_checkpoint(path: str | Path) -> Path:
     return path
 
 
-def resolve_device(name: str) -> Any:
-    import torch
-
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except (RuntimeError, ValueError):
-        raise UserError(f"--device: {name!r} is not a device name (cpu, cuda, cuda:N)") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise UserError(f"--device: {name!r} asked for, but CUDA is not available here")
-    return device
-
-
 def train_mean_pose(store_path: Path, checkpoint: dict[str, Any]) -> tuple[Any, str | None]:
     """The baseline's mean pose (17, 3) metres and where it came from, or (None, None).
 
     The sibling ``train`` store is the definition; a checkpoint's ``target_mean`` buffer is the
     same mean when the run normalised its targets, and all zeros (unknown) otherwise.
     """
-    import numpy as np
-
+    from vidpose.baselines import mean_training_pose
     from vidpose.store import open_store
 
     sibling = store_path.resolve().parent / "train"
     if sibling.is_dir():
         train = open_store(sibling)
-        return train.poses3d.reshape(-1, 17, 3).mean(axis=0, dtype=np.float64), (
-            f"train store {sibling}"
-        )
+        return mean_training_pose(train.poses3d), (f"train store {sibling}")
     return checkpoint_mean_pose(checkpoint)
 
 
@@ -140,14 +125,13 @@ def store_format(path: Path) -> str | None:
 def sequence_mean_pose(store_path: Path, checkpoint: dict[str, Any]) -> tuple[Any, str | None]:
     """``train_mean_pose`` for sequence stores: the sibling ``train`` sequence store's mean
     pose, else the checkpoint's target mean, else (None, None)."""
-    import numpy as np
-
+    from vidpose.baselines import mean_training_pose
     from vidpose.sequences import open_sequences
 
     sibling = store_path.resolve().parent / "train"
     if store_format(sibling) == SEQUENCE_FORMAT:
         train = open_sequences(sibling)
-        return train.poses3d.mean(axis=0, dtype=np.float64), f"train store {sibling}"
+        return mean_training_pose(train.poses3d), f"train store {sibling}"
     return checkpoint_mean_pose(checkpoint)
 
 
@@ -173,6 +157,8 @@ def check_model_fits_store(lifter: bool, store_path: Path, checkpoint_path: Path
 def run(args) -> int:
     from vidpose.atomic import write_json_atomic
     from vidpose.checkpoint import load_model
+    from vidpose.devices import resolve_device
+    from vidpose.engine.predict import recipe_flip_test
     from vidpose.evaluation import format_report
     from vidpose.models import is_lifter
 
@@ -186,10 +172,11 @@ def run(args) -> int:
     check_model_fits_store(lifter, store_path, checkpoint_path)
     if args.keypoints is not None and not lifter:
         raise UserError("--keypoints: only for lifters; this checkpoint is an image model")
+    flip_test = recipe_flip_test(checkpoint) if args.flip_test is None else args.flip_test
     if lifter:
-        report, flip_test = _evaluate_lifter(args, model, checkpoint, store_path, device)
+        report = _evaluate_lifter(args, model, checkpoint, store_path, device, flip_test)
     else:
-        report, flip_test = _evaluate_clips(args, model, checkpoint, checkpoint_path, device)
+        report = _evaluate_clips(args, model, checkpoint, checkpoint_path, device, flip_test)
     report["context"] = {
         "checkpoint": str(checkpoint_path),
         "data": str(store_path),
@@ -214,7 +201,7 @@ def run(args) -> int:
     return 0
 
 
-def _evaluate_lifter(args, model, checkpoint, store_path: Path, device) -> tuple[dict, bool]:
+def _evaluate_lifter(args, model, checkpoint, store_path: Path, device, flip_test: bool) -> dict:
     from vidpose.lifting.evaluate import evaluate_lifter
     from vidpose.sequences import open_sequences
 
@@ -227,7 +214,6 @@ def _evaluate_lifter(args, model, checkpoint, store_path: Path, device) -> tuple
             f"{store_path}: no 2D source {source!r} ({given}); this store has "
             f"{', '.join(store.sources_2d)} (choose one with --keypoints NAME)"
         )
-    flip_test = bool(args.flip_test or (config.get("eval") or {}).get("flip_test", False))
     mean_pose, mean_pose_source = sequence_mean_pose(store_path, checkpoint)
     report = evaluate_lifter(
         model,
@@ -239,10 +225,10 @@ def _evaluate_lifter(args, model, checkpoint, store_path: Path, device) -> tuple
         train_mean_pose=mean_pose,
         baseline_source=mean_pose_source,
     )
-    return report, flip_test
+    return report
 
 
-def _evaluate_clips(args, model, checkpoint, checkpoint_path, device) -> tuple[dict, bool]:
+def _evaluate_clips(args, model, checkpoint, checkpoint_path, device, flip_test: bool) -> dict:
     from vidpose.engine.predict import predict_store
     from vidpose.evaluation import evaluate_predictions
     from vidpose.store import open_store
@@ -260,9 +246,9 @@ def _evaluate_clips(args, model, checkpoint, checkpoint_path, device) -> tuple[d
     mean_pose, mean_pose_source = train_mean_pose(store_path, checkpoint)
 
     predictions = predict_store(
-        model, store, batch_size=args.batch_size, device=device, flip_test=args.flip_test
+        model, store, batch_size=args.batch_size, device=device, flip_test=flip_test
     )
     report = evaluate_predictions(
         predictions, store.poses3d, store.clips, mean_pose, baseline_source=mean_pose_source
     )
-    return report, bool(args.flip_test)
+    return report

@@ -25,6 +25,12 @@ finding the person:
                        moving foreground against the video's median frame (static camera)
   boxes are smoothed over time and padded to squares like the training crops (longer side x 1.2).
 
+camera:
+  an integral-head model lifts each crop to 3D with the camera's focal length: --focal PX gives
+  it in video pixels; without it vidpose assumes the field of view of its default camera
+  (Human3.6M-like: focal length = 1.145 x the video's longer side, about 47 degrees across),
+  with the principal point at the image centre. The checkpoint's eval.flip_test is honoured.
+
 examples:
   vidpose predict runs/demo/best.pt walk.mp4 --out walk.npz --render walk.mp4
   vidpose predict runs/demo/best.pt walk.mp4 --box 420,80,300,760 --fps train --json
@@ -54,7 +60,7 @@ def register(subparsers) -> None:
     boxes = parser.add_mutually_exclusive_group()
     boxes.add_argument("--box", metavar="x,y,w,h", help="fixed person box in video pixels")
     boxes.add_argument("--boxes", metavar="FILE.json", help="per-frame person boxes (JSON)")
-    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
+    parser.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N (default cpu)")
     parser.add_argument(
         "--fps",
         metavar="F|train",
@@ -63,22 +69,13 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--batch-size", type=int, default=8, metavar="B", help="windows per forward pass"
     )
+    parser.add_argument(
+        "--focal",
+        type=float,
+        metavar="PX",
+        help="the camera's focal length in video pixels (default: 1.145 x the longer side)",
+    )
     parser.set_defaults(run=run)
-
-
-def resolve_device(name: str) -> str:
-    """Check ``--device`` and return it; ``UserError`` for CUDA without a GPU."""
-    import torch
-
-    from vidpose.errors import UserError
-
-    if name == "cpu":
-        return name
-    if name == "cuda" or name.startswith("cuda:"):
-        if not torch.cuda.is_available():
-            raise UserError(f"--device {name}: CUDA is not available here (use --device cpu)")
-        return name
-    raise UserError(f"--device: expected cpu, cuda or cuda:N, got {name!r}")
 
 
 def _target_fps(text: str | None, checkpoint: dict) -> float | None:
@@ -99,6 +96,8 @@ def _target_fps(text: str | None, checkpoint: dict) -> float | None:
 
 def run(args) -> int:
     from vidpose.checkpoint import load_model, require_image_model
+    from vidpose.devices import resolve_device
+    from vidpose.engine.predict import recipe_flip_test
     from vidpose.errors import UserError
     from vidpose.inference.predictor import predict_video, save_prediction
     from vidpose.skeleton import JOINT_NAMES
@@ -125,6 +124,8 @@ def run(args) -> int:
         target_fps=target_fps,
         device=device,
         batch_size=args.batch_size,
+        flip_test=recipe_flip_test(checkpoint),
+        focal=args.focal,
         progress=True,
     )
     train_fps = float(checkpoint["fps"])
@@ -154,7 +155,7 @@ def run(args) -> int:
         "padded": prediction.padded,
         "out": str(out),
         "render": None if rendered is None else str(rendered),
-        "device": device,
+        "device": str(device),
         "elapsed_s": round(time.perf_counter() - started, 3),
         "units": "metres, root-relative, camera frame (x right, y down, z forward)",
         "joint_names": list(JOINT_NAMES),

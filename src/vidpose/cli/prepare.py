@@ -14,7 +14,7 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "prepare",
         help="convert a data source (npy arrays, Human3.6M, VideoPose3D files) to clip stores",
-        description="Convert a data source into clip stores (design.md §4).",
+        description="Convert a data source into clip stores (docs/architecture.md, formats).",
     )
     sources = parser.add_subparsers(dest="source", metavar="SOURCE")
     sources.required = True

@@ -18,7 +18,7 @@ def register(subparsers) -> None:
     parser.add_argument("--clip", type=int, required=True, metavar="I", help="clip index")
     parser.add_argument("--checkpoint", metavar="C", help="also show this model's prediction")
     parser.add_argument("--out", metavar="OUT.gif|OUT.mp4", help="default: clipI.gif, here")
-    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
+    parser.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N (default cpu)")
     parser.set_defaults(run=run)
 
 
@@ -26,7 +26,7 @@ def run(args) -> int:
     import numpy as np
 
     from vidpose.animation import clip_animation_frames
-    from vidpose.cli.predict import resolve_device
+    from vidpose.devices import resolve_device
     from vidpose.errors import UserError
     from vidpose.store import open_store
     from vidpose.video import check_video_path, write_video
@@ -46,6 +46,7 @@ def run(args) -> int:
     prediction = None
     if args.checkpoint:
         from vidpose.checkpoint import load_model, require_image_model
+        from vidpose.engine.predict import recipe_flip_test
         from vidpose.inference.windows import predict_windows
         from vidpose.metrics import mpjpe_mm
 
@@ -54,10 +55,14 @@ def run(args) -> int:
         device = resolve_device(args.device)
         model, checkpoint = load_model(args.checkpoint, map_location=device)
         require_image_model(model, args.checkpoint, "vidpose render")
+        has_geometry = store.crop is not None and store.intrinsics is not None
         prediction = predict_windows(
             model,
             frames,
             int(checkpoint["clip_frames"]),
+            squares=store.crop[args.clip] if has_geometry else None,
+            intrinsics=store.intrinsics[args.clip] if has_geometry else None,
+            flip_test=recipe_flip_test(checkpoint),
             device=device,
             image_size=int(checkpoint["image_size"]),
         )

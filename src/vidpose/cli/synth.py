@@ -1,4 +1,4 @@
-"""``vidpose synth OUT``: render the embedded synthetic Human3.6M-like dataset (design.md §5)."""
+"""``vidpose synth OUT``: render the embedded synthetic Human3.6M-like dataset."""
 
 from __future__ import annotations
 

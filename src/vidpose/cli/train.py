@@ -50,7 +50,7 @@ def register(subparsers) -> None:
         "--resume", action="store_true", help="continue the run in --out from its last.pt"
     )
     parser.add_argument(
-        "--device", choices=("cpu", "cuda"), help="default: cuda when available, else cpu"
+        "--device", help="auto, cpu, cuda or cuda:N (default auto: cuda when available)"
     )
     parser.add_argument(
         "--stop-after-steps",

@@ -33,14 +33,15 @@ class ClipBatch:
     """B clips of T frames (module docstring for the units of each field).
 
     - ``inputs``: the model input, frames or keypoints;
-    - ``poses3d`` (B, T, 17, 3): the targets, metres, camera frame, root-relative;
+    - ``poses3d`` (B, T, 17, 3): the targets, metres, camera frame, root-relative (None when
+      predicting where no truth is known, e.g. a video);
     - ``poses2d`` (B, T, 17, 2) or None: the true 2D joints, pixels of ``inputs``;
     - ``geometry``: the crops and camera (the integral head's lift), or None;
     - ``indices`` (B,) int64: the clips' positions in their source (for labels and order).
     """
 
     inputs: torch.Tensor
-    poses3d: torch.Tensor
+    poses3d: torch.Tensor | None = None
     poses2d: torch.Tensor | None = None
     geometry: Geometry | None = None
     indices: np.ndarray | None = None
@@ -48,7 +49,7 @@ class ClipBatch:
     @property
     def size(self) -> int:
         """B, the number of clips."""
-        return int(self.poses3d.shape[0])
+        return int(self.inputs.shape[0])
 
     @property
     def has_frames(self) -> bool:

@@ -1,6 +1,6 @@
 """Batches on the compute device: the data path that places each whole
 :class:`~vidpose.data.batch.ClipBatch` (frames, poses, 2D joints, crops, camera) on the device
-once, and the normalisation of frames into model input.
+once.
 
 Three data paths (``train.data_path``), all giving the same batches in the same order:
 
@@ -26,58 +26,15 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from vidpose.data.batch import ClipBatch, batch_from_tensors
 from vidpose.data.source import ClipSource
 from vidpose.errors import UserError
-from vidpose.models.preprocess import IMAGENET_MEAN, IMAGENET_STD
 
 DATA_PATHS = ("auto", "gpu_resident", "stream")
 
 #: Share of the GPU's memory that ``train.gpu_memory_budget_gb: null`` lets resident frames take.
 DEFAULT_BUDGET_SHARE = 0.5
-
-
-class FrameNormalizer:
-    """uint8 frames (B, T, H, W, 3) → float32 model input (B, T, 3, H', W'), on their device.
-
-    Computes exactly what ``vidpose.models.preprocess.normalize_frames`` computes (÷255, then
-    ImageNet mean/std, resizing first when ``size`` differs), but keeps the mean and std on the
-    device (one host-to-device copy per device, not per batch) and, with ``channels_last``,
-    skips the final copy: the (B, T, 3, H, W) view of NHWC memory flattens to a channels_last
-    (B·T, 3, H, W) batch, the layout channels_last convolutions want.
-    """
-
-    def __init__(self, channels_last: bool = False) -> None:
-        self.channels_last = channels_last
-        self._stats: dict[torch.device, tuple[torch.Tensor, torch.Tensor]] = {}
-
-    def _mean_std(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-        if device not in self._stats:
-            mean = torch.tensor(IMAGENET_MEAN, dtype=torch.float32).to(device)
-            std = torch.tensor(IMAGENET_STD, dtype=torch.float32).to(device)
-            self._stats[device] = (mean, std)
-        return self._stats[device]
-
-    def __call__(self, frames: torch.Tensor, size: int | None = None) -> torch.Tensor:
-        if frames.dtype != torch.uint8 or frames.ndim != 5 or frames.shape[-1] != 3:
-            raise ValueError(
-                f"expected uint8 frames (B, T, H, W, 3), got {frames.dtype} {tuple(frames.shape)}"
-            )
-        mean, std = self._mean_std(frames.device)
-        batch, length = frames.shape[:2]
-        pixels = frames.float().div_(255.0)  # (B, T, H, W, 3)
-        if size is not None and tuple(frames.shape[2:4]) != (size, size):
-            images = pixels.flatten(0, 1).permute(0, 3, 1, 2)  # NCHW view of NHWC memory
-            images = F.interpolate(
-                images, size=(size, size), mode="bilinear", antialias=True, align_corners=False
-            )
-            images = (images - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1)
-            inputs = images.unflatten(0, (batch, length))
-        else:
-            inputs = ((pixels - mean) / std).permute(0, 1, 4, 2, 3)
-        return inputs if self.channels_last else inputs.contiguous()
 
 
 def resolve_data_path(setting: str, device: torch.device, nbytes: int, budget_bytes: float) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from vidpose.errors import UserError
+from vidpose.devices import resolve_device
 
 
 @dataclass(frozen=True)
@@ -40,18 +40,15 @@ class Context:
         return self.world_size > 1
 
 
-def resolve_device(name: str | None, local_rank: int = 0) -> torch.device:
-    """``cpu``, ``cuda`` (this process's GPU) or None for CUDA when available."""
-    if name is None:
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name not in ("cpu", "cuda"):
-        raise UserError(f"--device: {name!r} is not one of cpu, cuda")
-    if name == "cuda":
-        if not torch.cuda.is_available():
-            raise UserError("--device: cuda requested but no CUDA device is available")
-        torch.cuda.set_device(local_rank)
-        return torch.device("cuda", local_rank)
-    return torch.device("cpu")
+def process_device(name: str | None, local_rank: int = 0) -> torch.device:
+    """This process's device for ``--device`` ``name`` (vidpose.devices.resolve_device): a
+    plain ``cuda`` is GPU ``local_rank``, each process of torchrun's on its own GPU."""
+    device = resolve_device(name)
+    if device.type != "cuda":
+        return device
+    index = local_rank if device.index is None else device.index
+    torch.cuda.set_device(index)
+    return torch.device("cuda", index)
 
 
 def init(device_name: str | None = None) -> Context:
@@ -59,7 +56,7 @@ def init(device_name: str | None = None) -> Context:
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    device = resolve_device(device_name, local_rank)
+    device = process_device(device_name, local_rank)
     if world_size > 1 and not dist.is_initialized():
         backend = "nccl" if device.type == "cuda" else "gloo"
         kwargs: dict[str, Any] = {"device_id": device} if device.type == "cuda" else {}

@@ -7,7 +7,7 @@ down) and to the fast path on CUDA:
 - ``precision``: ``bf16`` autocast (weights, optimizer state and the loss stay fp32; bf16 has
   fp32's exponent range, so no loss scaling is needed);
 - ``channels_last``: NHWC convolutions (what cuDNN's tensor-core kernels want); the input
-  arrives in that layout for free from :class:`vidpose.engine.batches.FrameNormalizer`;
+  arrives in that layout for free from ``normalize_frames(..., channels_last=True)``;
 - ``compile``: ``torch.compile`` of the model when the run is long enough for the compile time
   (tens of seconds per input shape) to be paid back by faster steps;
 - cuDNN benchmark mode and TF32 matmuls for whatever still runs in fp32.
@@ -23,7 +23,7 @@ import torch
 #: ``auto`` compiles when a run's training work, clips × frames × pixels per frame, is at least
 #: this much. Compiling ResNet-18 + LSTM costs tens of seconds (forward and backward graphs of
 #: the full batch; the short last batch of an epoch runs eagerly) and makes steps ~1.35× faster
-#: (issue 5: 2,040 vs 1,500 clips/s at 224 px), i.e. saves ~0.18 ms per clip: ~40 s of compile
+#: (2,040 against 1,500 clips/s at 224 px), i.e. saves ~0.18 ms per clip: ~40 s of compile
 #: pays back after ~230k clips of 8 × 224² ≈ 1e11. The report's workload (59,640 clips, 2.4e10)
 #: stays eager under ``auto``; measure both with benchmarks/train_throughput.py.
 COMPILE_MIN_WORK = 1e11

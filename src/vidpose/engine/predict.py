@@ -6,7 +6,6 @@ from contextlib import nullcontext
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from vidpose.augment import flip_batch, unflip_poses3d
 from vidpose.data.batch import ClipBatch
@@ -16,7 +15,16 @@ from vidpose.engine import distributed, performance
 from vidpose.engine.inputs import Normalizer, to_model_input
 from vidpose.engine.performance import Speed
 from vidpose.models.geometry import flip_geometry
+from vidpose.progress import progress_bar
 from vidpose.store import ClipStore
+
+
+def recipe_flip_test(checkpoint: dict) -> bool:
+    """Whether the checkpoint's run config tests with flip averaging (``eval.flip_test``):
+    what its own test pass did, so every command predicts as the run was scored."""
+    config = checkpoint.get("config")
+    section = config.get("eval") if isinstance(config, dict) else None
+    return bool(section.get("flip_test", False)) if isinstance(section, dict) else False
 
 
 @torch.no_grad()
@@ -66,7 +74,7 @@ def predict_source(
 
     ``speed`` (vidpose.engine.performance) runs the forward passes under its autocast;
     ``normalize`` replaces ``normalize_frames`` (the trainer passes its channels_last
-    ``FrameNormalizer``). A source with a ``batches`` method (vidpose.engine.batches) is read
+    variant). A source with a ``batches`` method (vidpose.engine.batches) is read
     through it, so a GPU-resident or streamed store stays on its fast path. Predictions stay
     on the device until the end: one copy to the host, not one per batch.
     """
@@ -88,7 +96,7 @@ def predict_source(
         batches = (source.get_batch(indices) for indices in index_lists)
     precision = nullcontext() if speed is None else performance.autocast(device, speed)
     parts = []
-    bar = tqdm(
+    bar = progress_bar(
         total=len(index_lists), desc="predict", leave=False, disable=not progress or rank != 0
     )
     with bar, torch.inference_mode(), precision:

@@ -41,10 +41,11 @@ def write_evaluation(
     run_dir: Path, predictions: np.ndarray, train_store: ClipStore, test_store: ClipStore
 ) -> None:
     try:
+        from vidpose.baselines import mean_training_pose
         from vidpose.evaluation import evaluate_predictions
     except ImportError:
         return
-    mean_pose = train_store.poses3d.reshape(-1, 17, 3).mean(0)
+    mean_pose = mean_training_pose(train_store.poses3d)
     report = evaluate_predictions(
         predictions,
         test_store.poses3d,

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vidpose.baselines import mean_training_pose
 from vidpose.config import RunConfig
 from vidpose.engine import distributed, performance
 from vidpose.errors import UserError
@@ -52,7 +53,8 @@ def build_training_model(
     model.image_size, model.clip_frames = image_size, clip_frames
     if config.train.normalize_targets:
         poses = train_store.poses3d.reshape(-1, 17, 3).astype(np.float64)  # metres
-        model.set_target_stats(torch.from_numpy(poses.mean(0)), torch.from_numpy(poses.std(0)))
+        mean = mean_training_pose(poses)
+        model.set_target_stats(torch.from_numpy(mean), torch.from_numpy(poses.std(0)))
     model.to(device)
     performance.prepare_model(model, speed)
     return model

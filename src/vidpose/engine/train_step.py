@@ -5,8 +5,8 @@ model's input: augmentation on the training device (``augment:``, one random dra
 from a seeded generator that the trainer saves for exact resume), the crop/camera geometry of
 each clip (moved with the flip and zoom so the integral head's lift stays right), and the 2D
 targets in model-input pixels. :class:`Objective` is the loss of ``train:``: the pose term by
-name, plus the optional velocity, bone, 2D and heatmap terms (see vidpose.engine.losses for
-units).
+name, plus the optional velocity and bone terms (vidpose.engine.losses) and the terms the
+model's head owns (vidpose.models.integral_losses).
 """
 
 from __future__ import annotations
@@ -19,15 +19,7 @@ from vidpose.augment import AugmentConfig, apply_params, sample_params
 from vidpose.config import TrainConfig
 from vidpose.data.batch import ClipBatch
 from vidpose.engine.inputs import Normalizer, to_model_input
-from vidpose.engine.losses import (
-    bone_loss,
-    build_loss,
-    depth_map_loss,
-    heatmap_loss,
-    loss_2d,
-    n_mpjpe_loss,
-    velocity_loss,
-)
+from vidpose.engine.losses import bone_loss, build_loss, n_mpjpe_loss, velocity_loss
 from vidpose.models.geometry import augment_geometry, crop_axis
 
 
@@ -78,8 +70,9 @@ class StepInputs:
 
 
 class Objective:
-    """The training loss of ``train:`` (pose term + velocity, bone, 2D, heatmap and depth-map
-    terms)."""
+    """The training loss of ``train:``: the pose term, velocity and bone terms, then the
+    head's own terms (``PoseModel.head_losses``: the integral head's 2D, heatmap and
+    depth-map terms)."""
 
     def __init__(self, config: TrainConfig) -> None:
         self.config = config
@@ -105,19 +98,17 @@ class Objective:
             loss = loss + self.config.n_mpjpe_weight * n_mpjpe_loss(pred, gt)
         if self.config.bone_weight > 0:
             loss = loss + self.config.bone_weight * bone_loss(pred, gt)
-        size = int(batch.inputs.shape[-1])  # the image terms below need frames
-        if self.config.loss_2d_weight > 0 and batch.poses2d is not None:
-            term = loss_2d(outputs["poses2d_input_px"], batch.poses2d, size)
-            loss = loss + self.config.loss_2d_weight * term
-        if self.config.heatmap_weight > 0 and batch.poses2d is not None:
-            term = heatmap_loss(
-                outputs["log_heatmaps"], batch.poses2d, size, self.config.heatmap_sigma
+        if batch.poses2d is not None and model is not None:
+            terms = model.head_losses(
+                outputs,
+                gt,
+                batch.poses2d,
+                int(batch.inputs.shape[-1]),
+                loss_2d_weight=self.config.loss_2d_weight,
+                heatmap_weight=self.config.heatmap_weight,
+                depth_map_weight=self.config.depth_map_weight,
+                heatmap_sigma=self.config.heatmap_sigma,
             )
-            loss = loss + self.config.heatmap_weight * term
-        if self.config.depth_map_weight > 0 and batch.poses2d is not None:
-            targets = model.head.depth_map_targets(gt, outputs.get("depth_axis"))
-            term = depth_map_loss(
-                outputs["depth_maps"], targets, batch.poses2d, size, self.config.heatmap_sigma
-            )
-            loss = loss + self.config.depth_map_weight * term
+            for term in terms.values():
+                loss = loss + term
         return loss

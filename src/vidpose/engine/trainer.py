@@ -13,8 +13,8 @@ ends with the same weights as one that never stopped.
 
 from __future__ import annotations
 
+import functools
 import math
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +30,7 @@ from vidpose.config import RunConfig, dump_config
 from vidpose.data.order import epoch_order, train_step_indices, train_steps_per_epoch
 from vidpose.data.source import ClipDataset
 from vidpose.engine import distributed, performance, run_folder
-from vidpose.engine.batches import FrameNormalizer, place_training_data
+from vidpose.engine.batches import place_training_data
 from vidpose.engine.divergence import (
     TrainingDiverged,  # noqa: F401 - raised by train(); callers import it from here
     training_diverged,
@@ -50,9 +50,14 @@ from vidpose.engine.step_metrics import READ_BACK_EVERY, ReadBack, StepMetrics
 from vidpose.engine.stop_request import StopRequest, agree_to_stop, stop_now
 from vidpose.engine.train_step import Objective, StepInputs
 from vidpose.engine.training_state import (
-    link_or_copy as _link_or_copy,  # noqa: F401 - kept importable from here for the tests
+    TrainingState,
+    effective_fps,
+    make_training_checkpoint,
+    restore_training_state,
+    save_training_checkpoint,
 )
-from vidpose.engine.training_state import restore_training_state, save_training_checkpoint
+from vidpose.models.preprocess import normalize_frames
+from vidpose.progress import progress_bar
 
 
 @dataclass
@@ -117,16 +122,14 @@ class Trainer:
         # Dropout and other randomness differ between processes; the model init above did not.
         seed_everything(config.seed + 1_000_003 * self.context.rank)
 
-        self.epoch, self.step_in_epoch, self.step = 0, 0, 0
-        self.best_mpjpe_mm: float | None = None
-        self.last_test_mpjpe_mm: float | None = None
-        self.elapsed_before = 0.0
-        self.epoch_sums = torch.zeros(3, dtype=torch.float64)  # loss·clips, mpjpe_m·clips, clips
+        self.state = TrainingState(
+            self.model, self.ema, self.optimizer, self.scheduler, self.step_inputs, self.context
+        )
         cpu = self.context.device.type == "cpu"
         every = self.cpu_read_back_every if cpu else READ_BACK_EVERY
         self.step_metrics = StepMetrics(self.context, every)
         if resume:
-            restore_training_state(self, self.run_dir / "last.pt")
+            restore_training_state(self.state, config, self.run_dir / "last.pt")
 
     # -- what the run trains on: image clips here, keypoint sequences in LiftingTrainer --------
 
@@ -181,7 +184,9 @@ class Trainer:
             device, train.precision, train.channels_last, train.compile, training_work=work
         )
         performance.configure_backends(device)
-        self.normalizer = FrameNormalizer(channels_last=self.speed.channels_last)
+        self.normalizer = functools.partial(
+            normalize_frames, channels_last=self.speed.channels_last
+        )
         self.train_batches, self.test_batches = place_training_data(
             self.train_data, self.test_data, device, train.data_path, train.gpu_memory_budget_gb
         )
@@ -199,24 +204,35 @@ class Trainer:
 
     @property
     def eval_model(self) -> torch.nn.Module:
-        """The weights that are evaluated and saved as the checkpoint's ``model``: the EMA
-        average when ``optim.ema_decay`` is on, else the trained weights themselves."""
-        return self.model if self.ema is None else self.ema.module
+        """The weights that are evaluated and saved (see ``TrainingState.eval_model``)."""
+        return self.state.eval_model
 
     # -- the loop ------------------------------------------------------------------------------
 
     def elapsed_s(self) -> float:
         """Training wall time so far, seconds, including the runs this one resumes."""
-        return self.elapsed_before + time.monotonic() - self._started
+        return self.state.elapsed_s()
+
+    def save_checkpoint(self, *names: str) -> None:
+        """The run's checkpoint now, written to each of ``names`` in the run folder; every
+        process must call it (it gathers the random states of all of them)."""
+        checkpoint = make_training_checkpoint(
+            self.state,
+            self.config,
+            clip_frames=self.clip_frames,
+            image_size=self.image_size,
+            fps=effective_fps(self.train_store),
+        )
+        save_training_checkpoint(checkpoint, self.run_dir, names, self.context)
 
     def run(self) -> TrainResult:
-        self._started = time.monotonic()
+        self.state.start_clock()
         main = self.context.is_main
         if main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             write_text_atomic(self.run_dir / "config.yaml", dump_config(self.config))
             if self.resume:
-                truncate_metrics(self.run_dir / "metrics.csv", self.step, self.epoch)
+                truncate_metrics(self.run_dir / "metrics.csv", self.state.step, self.state.epoch)
         distributed.barrier(self.context)
         self.report = RunReport(self.run_dir, main=main, tensorboard=self.config.train.tensorboard)
         try:
@@ -229,22 +245,22 @@ class Trainer:
         return TrainResult(
             status,
             self.run_dir,
-            self.epoch,
-            self.step,
-            self.last_test_mpjpe_mm,
-            self.best_mpjpe_mm,
+            self.state.epoch,
+            self.state.step,
+            self.state.last_test_mpjpe_mm,
+            self.state.best_mpjpe_mm,
             self.elapsed_s(),
         )
 
     def _loop(self, stop: StopRequest) -> str:
         epochs = self.config.train.epochs
         stop_after = self.stop_after_steps
-        while self.epoch < epochs:
-            order = epoch_order(len(self.train_data), self.config.seed, self.epoch)
-            bar = tqdm(
+        while self.state.epoch < epochs:
+            order = epoch_order(len(self.train_data), self.config.seed, self.state.epoch)
+            bar = progress_bar(
                 total=self.steps_per_epoch,
-                initial=self.step_in_epoch,
-                desc=f"epoch {self.epoch + 1}/{epochs}",
+                initial=self.state.step_in_epoch,
+                desc=f"epoch {self.state.epoch + 1}/{epochs}",
                 disable=not self.context.is_main,
                 dynamic_ncols=True,
             )
@@ -252,20 +268,20 @@ class Trainer:
                 train_step_indices(
                     order, step, self.batch_size, self.context.rank, self.context.world_size
                 )
-                for step in range(self.step_in_epoch, self.steps_per_epoch)
+                for step in range(self.state.step_in_epoch, self.steps_per_epoch)
             ]
             batches = self.train_batches.batches(index_lists)
             try:
                 with bar:
                     for indices in index_lists:
                         self._train_step(indices, batches, bar)
-                        stopping = stop_after and self.step >= stop_after
+                        stopping = stop_after and self.state.step >= stop_after
                         read_now = self.step_metrics.due or stopping or stop_now(stop, self.context)
                         if read_now and self._read_back(stop.requested, bar).stop:
-                            save_training_checkpoint(self, "last.pt")
+                            self.save_checkpoint("last.pt")
                             return "interrupted"
                         if stopping:
-                            save_training_checkpoint(self, "last.pt")
+                            self.save_checkpoint("last.pt")
                             return "stopped"
                     self._read_back(stop.requested, bar)
             finally:
@@ -298,20 +314,20 @@ class Trainer:
         self.scheduler.step()
         if self.ema is not None:
             self.ema.update(self.model)
-        self.step += 1
-        self.step_in_epoch += 1
+        self.state.step += 1
+        self.state.step_in_epoch += 1
         self.step_metrics.add(
             loss,
             mpjpe_m,
             len(indices),
-            epoch=self.epoch + 1,
-            step=self.step,
+            epoch=self.state.epoch + 1,
+            step=self.state.step,
             lr=lr,
             elapsed_s=self.elapsed_s(),
         )
         bar.update(1)
         if self.on_step is not None:
-            self.on_step(self.step)
+            self.on_step(self.state.step)
 
     def _read_back(self, stop_requested: bool, bar: tqdm | None = None) -> ReadBack:
         """Log the steps taken since the last read-back; stop on a non-finite one (the weights
@@ -320,21 +336,23 @@ class Trainer:
         for row, sums in zip(back.rows, back.step_sums, strict=True):
             if not (math.isfinite(row.loss) and math.isfinite(row.mpjpe_mm)):
                 self._diverged(row.loss, row.epoch, row.step)
-            self.epoch_sums += sums
+            self.state.epoch_sums += sums
             self.report.step(row)
         if bar is not None and back.rows:
-            average = (self.epoch_sums / self.epoch_sums[2]).tolist()
-            bar.set_postfix(loss=f"{average[0]:.4g}", mpjpe_mm=f"{average[1] * 1000:.1f}")
+            average = (self.state.epoch_sums / self.state.epoch_sums[2]).tolist()
+            # Shown with the bar's next refresh: a refresh here would write a log line per step.
+            loss, mpjpe_mm = f"{average[0]:.4g}", f"{average[1] * 1000:.1f}"
+            bar.set_postfix(loss=loss, mpjpe_mm=mpjpe_mm, refresh=False)
         return back
 
     def _diverged(self, loss: float, epoch: int | None = None, step: int | None = None) -> None:
         """``epoch`` and ``step``: 1-based, of the diverged step (default: the next one)."""
-        epoch = self.epoch + 1 if epoch is None else epoch
-        step = self.step + 1 if step is None else step
-        raise training_diverged(self.run_dir, self.epoch, loss, epoch, step)
+        epoch = self.state.epoch + 1 if epoch is None else epoch
+        step = self.state.step + 1 if step is None else step
+        raise training_diverged(self.run_dir, self.state.epoch, loss, epoch, step)
 
     def _end_epoch(self) -> None:
-        sums = self.epoch_sums
+        sums = self.state.epoch_sums
         train_loss, train_mpjpe_mm = (sums[0] / sums[2]).item(), (sums[1] / sums[2]).item() * 1000
         distributed.sync_buffers(self.model, self.context)
         if self.ema is not None:
@@ -345,14 +363,14 @@ class Trainer:
         test_mpjpe_mm = float(metrics.mpjpe_mm(test_pred, test_gt))
         if not (math.isfinite(test_loss) and math.isfinite(test_mpjpe_mm)):
             self._diverged(test_loss)
-        self.epoch += 1
-        self.step_in_epoch = 0
-        self.epoch_sums = torch.zeros(3, dtype=torch.float64)
-        self.last_test_mpjpe_mm = test_mpjpe_mm
+        self.state.epoch += 1
+        self.state.step_in_epoch = 0
+        self.state.epoch_sums = torch.zeros(3, dtype=torch.float64)
+        self.state.last_test_mpjpe_mm = test_mpjpe_mm
         lr, elapsed = self.optimizer.param_groups[0]["lr"], self.elapsed_s()
         self.report.epoch(
-            self.epoch,
-            self.step,
+            self.state.epoch,
+            self.state.step,
             train_loss=train_loss,
             train_mpjpe_mm=train_mpjpe_mm,
             test_loss=test_loss,
@@ -360,10 +378,10 @@ class Trainer:
             lr=lr,
             elapsed_s=elapsed,
         )
-        improved = self.best_mpjpe_mm is None or test_mpjpe_mm < self.best_mpjpe_mm
+        improved = self.state.best_mpjpe_mm is None or test_mpjpe_mm < self.state.best_mpjpe_mm
         if improved:
-            self.best_mpjpe_mm = test_mpjpe_mm
-        save_training_checkpoint(self, *(("last.pt", "best.pt") if improved else ("last.pt",)))
+            self.state.best_mpjpe_mm = test_mpjpe_mm
+        self.save_checkpoint(*(("last.pt", "best.pt") if improved else ("last.pt",)))
         self._test_predictions = test_pred
 
     def predict_test(self) -> np.ndarray:

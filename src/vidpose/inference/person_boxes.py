@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
+from vidpose.crops import CROP_MARGIN
 from vidpose.errors import UserError
 
-CROP_PADDING = 1.2
 #: Frames are shrunk to at most this many pixels on the longer side for detection.
 DETECTION_SIDE = 320
 
@@ -135,13 +135,16 @@ def detect_person_boxes(
     ``method`` is ``"hog"``, ``"motion"`` or ``"auto"`` (HOG when this OpenCV has it).
     """
     import cv2
-    from tqdm import tqdm
+
+    from vidpose.progress import progress_bar
 
     hog = _hog_detector() if method in ("auto", "hog") else None
     if method == "hog" and hog is None:
         raise UserError("person detector: this OpenCV has no HOG people detector (OpenCV >= 5)")
     smalls, scale = [], 1.0
-    for frame in tqdm(frames, desc="finding the person", unit="frame", disable=not progress):
+    for frame in progress_bar(
+        frames, desc="finding the person", unit="frame", disable=not progress
+    ):
         scale = min(1.0, DETECTION_SIDE / max(frame.shape[:2]))
         size = (max(1, round(frame.shape[1] * scale)), max(1, round(frame.shape[0] * scale)))
         smalls.append(cv2.resize(frame, size, interpolation=cv2.INTER_AREA))
@@ -188,7 +191,7 @@ def smooth_boxes(boxes: np.ndarray, window: int = 9) -> np.ndarray:
     return np.concatenate([mean[:, :2] - mean[:, 2:] / 2, mean[:, 2:]], axis=1)
 
 
-def square_crops(boxes: np.ndarray, padding: float = CROP_PADDING) -> np.ndarray:
+def square_crops(boxes: np.ndarray, padding: float = CROP_MARGIN) -> np.ndarray:
     """(F, 4) person boxes → (F, 3) squares ``(x0, y0, side)``: longer side × padding, centred.
 
     The same convention as the clip store's ``crop`` array.
@@ -197,28 +200,3 @@ def square_crops(boxes: np.ndarray, padding: float = CROP_PADDING) -> np.ndarray
     side = boxes[:, 2:].max(axis=1) * padding
     centre = boxes[:, :2] + boxes[:, 2:] / 2
     return np.concatenate([centre - side[:, None] / 2, side[:, None]], axis=1)
-
-
-def crop_square(frame: np.ndarray, square: np.ndarray, size: int) -> np.ndarray:
-    """Cut ``square`` (x0, y0, side) out of an RGB frame and resize it to (size, size, 3).
-
-    Parts of the square outside the frame are black, as if the frame were padded.
-    """
-    import cv2
-
-    x0, y0, side = (int(round(float(v))) for v in square)
-    side = max(side, 1)
-    height, width = frame.shape[:2]
-    rows = slice(max(0, y0), max(0, min(height, y0 + side)))
-    columns = slice(max(0, x0), max(0, min(width, x0 + side)))
-    region = frame[rows, columns]
-    if region.size == 0:
-        return np.zeros((size, size, 3), dtype=frame.dtype)
-    top, left = max(0, -y0), max(0, -x0)
-    bottom, right = side - top - region.shape[0], side - left - region.shape[1]
-    if top or left or bottom > 0 or right > 0:
-        region = cv2.copyMakeBorder(
-            region, top, max(0, bottom), left, max(0, right), cv2.BORDER_CONSTANT, value=0
-        )
-    interpolation = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
-    return cv2.resize(region, (size, size), interpolation=interpolation)

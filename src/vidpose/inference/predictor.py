@@ -3,7 +3,10 @@
 The steps: read the video (optionally resampled to another frame rate), find the person in
 each frame (fixed box, boxes file, or detector; :mod:`vidpose.inference.person_boxes`), cut
 square crops like the training crops and resize them to the model's input, then run the model
-over sliding windows of its clip length (:mod:`vidpose.inference.windows`).
+over sliding windows of its clip length (:mod:`vidpose.inference.windows`). Each window's
+geometry is its crop squares in the video and a camera of the video's size
+(:func:`vidpose.models.geometry.video_intrinsics`: the focal length given, else a default
+field of view), so the integral head lifts as it does on a stored clip.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
+from vidpose.crops import cut_and_resize
 from vidpose.errors import UserError
 from vidpose.inference import person_boxes
 from vidpose.inference.windows import predict_windows
+from vidpose.models.geometry import video_intrinsics
 from vidpose.video import iter_frames, probe_video, resample_indices
 
 
@@ -76,6 +81,8 @@ def predict_video(
     batch_size: int = 8,
     stride: int | None = None,
     smoothing_window: int = 9,
+    flip_test: bool = False,
+    focal: float | None = None,
     progress: bool = False,
 ) -> VideoPrediction:
     """3D poses for every (resampled) frame of ``video``.
@@ -84,9 +91,13 @@ def predict_video(
     clip length and square input side it was trained with (from its checkpoint). ``box`` is
     ``"x,y,w,h"``; ``boxes_file`` a JSON file of per-source-frame boxes; with neither, the
     person is detected. ``target_fps`` resamples the video (e.g. to the training fps).
+    ``flip_test`` averages with the mirrored prediction (as the checkpoint's recipe does);
+    ``focal`` is the camera's focal length in video pixels (None: the documented default).
     """
     if batch_size < 1:
         raise UserError(f"--batch-size: must be at least 1, got {batch_size}")
+    if focal is not None and not focal > 0:
+        raise UserError(f"--focal: expected a focal length in pixels > 0, got {focal!r}")
     video = Path(video)
     info = probe_video(video)
     indices = resample_indices(info.num_frames, info.fps, target_fps)
@@ -104,7 +115,7 @@ def predict_video(
     squares = person_boxes.square_crops(smoothed)
     crops = np.stack(
         [
-            person_boxes.crop_square(frame, square, image_size)
+            cut_and_resize(frame, square, image_size)
             for frame, square in zip(iter_frames(video, indices), squares, strict=False)
         ]
     )
@@ -117,6 +128,9 @@ def predict_video(
         model,
         crops,
         clip_frames,
+        squares=np.maximum(np.round(squares), [-np.inf, -np.inf, 1]),  # the pixels cut
+        intrinsics=video_intrinsics(info.width, info.height, focal).numpy(),
+        flip_test=flip_test,
         batch_size=batch_size,
         device=device,
         stride=stride,

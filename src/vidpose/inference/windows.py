@@ -53,27 +53,41 @@ def predict_windows(
     crops: np.ndarray,
     clip_frames: int,
     *,
+    squares: np.ndarray | None = None,
+    intrinsics: np.ndarray | None = None,
+    flip_test: bool = False,
     batch_size: int = 8,
     device: str = "cpu",
     stride: int | None = None,
     image_size: int | None = None,
     progress: bool = False,
 ) -> np.ndarray:
-    """Poses (F, 17, 3), metres, root-relative, for person crops uint8 (F, H, W, 3).
+    """Poses (F, 17, 3), metres, root-relative, for person crops uint8 (F, S, S, 3).
 
-    ``model`` maps normalised frames (B, T, 3, S, S) to poses (B, T, 17, 3) (a PoseModel);
-    crops are resized to ``image_size`` S when given and different.
-    Windows are batched ``batch_size`` at a time; overlapping predictions are averaged.
+    ``model`` maps normalised frames (B, T, 3, S, S) and a geometry to poses (B, T, 17, 3) (a
+    PoseModel); crops are resized to ``image_size`` when given and different. ``squares``
+    (F, 3), each crop's square (x0, y0, side) in source-image pixels, and ``intrinsics`` (4,)
+    fx, fy, cx, cy of the source camera give each window the geometry the integral head lifts
+    with (vidpose.models.geometry); without them the head assumes its default camera.
+    ``flip_test`` averages with the prediction on the mirrored window. Each window goes through
+    :func:`vidpose.engine.predict.predict_batch`, the forward pass ``evaluate`` uses, so a
+    stored clip predicts the same here as there. Windows are batched ``batch_size`` at a time;
+    overlapping predictions are averaged.
     """
     import torch
-    from tqdm import tqdm
 
-    from vidpose.models import normalize_frames
+    from vidpose.data.batch import ClipBatch
+    from vidpose.engine.predict import predict_batch
+    from vidpose.models.geometry import make_geometry
+    from vidpose.progress import progress_bar
 
     num_frames = len(crops)
     if num_frames == 0:
         raise ValueError("no frames to predict")
+    if (squares is None) != (intrinsics is None):
+        raise ValueError("give both squares and intrinsics, or neither")
     padded = pad_to_clip(crops, clip_frames)
+    padded_squares = None if squares is None else pad_to_clip(squares, clip_frames, warn=False)
     starts = window_starts(len(padded), clip_frames, stride)
     total = np.zeros((len(padded), NUM_JOINTS, 3), dtype=np.float64)
     counts = np.zeros(len(padded), dtype=np.int64)
@@ -81,14 +95,23 @@ def predict_windows(
     model.eval()
     with (
         torch.inference_mode(),
-        tqdm(total=len(starts), desc="predicting", unit="window", disable=not progress) as bar,
+        progress_bar(
+            total=len(starts), desc="predicting", unit="window", disable=not progress
+        ) as bar,
     ):
         for first in range(0, len(starts), batch_size):
             batch_starts = starts[first : first + batch_size]
             index = batch_starts[:, None] + offsets[None, :]  # (B, T)
             clips = torch.from_numpy(np.ascontiguousarray(padded[index])).to(device)
-            inputs = normalize_frames(clips, size=image_size)
-            poses = model(inputs).float().cpu().numpy()  # (B, T, 17, 3)
+            geometry = None
+            if padded_squares is not None:
+                cameras = np.tile(np.asarray(intrinsics, np.float32).reshape(1, 4), (len(index), 1))
+                geometry = make_geometry(
+                    padded_squares[index], cameras, int(crops.shape[2]), device
+                )
+            batch = ClipBatch(clips, geometry=geometry)
+            poses = predict_batch(model, batch, image_size, flip_test)
+            poses = poses.float().cpu().numpy()  # (B, T, 17, 3)
             np.add.at(total, index.ravel(), poses.reshape(-1, NUM_JOINTS, 3))
             np.add.at(counts, index.ravel(), 1)
             bar.update(len(batch_starts))

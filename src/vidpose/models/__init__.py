@@ -22,11 +22,12 @@ from vidpose.models import (  # noqa: F401  (registers the built-ins)
     resfpn,
     temporal,
 )
-from vidpose.models.backbones import build_backbone, load_backbone_weights
+from vidpose.models.backbones import build_backbone, check_backbone_name
 from vidpose.models.config import ModelConfig
 from vidpose.models.lifting import LiftingModel, is_lifter
 from vidpose.models.pose_model import PoseModel
 from vidpose.models.preprocess import denormalize_frames, normalize_frames
+from vidpose.models.pretrained import load_backbone_weights
 from vidpose.models.registry import (
     BACKBONES,
     HEADS,
@@ -37,6 +38,17 @@ from vidpose.models.registry import (
     available_lifters,
     available_temporal_modules,
 )
+
+
+def check_names(config: ModelConfig, prefix: str = "model") -> None:
+    """``UserError`` naming the key unless the temporal module and head are registered and the
+    backbone is a built-in or timm name (for a lifter: unless the lifter is registered)."""
+    if config.lifter is not None:
+        LIFTERS.check(config.lifter, f"{prefix}.lifter")
+        return
+    TEMPORAL_MODULES.check(config.temporal, f"{prefix}.temporal")
+    HEADS.check(config.head, f"{prefix}.head")
+    check_backbone_name(config.backbone, f"{prefix}.backbone")
 
 
 def build_model(
@@ -52,6 +64,7 @@ def build_model(
     if not isinstance(config, ModelConfig):
         config = ModelConfig.from_dict(config)
     config.validate()
+    check_names(config)
     if config.lifter is not None:
         channels = 3 if config.input_confidence else 2
         model = LiftingModel(LIFTERS.get(config.lifter)(config, channels), channels)
@@ -82,6 +95,7 @@ __all__ = [
     "available_temporal_modules",
     "build_backbone",
     "build_model",
+    "check_names",
     "denormalize_frames",
     "is_lifter",
     "load_backbone_weights",

@@ -6,15 +6,13 @@ timm's interface: ``num_features``, ``forward_features`` (the last spatial map (
 ``forward_head`` (that map → pooled features (N, num_features)), so ``forward`` is
 ``forward_head(forward_features(x))``, and ``feature_info`` / ``forward_intermediates`` for the
 maps of earlier stages; :func:`spatial_feature_info` describes what the integral head reads.
-Weights are never downloaded: ``pretrained`` is ``False`` or the path of a local weights file,
-loaded by ``load_backbone_weights``.
+Pretrained weights (``model.pretrained``) come from vidpose.models.pretrained.
 """
 
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 from torch import nn
@@ -22,6 +20,7 @@ from torch import nn
 from vidpose.errors import UserError
 from vidpose.models.config import ModelConfig
 from vidpose.models.norms import convert_batch_norms, make_norm
+from vidpose.models.pretrained import create_timm_backbone, load_backbone_weights
 from vidpose.models.registry import BACKBONES
 
 
@@ -171,8 +170,8 @@ def check_backbone_name(name: str, key: str = "model.backbone") -> None:
 
 
 def build_backbone(config: ModelConfig, load_pretrained: bool = True) -> nn.Module:
-    """The backbone named by ``config.backbone``, with ``config.pretrained`` weights if a path
-    (and ``load_pretrained``).
+    """The backbone named by ``config.backbone``, with ``config.pretrained`` weights (timm's own
+    for ``imagenet``/``true``, or a local file) when ``load_pretrained``.
 
     timm models are created with ``num_classes=0`` (pooled features) and their BatchNorm layers
     converted to ``config.norm`` *after* the weights are loaded (so a BatchNorm weights file
@@ -180,14 +179,18 @@ def build_backbone(config: ModelConfig, load_pretrained: bool = True) -> nn.Modu
     built-in CNNs only. timm models tied to one input size (e.g. ViTs) need clips of that size.
     """
     check_backbone_name(config.backbone)
+    from_hub = load_pretrained and config.pretrained_from_hub
     if config.backbone in BACKBONES:
+        if from_hub:
+            raise UserError(
+                f"model.pretrained: {config.pretrained!r}, but the built-in backbone "
+                f"{config.backbone!r} has no pretrained weights (use a timm model name, or "
+                "give the path of a weights file)"
+            )
         backbone = BACKBONES.get(config.backbone)(config)
     else:
-        import timm
-
-        # num_classes=0 replaces the classifier by identity: the model returns pooled features.
-        backbone = timm.create_model(config.backbone, pretrained=False, num_classes=0)
-    if load_pretrained and isinstance(config.pretrained, str):
+        backbone = create_timm_backbone(config.backbone, pretrained=from_hub)
+    if load_pretrained and isinstance(config.pretrained, str) and not from_hub:
         load_backbone_weights(backbone, config.pretrained)
     if config.backbone not in BACKBONES:
         convert_batch_norms(backbone, config.norm)
@@ -256,70 +259,3 @@ def spatial_features(
         return backbone.forward_features(images), None
     feature_map, (skip,) = backbone.forward_intermediates(images, indices=[skip_index])
     return feature_map, skip
-
-
-def _classifier_prefixes(backbone: nn.Module) -> tuple[str, ...]:
-    classifier = getattr(backbone, "pretrained_cfg", {}).get("classifier") or ()
-    names = (classifier,) if isinstance(classifier, str) else tuple(classifier)
-    return tuple(f"{name}." for name in names) + ("fc.", "head.fc.", "classifier.")
-
-
-def load_backbone_weights(backbone: nn.Module, path: str | Path) -> None:
-    """Load a local weights file into ``backbone`` (in place).
-
-    The file holds a state_dict, or a dict with the state_dict under ``"state_dict"`` or
-    ``"model"`` (so a vidpose checkpoint works too: its PoseModel's ``backbone.*`` weights are
-    used). A ``module.`` prefix (DDP) is removed and classifier weights absent from the
-    backbone are dropped; anything else that does not fit is a ``UserError`` naming the file.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"model.pretrained: weights file {path} does not exist")
-    try:
-        loaded = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises many kinds for a file that is not a checkpoint
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error)
-        raise UserError(f"{path}: not a readable torch weights file ({first_line})") from None
-    for key in ("state_dict", "model"):
-        if isinstance(loaded, dict) and isinstance(loaded.get(key), dict):
-            loaded = loaded[key]
-            break
-    if not isinstance(loaded, dict) or not all(
-        isinstance(value, torch.Tensor) for value in loaded.values()
-    ):
-        raise UserError(f"{path}: does not hold a state_dict of tensors")
-    state = {key.removeprefix("module."): value for key, value in loaded.items()}
-
-    expected = backbone.state_dict()
-    if any(key.startswith("backbone.") for key in state) and not any(
-        key.startswith("backbone.") for key in expected
-    ):
-        # A whole PoseModel (e.g. a vidpose checkpoint): take its backbone.
-        state = {
-            key.removeprefix("backbone."): value
-            for key, value in state.items()
-            if key.startswith("backbone.")
-        }
-    classifier = _classifier_prefixes(backbone)
-    state = {
-        key: value
-        for key, value in state.items()
-        if key in expected or not key.startswith(classifier)
-    }
-    unexpected = sorted(set(state) - set(expected))
-    missing = sorted(set(expected) - set(state))
-    for key in sorted(set(state) & set(expected)):
-        if state[key].shape != expected[key].shape:
-            raise UserError(
-                f"{path}: weights do not fit the backbone: {key} has shape "
-                f"{tuple(state[key].shape)} in the file but "
-                f"{tuple(expected[key].shape)} in the model"
-            )
-    if missing or unexpected:
-        problems = []
-        if missing:
-            problems.append(f"{len(missing)} missing (e.g. {missing[0]})")
-        if unexpected:
-            problems.append(f"{len(unexpected)} unexpected (e.g. {unexpected[0]})")
-        raise UserError(f"{path}: weights do not fit the backbone: {', '.join(problems)} keys")
-    backbone.load_state_dict(state)

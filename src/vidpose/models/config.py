@@ -1,7 +1,9 @@
 """``ModelConfig``: the ``model:`` section of a run config, with validation.
 
-Every field a user can get wrong is checked here (or, for the backbone name, against timm) and
-reported as a one-line ``UserError`` naming the key, e.g.
+It imports no model code: the values are checked here, the names of the backbone, temporal
+module and head where the model is built (``vidpose.models.build_model``, against the
+registries and timm, as timm's ``create_model`` does). Every mistake is a one-line
+``UserError`` naming the key, e.g.
 ``model.temporal: 'lstmm' is not one of lstm, gru, rnn, tcn, transformer, none``.
 """
 
@@ -17,11 +19,19 @@ from vidpose.errors import UserError, reject_unknown_keys
 NORMS: tuple[str, ...] = ("batch", "group", "frozen_batch")
 #: What the integral head's depth maps are relative to (``model.relative_depth``).
 RELATIVE_DEPTHS: tuple[str, ...] = ("root", "parent", "both")
-#: The direction the integral head's depths are measured along (``model.depth_axis``).
-DEPTH_AXES: tuple[str, ...] = ("camera", "crop")
-#: ``model.depth_bins`` spread over ±this many metres: no joint of a standing adult is a metre
-#: deeper or shallower than its pelvis, and no bone is that long.
-DEPTH_BIN_RANGE_M = 1.0
+#: ``model.pretrained`` value asking for timm's own pretrained weights (``true`` means the same).
+PRETRAINED_HUB = "imagenet"
+#: Integral-head options that lost their ablations and were removed (benchmarks/README.md has
+#: the evidence), with the value that meant "off": a saved config holding that value still
+#: loads (the key is dropped); any other value cannot be rebuilt.
+REMOVED_KEYS: dict[str, Any] = {
+    "depth_axis": "camera",
+    "depth_bins": 0,
+    "depth_convs": 0,
+    "depth_lifter": 0,
+    "head_temporal_convs": 0,
+    "skip_stride": 8,
+}
 
 
 def _is_power_of_three(value: int) -> bool:
@@ -35,7 +45,7 @@ def _is_power_of_three(value: int) -> bool:
 
 @dataclass
 class ModelConfig:
-    """What to build: per-frame backbone → temporal module → head, or a 2D→3D lifter.
+    """What to build: per-frame backbone → temporal module → head.
 
     Lifters (2D keypoint sequences in, see ``vidpose.models.lifting``) use ``lifter``,
     ``receptive_field``, ``causal``, ``input_confidence``, and of the keys below
@@ -52,9 +62,10 @@ class ModelConfig:
       channel (detector keypoints); otherwise x, y only.
 
     - ``backbone``: a built-in CNN (``tinycnn``, ``seedcnn``) or any timm model name.
-    - ``pretrained``: ``False``, or a path to a local weights file for the backbone (a
-      ``state_dict``, or a dict holding one under ``"state_dict"`` or ``"model"``). ``True`` is an
-      error: vidpose never downloads weights; download them yourself and give the path.
+    - ``pretrained``: ``false``; ``imagenet`` (or ``true``): a timm backbone's own pretrained
+      weights, through timm's hub cache (downloaded once when the machine is online; offline,
+      the cache must already hold them); or the path of a local weights file for the backbone
+      (a ``state_dict``, or a dict holding one under ``"state_dict"`` or ``"model"``).
     - ``temporal``: ``lstm`` (the report's), ``gru``, ``rnn``, ``tcn``, ``transformer``, ``none``.
     - ``temporal_layers``: stacked RNN layers, TCN residual blocks or transformer layers.
     - ``hidden_size``: width of the temporal module.
@@ -76,19 +87,6 @@ class ModelConfig:
       question: which way does this one bone point) or ``both`` (a map of each kind per joint,
       the joint depths fused from the two by least squares; see
       ``vidpose.models.integral.bone_fusion_matrices``).
-    - ``depth_axis``: the direction the integral head's depths are measured along: ``camera``
-      (the camera's optical axis) or ``crop`` (the ray through the crop's centre: the depths a
-      camera turned to look at the person would see, which is all a crop shows; Yu et al.
-      2021's perspective crops). The same pose off the image centre has different optical-axis
-      depths but the same crop-ray depths.
-    - ``depth_lifter``: width of the integral head's 2D→depth lifter (0: none), a small
-      temporal conv net reading the clip's soft-argmax 2D poses and the temporal features and
-      adding a correction to every joint's depth (see ``vidpose.models.lifter``).
-    - ``depth_convs``: 3×3 conv layers of the integral head's own depth branch (0: the depth
-      maps are read from the map the heatmaps are read from).
-    - ``depth_bins``: 0 regresses each depth-map cell; K > 1 classifies it into K bins spread
-      evenly over ±``DEPTH_BIN_RANGE_M`` and reads the expected depth under a softmax over the
-      bins (integral regression along depth, as Sun et al. 2018 do in their 3D heatmaps).
     """
 
     lifter: str | None = None
@@ -110,12 +108,6 @@ class ModelConfig:
     head_channels: int = 64
     heatmap_stride: int = 4
     relative_depth: str = "root"
-    depth_axis: str = "camera"
-    depth_lifter: int = 0
-    depth_convs: int = 0
-    depth_bins: int = 0
-    head_temporal_convs: int = 0
-    skip_stride: int = 8
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], prefix: str = "model") -> ModelConfig:
@@ -127,19 +119,37 @@ class ModelConfig:
         config.validate(prefix)
         return config
 
+    @classmethod
+    def from_saved(cls, values: dict[str, Any], source: str) -> ModelConfig:
+        """A config saved by this or an earlier version (a checkpoint's ``model_config``):
+        removed options at their "off" value are dropped; ``source`` names the file."""
+        values = dict(values)
+        for key, off in REMOVED_KEYS.items():
+            if key in values and values.pop(key) != off:
+                raise UserError(
+                    f"{source}: uses model.{key}, an option removed from vidpose (it lost its "
+                    "ablation; benchmarks/README.md); this version cannot rebuild that model"
+                )
+        return cls.from_dict(values)
+
+    @property
+    def pretrained_from_hub(self) -> bool:
+        """Whether ``pretrained`` asks for timm's own weights (``imagenet`` or ``true``)."""
+        return self.pretrained is True or self.pretrained == PRETRAINED_HUB
+
     def to_dict(self) -> dict[str, Any]:
         """Plain dict of the fields (what checkpoints store as ``model_config``)."""
         return dataclasses.asdict(self)
 
     def validate(self, prefix: str = "model") -> None:
-        """Raise ``UserError`` naming ``prefix.field`` for the first invalid value."""
-        from vidpose.models.registry import HEADS, TEMPORAL_MODULES
+        """Raise ``UserError`` naming ``prefix.field`` for the first invalid value (names are
+        checked by ``check_names``)."""
 
         def fail(name: str, problem: str) -> None:
             raise UserError(f"{prefix}.{name}: {problem}")
 
         if self.lifter is not None:
-            self._validate_lifter(prefix, fail)
+            self._validate_lifter(fail)
             return
         for name in ("causal", "input_confidence"):
             if getattr(self, name) is not False:
@@ -149,20 +159,10 @@ class ModelConfig:
             value = getattr(self, name)
             if not isinstance(value, str) or not value:
                 fail(name, f"expected a name, got {value!r}")
-        TEMPORAL_MODULES.check(self.temporal, f"{prefix}.temporal")
-        HEADS.check(self.head, f"{prefix}.head")
-        for name, choices in (
-            ("norm", NORMS),
-            ("relative_depth", RELATIVE_DEPTHS),
-            ("depth_axis", DEPTH_AXES),
-        ):
+        for name, choices in (("norm", NORMS), ("relative_depth", RELATIVE_DEPTHS)):
             if getattr(self, name) not in choices:
                 fail(name, f"{getattr(self, name)!r} is not one of {', '.join(choices)}")
         for name, low in (
-            ("depth_lifter", 0),
-            ("depth_convs", 0),
-            ("depth_bins", 0),
-            ("head_temporal_convs", 0),
             ("temporal_layers", 1),
             ("hidden_size", 1),
             ("transformer_heads", 1),
@@ -170,23 +170,14 @@ class ModelConfig:
             ("feature_dim", 1),
             ("head_channels", 1),
             ("heatmap_stride", 1),
-            ("skip_stride", 1),
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 fail(name, f"expected an integer >= {low}, got {value!r}")
-        for name, plain in (("relative_depth", "root"), ("depth_axis", "camera")):
-            if getattr(self, name) != plain and self.head != "integral":
-                fail(name, f"only applies to the integral head, not {self.head!r}")
-        if self.depth_bins == 1:
-            fail("depth_bins", "expected 0 (regression) or at least 2 bins, got 1")
-        for name in ("depth_lifter", "depth_convs", "depth_bins", "head_temporal_convs"):
-            if getattr(self, name) and self.head != "integral":
-                fail(name, f"only applies to the integral head, not {self.head!r}")
-        for name in ("heatmap_stride", "skip_stride"):
-            value = getattr(self, name)
-            if value & (value - 1):
-                fail(name, f"expected a power of two, got {value!r}")
+        if self.relative_depth != "root" and self.head != "integral":
+            fail("relative_depth", f"only applies to the integral head, not {self.head!r}")
+        if self.heatmap_stride & (self.heatmap_stride - 1):
+            fail("heatmap_stride", f"expected a power of two, got {self.heatmap_stride!r}")
         if not isinstance(self.bidirectional, bool):
             fail("bidirectional", f"expected true or false, got {self.bidirectional!r}")
         if self.bidirectional and self.temporal not in ("lstm", "gru", "rnn"):
@@ -201,27 +192,18 @@ class ModelConfig:
             fail("dropout", f"expected a number in [0, 1), got {dropout!r}")
         if not 0.0 <= float(dropout) < 1.0:
             fail("dropout", f"expected a number in [0, 1), got {dropout!r}")
-        if self.pretrained is True:
+        if not isinstance(self.pretrained, (bool, str)):
             fail(
                 "pretrained",
-                "true would mean downloading weights, which vidpose never does; "
-                "give the path of a local weights file instead (or false)",
+                f"expected false, imagenet or a weights file path, got {self.pretrained!r}",
             )
-        if not (self.pretrained is False or isinstance(self.pretrained, str)):
-            fail("pretrained", f"expected false or a weights file path, got {self.pretrained!r}")
         if isinstance(self.pretrained, str) and not self.pretrained:
             fail("pretrained", "empty path; give a weights file path or false")
-        # Imported here: checking a timm name imports timm, which is slow and not always needed.
-        from vidpose.models.backbones import check_backbone_name
 
-        check_backbone_name(self.backbone, f"{prefix}.backbone")
-
-    def _validate_lifter(self, prefix: str, fail) -> None:
-        from vidpose.models.registry import LIFTERS
-
-        if not isinstance(self.lifter, str):
+    def _validate_lifter(self, fail) -> None:
+        """The lifter's keys (its name is checked by ``check_names``)."""
+        if not isinstance(self.lifter, str) or not self.lifter:
             fail("lifter", f"expected a lifter name or null, got {self.lifter!r}")
-        LIFTERS.check(self.lifter, f"{prefix}.lifter")
         for name in ("causal", "input_confidence"):
             if not isinstance(getattr(self, name), bool):
                 fail(name, f"expected true or false, got {getattr(self, name)!r}")

@@ -12,8 +12,11 @@ Model-input pixel (u, v) shows source pixel ``(x0 + u·side/S, y0 + v·side/S)``
 convention (stored pixel = (source - x0)·S_stored/side) carried to the resized input, so store
 ``poses2d`` become model-input pixels by ``poses2d · S / S_stored`` (:func:`poses2d_to_input`).
 
-Without geometry (pose-only stores, videos) :func:`default_geometry` stands in: the crop is the
-whole 1000 × 1000 image of a Human3.6M-like camera, f = 1145 px, principal point at the centre.
+Without geometry :func:`default_geometry` stands in: the crop is the whole 1000 × 1000 image of
+a Human3.6M-like camera, f = 1145 px, principal point at the centre. A video of unknown
+camera gets :func:`video_intrinsics`: the same field of view (f = 1.145 × the longer image
+side, about 47° across it) unless the user gives the focal length, and the principal point
+at the image centre; its crops are known, so each window still gets its own geometry.
 
 Root depth without ground truth (:func:`prior_root_depth`): a person crop spans about
 ``CROP_SPAN_M`` = 2 m at the person's distance (the crop is ~1.2 × the person's extent), so
@@ -73,6 +76,16 @@ def default_geometry(
     crop = torch.tensor([[[0.0, 0.0, side]]], device=device, dtype=dtype)
     intrinsics = torch.tensor([[focal, focal, side / 2, side / 2]], device=device, dtype=dtype)
     return Geometry(crop, intrinsics, int(input_size))
+
+
+def video_intrinsics(width: int, height: int, focal: float | None = None) -> torch.Tensor:
+    """(4,) fx, fy, cx, cy for a ``width`` × ``height`` video from an unknown camera: square
+    pixels, focal length ``focal`` px (default: ``DEFAULT_FOCAL / DEFAULT_SOURCE_SIZE`` × the
+    longer side, the default camera's field of view), principal point at the image centre
+    ((W - 1) / 2, (H - 1) / 2 in the store's pixel-centre convention)."""
+    if focal is None:
+        focal = DEFAULT_FOCAL / DEFAULT_SOURCE_SIZE * max(width, height)
+    return torch.tensor([focal, focal, (width - 1) / 2, (height - 1) / 2], dtype=torch.float32)
 
 
 def make_geometry(crop, intrinsics, input_size: int, device=None) -> Geometry:
@@ -211,4 +224,5 @@ __all__ = [
     "poses2d_to_input",
     "prior_root_depth",
     "project_to_input",
+    "video_intrinsics",
 ]

@@ -3,11 +3,10 @@
 Per frame, from the backbone's last spatial map (B·T, C, h, w):
 
 1. a 1×1 conv to ``head_channels``, then bilinear ×2 upsampling + 3×3 conv stages until a cell
-   is ``heatmap_stride`` input pixels; where the map reaches stride ``model.skip_stride`` (8 by
-   default) the backbone's map of that stride is added through a 1×1 conv (a skip: a stride-32
-   map of a small input is 2×2 or 4×4, too coarse to place joints; ``resfpn``'s stride-8 map
-   can take its stride-4 stage). GroupNorm throughout: the head trains from scratch and must
-   not depend on the batch;
+   is ``heatmap_stride`` input pixels; where the map reaches stride 8 the backbone's map of
+   that stride is added through a 1×1 conv (a skip: a stride-32 map of a small input is 2×2
+   or 4×4, too coarse to place joints). GroupNorm throughout: the head trains from scratch and
+   must not depend on the batch;
 2. FiLM from the temporal module: its per-frame features give a per-channel (1 + γ, β) on the
    head's map, so the clip context shapes both heatmaps and depths; ``temporal: none`` passes
    the frame's own pooled features instead;
@@ -15,19 +14,14 @@ Per frame, from the backbone's last spatial map (B·T, C, h, w):
    integral regression), and 17 depth maps whose heatmap-weighted mean is each joint's depth
    relative to the root (or, with ``model.relative_depth: parent``, to its parent joint,
    summed down the kinematic tree; with ``both``, 17 maps of each kind, fused by least
-   squares), metres, plus a per-frame temporal depth bias and, with
-   ``model.depth_lifter``, a correction from the clip's 2D poses (``vidpose.models.lifter``);
+   squares), metres, plus a per-frame temporal depth bias;
 4. lift to metric 3D in the camera frame (``vidpose.models.geometry``):
    Z_root = size prior · exp(learned scalar + per-frame temporal correction),
    Z_j = Z_root + d_j - d_root, (X, Y) = normalised camera coordinates · Z, minus the root.
-   With ``model.depth_axis: crop`` every depth is measured along the ray through the crop's
-   centre instead of the optical axis, and each joint is the point of its pixel's ray at that
-   depth: a crop shows the person as a camera looking straight at them would, so that is the
-   depth it can tell (off the image centre the two differ by the pose's sideways extent times
-   the angle off-axis: 13 mm per joint on average in the synthetic test set).
 
 The layers fed by temporal features start at zero, so at initialisation the head is the plain
-per-frame integral regressor with the size-prior root depth.
+per-frame integral regressor with the size-prior root depth. The head owns its training terms
+(:meth:`IntegralHead.losses`: 2D, heatmap and depth-map; vidpose.models.integral_losses).
 """
 
 from __future__ import annotations
@@ -39,16 +33,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from vidpose.models.backbones import SpatialFeatureInfo, spatial_feature_info
-from vidpose.models.config import DEPTH_BIN_RANGE_M, ModelConfig
+from vidpose.models.config import ModelConfig
 from vidpose.models.geometry import (
     Geometry,
-    crop_axis,
     default_geometry,
     heatmap_coordinates,
     lift_to_camera,
     prior_root_depth,
 )
-from vidpose.models.lifter import DepthLifter
+from vidpose.models.integral_losses import depth_map_loss, heatmap_loss, loss_2d
 from vidpose.models.norms import group_count
 from vidpose.models.registry import HEADS
 from vidpose.skeleton import ANCESTORS, NUM_JOINTS, PARENTS, ROOT
@@ -89,41 +82,12 @@ def _zero_linear(in_features: int, out_features: int) -> nn.Linear:
     return layer
 
 
-class TemporalMix(nn.Module):
-    """A residual block mixing each cell of the head's map with the same cell one frame before
-    and after: (B·T, C, h, w) → the same shape.
-
-    A 1×1 conv over the channels of frames t - 1, t and t + 1 (the clip's ends repeat their own
-    frame), GroupNorm, ReLU, times a per-channel scale, added to the input. The scale starts at
-    zero, so the block starts as the identity (a zero GroupNorm weight would not do: ReLU's
-    gradient at 0 is 0, so it would never move). The temporal module sees each frame only as
-    one pooled vector; this lets every heatmap and depth-map cell see how its neighbourhood
-    moves.
-    """
-
-    def __init__(self, width: int) -> None:
-        super().__init__()
-        self.mix = _conv_gn_relu(3 * width, width, 1)
-        self.scale = nn.Parameter(torch.zeros(width, 1, 1))
-
-    def forward(self, x: torch.Tensor, length: int) -> torch.Tensor:
-        clips = x.unflatten(0, (-1, length))  # (B, T, C, h, w)
-        before = torch.cat([clips[:, :1], clips[:, :-1]], dim=1)
-        after = torch.cat([clips[:, 1:], clips[:, -1:]], dim=1)
-        stacked = torch.cat([before, clips, after], dim=2).flatten(0, 1)
-        return x + self.scale * self.mix(stacked)
-
-
 class IntegralHead(nn.Module):
     """Feature maps (B·T, C, h, w) + temporal features (B, T, F) + geometry → 2.5D → 3D.
 
     ``features`` describes the backbone's maps; the head has log2(reduction / heatmap_stride)
-    upsampling stages (at least 0). ``depth_lifter``: the lifter's width (0: no lifter).
-    ``depth_convs``: 3×3 conv-GroupNorm-ReLU layers between the shared map and the depth maps
-    (0: none), so depth can use features the heatmaps do not need. ``depth_bins``: 0 regresses
-    each depth-map cell, K > 1 reads it as the expectation of a softmax over K depth bins.
-    ``temporal_convs``: :class:`TemporalMix` blocks after the FiLM (0: none). ``depth_axis``:
-    ``camera`` or ``crop``, what the depths are measured along (module docstring, step 4).
+    upsampling stages (at least 0). ``relative_depth``: ``root``, ``parent`` or ``both`` (what
+    each depth map measures; module docstring, step 3).
     """
 
     #: PoseModel feeds this head the spatial map as well as the temporal features.
@@ -136,17 +100,9 @@ class IntegralHead(nn.Module):
         width: int = 64,
         heatmap_stride: int = 4,
         dropout: float = 0.0,
-        depth_lifter: int = 0,
         relative_depth: str = "root",
-        depth_convs: int = 0,
-        depth_bins: int = 0,
-        temporal_convs: int = 0,
-        depth_axis: str = "camera",
     ) -> None:
         super().__init__()
-        #: Depths along the ray through the crop's centre (``depth_axis: crop``) when the clip's
-        #: geometry is given; else along the optical axis.
-        self.along_crop = depth_axis == "crop"
         #: Depth maps per joint: a root-relative and a per-bone one with ``relative_depth:
         #: both``, else one.
         self.depth_sets = 2 if relative_depth == "both" else 1
@@ -166,22 +122,11 @@ class IntegralHead(nn.Module):
         self.root_correction = _zero_linear(temporal_features, 1)
         #: log of the learned factor on the size prior's root depth.
         self.log_root_scale = nn.Parameter(torch.zeros(()))
-        self.temporal_mix = nn.ModuleList(TemporalMix(width) for _ in range(temporal_convs))
         self.heatmaps = nn.Conv2d(width, NUM_JOINTS, 1)
-        self.depth_branch = nn.Sequential(
-            *(_conv_gn_relu(width, width, 3) for _ in range(depth_convs))
-        )
-        # Zero init: depth 0 everywhere to start with (the bins' centres are symmetric about 0).
-        self.depths = nn.Conv2d(width, maps * max(depth_bins, 1), 1)
+        # Zero init: depth 0 everywhere to start with.
+        self.depths = nn.Conv2d(width, maps, 1)
         nn.init.zeros_(self.depths.weight)
         nn.init.zeros_(self.depths.bias)
-        centres = (
-            torch.linspace(-DEPTH_BIN_RANGE_M, DEPTH_BIN_RANGE_M, depth_bins)
-            if depth_bins
-            else None
-        )
-        self.register_buffer("bin_centres", centres, persistent=False)
-        self.lifter = DepthLifter(temporal_features, depth_lifter) if depth_lifter else None
         #: ``skeleton.ANCESTORS`` with ``relative_depth: parent`` (sums the per-bone depths down
         #: the tree), else None. Derived from the config, so not saved.
         chain = torch.tensor(ANCESTORS) if relative_depth == "parent" else None
@@ -212,16 +157,12 @@ class IntegralHead(nn.Module):
           temporal bias), metres, relative to what :meth:`depth_map_targets` says (for the
           depth-map loss); S = 2 sets (root-relative, then per-bone) with ``relative_depth:
           both``, else 1;
-        - ``depth_rel`` (B, T, 17): Z_j - Z_root, metres (along the crop's axis with
-          ``depth_axis: crop`` and a geometry);
-        - ``root_depth`` (B, T): the estimated Z_root, metres (the same axis);
-        - ``root`` (B, T, 3): the lifted root (pelvis) in camera coordinates, metres;
-        - ``depth_axis`` (B, T, 3), only with ``depth_axis: crop`` and a geometry: the unit
-          vector the depths were measured along (:meth:`depth_map_targets` takes it).
+        - ``depth_rel`` (B, T, 17): Z_j - Z_root, metres;
+        - ``root_depth`` (B, T): the estimated Z_root, metres;
+        - ``root`` (B, T, 3): the lifted root (pelvis) in camera coordinates, metres.
         """
         batch, length = temporal.shape[:2]
         height, width = input_hw
-        axis = None
         if geometry is None:
             geometry = default_geometry(width, feature_map.device)
         else:
@@ -231,8 +172,6 @@ class IntegralHead(nn.Module):
                     f"{height}x{width} model input (it must be square, side input_size)"
                 )
             geometry = geometry.to(feature_map.device, torch.float32)
-            if self.along_crop:
-                axis = crop_axis(geometry)
         context = self.dropout(temporal.flatten(0, 1))  # (B·T, F)
         x = self.reduce(feature_map)
         for index, stage in enumerate(self.upsample):
@@ -245,8 +184,6 @@ class IntegralHead(nn.Module):
                 x = stage(x)
         gamma, beta = self.film(context)[..., None, None].chunk(2, dim=1)
         x = x * (1 + gamma) + beta
-        for block in self.temporal_mix:
-            x = block(x, length)
 
         # Coordinates and the lift in float32 even under bf16 autocast: bf16 has a quarter-pixel
         # step at 64 px and would quantise the soft-argmax.
@@ -261,11 +198,7 @@ class IntegralHead(nn.Module):
         u = (heatmaps.sum(dim=2) * xs).sum(dim=-1)  # marginal over rows, then E[x]
         v = (heatmaps.sum(dim=3) * ys).sum(dim=-1)
         bias = self.depth_bias(context).float()
-        depth_maps = self.depths(self.depth_branch(x)).float()
-        if self.bin_centres is not None:  # (N, 17·K, h', w') → expected depth per cell
-            bins = depth_maps.unflatten(1, (NUM_JOINTS * self.depth_sets, -1)).softmax(dim=2)
-            depth_maps = (bins * self.bin_centres[:, None, None]).sum(dim=2)
-        depth_maps = depth_maps + bias[..., None, None]
+        depth_maps = self.depths(x).float() + bias[..., None, None]
         # Each joint's heatmap reads every set's map of that joint: (N, S·17).
         sets = depth_maps.unflatten(1, (self.depth_sets, NUM_JOINTS))
         depth = (heatmaps.unsqueeze(1) * sets).flatten(3).sum(dim=-1).flatten(1)
@@ -281,16 +214,12 @@ class IntegralHead(nn.Module):
         elif self.fuse_root is not None:
             root_relative, per_bone = depth[..., None, :NUM_JOINTS], depth[..., None, NUM_JOINTS:]
             depth = (root_relative * self.fuse_root).sum(-1) + (per_bone * self.fuse_bone).sum(-1)
-        if self.lifter is not None:
-            depth = depth + self.lifter(uv, clips(context), width).float()
         depth_rel = depth - depth[..., ROOT : ROOT + 1]
         correction = clips(self.root_correction(context)[:, 0].float())
         root_depth = prior_root_depth(geometry) * torch.exp(self.log_root_scale + correction)
-        points = lift_to_camera(uv, root_depth[..., None] + depth_rel, geometry, axis)
+        points = lift_to_camera(uv, root_depth[..., None] + depth_rel, geometry)
         root = points[..., ROOT, :]
-        along = {} if axis is None else {"depth_axis": axis.expand(batch, length, 3)}
         return {
-            **along,
             "poses3d": points - root[..., None, :],
             "poses2d_input_px": uv,
             "heatmaps": clips(heatmaps),
@@ -301,37 +230,59 @@ class IntegralHead(nn.Module):
             "root": root,
         }
 
-    def depth_map_targets(
-        self, poses3d: torch.Tensor, axis: torch.Tensor | None = None
-    ) -> torch.Tensor:
+    def depth_map_targets(self, poses3d: torch.Tensor) -> torch.Tensor:
         """What each depth map should read at its joint, (B, T, 17·S) metres, from true
         root-relative poses (B, T, 17, 3): Z_j - Z_parent with ``relative_depth: parent``,
         Z_j - Z_root with ``root``, both (root-relative first) with ``both``. The root's own
-        map cancels out of the pose, so its target is 0. Z is camera Z, or with ``axis``
-        (B, T, 3), the ``depth_axis`` :meth:`forward` returned, the depth along it."""
-        if axis is None:
-            depth = poses3d[..., 2]
-        else:
-            depth = (poses3d * axis.to(poses3d)[..., None, :]).sum(dim=-1)
+        map cancels out of the pose, so its target is 0."""
+        depth = poses3d[..., 2]
         root_relative = depth - depth[..., ROOT : ROOT + 1]
         per_bone = depth - depth[..., self.parents]
         if self.fuse_root is not None:
             return torch.cat([root_relative, per_bone], dim=-1)
         return per_bone if self.chain is not None else root_relative
 
+    def losses(
+        self,
+        outputs: dict[str, torch.Tensor],
+        poses3d: torch.Tensor,
+        poses2d: torch.Tensor,
+        input_size: int,
+        *,
+        loss_2d_weight: float = 0.0,
+        heatmap_weight: float = 0.0,
+        depth_map_weight: float = 0.0,
+        heatmap_sigma: float = 1.0,
+    ) -> dict[str, torch.Tensor]:
+        """The head's weighted training terms, in the order they are added to the loss (those
+        of weight 0 left out): ``loss_2d`` (soft-argmax L1, input sides), ``heatmap`` (KL to a
+        Gaussian ``heatmap_sigma`` cells wide at the true joint, nats) and ``depth_map`` (L1 of
+        the depth maps under that Gaussian, metres). ``outputs``: :meth:`forward`'s dict;
+        ``poses3d`` (B, T, 17, 3) true root-relative poses, metres; ``poses2d`` (B, T, 17, 2)
+        true joints in model-input pixels; ``input_size`` the input side."""
+        terms = {}
+        if loss_2d_weight > 0:
+            term = loss_2d(outputs["poses2d_input_px"], poses2d, input_size)
+            terms["loss_2d"] = loss_2d_weight * term
+        if heatmap_weight > 0:
+            term = heatmap_loss(outputs["log_heatmaps"], poses2d, input_size, heatmap_sigma)
+            terms["heatmap"] = heatmap_weight * term
+        if depth_map_weight > 0:
+            targets = self.depth_map_targets(poses3d)
+            term = depth_map_loss(
+                outputs["depth_maps"], targets, poses2d, input_size, heatmap_sigma
+            )
+            terms["depth_map"] = depth_map_weight * term
+        return terms
+
 
 @HEADS.register("integral")
 def build_integral_head(in_features: int, config: ModelConfig, backbone: nn.Module) -> nn.Module:
     return IntegralHead(
-        spatial_feature_info(backbone, skip_reduction=config.skip_stride),
+        spatial_feature_info(backbone),
         in_features,
         width=config.head_channels,
         heatmap_stride=config.heatmap_stride,
         dropout=config.dropout,
-        depth_lifter=config.depth_lifter,
         relative_depth=config.relative_depth,
-        depth_convs=config.depth_convs,
-        depth_bins=config.depth_bins,
-        temporal_convs=config.head_temporal_convs,
-        depth_axis=config.depth_axis,
     )

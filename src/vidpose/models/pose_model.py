@@ -92,6 +92,19 @@ class PoseModel(nn.Module):
         outputs = self.forward_with_aux(frames, geometry)
         return outputs if return_aux else outputs["poses3d"]
 
+    def head_losses(
+        self,
+        outputs: dict[str, torch.Tensor],
+        poses3d: torch.Tensor,
+        poses2d: torch.Tensor,
+        input_size: int,
+        **weights: float,
+    ) -> dict[str, torch.Tensor]:
+        """The head's own weighted training terms, by name, in the order they are added (an
+        empty dict for a head without any, e.g. ``direct``); see ``IntegralHead.losses``."""
+        losses = getattr(self.head, "losses", None)
+        return {} if losses is None else losses(outputs, poses3d, poses2d, input_size, **weights)
+
     @torch.no_grad()
     def set_target_stats(
         self, mean: torch.Tensor, std: torch.Tensor, min_std: float = 1e-6

@@ -125,10 +125,10 @@ def _collect_jobs(args) -> tuple[list[tuple[SequenceFiles, str]], list[Skipped]]
 def _convert_all(
     pending: list[tuple[SequenceFiles, Settings]], work_dir: Path, workers: int
 ) -> list[SequenceResult]:
-    from tqdm import tqdm
+    from vidpose.progress import progress_bar
 
     results = []
-    progress = tqdm(total=len(pending), desc="sequences", unit="seq", disable=not pending)
+    progress = progress_bar(total=len(pending), desc="sequences", unit="seq", disable=not pending)
     if workers == 1 or len(pending) <= 1:
         for files, settings in pending:
             results.append(convert_sequence(files, settings, work_dir))
@@ -154,8 +154,7 @@ def _convert_all(
 
 def _assemble(out_dir: Path, finished: list[SequenceFiles], work_dir: Path, meta: dict) -> int:
     """Write one split's store at ``out_dir`` from its converted sequences; → clip count."""
-    from tqdm import tqdm
-
+    from vidpose.progress import progress_bar
     from vidpose.store import StoreWriter
 
     def load(files: SequenceFiles) -> dict[str, np.ndarray]:
@@ -178,7 +177,9 @@ def _assemble(out_dir: Path, finished: list[SequenceFiles], work_dir: Path, meta
     )
     with writer:
         rows, offset = [], 0
-        for files, count in tqdm(list(zip(finished, counts, strict=True)), desc=out_dir.name):
+        for files, count in progress_bar(
+            list(zip(finished, counts, strict=True)), desc=out_dir.name
+        ):
             arrays = load(files)
             frames = np.load(output_paths(work_dir, files)[0], mmap_mode="r")
             for first in range(0, count, COPY_CHUNK):

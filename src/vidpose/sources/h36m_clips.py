@@ -30,9 +30,9 @@ import math
 import numpy as np
 
 from vidpose.argtypes import int_in_range, positive_int
+from vidpose.crops import CROP_MARGIN
 
 DEFAULT_EVERY = {"train": 275, "test": 425}
-CROP_MARGIN = 1.2
 MIN_SIZE, MAX_SIZE = 16, 1024
 
 
@@ -58,27 +58,6 @@ def crop_square(points2d: np.ndarray, margin: float = CROP_MARGIN) -> tuple[int,
     centre = (low + high) / 2
     x0, y0 = (int(round(c - side / 2)) for c in centre)
     return x0, y0, side
-
-
-def crop_and_resize(image: np.ndarray, square: tuple[int, int, int], size: int) -> np.ndarray:
-    """Cut ``square`` (x0, y0, side) out of ``image`` (H, W, 3), black outside; → (size, size, 3).
-
-    Source pixel coordinate u lands at ``(u - x0) * size / side`` in the result.
-    """
-    import cv2
-
-    x0, y0, side = square
-    height, width = image.shape[:2]
-    if x0 >= 0 and y0 >= 0 and x0 + side <= width and y0 + side <= height:
-        patch = image[y0 : y0 + side, x0 : x0 + side]
-    else:
-        patch = np.zeros((side, side, 3), dtype=image.dtype)
-        sx0, sy0 = max(x0, 0), max(y0, 0)
-        sx1, sy1 = min(x0 + side, width), min(y0 + side, height)
-        if sx1 > sx0 and sy1 > sy0:
-            patch[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = image[sy0:sy1, sx0:sx1]
-    interpolation = cv2.INTER_AREA if side >= size else cv2.INTER_LINEAR
-    return cv2.resize(patch, (size, size), interpolation=interpolation)
 
 
 def to_crop_pixels(points2d: np.ndarray, square: tuple[int, int, int], size: int) -> np.ndarray:

@@ -1,6 +1,6 @@
 """The Human3.6M release on disk: canonical names, subjects, and the list of sequences.
 
-Layout (design.md §2)::
+Layout of the Human3.6M release::
 
     RAW_DIR/metadata.xml                                   (optional: camera calibration)
     RAW_DIR/S1/MyPoseFeatures/D3_Positions_mono/<Sequence>.<camera>.cdf   Pose (1, F, 96) mm
@@ -108,7 +108,7 @@ def scan_subject(
     subject_dir = raw_dir / subject
     mono_dir = subject_dir / "MyPoseFeatures" / "D3_Positions_mono"
     if not mono_dir.is_dir():
-        raise UserError(f"{mono_dir}: folder missing (expected the release layout, design.md §2)")
+        raise UserError(f"{mono_dir}: folder missing (expected the Human3.6M release layout)")
     videos_dir = subject_dir / "Videos"
     videos = _index_by_canonical_name(videos_dir, ".mp4")
     poses2d = _index_by_canonical_name(subject_dir / "MyPoseFeatures" / "D2_Positions", ".cdf")

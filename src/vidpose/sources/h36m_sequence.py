@@ -21,10 +21,11 @@ from typing import Any
 
 import numpy as np
 
+from vidpose.crops import cut_and_resize
 from vidpose.errors import UserError
 from vidpose.skeleton import H36M_32_TO_17, ROOT
 from vidpose.sources.h36m_cameras import project
-from vidpose.sources.h36m_clips import clip_starts, crop_and_resize, crop_square, to_crop_pixels
+from vidpose.sources.h36m_clips import clip_starts, crop_square, to_crop_pixels
 from vidpose.sources.h36m_layout import SequenceFiles
 
 
@@ -179,7 +180,7 @@ def _write_clips(
                 problem = f"frame {index} is {image.shape}, earlier ones {shape}"
                 raise SequenceProblem(files.video, problem)
             for clip, step in wanted:
-                patch = crop_and_resize(image, squares[clip], size)
+                patch = cut_and_resize(image, squares[clip], size)
                 out[clip, step] = cv2.cvtColor(patch, cv2.COLOR_BGR2RGB)
         out.flush()
         del out

@@ -32,11 +32,12 @@ from typing import Any
 
 import numpy as np
 
+from vidpose.crops import CROP_MARGIN
 from vidpose.errors import UserError
 
 PREPARE_NAME = "npy"
 #: Margin of the 2D fit: the clip's joint bounding box spans 1/MARGIN of the frame.
-MARGIN = 1.2
+MARGIN = CROP_MARGIN
 #: A pelvis this close to the origin (metres) in every frame means Y is already root-relative.
 ROOT_TOLERANCE_M = 1e-3
 #: Float X may stray this fraction beyond its range (rounding) before it counts as wrong.
@@ -231,8 +232,7 @@ def weak_perspective_2d(poses3d: np.ndarray, image_size: tuple[int, int]) -> np.
 
 
 def run(args) -> int:
-    from tqdm import tqdm
-
+    from vidpose.progress import progress_bar
     from vidpose.store import StoreWriter
 
     if args.chunk_mb <= 0:
@@ -280,7 +280,9 @@ def run(args) -> int:
         writer.write(slice(None), **{k: v.astype(np.float32) for k, v in arrays.items()})
         writer.set_clips(clips)
         # leave=False: the bar clears itself, so an error below it is a clean single line.
-        with tqdm(total=n, unit="clip", desc=f"prepare npy {args.out.name}", leave=False) as bar:
+        with progress_bar(
+            total=n, unit="clip", desc=f"prepare npy {args.out.name}", leave=False
+        ) as bar:
             for start in range(0, n, clips_per_chunk):
                 stop = min(n, start + clips_per_chunk)
                 frames = to_uint8(x[start:stop], limit, args.x, start)

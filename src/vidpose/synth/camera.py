@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vidpose.crops import CROP_MARGIN
+
 #: Human3.6M camera ids, in the order of their placement azimuths below.
 CAMERA_IDS = ("54138969", "55011271", "58860488", "60457274")
 SOURCE_IMAGE_SIZE = 1000
-CROP_MARGIN = 1.2
 
 #: Description of the crop convention written to meta.json.
 CROP_CONVENTION = {

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from vidpose.atomic import replace_dir
 from vidpose.errors import UserError
+from vidpose.progress import progress_bar
 from vidpose.store import ClipStore, StoreWriter, open_store
 from vidpose.synth import camera as cameras
 from vidpose.synth.body import make_subject
@@ -221,7 +221,9 @@ def generate_dataset(
     try:
         if workers > 1:
             pool = multiprocessing.get_context("spawn").Pool(workers, initializer=_init_worker)
-        with tqdm(total=total, unit="clip", desc=f"synth {preset}", disable=not progress) as bar:
+        with progress_bar(
+            total=total, unit="clip", desc=f"synth {preset}", disable=not progress
+        ) as bar:
             for split in ("train", "test"):
                 group = units[split]
                 count = sum(u.num_clips for u in group)
