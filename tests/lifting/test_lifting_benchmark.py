@@ -14,7 +14,7 @@ def test_benchmark_prints_both_models_beside_the_mean_pose(pose_dataset, tmp_pat
     benchmark = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(benchmark)
     out = tmp_path / "out.json"
-    argv = ["--data", str(pose_dataset), "--budget-s", "0.3", "--json", str(out)]
+    argv = ["--data", str(pose_dataset), "--train-frames", "400", "--json", str(out)]
     argv += ["--set", "train.batch_size=16", "--set", "model.hidden_size=16"]
     assert benchmark.main(argv) == 0
     printed = json.loads(capsys.readouterr().out)

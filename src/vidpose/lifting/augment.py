@@ -41,8 +41,6 @@ from vidpose.skeleton import FLIP_PERMUTATION
 #: Std of an outlier's displacement, in units of the person's 2D size.
 OUTLIER_SIZE = 0.2
 
-_PROBABILITIES = ("flip", "outliers", "dropout")
-
 
 @dataclass
 class KeypointAugmentConfig:

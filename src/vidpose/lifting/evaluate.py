@@ -15,6 +15,8 @@ import numpy as np
 
 from vidpose.errors import UserError
 from vidpose.evaluation import evaluate_sequences
+from vidpose.lifting.predict import predict_sequences
+from vidpose.lifting.windows import KeypointSequences
 from vidpose.sequences import SequenceStore
 
 
@@ -70,9 +72,6 @@ def evaluate_lifter(
 ) -> dict[str, Any]:
     """Predict every frame of ``store``'s evaluation sequences with 2D source ``source`` (None:
     the store's default) and report them (see module docstring)."""
-    from vidpose.lifting.predict import predict_sequences
-    from vidpose.lifting.windows import KeypointSequences
-
     model.to(device)
     data = KeypointSequences(store, source, device)
     indices = store.evaluation_indices(data.source)
