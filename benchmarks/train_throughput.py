@@ -173,7 +173,9 @@ def run_engine(args, data_dir: Path, work_dir: Path) -> dict:
     from vidpose.store import open_store
 
     model = model_config(args)
-    overrides = [f"model.{key}={value}" for key, value in model.to_dict().items()]
+    overrides = [
+        f"model.{key}={value}" for key, value in model.to_dict().items() if value is not None
+    ]
     overrides = [o for o in overrides if not o.startswith("model.pretrained")]
     overrides += [
         f"data.image_size={args.size}",

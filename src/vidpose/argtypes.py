@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable
 
 
@@ -28,3 +29,22 @@ def int_in_range(minimum: int, maximum: int | None = None) -> Callable[[str], in
 
 positive_int = int_in_range(1)
 non_negative_int = int_in_range(0)
+
+
+def float_range(text: str) -> tuple[float, float]:
+    """``"1.3,1.8"`` → (1.3, 1.8); one number ``"5"`` → (5.0, 5.0); MIN must not exceed MAX."""
+    parts = text.split(",")
+    try:
+        values = [float(part) for part in parts]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not MIN,MAX (two numbers)") from None
+    if len(values) == 1:
+        values *= 2
+    if len(values) != 2 or not all(map(math.isfinite, values)):
+        raise argparse.ArgumentTypeError(f"{text!r} is not MIN,MAX (two numbers)")
+    if values[0] > values[1]:
+        raise argparse.ArgumentTypeError(f"{text!r}: MIN is larger than MAX")
+    return values[0], values[1]
+
+
+float_range.__name__ = "range"

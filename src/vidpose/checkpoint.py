@@ -131,6 +131,17 @@ def load_model(
     return model, checkpoint
 
 
+def require_image_model(model: torch.nn.Module, path: Any, command: str) -> None:
+    """``UserError`` when ``model`` is a lifter (it reads 2D keypoints, not frames)."""
+    from vidpose.models import is_lifter
+
+    if is_lifter(model):
+        raise UserError(
+            f"{path}: a lifter checkpoint (2D keypoint sequences in), but {command} runs image "
+            "models on frames; score a lifter with vidpose evaluate on a sequence store"
+        )
+
+
 def rng_state() -> dict[str, Any]:
     """Python, numpy and torch (CPU and CUDA) random states, as checkpoint-safe values."""
     numpy_state = np.random.get_state()  # noqa: NPY002 - saving the legacy global RNG

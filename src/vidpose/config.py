@@ -5,7 +5,8 @@ A run config has six sections and a seed::
     model:   ModelConfig   (vidpose.models.config): backbone → temporal module → head
     data:    DataConfig    what the model sees (clip length, input size)
     augment: AugmentConfig (vidpose.augment): training augmentation; off when the section is
-             absent, on when it is given (unless ``enabled: false``)
+             absent, on when it is given (unless ``enabled: false``); for lifters
+             KeypointAugmentConfig (vidpose.lifting.augment)
     optim:   OptimConfig   optimizer, learning-rate schedule, gradient clipping, EMA
     train:   TrainConfig   epochs, batch size, loss, logging
     eval:    EvalConfig    test-time settings
@@ -32,6 +33,7 @@ import yaml
 
 from vidpose.augment import AugmentConfig
 from vidpose.errors import UserError, reject_unknown_keys
+from vidpose.lifting.augment import KeypointAugmentConfig
 from vidpose.models.config import ModelConfig
 
 
@@ -51,10 +53,23 @@ class DataConfig:
       match it (the report's clips are 8 frames).
     - ``image_size``: side of the square model input in pixels; stored frames of another size
       are resized on the fly (bilinear, antialiased).
+
+    Lifters (``model.lifter``) read sequence stores instead (vidpose.lifting):
+
+    - ``keypoints``: the store's named 2D source to lift (``gt``, ``cpn``, ...; ``null``: the
+      store's default).
+    - ``sample_stride``: training samples start at every n-th frame of every sequence (the
+      50-fps frames are nearly repeated; evaluation always covers every frame).
+    - ``output_frames``: consecutive frames each training sample predicts (``null``: 1 for the
+      tcn and mlp, as VideoPose3D trains; the window for the transformer). The velocity loss
+      needs at least 2.
     """
 
     clip_frames: int | None = field(default=None, metadata=_at_least(1))
     image_size: int = field(default=224, metadata=_at_least(8))
+    keypoints: str | None = None
+    sample_stride: int = field(default=1, metadata=_at_least(1))
+    output_frames: int | None = field(default=None, metadata=_at_least(1))
 
 
 @dataclass
@@ -101,6 +116,8 @@ class TrainConfig:
       mean and std (saved in the model as ``target_mean``/``target_std``).
     - ``velocity_weight``: weight of a term on the first differences along time (``l1`` or
       ``l2`` by ``velocity_loss``), in the units of ``loss_units``; 0 = off.
+    - ``n_mpjpe_weight``: weight of an MPJPE term after a per-frame least-squares scale of the
+      prediction (N-MPJPE, metres; MotionBERT uses 0.5); 0 = off.
     - ``bone_weight``: weight of an L1 term on the bone vectors (child minus parent joint),
       metres whatever ``loss_units``; 0 = off.
     - ``loss_2d_weight``: integral head only: weight of an L1 term between its soft-argmax 2D
@@ -132,6 +149,7 @@ class TrainConfig:
     normalize_targets: bool = True
     velocity_weight: float = field(default=0.0, metadata=_at_least(0.0))
     velocity_loss: str = field(default="l1", metadata=_choices("l1", "l2"))
+    n_mpjpe_weight: float = field(default=0.0, metadata=_at_least(0.0))
     bone_weight: float = field(default=0.0, metadata=_at_least(0.0))
     loss_2d_weight: float = field(default=0.0, metadata=_at_least(0.0))
     heatmap_weight: float = field(default=0.0, metadata=_at_least(0.0))
@@ -158,7 +176,9 @@ class EvalConfig:
 class RunConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
-    augment: AugmentConfig = field(default_factory=lambda: AugmentConfig(enabled=False))
+    augment: AugmentConfig | KeypointAugmentConfig = field(
+        default_factory=lambda: AugmentConfig(enabled=False)
+    )
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
@@ -183,10 +203,9 @@ class RunConfig:
         ):
             sections[name] = load_section(section_cls, values.get(name) or {}, name)
         augment = values.get("augment")
+        kind = AugmentConfig if sections["model"].lifter is None else KeypointAugmentConfig
         sections["augment"] = (
-            AugmentConfig(enabled=False)
-            if augment is None
-            else load_section(AugmentConfig, augment, "augment")
+            kind(enabled=False) if augment is None else load_section(kind, augment, "augment")
         )
         seed = values.get("seed", 0)
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
@@ -224,6 +243,12 @@ def _check_combinations(config: RunConfig) -> None:
         raise UserError(f"optim.step_milestones: expected increasing epochs, got {milestones!r}")
     if optim.schedule == "step" and not milestones:
         raise UserError("optim.step_milestones: schedule 'step' needs at least one epoch")
+    if config.model.lifter is not None:
+        _check_lifter(config)
+    else:
+        for name, plain in (("keypoints", None), ("sample_stride", 1), ("output_frames", None)):
+            if getattr(config.data, name) != plain:
+                raise UserError(f"data.{name}: only applies to lifters (model.lifter)")
     for name in ("loss_2d_weight", "heatmap_weight", "depth_map_weight"):
         weight = getattr(config.train, name)
         if weight > 0 and config.model.head != "integral":
@@ -231,6 +256,35 @@ def _check_combinations(config: RunConfig) -> None:
                 f"train.{name}: {weight!r} needs model.head: integral "
                 f"(the {config.model.head!r} head predicts no 2D joints); set it to 0"
             )
+
+
+def _check_lifter(config: RunConfig) -> None:
+    """A lifter reads sequence stores: the clip keys do not apply; the velocity loss needs
+    several output frames per sample."""
+    data, model = config.data, config.model
+    if data.clip_frames is not None:
+        raise UserError(
+            f"data.clip_frames: {data.clip_frames!r}, but a lifter reads whole sequences; "
+            "set model.receptive_field (and data.output_frames) instead, or null"
+        )
+    if model.lifter == "transformer" and data.output_frames not in (None, model.receptive_field):
+        raise UserError(
+            f"data.output_frames: the transformer predicts its whole window of "
+            f"{model.receptive_field} frames (model.receptive_field); got {data.output_frames!r}"
+        )
+    if config.train.velocity_weight > 0 and output_frames(config) < 2:
+        raise UserError(
+            f"train.velocity_weight: {config.train.velocity_weight!r} needs at least 2 output "
+            f"frames per training sample; set data.output_frames (now "
+            f"{output_frames(config)})"
+        )
+
+
+def output_frames(config: RunConfig) -> int:
+    """Frames each training sample of a lifter predicts (``data.output_frames`` resolved)."""
+    if config.data.output_frames is not None:
+        return config.data.output_frames
+    return config.model.receptive_field if config.model.lifter == "transformer" else 1
 
 
 def _describe(kind: Any) -> str:

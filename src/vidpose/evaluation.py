@@ -45,40 +45,49 @@ def _root_aligned(poses: np.ndarray) -> np.ndarray:
 
 
 def _per_frame_errors(pred: np.ndarray, gt: np.ndarray) -> dict[str, np.ndarray]:
-    """Root-aligned (N, T, 17, 3) → per protocol an (N, T) error array, (N, T-1) for MPJVE."""
+    """One root-aligned sequence (F, 17, 3) → per protocol an (F,) error array, (F-1,) for
+    MPJVE (the velocities are taken within the sequence)."""
     errors = {
         "mpjpe_mm": metrics.frame_errors_mm(pred, gt, protocol="p1"),
         "p_mpjpe_mm": metrics.frame_errors_mm(pred, gt, protocol="p2"),
         "n_mpjpe_mm": metrics.frame_errors_mm(pred, gt, protocol="n"),
     }
     # MPJVE of a frame pair is the P1 error of the velocities, so reuse the same per-frame metric.
-    velocity_pred = np.diff(pred, axis=1)
-    velocity_gt = np.diff(gt, axis=1)
-    if velocity_gt.shape[1] > 0:
-        errors["mpjve_mm"] = metrics.frame_errors_mm(velocity_pred, velocity_gt, protocol="p1")
+    if len(gt) > 1:
+        errors["mpjve_mm"] = metrics.frame_errors_mm(
+            np.diff(pred, axis=0), np.diff(gt, axis=0), protocol="p1"
+        )
     return {key: np.asarray(value, dtype=np.float64) for key, value in errors.items()}
 
 
 def _score(
-    pred: np.ndarray, gt: np.ndarray, actions: np.ndarray, subjects: np.ndarray
+    preds: list[np.ndarray], gts: list[np.ndarray], actions: np.ndarray, subjects: np.ndarray
 ) -> dict[str, Any]:
-    """Root-aligned (N, T, 17, 3) predictions scored per action, per subject and per joint.
+    """Root-aligned sequences (F_i, 17, 3) scored per action, per subject and per joint.
 
     ``by_action``/``by_subject`` hold, per protocol, ``metrics.group_mean`` over frames
-    labelled by their clip's action/subject; ``per_joint`` is P1 per joint (17,).
+    labelled by their sequence's action/subject; ``per_joint`` is P1 per joint (17,).
     """
-    errors = _per_frame_errors(pred, gt)
+    per_sequence = [_per_frame_errors(p, g) for p, g in zip(preds, gts, strict=True)]
+    errors, labels = {}, {}
+    for key in PROTOCOLS:
+        parts = [(e[key], i) for i, e in enumerate(per_sequence) if key in e]
+        if parts:
+            errors[key] = np.concatenate([values for values, _ in parts])
+            labels[key] = np.concatenate([np.full(len(v), i) for v, i in parts])
 
-    def grouped(labels):
+    def grouped(names):
         return {
-            key: metrics.group_mean(values.reshape(-1), np.repeat(labels, values.shape[1]))
-            for key, values in errors.items()
+            key: metrics.group_mean(values, names[labels[key]]) for key, values in errors.items()
         }
 
+    joints = np.concatenate(
+        [np.linalg.norm(p - g, axis=-1) for p, g in zip(preds, gts, strict=True)]
+    )
     return {
         "by_action": grouped(actions),
         "by_subject": grouped(subjects),
-        "per_joint": np.asarray(metrics.per_joint_mpjpe_mm(pred, gt), dtype=np.float64),
+        "per_joint": joints.mean(0) * metrics.MM_PER_M,
     }
 
 
@@ -96,10 +105,6 @@ def _check_inputs(pred, gt, clips, train_mean_pose) -> None:
         raise UserError(f"predictions have shape {pred.shape}, ground truth {gt.shape}")
     if len(clips) != gt.shape[0]:
         raise UserError(f"{len(clips)} clip rows for {gt.shape[0]} clips")
-    if not np.isfinite(pred).all():
-        raise UserError("predictions contain NaN or inf (the model diverged?)")
-    if train_mean_pose is not None and np.shape(train_mean_pose) != (skeleton.NUM_JOINTS, 3):
-        raise UserError(f"train mean pose has shape {np.shape(train_mean_pose)}, expected (17, 3)")
 
 
 def evaluate_predictions(
@@ -120,20 +125,58 @@ def evaluate_predictions(
     model and the baseline), ``per_action`` and ``per_subject`` (all protocols plus the
     baseline's P1, frame-averaged within the group), ``per_joint`` (P1 per joint, model and
     baseline), and ``unaligned_mpjpe_mm`` (report eq. 2 with no alignment, as training logs it).
+    MPJVE is taken within each clip.
     """
     pred = np.asarray(pred, dtype=np.float64)
     gt = np.asarray(gt, dtype=np.float64)
     _check_inputs(pred, gt, clips, train_mean_pose)
-    n, t = gt.shape[:2]
-    actions = np.asarray([str(row["action"]) for row in clips], dtype=object)
-    subjects = np.asarray([str(row["subject"]) for row in clips], dtype=object)
+    report = evaluate_sequences(
+        list(pred), list(gt), clips, train_mean_pose, baseline_source=baseline_source
+    )
+    report["frames_per_clip"] = int(gt.shape[1])
+    return report
 
-    pred_aligned, gt_aligned = _root_aligned(pred), _root_aligned(gt)
-    model = _score(pred_aligned, gt_aligned, actions, subjects)
+
+def evaluate_sequences(
+    preds: Sequence[np.ndarray],
+    gts: Sequence[np.ndarray],
+    rows: Sequence[dict[str, Any]],
+    train_mean_pose: np.ndarray | None,
+    *,
+    baseline_source: str | None = None,
+) -> dict[str, Any]:
+    """The report of :func:`evaluate_predictions` for sequences of any lengths: ``preds`` and
+    ``gts`` hold one (F_i, 17, 3) array per sequence, metres; ``rows`` one dict per sequence
+    with its ``subject`` and ``action``. Every frame of every sequence counts once; MPJVE is
+    taken within each sequence. ``num_clips`` counts the sequences, ``frames_per_clip`` is None.
+    """
+    if len(preds) != len(gts) or len(rows) != len(gts):
+        raise UserError(f"{len(preds)} predictions, {len(gts)} ground truths, {len(rows)} rows")
+    if not gts:
+        raise UserError("nothing to evaluate (no sequences)")
+    preds = [np.asarray(p, dtype=np.float64) for p in preds]
+    gts = [np.asarray(g, dtype=np.float64) for g in gts]
+    for index, (p, g) in enumerate(zip(preds, gts, strict=True)):
+        if g.ndim != 3 or g.shape[1:] != (skeleton.NUM_JOINTS, 3) or p.shape != g.shape:
+            raise UserError(
+                f"sequence {index}: predictions {p.shape} against ground truth {g.shape}, "
+                "expected both (F, 17, 3)"
+            )
+        if not np.isfinite(p).all():
+            raise UserError("predictions contain NaN or inf (the model diverged?)")
+    if train_mean_pose is not None and np.shape(train_mean_pose) != (skeleton.NUM_JOINTS, 3):
+        raise UserError(f"train mean pose has shape {np.shape(train_mean_pose)}, expected (17, 3)")
+    actions = np.asarray([str(row["action"]) for row in rows], dtype=object)
+    subjects = np.asarray([str(row["subject"]) for row in rows], dtype=object)
+    lengths = np.array([len(g) for g in gts])
+
+    gts_aligned = [_root_aligned(g) for g in gts]
+    model = _score([_root_aligned(p) for p in preds], gts_aligned, actions, subjects)
     base = None
     if train_mean_pose is not None:
-        mean_pose = np.broadcast_to(np.asarray(train_mean_pose, np.float64), gt.shape)
-        base = _score(_root_aligned(mean_pose), gt_aligned, actions, subjects)
+        mean_pose = _root_aligned(np.asarray(train_mean_pose, np.float64))
+        means = [np.broadcast_to(mean_pose, g.shape) for g in gts]
+        base = _score(means, gts_aligned, actions, subjects)
 
     def value(score, grouping, key, field, group=None):
         """One number of a score, or None for a missing baseline or a protocol without data."""
@@ -155,8 +198,11 @@ def evaluate_predictions(
     def group_table(grouping, labels, order):
         table = {}
         for group in order:
-            clips_in_group = int((labels == group).sum())
-            row: dict[str, Any] = {"num_clips": clips_in_group, "num_frames": clips_in_group * t}
+            members = labels == group
+            row: dict[str, Any] = {
+                "num_clips": int(members.sum()),
+                "num_frames": int(lengths[members].sum()),
+            }
             for key in PROTOCOLS:
                 row[key] = value(model, grouping, key, None, group)
             row["baseline_mpjpe_mm"] = value(base, grouping, "mpjpe_mm", None, group)
@@ -170,12 +216,13 @@ def evaluate_predictions(
         }
         for j, name in enumerate(skeleton.JOINT_NAMES)
     }
+    all_pred, all_gt = np.concatenate(preds), np.concatenate(gts)
     return {
         "format": REPORT_FORMAT,
         "version": REPORT_VERSION,
-        "num_clips": int(n),
-        "frames_per_clip": int(t),
-        "num_frames": int(n * t),
+        "num_clips": len(gts),
+        "frames_per_clip": None,
+        "num_frames": int(lengths.sum()),
         "protocols": {key: meaning for key, (_, meaning) in PROTOCOLS.items()},
         "baseline": {
             "name": "training-set mean pose",
@@ -183,7 +230,7 @@ def evaluate_predictions(
             "source": baseline_source,
         },
         "headline": headline,
-        "unaligned_mpjpe_mm": float(metrics.mpjpe_mm(pred, gt)),
+        "unaligned_mpjpe_mm": float(metrics.mpjpe_mm(all_pred, all_gt)),
         "per_action": group_table("by_action", actions, _ordered_actions(actions)),
         "per_subject": group_table(
             "by_subject", subjects, sorted(set(subjects), key=lambda s: (len(s), s))
@@ -215,10 +262,16 @@ def format_report(report: dict[str, Any]) -> str:
     action, per subject and per joint.
     """
     lines = []
-    header = (
-        f"Evaluation on {report['num_clips']} clips x {report['frames_per_clip']} frames "
-        f"= {report['num_frames']} frames (errors in mm)"
-    )
+    if report.get("frames_per_clip") is None:
+        header = (
+            f"Evaluation on {report['num_clips']} sequences, every frame: "
+            f"{report['num_frames']} frames (errors in mm)"
+        )
+    else:
+        header = (
+            f"Evaluation on {report['num_clips']} clips x {report['frames_per_clip']} frames "
+            f"= {report['num_frames']} frames (errors in mm)"
+        )
     lines += [header]
     context = report.get("context") or {}
     if "checkpoint" in context:
@@ -227,9 +280,14 @@ def format_report(report: dict[str, Any]) -> str:
             f"  checkpoint: {context['checkpoint']}"
             + (f" ({', '.join(trained)})" if trained else "")
         )
-    for key in ("data", "flip_test"):
+    for key in ("data", "keypoints", "flip_test"):
         if key in context:
             lines.append(f"  {key}: {context[key]}")
+    if report.get("sequences_left_out"):
+        lines.append(
+            f"  left out: {report['sequences_left_out']} sequences (marked in the store, or "
+            "lacking the 2D source)"
+        )
     baseline = report["baseline"]
     if baseline["available"]:
         source = f" (from {baseline['source']})" if baseline.get("source") else ""

@@ -69,3 +69,12 @@ def test_bone_loss_grades_each_bone_not_each_joint():
     bent[..., 2, 2] += 0.16  # the right knee 16 cm deeper: two bones (hip-knee, knee-ankle)
     # 2 bones × 0.16 m in one coordinate, over 16 bones × 3 coordinates
     assert float(bone_loss(bent, gt)) == pytest.approx(2 * 0.16 / 48, rel=1e-5)
+
+
+def test_n_mpjpe_loss_ignores_a_uniform_scale():
+    from vidpose.engine.losses import mpjpe_loss, n_mpjpe_loss
+
+    gt = torch.randn(2, 3, 17, 3)
+    assert n_mpjpe_loss(2.5 * gt, gt).item() < 1e-5
+    pred = gt + 0.1 * torch.randn_like(gt)
+    assert n_mpjpe_loss(pred, gt) <= mpjpe_loss(pred, gt) + 1e-6

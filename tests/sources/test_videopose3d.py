@@ -1,4 +1,8 @@
-"""`vidpose prepare videopose3d`: VideoPose3D's pickled pose files → pose-only clip stores."""
+"""`vidpose prepare videopose3d` and `prepare add-2d`: VideoPose3D's files → sequence stores.
+
+The fake files follow VideoPose3D's layout: positions_3d {subject: {sequence: (F, 32, 3)}} in
+world metres, positions_2d {subject: {sequence: [4 × (F', J, 2|3)]}} in pixels + metadata.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,25 @@ import numpy as np
 import pytest
 
 from vidpose.cli import main
-from vidpose.skeleton import H36M_32_TO_17, bone_lengths
-from vidpose.sources.h36m_cameras import CAMERA_IDS, PUBLIC_INTRINSICS, world_to_camera
-from vidpose.sources.h36m_clips import clip_starts
-from vidpose.store import open_store
+from vidpose.keypoints.layouts import to_h36m17
+from vidpose.sequences import open_sequences
+from vidpose.skeleton import H36M_32_TO_17
+from vidpose.sources.h36m_cameras import (
+    CAMERA_IDS,
+    PUBLIC_EXTRINSICS,
+    PUBLIC_INTRINSICS,
+    project,
+    quaternion_to_matrix,
+    world_to_camera,
+)
 
-FRAMES, STRIDE, EVERY = 4, 3, 6
-OPTIONS = ["--frames", str(FRAMES), "--stride", str(STRIDE), "--every", str(EVERY)]
-SEQUENCES = {"S1": {"Directions 1": 30, "Photo": 25}, "S9": {"WalkDog 1": 20}}
+SEQUENCES = {
+    "S1": {"Directions 1": 30, "TakingPhoto": 25, "Walking 1": 16},
+    "S9": {"WalkDog 1": 20},
+    "S11": {"Directions": 12, "Directions 1": 14},
+}
+SIZES = {"54138969": (1000, 1002), "55011271": (1000, 1000), "58860488": (1000, 1000),
+         "60457274": (1000, 1002)}  # fmt: skip
 
 
 def world_motion(frames: int, seed: int) -> np.ndarray:
@@ -25,101 +40,234 @@ def world_motion(frames: int, seed: int) -> np.ndarray:
     return (body[None] + drift[:, None] + rng.normal(0, 0.01, (frames, 32, 3))).astype(np.float32)
 
 
+def save_2d(path, positions_2d, **metadata):
+    np.savez_compressed(path, positions_2d=positions_2d, metadata=metadata)
+
+
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("vp3d")
-    positions_3d, positions_2d = {}, {}
+    positions_3d, gt, sh, coco = {}, {}, {}, {}
     for seed, (subject, sequences) in enumerate(SEQUENCES.items()):
-        positions_3d[subject], positions_2d[subject] = {}, {}
+        positions_3d[subject], gt[subject], sh[subject], coco[subject] = {}, {}, {}, {}
         for name, frames in sequences.items():
             positions_3d[subject][name] = world_motion(frames, seed)
+            rng = np.random.default_rng(frames)
             # detections are often a few frames longer than the poses
-            positions_2d[subject][name] = [
-                np.random.default_rng(i).uniform(0, 1000, (frames + 3, 17, 2)).astype(np.float32)
-                for i in range(4)
+            gt[subject][name] = [
+                rng.uniform(0, 1000, (frames + 3, 17, 2)).astype(np.float32) for _ in range(4)
             ]
+            coco[subject][name] = [
+                rng.uniform(0, 1000, (frames, 17, 3)).astype(np.float32) for _ in range(4)
+            ]
+            if (subject, name) != ("S11", "Directions"):  # as VideoPose3D's SH files
+                sh[subject][name] = [
+                    rng.uniform(0, 1000, (frames, 16, 2)).astype(np.float32) for _ in range(4)
+                ]
     np.savez_compressed(folder / "data_3d_h36m.npz", positions_3d=positions_3d)
-    np.savez_compressed(folder / "data_2d_h36m_gt.npz", positions_2d=positions_2d, metadata={})
-    return folder, positions_3d, positions_2d
+    save_2d(folder / "data_2d_h36m_gt.npz", gt, layout_name="h36m", num_joints=17)
+    save_2d(folder / "data_2d_h36m_sh_pt_mpii.npz", sh, num_joints=16)
+    save_2d(folder / "data_2d_h36m_detectron.npz", coco, layout_name="coco", num_joints=17)
+    return folder, positions_3d, {"gt": gt, "sh": sh, "coco": coco}
 
 
 def prepare(*argv) -> int:
-    return main(["prepare", "videopose3d", *map(str, argv), *OPTIONS])
+    return main(["prepare", "videopose3d", *map(str, argv)])
 
 
-def test_stores_have_no_frames_and_the_expected_clips(files, tmp_path):
+def test_stores_hold_every_sequence_seen_by_every_camera(files, tmp_path):
     folder, positions_3d, _ = files
-    assert prepare(folder / "data_3d_h36m.npz", tmp_path / "out") == 0
-    for split, subjects in (("train", ["S1"]), ("test", ["S9"])):
-        store = open_store(tmp_path / "out" / split)
-        assert not store.has_frames and store.image_size is None
-        assert store.meta["has_frames"] is False and store.meta["source"]["kind"] == "videopose3d"
+    out = tmp_path / "out"
+    assert prepare(folder / "data_3d_h36m.npz", folder / "data_2d_h36m_gt.npz", out) == 0
+    for split, subjects in (("train", ["S1"]), ("test", ["S9", "S11"])):
+        store = open_sequences(out / split)
+        assert store.meta["source"] == "videopose3d" and store.fps == 50.0
+        assert store.from_mocap is False and store.sources_2d == ["gt"]
         expected = sorted(
-            (subject, name, camera, int(start))
+            (subject, name.replace("TakingPhoto", "Photo"), camera, len(poses), *SIZES[camera])
             for subject in subjects
             for name, poses in positions_3d[subject].items()
             for camera in CAMERA_IDS
-            for start in clip_starts(len(poses), FRAMES, STRIDE, EVERY)
         )
-        keys = ("subject", "sequence", "camera", "start_frame")
-        got = sorted(tuple(row[key] for key in keys) for row in store.clips)
+        keys = ("subject", "sequence", "camera", "frames", "width", "height")
+        got = sorted(tuple(getattr(info, key) for key in keys) for info in store.sequences)
         assert got == expected
-    actions = {r["action"] for r in open_store(tmp_path / "out" / "train").clips}
-    assert actions == {"Directions", "Photo"}
+        assert store.num_frames == sum(info.frames for info in store.sequences)
+    assert prepare(folder / "data_3d_h36m.npz", out, "--subjects", "S1", "--overwrite") == 0
+    assert sorted(p.name for p in out.iterdir()) == ["train"]  # the old test/ went with it
+    train = open_sequences(out / "train")
+    assert train.sources_2d == ["projected"]
+    assert {(i.sequence, i.action) for i in train.sequences} == {
+        ("Directions 1", "Directions"),
+        ("Photo", "Photo"),
+        ("Walking 1", "Walking"),
+    }
 
 
-def test_poses_are_the_world_motion_seen_from_each_camera(files, tmp_path):
+def test_a_point_on_the_optical_axis_projects_to_the_principal_point(tmp_path):
+    """Pelvis 4 m straight ahead of camera 55011271 of S5: root (0, 0, 4), pixel (cx, cy)."""
+    quaternion, centre_mm = PUBLIC_EXTRINSICS["S5"][1]
+    axis = quaternion_to_matrix(np.asarray(quaternion))[:, 2]  # camera z in world coordinates
+    pelvis = np.asarray(centre_mm) / 1000 + 4.0 * axis
+    poses = world_motion(6, 0).astype(np.float64)
+    poses += pelvis - poses[:, :1]  # every frame's pelvis (joint 0) on the axis
+    np.savez(tmp_path / "d3.npz", positions_3d={"S5": {"Eating": poses}})
+    assert prepare(tmp_path / "d3.npz", tmp_path / "out", "--subjects", "S5") == 0
+    store = open_sequences(tmp_path / "out" / "train")
+    assert store.sources_2d == ["projected"]
+    index = [info.camera for info in store.sequences].index("55011271")
+    rows = store.slice(index)
+    np.testing.assert_allclose(store.root[rows], np.tile([0, 0, 4.0], (6, 1)), atol=1e-5)
+    fx, fy, cx, cy = PUBLIC_INTRINSICS["55011271"]
+    np.testing.assert_allclose(store.keypoints()[rows, 0, :2], np.tile([cx, cy], (6, 1)), atol=1e-3)
+    np.testing.assert_allclose(store.intrinsics[index], (fx, fy, cx, cy), rtol=1e-6)
+    # root-relative, root kept, metres: distances from the camera centre are the world's
+    camera_frame = store.poses3d[rows] + store.root[rows][:, None]
+    world = poses[:, H36M_32_TO_17]
+    distance = np.linalg.norm(world - np.asarray(centre_mm) / 1000, axis=-1)
+    np.testing.assert_allclose(np.linalg.norm(camera_frame, axis=-1), distance, atol=1e-5)
+    np.testing.assert_array_equal(store.poses3d[:, 0], 0.0)
+
+
+def test_poses_are_the_world_motion_in_each_camera_frame(files, tmp_path):
     folder, positions_3d, _ = files
     assert prepare(folder / "data_3d_h36m.npz", tmp_path / "out") == 0
-    store = open_store(tmp_path / "out" / "train")
-    np.testing.assert_array_equal(store.poses3d[:, :, 0], 0.0)
-    camera_frame = store.poses3d + store.root[:, :, None]
-    assert np.all((camera_frame[..., 2] > 3.0) & (camera_frame[..., 2] < 8.0))
-    for n, row in enumerate(store.clips):
-        world = positions_3d[row["subject"]][row["sequence"]][:, H36M_32_TO_17]
-        frames = row["start_frame"] + STRIDE * np.arange(FRAMES)
-        # a rigid change of frame keeps every bone's length
-        np.testing.assert_allclose(
-            bone_lengths(camera_frame[n]), bone_lengths(world[frames]), atol=1e-5
-        )
-        index = CAMERA_IDS.index(row["camera"])
-        expected = world_to_camera(world[frames], row["subject"], index)
-        np.testing.assert_allclose(camera_frame[n], expected, atol=1e-5)
-        # without a 2D file, poses2d are the pinhole projection in source-image pixels
-        fx, fy, cx, cy = PUBLIC_INTRINSICS[row["camera"]]
-        x, y, z = np.moveaxis(camera_frame[n], -1, 0)
-        np.testing.assert_allclose(
-            store.poses2d[n], np.stack([fx * x / z + cx, fy * y / z + cy], -1), atol=1e-2
-        )
-        np.testing.assert_allclose(store.intrinsics[n], (fx, fy, cx, cy), rtol=1e-6)
+    store = open_sequences(tmp_path / "out" / "train")
+    np.testing.assert_array_equal(store.poses3d[:, 0], 0.0)
+    for index, info in enumerate(store.sequences):
+        name = "TakingPhoto" if info.sequence == "Photo" else info.sequence
+        world = positions_3d[info.subject][name][:, H36M_32_TO_17]
+        expected = world_to_camera(world, info.subject, CAMERA_IDS.index(info.camera))
+        rows = store.slice(index)
+        np.testing.assert_allclose(store.root[rows], expected[:, 0], atol=1e-5)
+        np.testing.assert_allclose(store.poses3d[rows], expected - expected[:, :1], atol=1e-5)
+        assert np.all((expected[..., 2] > 3.0) & (expected[..., 2] < 8.0))  # metres, in front
+        projected = project(expected, PUBLIC_INTRINSICS[info.camera])
+        np.testing.assert_allclose(store.keypoints("projected")[rows, :, :2], projected, atol=1e-2)
 
 
-def test_2d_file_is_used_and_cut_to_the_3d_length(files, tmp_path):
-    folder, _, positions_2d = files
+def test_named_2d_sources_layouts_and_confidence(files, tmp_path):
+    folder, _, given = files
+    out = tmp_path / "out"
+    argv = ["--2d", f"sh={folder / 'data_2d_h36m_sh_pt_mpii.npz'}",
+            "--2d", f"det={folder / 'data_2d_h36m_detectron.npz'}"]  # fmt: skip
+    assert prepare(folder / "data_3d_h36m.npz", folder / "data_2d_h36m_gt.npz", out, *argv) == 0
+    store = open_sequences(out / "test")
+    assert store.sources_2d == ["gt", "sh", "det"] and store.default_2d == "gt"
+    assert [store.layout(n) for n in store.sources_2d] == ["h36m17", "mpii16", "coco17"]
+    sources = store.meta["sources_2d"]
+    assert [sources[n]["has_confidence"] for n in ("gt", "sh", "det")] == [False, False, True]
+    assert sources["det"]["layout_from"] == "metadata layout_name 'coco'"
+    assert sources["sh"]["path"] == str((folder / "data_2d_h36m_sh_pt_mpii.npz").resolve())
+    for index, info in enumerate(store.sequences):
+        rows, camera = store.slice(index), CAMERA_IDS.index(info.camera)
+        gt = given["gt"][info.subject][info.sequence][camera][: info.frames]
+        np.testing.assert_array_equal(store.keypoints("gt")[rows, :, :2], gt)
+        np.testing.assert_array_equal(store.keypoints("gt")[rows, :, 2], 1.0)
+        det = given["coco"][info.subject][info.sequence][camera]
+        np.testing.assert_array_equal(store.keypoints_raw("det")[rows], det)
+        np.testing.assert_allclose(store.keypoints("det")[rows], to_h36m17(det, "coco17"))
+    # the SH file lacks S11 Directions: kept with zero confidence, left out of evaluation
+    lacking = [i for i, info in enumerate(store.sequences) if info.sequence == "Directions"]
+    assert store.missing_2d("sh") == lacking and len(lacking) == 4
+    np.testing.assert_array_equal(store.keypoints_raw("sh")[store.slice(lacking[0])], 0.0)
+    directions = [i for i, info in enumerate(store.sequences) if info.subject == "S11"
+                  and info.sequence == "Directions"]  # fmt: skip
+    for name in ("gt", "det", "sh"):
+        kept = store.evaluation_indices(name)
+        assert set(kept) == set(range(len(store))) - set(directions)
+
+
+def test_add_2d_attaches_a_file_to_both_splits(files, tmp_path, capsys):
+    folder, _, given = files
     out = tmp_path / "out"
     assert prepare(folder / "data_3d_h36m.npz", folder / "data_2d_h36m_gt.npz", out) == 0
-    store = open_store(out / "test")
-    assert store.meta["source"]["poses2d_from"] == "positions_2d"
-    for n, row in enumerate(store.clips):
-        given = positions_2d[row["subject"]][row["sequence"]][CAMERA_IDS.index(row["camera"])]
-        frames = row["start_frame"] + STRIDE * np.arange(FRAMES)
-        np.testing.assert_array_equal(store.poses2d[n], given[frames])
+    sh = folder / "data_2d_h36m_sh_pt_mpii.npz"
+    assert main(["prepare", "add-2d", str(out), f"sh={sh}", "--default-2d", "sh"]) == 0
+    assert "has no S11/Directions camera 54138969" in capsys.readouterr().err
+    for split in ("train", "test"):
+        store = open_sequences(out / split)
+        assert store.sources_2d == ["gt", "sh"] and store.default_2d == "sh"
+        assert store.meta["sources_2d"]["sh"]["path"] == str(sh.resolve())
+        assert store.meta["sources_2d"]["sh"]["layout_from"] == "16 joints"
+        info = store.sequences[0]
+        expected = given["sh"][info.subject][info.sequence][CAMERA_IDS.index(info.camera)]
+        np.testing.assert_array_equal(store.keypoints_raw()[store.slice(0), :, :2], expected)
+    assert main(["prepare", "add-2d", str(out), f"sh={sh}"]) == 2
+    assert "already has a 2D source 'sh' (use --replace)" in capsys.readouterr().err
+    assert main(["prepare", "add-2d", str(out), f"sh={sh}", "--replace"]) == 0
 
 
-def test_short_2d_arrays_and_uncalibrated_subjects_are_skipped_with_warnings(tmp_path, capsys):
-    positions_3d = {"S1": {"Walking": world_motion(20, 1)}, "S2": {"Walking": world_motion(20, 2)}}
-    positions_2d = {"S1": {"Walking": [np.zeros((20, 17, 2))] * 3 + [np.zeros((10, 17, 2))]}}
-    np.savez(tmp_path / "d3.npz", positions_3d=positions_3d)
-    np.savez(tmp_path / "d2.npz", positions_2d=positions_2d)
-    argv = ["--train-subjects", "S1", "S2"]
-    assert prepare(tmp_path / "d3.npz", tmp_path / "d2.npz", tmp_path / "out", *argv) == 0
-    err = capsys.readouterr().err
-    assert "skipped S2: no public camera calibration" in err
-    assert "skipped S1/Walking camera 60457274: 2D array of shape (10, 17, 2)" in err
-    store = open_store(tmp_path / "out" / "train")
-    assert sorted({r["camera"] for r in store.clips}) == list(CAMERA_IDS[:3])
-    assert len(store.meta["skipped"]) == 2
-    assert not (tmp_path / "out" / "test").exists()
+def _bad_2d(files, tmp_path, change):
+    """A copy of the gt file damaged by ``change(positions_2d)``; returns its path."""
+    gt = {s: {a: list(v) for a, v in seqs.items()} for s, seqs in files[2]["gt"].items()}
+    metadata = change(gt) or {"layout_name": "h36m", "num_joints": 17}
+    path = tmp_path / "bad_2d.npz"
+    save_2d(path, gt, **metadata)
+    return path
+
+
+def _nan_in_test_split(gt):
+    gt["S9"]["WalkDog 1"][2] = gt["S9"]["WalkDog 1"][2].copy()
+    gt["S9"]["WalkDog 1"][2][5, 3, 0] = np.nan
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda gt: gt.update(S7={"Eating": [np.zeros((5, 17, 2))] * 4}),
+         "subject S7 is not in the 3D file"),
+        (lambda gt: gt["S1"].update(Eating=[np.zeros((5, 17, 2))] * 4),
+         "S1/Eating is not in the 3D file"),
+        (lambda gt: gt.pop("S9") and None, "no subject S9 (the 3D file has it)"),
+        (lambda gt: gt["S1"].update({"Walking 1": gt["S1"]["Walking 1"][:3]}),
+         "S1/Walking 1: expected a list of 4 camera arrays"),
+        (lambda gt: gt["S1"].update({"Walking 1": [np.zeros((16, 16, 2))] * 4}),
+         "S1/Walking 1 camera 54138969: shape (16, 16, 2), expected (frames, 17, 2 or 3)"),
+        (lambda gt: gt["S1"].update({"Walking 1": [np.zeros((15, 17, 2))] * 4}),
+         "S1/Walking 1 camera 54138969: 15 frames, fewer than the 3D poses' 16"),
+        (_nan_in_test_split, "S9/WalkDog 1 camera 58860488: NaN or inf in the 2D keypoints"),
+        (lambda gt: gt["S1"].update(Nonsense=[np.zeros((5, 17, 2))] * 4),
+         "S1/Nonsense is not one of the 15 actions"),
+        (lambda gt: {"num_joints": 17}, "cannot tell the keypoint layout (17 joints"),
+        (lambda gt: {"layout_name": "humaneva15"}, "unknown keypoint layout 'humaneva15'"),
+        (lambda gt: {"layout_name": "h36m", "num_joints": 16},
+         "metadata num_joints 16 does not fit layout h36m17"),
+    ],
+)  # fmt: skip
+def test_2d_files_that_do_not_fit_are_one_line_errors(files, tmp_path, capsys, change, message):
+    bad = _bad_2d(files, tmp_path, change)
+    out = tmp_path / "out"
+    assert prepare(files[0] / "data_3d_h36m.npz", bad, out) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1, err
+    assert str(bad) in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad_2d.npz"]  # nothing written
+
+
+def test_zero_confidence_is_fine_and_layout_can_be_given(files, tmp_path):
+    def change(gt):
+        views = gt["S1"]["Walking 1"]
+        views[0] = np.concatenate([views[0], np.zeros((*views[0].shape[:2], 1))], -1)
+        return {"num_joints": 17}
+
+    bad = _bad_2d(files, tmp_path, change)
+    argv = ["--2d", f"mine={bad}", "--layout", "mine=h36m17"]
+    assert prepare(files[0] / "data_3d_h36m.npz", tmp_path / "out", *argv) == 0
+    store = open_sequences(tmp_path / "out" / "train")
+    index = [(i.sequence, i.camera) for i in store.sequences].index(("Walking 1", "54138969"))
+    np.testing.assert_array_equal(store.keypoints("mine")[store.slice(index), :, 2], 0.0)
+    assert store.meta["sources_2d"]["mine"]["has_confidence"] is True
+
+
+def test_nan_in_3d_is_an_error(files, tmp_path, capsys):
+    poses = world_motion(10, 0)
+    poses[4, 7, 1] = np.nan
+    np.savez(tmp_path / "d3.npz", positions_3d={"S1": {"Walking": poses}})
+    assert prepare(tmp_path / "d3.npz", tmp_path / "out") == 2
+    err = capsys.readouterr().err.strip()
+    assert "S1/Walking: NaN or inf in the 3D positions (frame 4)" in err
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize(
@@ -129,27 +277,52 @@ def test_short_2d_arrays_and_uncalibrated_subjects_are_skipped_with_warnings(tmp
         (lambda p: p.write_bytes(b"nonsense"), "not a readable .npz file"),
         (lambda p: np.savez(p, other=np.zeros(3)), "no 'positions_3d' array"),
         (lambda p: np.savez(p, positions_3d=np.zeros(3)), "not a readable .npz file"),
-        (lambda p: np.savez(p, positions_3d={"S1": {}}), "nothing could be converted"),
+        (lambda p: np.savez(p, positions_3d={"S1": {}}), "no sequence of the 15 actions"),
+        (lambda p: np.savez(p, positions_3d={"S1": {"Walking": np.zeros((5, 30, 3))}}),
+         "S1/Walking: shape (5, 30, 3), expected (frames, 32, 3)"),
     ],
-)
-def test_bad_files_are_one_line_errors_with_exit_2(tmp_path, capsys, make, message):
+)  # fmt: skip
+def test_bad_3d_files_are_one_line_errors_with_exit_2(tmp_path, capsys, make, message):
     path = tmp_path / "d3.npz"
     make(path)
     assert prepare(path, tmp_path / "out") == 2
-    err = capsys.readouterr().err.strip()
-    assert message in err and len(err.splitlines()) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert message in err[-1] and err[-1].startswith("vidpose prepare: error:"), err
     assert not (tmp_path / "out").exists()
 
 
 def test_bad_arguments_are_one_line_errors_with_exit_2(files, tmp_path, capsys):
     d3 = files[0] / "data_3d_h36m.npz"
+    gt = files[0] / "data_2d_h36m_gt.npz"
     for argv, message in (
         ([d3, d3, d3, tmp_path / "out"], "expected DATA_3D.npz [DATA_2D.npz] OUT"),
         ([d3, tmp_path / "out", "--subjects", "S7"], "no subject S7 in positions_3d"),
         ([d3, tmp_path / "out", "--subjects", "bob"], "unknown subject name 'bob'"),
         ([d3, tmp_path / "out", "--cameras", "1"], "unknown camera 1"),
+        ([d3, gt, tmp_path / "out", "--2d", f"gt={gt}"], "two 2D sources named 'gt'"),
+        ([d3, gt, tmp_path / "out", "--layout", "cpn=coco17"], "no 2D source named 'cpn'"),
+        ([d3, gt, tmp_path / "out", "--layout", "gt=coco17"],
+         "metadata says layout h36m17, but coco17 was given"),
+        ([d3, gt, tmp_path / "out", "--default-2d", "cpn"], "no 2D source named 'cpn'"),
+        ([d3, tmp_path / "out", "--2d", f"Bad={gt}"], "2D source name 'Bad'"),
         ([d3, tmp_path], "already exists"),
-    ):
+    ):  # fmt: skip
         assert prepare(*argv) == 2
         err = capsys.readouterr().err.strip()
         assert message in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("subject", sorted(PUBLIC_EXTRINSICS))
+def test_every_camera_sees_the_capture_area_upright(subject):
+    """The public extrinsics put the capture area (near the world origin) ≈ 5 m in front of
+    every camera, inside its image, with the world's up (z) pointing up in the image (-y)."""
+    head, feet = np.array([0.0, 0.0, 1.7]), np.array([0.0, 0.0, 0.1])
+    for index, camera in enumerate(CAMERA_IDS):
+        head_cam, feet_cam = world_to_camera(np.stack([head, feet]), subject, index)
+        assert 3.0 < feet_cam[2] < 7.0 and 3.0 < head_cam[2] < 7.0
+        (u_head, v_head), (u_feet, v_feet) = project(
+            np.stack([head_cam, feet_cam]), PUBLIC_INTRINSICS[camera]
+        )
+        assert 0 < u_head < 1000 and 0 < u_feet < 1000 and 0 < v_head < v_feet < 1002
+        assert abs(u_head - u_feet) < 0.1 * (v_feet - v_head)  # upright, not rolled

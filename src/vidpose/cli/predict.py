@@ -95,7 +95,7 @@ def _target_fps(text: str | None, checkpoint: dict) -> float | None:
 
 
 def run(args) -> int:
-    from vidpose.checkpoint import load_model
+    from vidpose.checkpoint import load_model, require_image_model
     from vidpose.devices import resolve_device
     from vidpose.engine.predict import recipe_flip_test
     from vidpose.errors import UserError
@@ -112,6 +112,7 @@ def run(args) -> int:
     if args.render:
         check_video_path(args.render, "--render")  # fail before the long part, not after
     model, checkpoint = load_model(args.checkpoint, map_location=device)
+    require_image_model(model, args.checkpoint, "vidpose predict")
     target_fps = _target_fps(args.fps, checkpoint)
     prediction = predict_video(
         model,

@@ -45,7 +45,7 @@ def run(args) -> int:
         frames = np.full((store.frames_per_clip, side, side, 3), 64, np.uint8)
     prediction = None
     if args.checkpoint:
-        from vidpose.checkpoint import load_model
+        from vidpose.checkpoint import load_model, require_image_model
         from vidpose.engine.predict import recipe_flip_test
         from vidpose.inference.windows import predict_windows
         from vidpose.metrics import mpjpe_mm
@@ -54,6 +54,7 @@ def run(args) -> int:
             raise UserError(f"{store.path}: a pose-only store has no frames to predict from")
         device = resolve_device(args.device)
         model, checkpoint = load_model(args.checkpoint, map_location=device)
+        require_image_model(model, args.checkpoint, "vidpose render")
         has_geometry = store.crop is not None and store.intrinsics is not None
         prediction = predict_windows(
             model,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import time
 
-from vidpose.argtypes import non_negative_int, positive_int
+from vidpose.argtypes import float_range, non_negative_int, positive_int
+from vidpose.synth.virtual_cameras import CameraRanges
 
 ORDER = 10
 
@@ -46,11 +47,104 @@ def register(subparsers) -> None:
         help="parallel render processes (default: CPU count, at most 8)",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace an existing OUT")
+    add_poses_only_arguments(parser)
     parser.set_defaults(run=run)
+
+
+def add_poses_only_arguments(parser) -> None:
+    """``--poses-only`` and its options (vidpose.synth.poses)."""
+    group = parser.add_argument_group(
+        "pose sequences (--poses-only)",
+        "Write sequence stores for lifting instead of rendering: every take seen by --views "
+        "random virtual cameras; ranges are MIN,MAX or one value.",
+    )
+    group.add_argument(
+        "--poses-only", action="store_true", help="write pose-sequence stores, no frames"
+    )
+    group.add_argument(
+        "--views", type=positive_int, default=None, help="virtual cameras per take (default 8)"
+    )
+    group.add_argument(
+        "--seconds", type=float, default=None, help="length of each take (default: the preset's)"
+    )
+    group.add_argument(
+        "--takes",
+        type=positive_int,
+        default=None,
+        help="takes per subject and action (default: the preset's)",
+    )
+    defaults = CameraRanges()
+    for option, field, unit in (
+        ("--camera-height", "height_m", "m"),
+        ("--camera-distance", "distance_m", "m from the take's centre"),
+        ("--focal", "focal_px", "px"),
+        ("--camera-tilt", "tilt_deg", "degrees down"),
+    ):
+        low, high = getattr(defaults, field)
+        group.add_argument(
+            option,
+            dest=field,
+            type=float_range,
+            default=None,
+            metavar="MIN,MAX",
+            help=f"{unit} (default {low:g},{high:g})",
+        )
+
+
+_RENDER_ONLY = ("size", "frames", "stride", "train_clips", "test_clips")
+_POSES_ONLY = ("views", "seconds", "takes", "height_m", "distance_m", "focal_px", "tilt_deg")
+
+
+def run_poses_only(args) -> int:
+    from vidpose.errors import UserError
+    from vidpose.synth.poses import DEFAULT_VIEWS, generate_pose_sequences
+
+    given = [name for name in _RENDER_ONLY if getattr(args, name) is not None]
+    if given:
+        raise UserError(f"--{given[0].replace('_', '-')} is for rendering, not with --poses-only")
+    fields = ("height_m", "distance_m", "focal_px", "tilt_deg")
+    ranges = CameraRanges(
+        **{name: getattr(args, name) for name in fields if getattr(args, name) is not None}
+    )
+    started = time.perf_counter()
+    train, test = generate_pose_sequences(
+        args.out,
+        preset=args.preset,
+        seed=args.seed,
+        seconds=args.seconds,
+        takes=args.takes,
+        views=args.views or DEFAULT_VIEWS,
+        ranges=ranges,
+        motion=args.motion,
+        overwrite=args.overwrite,
+        progress=True,
+    )
+    elapsed = time.perf_counter() - started
+    frames = train.num_frames + test.num_frames
+    print(
+        f"wrote {args.out}: train {len(train)} sequences, {train.num_frames} frames "
+        f"({', '.join(train.subjects)}), test {len(test)} sequences, {test.num_frames} frames "
+        f"({', '.join(test.subjects)}); {elapsed:.1f} s, {frames / max(elapsed, 1e-9):.0f} frames/s"
+    )
+    return 0
 
 
 def run(args) -> int:
     from vidpose.synth.generate import generate_dataset
+
+    if args.poses_only:
+        return run_poses_only(args)
+    given = [name for name in _POSES_ONLY if getattr(args, name) is not None]
+    if given:
+        from vidpose.errors import UserError
+
+        option = {
+            "height_m": "camera-height",
+            "distance_m": "camera-distance",
+            "focal_px": "focal",
+            "tilt_deg": "camera-tilt",
+        }.get(given[0], given[0])
+        raise UserError(f"--{option} needs --poses-only")
 
     started = time.perf_counter()
     train, test = generate_dataset(

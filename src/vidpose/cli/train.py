@@ -12,6 +12,7 @@ EPILOG = """\
 examples:
   vidpose train --config configs/cpu.yaml --data data/demo --out runs/demo
   vidpose train --config configs/seed.yaml --data data/synth --out runs/seed --set optim.lr=5e-4
+  vidpose train --config configs/lift_tcn27.yaml --data data/poses --out runs/lift
   vidpose train --data data/demo --out runs/demo --resume          # continue exactly
   torchrun --standalone --nproc_per_node=2 -m vidpose train --config ... --data ... --out ...
 """
@@ -63,7 +64,6 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from vidpose.config import load_config
-    from vidpose.engine.trainer import train
     from vidpose.errors import UserError
 
     config_path = args.config
@@ -78,6 +78,10 @@ def run(args: argparse.Namespace) -> int:
             f"--stop-after-steps: expected an integer >= 0, got {args.stop_after_steps}"
         )
     config = load_config(config_path, args.overrides)
+    if config.model.lifter is None:
+        from vidpose.engine.trainer import train
+    else:  # 2D keypoint sequences → 3D, on sequence stores
+        from vidpose.engine.lifting_trainer import train_lifter as train
     result = train(
         config,
         args.data,

@@ -70,6 +70,15 @@ def build_loss(name: str) -> Callable[..., torch.Tensor]:
     return LOSSES[name]
 
 
+def n_mpjpe_loss(pred, gt) -> torch.Tensor:
+    """MPJPE after scaling each predicted frame (..., 17, 3) by its least-squares factor onto
+    the ground truth (N-MPJPE; the scale is part of the graph, as in VideoPose3D), metres."""
+    scale = (gt * pred).sum(dim=(-2, -1), keepdim=True) / (
+        pred.square().sum(dim=(-2, -1), keepdim=True) + 1e-12
+    )
+    return mpjpe_loss(scale * pred, gt)
+
+
 def velocity_loss(pred, gt, scale=None, kind: str = "l1") -> torch.Tensor:
     """Error of the first differences along time (axis 1 of (B, T, 17, 3)): ``l1`` is the mean
     absolute, ``l2`` the mean squared velocity error per coordinate and frame pair (metres per

@@ -14,6 +14,7 @@ from vidpose.data.source import ClipDataset, ClipSource
 from vidpose.engine import distributed, performance
 from vidpose.engine.inputs import Normalizer, to_model_input
 from vidpose.engine.performance import Speed
+from vidpose.lifting.predict import lift
 from vidpose.models.geometry import flip_geometry
 from vidpose.progress import progress_bar
 from vidpose.store import ClipStore
@@ -42,7 +43,12 @@ def predict_batch(
     (crops and camera) feeds the integral head's lift, None means the default camera.
     ``flip_test`` averages with the prediction on the mirrored clip, mapped back by
     ``unflip_poses3d`` (the mirrored clip's geometry is the mirrored crop).
+
+    A batch of keypoint windows (inputs (B, W, 17, C), screen-normalised) goes through its
+    lifter by ``vidpose.lifting.predict.lift``, flipped in screen coordinates.
     """
+    if not batch.has_frames:
+        return lift(model, batch.inputs, flip_test)
     batch = to_model_input(batch, image_size, normalize)
     poses = model(batch.inputs, batch.geometry)
     if flip_test:

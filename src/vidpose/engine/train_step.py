@@ -19,7 +19,7 @@ from vidpose.augment import AugmentConfig, apply_params, sample_params
 from vidpose.config import TrainConfig
 from vidpose.data.batch import ClipBatch
 from vidpose.engine.inputs import Normalizer, to_model_input
-from vidpose.engine.losses import bone_loss, build_loss, velocity_loss
+from vidpose.engine.losses import bone_loss, build_loss, n_mpjpe_loss, velocity_loss
 from vidpose.models.geometry import augment_geometry, crop_axis
 
 
@@ -94,6 +94,8 @@ class Objective:
         if self.config.velocity_weight > 0:
             velocity = velocity_loss(pred, gt, scale, self.config.velocity_loss)
             loss = loss + self.config.velocity_weight * velocity
+        if self.config.n_mpjpe_weight > 0:
+            loss = loss + self.config.n_mpjpe_weight * n_mpjpe_loss(pred, gt)
         if self.config.bone_weight > 0:
             loss = loss + self.config.bone_weight * bone_loss(pred, gt)
         if batch.poses2d is not None and model is not None:

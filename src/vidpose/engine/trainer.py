@@ -93,14 +93,7 @@ class Trainer:
         self.resume = resume
         self.context = distributed.init(device)
         run_folder.check_run_dir(self.run_dir, resume)
-        data_dir = Path(data_dir)
-        self.train_store = open_split(data_dir, "train")
-        self.test_store = open_split(data_dir, "test")
-        self.train_data = ClipDataset(self.train_store, config.data.clip_frames)
-        self.test_data = ClipDataset(self.test_store, config.data.clip_frames)
-        check_same_clip_length(self.train_store, self.test_store)
-        self.clip_frames = self.train_store.frames_per_clip
-        self.image_size = config.data.image_size
+        self._open_data(Path(data_dir))
         self.batch_size = config.train.batch_size
         self.steps_per_epoch = train_steps_per_epoch(
             len(self.train_data), self.batch_size, self.context.world_size
@@ -109,14 +102,7 @@ class Trainer:
         self.objective = Objective(config.train)
         self._set_up_speed()
 
-        self.model = build_training_model(
-            config,
-            self.train_store,
-            image_size=self.image_size,
-            clip_frames=self.clip_frames,
-            device=self.context.device,
-            speed=self.speed,
-        )
+        self.model = self._build_model()
         self.optimizer = build_optimizer(
             self.model.parameters(),
             config.optim,
@@ -129,13 +115,7 @@ class Trainer:
         self.ema = None
         if config.optim.ema_decay:
             self.ema = WeightAverage(self.model, config.optim.ema_decay)
-        self.step_inputs = StepInputs(
-            config.augment,
-            self.image_size,
-            self.context.device,
-            seed=config.seed * 1_000_003 + self.context.rank,
-            normalize=self.normalizer,
-        )
+        self.step_inputs = self._make_step_inputs()
         self.train_model, self.eager_train_model = training_modules(
             self.model, self.context, self.speed
         )
@@ -150,6 +130,46 @@ class Trainer:
         self.step_metrics = StepMetrics(self.context, every)
         if resume:
             restore_training_state(self.state, config, self.run_dir / "last.pt")
+
+    # -- what the run trains on: image clips here, keypoint sequences in LiftingTrainer --------
+
+    def _open_data(self, data_dir: Path) -> None:
+        """The stores and datasets of DATA/train and DATA/test, and the model's input shape."""
+        config = self.config
+        self.train_store = open_split(data_dir, "train")
+        self.test_store = open_split(data_dir, "test")
+        self.train_data = ClipDataset(self.train_store, config.data.clip_frames)
+        self.test_data = ClipDataset(self.test_store, config.data.clip_frames)
+        check_same_clip_length(self.train_store, self.test_store)
+        self.clip_frames = self.train_store.frames_per_clip
+        self.image_size = config.data.image_size
+
+    def _build_model(self) -> torch.nn.Module:
+        return build_training_model(
+            self.config,
+            self.train_store,
+            image_size=self.image_size,
+            clip_frames=self.clip_frames,
+            device=self.context.device,
+            speed=self.speed,
+        )
+
+    def _make_step_inputs(self) -> StepInputs:
+        """What turns each stored batch into the model's input and targets (``prepare``)."""
+        return StepInputs(
+            self.config.augment,
+            self.image_size,
+            self.context.device,
+            seed=self.config.seed * 1_000_003 + self.context.rank,
+            normalize=self.normalizer,
+        )
+
+    def test_targets(self) -> np.ndarray:
+        """Ground truth that ``predict_test``'s poses are scored against, metres."""
+        return self.test_data.poses3d
+
+    def _write_evaluation(self, predictions: np.ndarray) -> None:
+        run_folder.write_evaluation(self.run_dir, predictions, self.train_store, self.test_store)
 
     def _set_up_speed(self) -> None:
         """Precision, layout, compile and the data path of each store (vidpose.engine.batches
@@ -338,7 +358,7 @@ class Trainer:
         if self.ema is not None:
             distributed.sync_buffers(self.ema.module, self.context)
         test_pred = self.predict_test()
-        test_gt = self.test_data.poses3d
+        test_gt = self.test_targets()
         test_loss = float(metrics.mse(test_pred, test_gt))
         test_mpjpe_mm = float(metrics.mpjpe_mm(test_pred, test_gt))
         if not (math.isfinite(test_loss) and math.isfinite(test_mpjpe_mm)):
@@ -388,9 +408,7 @@ class Trainer:
             return
         run_folder.write_predictions(self.run_dir, predictions)
         if self.config.train.final_report:
-            run_folder.write_evaluation(
-                self.run_dir, predictions, self.train_store, self.test_store
-            )
+            self._write_evaluation(predictions)
             run_folder.plot_curves(self.run_dir)
 
 

@@ -4,6 +4,8 @@ from vidpose.models import ModelConfig, build_model, normalize_frames
 model = build_model(ModelConfig(backbone="tinycnn", temporal="lstm"))
 poses = model(normalize_frames(frames_uint8, size=64))  # (B, T, 17, 3), metres
 poses = model(frames, geometry)  # the integral head lifts with the crop and camera (geometry.py)
+lifter = build_model(ModelConfig(lifter="tcn", receptive_field=27))
+poses = lifter(keypoints)  # (B, T, 17, 2) screen-normalised → (B, T - 26, 17, 3), metres
 """
 
 from __future__ import annotations
@@ -14,35 +16,47 @@ from vidpose.models import (  # noqa: F401  (registers the built-ins)
     backbones,
     heads,
     integral,
+    lifting_mlp,
+    lifting_tcn,
+    lifting_transformer,
     resfpn,
     temporal,
 )
 from vidpose.models.backbones import build_backbone, check_backbone_name
 from vidpose.models.config import ModelConfig
+from vidpose.models.lifting import LiftingModel, is_lifter
 from vidpose.models.pose_model import PoseModel
 from vidpose.models.preprocess import denormalize_frames, normalize_frames
 from vidpose.models.pretrained import load_backbone_weights
 from vidpose.models.registry import (
     BACKBONES,
     HEADS,
+    LIFTERS,
     TEMPORAL_MODULES,
     available_backbones,
     available_heads,
+    available_lifters,
     available_temporal_modules,
 )
 
 
 def check_names(config: ModelConfig, prefix: str = "model") -> None:
     """``UserError`` naming the key unless the temporal module and head are registered and the
-    backbone is a built-in or timm name."""
+    backbone is a built-in or timm name (for a lifter: unless the lifter is registered)."""
+    if config.lifter is not None:
+        LIFTERS.check(config.lifter, f"{prefix}.lifter")
+        return
     TEMPORAL_MODULES.check(config.temporal, f"{prefix}.temporal")
     HEADS.check(config.head, f"{prefix}.head")
     check_backbone_name(config.backbone, f"{prefix}.backbone")
 
 
-def build_model(config: ModelConfig | dict[str, Any], load_pretrained: bool = True) -> PoseModel:
-    """A freshly initialised ``PoseModel`` for ``config`` (a ModelConfig or a plain dict);
-    invalid settings raise ``UserError`` naming the ``model.*`` key.
+def build_model(
+    config: ModelConfig | dict[str, Any], load_pretrained: bool = True
+) -> PoseModel | LiftingModel:
+    """A freshly initialised ``PoseModel`` (or, with ``model.lifter``, a ``LiftingModel``) for
+    ``config`` (a ModelConfig or a plain dict); invalid settings raise ``UserError`` naming
+    the ``model.*`` key.
 
     ``load_pretrained=False`` skips reading ``config.pretrained``: use it when the weights come
     from a checkpoint anyway (the backbone's weights file need not exist on that machine).
@@ -53,6 +67,11 @@ def build_model(config: ModelConfig | dict[str, Any], load_pretrained: bool = Tr
     values = config.to_dict() if isinstance(config, ModelConfig) else config
     config = load_section(ModelConfig, values, "model")
     check_names(config)
+    if config.lifter is not None:
+        channels = 3 if config.input_confidence else 2
+        model = LiftingModel(LIFTERS.get(config.lifter)(config, channels), channels)
+        model.config = config
+        return model
     backbone = build_backbone(config, load_pretrained)
     # timm models with a pre-logits stage (e.g. MobileNetV3's conv_head) pool to
     # head_hidden_size features, not num_features.
@@ -67,16 +86,20 @@ def build_model(config: ModelConfig | dict[str, Any], load_pretrained: bool = Tr
 __all__ = [
     "BACKBONES",
     "HEADS",
+    "LIFTERS",
     "TEMPORAL_MODULES",
+    "LiftingModel",
     "ModelConfig",
     "PoseModel",
     "available_backbones",
     "available_heads",
+    "available_lifters",
     "available_temporal_modules",
     "build_backbone",
     "build_model",
     "check_names",
     "denormalize_frames",
+    "is_lifter",
     "load_backbone_weights",
     "normalize_frames",
 ]

@@ -35,9 +35,32 @@ REMOVED_KEYS: dict[str, Any] = {
 }
 
 
+def _is_power_of_three(value: int) -> bool:
+    """3, 9, 27, ... (not 1: the TCN has at least its first width-3 layer)."""
+    if value < 3:
+        return False
+    while value % 3 == 0:
+        value //= 3
+    return value == 1
+
+
 @dataclass
 class ModelConfig:
     """What to build: per-frame backbone → temporal module → head.
+
+    Lifters (2D keypoint sequences in, see ``vidpose.models.lifting``) use ``lifter``,
+    ``receptive_field``, ``causal``, ``input_confidence``, and of the keys below
+    ``hidden_size`` (TCN channels, transformer features, MLP width), ``temporal_layers``
+    (transformer layer pairs, MLP residual blocks; the TCN's depth follows its receptive
+    field), ``transformer_heads`` and ``dropout``; the image keys are then unused.
+
+    - ``lifter``: ``null`` (an image model), ``tcn``, ``transformer`` or ``mlp``.
+    - ``receptive_field``: input frames per output frame: a power of 3 for the ``tcn``
+      (27, 81, 243), the window length of the ``transformer``, 1 for the ``mlp``.
+    - ``causal``: ``tcn`` only: each output frame sees only itself and the past (for live
+      use), instead of being centred in its receptive field.
+    - ``input_confidence``: the lifter reads each joint's 2D confidence as a third input
+      channel (detector keypoints); otherwise x, y only.
 
     - ``backbone``: a built-in CNN (``tinycnn``, ``seedcnn``) or any timm model name.
     - ``pretrained``: ``false``; ``imagenet`` (or ``true``): a timm backbone's own pretrained
@@ -67,6 +90,10 @@ class ModelConfig:
       ``vidpose.models.integral.bone_fusion_matrices``).
     """
 
+    lifter: str | None = None
+    receptive_field: int = field(default=27, metadata={"min": 1})
+    causal: bool = False
+    input_confidence: bool = False
     backbone: str = "tinycnn"
     pretrained: bool | str = False
     temporal: str = "lstm"
@@ -101,6 +128,12 @@ class ModelConfig:
         def fail(name: str, problem: str) -> None:
             raise UserError(f"{prefix}.{name}: {problem}")
 
+        if self.lifter is not None:
+            self._validate_lifter(fail)
+            return
+        for name in ("causal", "input_confidence"):
+            if getattr(self, name) is not False:
+                fail(name, "only applies to lifters (model.lifter), not to image models")
         for name in ("backbone", "temporal", "head"):
             if not getattr(self, name):
                 fail(name, "expected a name, got an empty string")
@@ -117,6 +150,23 @@ class ModelConfig:
             )
         if isinstance(self.pretrained, str) and not self.pretrained:
             fail("pretrained", "empty path; give a weights file path, imagenet or false")
+
+    def _validate_lifter(self, fail) -> None:
+        """The lifter's keys (its name is checked by ``check_names``)."""
+        if not isinstance(self.lifter, str) or not self.lifter:
+            fail("lifter", f"expected a lifter name or null, got {self.lifter!r}")
+        field = self.receptive_field
+        if self.lifter == "tcn" and not _is_power_of_three(field):
+            fail("receptive_field", f"the tcn needs a power of 3 (27, 81, 243), got {field!r}")
+        if self.lifter == "mlp" and field != 1:
+            fail("receptive_field", f"the mlp sees single frames: set it to 1, not {field!r}")
+        if self.causal and self.lifter != "tcn":
+            fail("causal", f"only the tcn has a causal form, not {self.lifter!r}")
+        if self.lifter == "transformer" and self.hidden_size % self.transformer_heads:
+            fail(
+                "transformer_heads",
+                f"{self.transformer_heads} does not divide hidden_size {self.hidden_size}",
+            )
 
 
 def without_removed_keys(values: dict[str, Any], source: str) -> dict[str, Any]:

@@ -1,8 +1,10 @@
-"""Name → constructor registries for backbones, temporal modules and heads.
+"""Name → constructor registries for backbones, temporal modules, heads and 2D→3D lifters.
 
 Constructors take the ``ModelConfig`` (and, for temporal modules and heads, the input feature
 size; heads also get the backbone) and return an ``nn.Module`` with an ``out_features``
-attribute (heads excepted). Register a new one with the decorator, e.g.::
+attribute (heads excepted). Lifter constructors take the ``ModelConfig`` and the input
+channels per joint (2, or 3 with confidence) and return a network as described in
+``vidpose.models.lifting``. Register a new one with the decorator, e.g.::
 
     @HEADS.register("integral")
     def build_integral_head(in_features: int, config: ModelConfig, backbone) -> nn.Module: ...
@@ -56,6 +58,8 @@ class Registry:
 BACKBONES = Registry("backbone")
 TEMPORAL_MODULES = Registry("temporal")
 HEADS = Registry("head")
+#: 2D keypoint sequence → 3D lifters (``model.lifter``); see ``vidpose.models.lifting``.
+LIFTERS = Registry("lifter")
 
 # The built-in constructors register themselves when their modules are imported, which
 # ``vidpose/models/__init__.py`` does, so the registries are complete whenever any
@@ -73,3 +77,7 @@ def available_temporal_modules() -> list[str]:
 
 def available_heads() -> list[str]:
     return HEADS.names()
+
+
+def available_lifters() -> list[str]:
+    return LIFTERS.names()

@@ -70,7 +70,7 @@ image_size = int_in_range(MIN_SIZE, MAX_SIZE)
 
 
 def add_clip_arguments(parser: argparse.ArgumentParser) -> None:
-    """Clip-sampling and split options shared by ``prepare h36m`` and ``prepare videopose3d``."""
+    """Clip-sampling and split options of ``prepare h36m``."""
     parser.add_argument("--frames", type=positive_int, default=8, help="frames per clip (8)")
     parser.add_argument(
         "--stride",
@@ -91,6 +91,12 @@ def add_clip_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="clips back to back (K = frames × stride): every sequence covered end to end",
     )
+    add_split_arguments(parser)
+
+
+def add_split_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--subjects``, ``--train-subjects``, ``--test-subjects`` and ``--overwrite`` (also
+    ``prepare videopose3d``)."""
     parser.add_argument(
         "--subjects",
         nargs="+",

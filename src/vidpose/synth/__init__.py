@@ -10,5 +10,7 @@
 - :mod:`~vidpose.synth.scene` — floor, wall, props, light and image quality of a view;
 - :mod:`~vidpose.synth.render` — drawing the person, depth-ordered, and finishing frames;
 - :mod:`~vidpose.synth.plan` — presets and the units of work;
-- :mod:`~vidpose.synth.generate` — rendering the units in parallel into the two stores.
+- :mod:`~vidpose.synth.generate` — rendering the units in parallel into the two stores;
+- :mod:`~vidpose.synth.virtual_cameras` and :mod:`~vidpose.synth.poses` — ``--poses-only``:
+  random virtual cameras and pose-sequence stores for lifting, without rendering.
 """

@@ -62,7 +62,8 @@ def seed_sequence(*parts: int) -> np.random.SeedSequence:
     return np.random.SeedSequence([int(p) for p in parts])
 
 
-def _name_key(text: str) -> int:
+def name_key(text: str) -> int:
+    """A stable integer for a name (subject, split, sequence), part of a take's seed."""
     return zlib.crc32(text.encode())
 
 
@@ -88,7 +89,7 @@ def procedural_units(p: Preset, seed: int) -> dict[str, list[Unit]]:
             for cam in range(len(cameras.CAMERA_IDS))
         ]
         counts = _spread(
-            total, len(plan), np.random.default_rng(seed_sequence(seed, 4, _name_key(split)))
+            total, len(plan), np.random.default_rng(seed_sequence(seed, 4, name_key(split)))
         )
         units[split] = [
             Unit(
@@ -96,7 +97,7 @@ def procedural_units(p: Preset, seed: int) -> dict[str, list[Unit]]:
                 subject=subject,
                 action=action,
                 sequence=f"{action} {take}",
-                take_key=(_name_key(subject), list(ACTIONS).index(action), take),
+                take_key=(name_key(subject), list(ACTIONS).index(action), take),
                 camera=cam,
                 num_clips=count,
                 num_frames=num_frames,
@@ -109,7 +110,7 @@ def procedural_units(p: Preset, seed: int) -> dict[str, list[Unit]]:
     return units
 
 
-def _split_sequences(sequences: list[MotionSequence], span: int) -> dict[str, list]:
+def split_sequences(sequences: list[MotionSequence], span: int) -> dict[str, list]:
     """Test subjects (S9, S11) go to test; without a subject split, the last fifth of the
     sequences does, and a single sequence is cut in time (first 80 % train)."""
     test = [s for s in sequences if s.subject in skeleton.TEST_SUBJECTS]
@@ -137,14 +138,14 @@ def motion_file_units(path: str | os.PathLike, p: Preset, seed: int) -> dict[str
     span = (p.frames - 1) * p.stride + 1
     sequences = load_motion_file(path, min_frames=span)
     units: dict[str, list[Unit]] = {}
-    for split, group in _split_sequences(sequences, span).items():
+    for split, group in split_sequences(sequences, span).items():
         units[split] = [
             Unit(
                 split=split,
                 subject=seq.subject,
                 action=seq.action,
                 sequence=seq.name,
-                take_key=(_name_key(split), _name_key(seq.name), len(seq.positions)),
+                take_key=(name_key(split), name_key(seq.name), len(seq.positions)),
                 camera=cam,
                 num_clips=len(seq.positions) // span,
                 num_frames=len(seq.positions),

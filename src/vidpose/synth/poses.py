@@ -1,0 +1,239 @@
+"""``vidpose synth OUT --poses-only``: synthetic pose-sequence stores, no rendering.
+
+Every take — each subject performing each built-in action ``takes`` times for ``seconds``, or
+each sequence of a ``--motion`` file — is seen by ``views`` random virtual cameras
+(:mod:`vidpose.synth.virtual_cameras`), and each view becomes one sequence of the sequence
+stores ``OUT/train`` (S1 S5 S6 S7 S8) and ``OUT/test`` (S9 S11) (:mod:`vidpose.sequences`):
+3D joints in the camera frame, root-relative metres with the pelvis in ``root.npy``, and the
+2D source ``gt``: their pinhole projection in pixels of a 1000 × 1000 image (layout h36m17,
+confidence 1). ``from_mocap`` is true, so training may rotate the cameras further.
+
+Randomness comes from streams named by (seed, take), so the output is the same for a seed
+whatever else changes; the built-in motions are those ``vidpose synth`` renders for the same
+seed and take length. Motion-file sequences split as in ``synth --motion``: S9 and S11 go to
+test; without them the last fifth of the sequences (or the last 20 % of a single one) does.
+
+In Python::
+
+    from vidpose.synth.poses import generate_pose_sequences
+    train, test = generate_pose_sequences("data/synth_poses", preset="small", seed=0)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from vidpose import skeleton
+from vidpose.atomic import replace_dir
+from vidpose.errors import UserError
+from vidpose.sequences import SequenceInfo, SequenceStore, open_sequences, write_sequences
+from vidpose.synth.body import make_subject
+from vidpose.synth.motion import ACTIONS, FPS, action_motion
+from vidpose.synth.motion_file import load_motion_file
+from vidpose.synth.plan import PRESETS, name_key, seed_sequence, split_sequences
+from vidpose.synth.virtual_cameras import (
+    IMAGE_SIZE,
+    MIN_DEPTH_M,
+    CameraRanges,
+    sample_cameras,
+)
+
+GENERATOR_VERSION = 1
+DEFAULT_VIEWS = 8
+
+
+@dataclass(frozen=True)
+class Take:
+    """One motion to be seen by several cameras: world joints come from ``positions`` or are
+    generated from (subject, action, ``key``)."""
+
+    split: str
+    subject: str
+    action: str
+    sequence: str
+    key: tuple[int, ...]  # names the take's random streams
+    num_frames: int
+    positions: np.ndarray | None = None  # (F, 17, 3) world metres, z up, from a motion file
+
+    def world(self, seed: int) -> np.ndarray:
+        """World joints (F, 17, 3), metres, z up."""
+        if self.positions is not None:
+            return self.positions
+        rng = np.random.default_rng(seed_sequence(seed, 1, *self.key))
+        return action_motion(self.action, make_subject(self.subject), self.num_frames, rng)
+
+
+def procedural_takes(seconds: float, takes: int) -> list[Take]:
+    """Every subject × built-in action × take, ``seconds`` long at 50 fps."""
+    frames = int(round(seconds * FPS))
+    plan = []
+    for split, subjects in (("train", skeleton.TRAIN_SUBJECTS), ("test", skeleton.TEST_SUBJECTS)):
+        for subject in subjects:
+            for index, action in enumerate(ACTIONS):
+                for take in range(1, takes + 1):
+                    key = (name_key(subject), index, take)  # as the rendered synth's takes
+                    plan.append(Take(split, subject, action, f"{action} {take}", key, frames))
+    return plan
+
+
+def motion_file_takes(path: str | os.PathLike) -> list[Take]:
+    """One take per sequence of a ``--motion`` file, split as ``synth --motion`` does."""
+    sequences = load_motion_file(path, min_frames=1)
+    return [
+        Take(
+            split,
+            seq.subject,
+            seq.action,
+            seq.name,
+            (name_key(split), name_key(seq.name), len(seq.positions)),
+            len(seq.positions),
+            seq.positions,
+        )
+        for split, group in split_sequences(sequences, 1).items()
+        for seq in group
+    ]
+
+
+def view_take(take: Take, seed: int, views: int, ranges: CameraRanges):
+    """(camera frame joints (V, F, 17, 3) float64 metres, pixels (V, F, 17, 2), intrinsics
+    (V, 4)) of ``take`` seen by ``views`` random cameras."""
+    world = take.world(seed)
+    centre = world[:, 0, :2].mean(axis=0)
+    extent = float(np.linalg.norm(world[:, :, :2] - centre, axis=-1).max())
+    rng = np.random.default_rng(seed_sequence(seed, 5, *take.key))
+    cameras = sample_cameras(rng, views, centre, extent, ranges)
+    joints = cameras.to_camera(world)
+    if joints[..., 2].min() < MIN_DEPTH_M:
+        raise UserError(
+            f"take {take.subject}/{take.sequence}: a virtual camera sees a joint behind or within "
+            f"{MIN_DEPTH_M} m of it; narrow --camera-tilt or move cameras further away"
+        )
+    return joints, cameras.project(joints), cameras.intrinsics
+
+
+def _write_split(
+    out: Path, takes: list[Take], seed: int, views: int, ranges: CameraRanges, meta, bar
+) -> SequenceStore:
+    total = sum(take.num_frames for take in takes) * views
+    poses3d = np.empty((total, 17, 3), np.float32)
+    root = np.empty((total, 3), np.float32)
+    keypoints = np.ones((total, 17, 3), np.float32)  # x, y, confidence 1
+    intrinsics = np.empty((len(takes) * views, 4), np.float32)
+    infos: list[SequenceInfo] = []
+    start = 0
+    for take in takes:
+        joints, points, cameras = view_take(take, seed, views, ranges)
+        frames = take.num_frames
+        rows = slice(start, start + views * frames)
+        flat = joints.reshape(-1, 17, 3)
+        root[rows] = flat[:, 0]
+        poses3d[rows] = flat - flat[:, :1]  # the pelvis row becomes exactly 0
+        keypoints[rows, :, :2] = points.reshape(-1, 17, 2)
+        intrinsics[len(infos) : len(infos) + views] = cameras
+        for view in range(views):
+            infos.append(
+                SequenceInfo(
+                    subject=take.subject,
+                    action=take.action,
+                    camera=f"virtual{view:02d}",
+                    sequence=take.sequence,
+                    start=start + view * frames,
+                    frames=frames,
+                    width=IMAGE_SIZE,
+                    height=IMAGE_SIZE,
+                )
+            )
+        start += views * frames
+        bar.update(views * frames)
+    return write_sequences(
+        out,
+        infos,
+        poses3d,
+        root,
+        intrinsics,
+        {"gt": (keypoints, "h36m17", False)},  # a projection has no confidence of its own
+        source="synth-poses",
+        fps=FPS,
+        from_mocap=True,
+        extra_meta=meta,
+    )
+
+
+def generate_pose_sequences(
+    out_dir: str | os.PathLike,
+    *,
+    preset: str = "small",
+    seed: int = 0,
+    seconds: float | None = None,
+    takes: int | None = None,
+    views: int = DEFAULT_VIEWS,
+    ranges: CameraRanges | None = None,
+    motion: str | os.PathLike | None = None,
+    overwrite: bool = False,
+    progress: bool = False,
+) -> tuple[SequenceStore, SequenceStore]:
+    """Write the sequence stores ``out_dir/train`` and ``out_dir/test``; return them opened.
+
+    ``seconds`` and ``takes`` (per subject and action) default to the preset's; with
+    ``motion`` the file's sequences are used instead of the built-in actions. Both splits are
+    written under a hidden sibling renamed into place at the end: an error leaves nothing.
+    """
+    out = Path(out_dir)
+    if preset not in PRESETS:
+        raise UserError(f"preset {preset!r} unknown; choose one of {', '.join(PRESETS)}")
+    if not isinstance(seed, int) or seed < 0:
+        raise UserError(f"seed = {seed!r} must be a non-negative integer")
+    if not isinstance(views, int) or not 1 <= views <= 1000:
+        raise UserError(f"views = {views!r} must be between 1 and 1000")
+    if motion is not None and (seconds is not None or takes is not None):
+        raise UserError(
+            "seconds and takes cannot be set with a motion file: its sequences are used"
+        )
+    seconds = PRESETS[preset].seconds if seconds is None else seconds
+    takes = PRESETS[preset].takes if takes is None else takes
+    if not 0.02 <= seconds <= 3600:
+        raise UserError(f"seconds = {seconds:g} is out of range [0.02, 3600]")
+    if not isinstance(takes, int) or not 1 <= takes <= 100:
+        raise UserError(f"takes = {takes!r} is out of range [1, 100]")
+    ranges = (ranges or CameraRanges()).check()
+    if out.exists() and not overwrite:
+        raise UserError(f"{out}: already exists (use --overwrite to replace it)")
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out}: exists and is not a directory; not replacing it")
+    plan = procedural_takes(seconds, takes) if motion is None else motion_file_takes(motion)
+    meta = {
+        "synth": {
+            "generator_version": GENERATOR_VERSION,
+            "seed": seed,
+            "preset": preset,
+            "seconds": None if motion is not None else seconds,
+            "takes": None if motion is not None else takes,
+            "motion_file": None if motion is None else str(motion),
+            "views_per_take": views,
+            "cameras": {**asdict(ranges), "image_size": [IMAGE_SIZE, IMAGE_SIZE]},
+        }
+    }
+    tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
+    total = sum(take.num_frames for take in plan) * views
+    try:
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            tmp.mkdir(parents=True)
+        except OSError as exc:
+            raise UserError(f"{out}: cannot write here ({exc.strerror})") from None
+        # delay: a run that fails at once (impossible camera ranges) prints only its error
+        bar = tqdm(total=total, unit="frame", desc="synth poses", disable=not progress, delay=0.5)
+        with bar:
+            for split in ("train", "test"):
+                group = [take for take in plan if take.split == split]
+                _write_split(tmp / split, group, seed, views, ranges, meta, bar)
+        replace_dir(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return open_sequences(out / "train"), open_sequences(out / "test")

@@ -1,0 +1,193 @@
+"""A lifter end to end on a tiny sequence store: train → evaluate → resume, and the refusals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from vidpose.checkpoint import read_checkpoint
+from vidpose.cli import main
+from vidpose.config import load_config
+from vidpose.engine.divergence import TrainingDiverged
+from vidpose.engine.lifting_trainer import LiftingStepInputs, train_lifter
+from vidpose.errors import UserError
+
+CONFIG = Path(__file__).parents[2] / "configs" / "lift_tcn27.yaml"
+SMALL = [
+    "model.receptive_field=9",
+    "model.hidden_size=16",
+    "train.epochs=2",
+    "train.batch_size=64",
+    "train.tensorboard=false",
+    "eval.batch_size=8",
+    "augment.noise=0.01",
+    "augment.dropout=0.05",
+    "augment.camera_rotation_deg=10",
+]
+
+
+def _config(*extra):
+    return load_config(CONFIG, [*SMALL, *extra])
+
+
+@pytest.fixture(scope="module")
+def trained(pose_dataset, tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("lift") / "run"
+    result = train_lifter(_config(), pose_dataset, run_dir, device="cpu")
+    assert result.status == "finished"
+    return run_dir
+
+
+def test_a_run_writes_the_usual_folder(trained):
+    for name in ("config.yaml", "metrics.csv", "last.pt", "best.pt", "evaluation.json"):
+        assert (trained / name).is_file(), name
+    assert (trained / "curves_mpjpe.png").is_file()
+
+
+def test_the_report_follows_the_protocol(trained, pose_dataset):
+    from vidpose.sequences import open_sequences
+
+    report = json.loads((trained / "evaluation.json").read_text())
+    store = open_sequences(pose_dataset / "test")
+    kept = [s for s in store.sequences if not (s.subject == "S11" and s.action == "Directions")]
+    assert report["num_frames"] == sum(s.frames for s in kept)  # every frame, S11 Directions out
+    assert report["sequences_left_out"] == 2
+    s11 = sum(s.frames for s in kept if s.subject == "S11")
+    assert report["per_subject"]["S11"]["num_frames"] == s11
+    headline = report["headline"]["mpjpe_mm"]
+    assert headline["baseline_action_average"] is not None
+    assert set(report["headline"]) == {"mpjpe_mm", "p_mpjpe_mm", "n_mpjpe_mm", "mpjve_mm"}
+
+
+def test_evaluate_scores_the_run_as_the_trainer_did(trained, pose_dataset, capsys):
+    code = main(["evaluate", str(trained), "--data", str(pose_dataset / "test"), "--json", "-"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    report = json.loads(out)
+    saved = json.loads((trained / "evaluation.json").read_text())
+    # The final report is of the last epoch's weights; best.pt is the best epoch's.
+    checkpoint = read_checkpoint(trained / "best.pt")
+    if checkpoint["epoch"] == 2:
+        assert report["headline"]["mpjpe_mm"]["frame_average"] == pytest.approx(
+            saved["headline"]["mpjpe_mm"]["frame_average"], rel=1e-5
+        )
+    assert report["context"]["flip_test"] is True  # the run's eval.flip_test
+    assert report["context"]["keypoints"] == "gt"
+    assert "left out: 2 sequences" in err
+
+
+def test_resume_continues_exactly(pose_dataset, tmp_path, trained):
+    run_dir = tmp_path / "resumed"
+    stopped = train_lifter(_config(), pose_dataset, run_dir, device="cpu", stop_after_steps=3)
+    assert stopped.status == "stopped"
+    resumed = train_lifter(_config(), pose_dataset, run_dir, resume=True, device="cpu")
+    assert resumed.status == "finished"
+    ours = read_checkpoint(run_dir / "last.pt")["model"]
+    theirs = read_checkpoint(trained / "last.pt")["model"]
+    for key, value in theirs.items():
+        assert torch.equal(ours[key], value), key
+
+
+def test_a_nan_loss_stops_the_run(pose_dataset, tmp_path, monkeypatch):
+    prepare = LiftingStepInputs.prepare
+
+    def poisoned(self, windows):
+        batch = prepare(self, windows)
+        batch.inputs[0, 0, 0, 0] = float("nan")
+        return batch
+
+    monkeypatch.setattr(LiftingStepInputs, "prepare", poisoned)
+    with pytest.raises(TrainingDiverged, match="training diverged"):
+        train_lifter(_config(), pose_dataset, tmp_path / "nan", device="cpu")
+
+
+def test_lifter_given_frames_or_image_model_given_keypoints(
+    trained, pose_dataset, tiny_checkpoint, tmp_path, capsys
+):
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    (clips / "meta.json").write_text(json.dumps({"format": "vidpose-clip-store"}))
+    code = main(["evaluate", str(trained), "--data", str(clips)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "is a lifter that reads 2D keypoint sequences" in err
+    code = main(["evaluate", str(tiny_checkpoint), "--data", str(pose_dataset / "test")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "a pose-sequence store" in err and "image model" in err
+    code = main(
+        ["evaluate", str(trained), "--data", str(pose_dataset / "test"), "--keypoints", "cpn"]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "no 2D source 'cpn'" in err
+
+
+def test_training_an_image_model_on_a_sequence_store_is_refused(pose_dataset, tmp_path, capsys):
+    code = main(
+        [
+            "train",
+            "--config",
+            str(Path(__file__).parents[2] / "configs" / "cpu.yaml"),
+            "--data",
+            str(pose_dataset),
+            "--out",
+            str(tmp_path / "rgb"),
+        ]
+    )
+    assert code == 2
+    assert not (tmp_path / "rgb").exists()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["data.clip_frames=8"], "data.clip_frames: 8, but a lifter reads whole sequences"),
+        (["train.velocity_weight=1.0"], "train.velocity_weight: 1.0 needs at least 2 output"),
+        (
+            ["model.lifter=transformer", "data.output_frames=3"],
+            "data.output_frames: the transformer",
+        ),
+        (["augment.scale=0.2"], "augment.scale: unknown key"),
+    ],
+)
+def test_config_mistakes_name_the_key(overrides, message):
+    with pytest.raises(UserError, match=message):
+        _config(*overrides)
+
+
+def test_lifter_keys_are_refused_for_image_models():
+    with pytest.raises(UserError, match="data.keypoints: only applies to lifters"):
+        load_config(None, ["data.keypoints=gt"])
+
+
+def test_velocity_loss_with_several_output_frames_trains(pose_dataset, tmp_path):
+    config = _config(
+        "data.output_frames=4",
+        "train.velocity_weight=1.0",
+        "train.n_mpjpe_weight=0.5",
+        "train.epochs=1",
+        "train.final_report=false",
+    )
+    result = train_lifter(config, pose_dataset, tmp_path / "velocity", device="cpu")
+    assert result.status == "finished" and result.test_mpjpe_mm > 0
+
+
+def test_image_commands_refuse_a_lifter_checkpoint(trained, walking_video, tmp_path, capsys):
+    for argv in (
+        ["export", str(trained / "best.pt"), str(tmp_path / "lifter.onnx")],
+        [
+            "predict",
+            str(trained / "best.pt"),
+            str(walking_video.path),
+            "--out",
+            str(tmp_path / "poses.npz"),
+        ],
+    ):
+        code = main(argv)
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1, err
+        assert "a lifter checkpoint" in err
+    assert not (tmp_path / "lifter.onnx").exists() and not (tmp_path / "poses.npz").exists()
