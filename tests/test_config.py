@@ -160,5 +160,5 @@ def test_a_config_not_in_utf8_is_one_line_naming_the_file(tmp_path):
     with pytest.raises(UserError) as info:
         read_yaml(path)
     message = str(info.value)
-    assert message.startswith(f"{path}: not UTF-8 text (byte 0xe9 at offset 3)")
+    assert message == f"{path}: not UTF-8 text (line 1 has byte 0xe9); save the file as UTF-8"
     assert "\n" not in message

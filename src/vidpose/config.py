@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 
 from vidpose.augment import AugmentConfig
-from vidpose.errors import UserError, reject_unknown_keys
+from vidpose.errors import UserError, read_utf8, reject_unknown_keys
 from vidpose.models.config import ModelConfig
 
 
@@ -351,12 +351,7 @@ def read_yaml(path: str | os.PathLike) -> dict:
     if not path.is_file():
         raise UserError(f"{path}: config file not found")
     try:
-        values = _load_yaml(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise UserError(
-            f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
-            "save the config as UTF-8"
-        ) from None
+        values = _load_yaml(read_utf8(path))
     except (OSError, yaml.YAMLError) as exc:
         problem = getattr(exc, "problem", None) or exc
         raise UserError(f"{path}: not a valid YAML file ({problem})") from None

@@ -108,7 +108,7 @@ def train_mean_pose(store_path: Path, checkpoint: dict[str, Any]) -> tuple[Any, 
 
 
 def run(args) -> int:
-    from vidpose.atomic import write_json_atomic
+    from vidpose.atomic import check_writable, user_error_on_write, write_json_atomic
     from vidpose.checkpoint import load_model
     from vidpose.engine.predict import predict_store
     from vidpose.evaluation import evaluate_predictions, format_report
@@ -116,6 +116,8 @@ def run(args) -> int:
 
     if args.batch_size < 1:
         raise UserError(f"--batch-size: must be at least 1, got {args.batch_size}")
+    if args.json and args.json != "-":
+        check_writable(args.json, "--json")  # before predicting every clip, not after
     device = resolve_device(args.device)
     checkpoint_path = resolve_checkpoint(args.model)
     model, checkpoint = load_model(checkpoint_path)
@@ -151,9 +153,7 @@ def run(args) -> int:
         return 0
     print(table, end="")
     if args.json:
-        try:
+        with user_error_on_write(args.json):
             write_json_atomic(args.json, report)
-        except OSError as exc:
-            raise UserError(f"{args.json}: cannot write ({exc.strerror})") from None
         print(f"wrote {args.json}")
     return 0

@@ -61,7 +61,13 @@ def register(subparsers) -> None:
     parser.set_defaults(run=run)
 
 
+def plural(count: int, noun: str) -> str:
+    """``1 epoch``, ``2 epochs``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def run(args: argparse.Namespace) -> int:
+    from vidpose.atomic import check_writable
     from vidpose.config import load_config
     from vidpose.engine.trainer import train
     from vidpose.errors import UserError
@@ -78,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
             f"--stop-after-steps: expected an integer >= 0, got {args.stop_after_steps}"
         )
     config = load_config(config_path, args.overrides)
+    check_writable(args.out, "--out")
     result = train(
         config,
         args.data,
@@ -98,8 +105,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if result.test_mpjpe_mm is not None:
         print(
-            f"done: {result.epochs_done} epochs, {result.step} steps; test MPJPE "
-            f"{result.test_mpjpe_mm:.1f} mm (best {result.best_mpjpe_mm:.1f} mm); "
+            f"done: {plural(result.epochs_done, 'epoch')}, {plural(result.step, 'step')}; "
+            f"test MPJPE {result.test_mpjpe_mm:.1f} mm (best {result.best_mpjpe_mm:.1f} mm); "
             f"run folder {result.run_dir}"
         )
     return 0

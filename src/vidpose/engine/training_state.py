@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vidpose import checkpoint as ckpt
-from vidpose.atomic import write_atomic
+from vidpose.atomic import user_error_on_write, write_atomic
 from vidpose.engine import distributed
 from vidpose.errors import UserError
 from vidpose.store import ClipStore
@@ -71,7 +71,8 @@ def save_training_checkpoint(trainer: Trainer, *names: str) -> None:
         first, *others = names
         ckpt.save_checkpoint(trainer.run_dir / first, checkpoint)
         for name in others:  # the same bytes: serialise once (~140 MB for a ResNet-18 run)
-            link_or_copy(trainer.run_dir / first, trainer.run_dir / name)
+            with user_error_on_write(trainer.run_dir / name):
+                link_or_copy(trainer.run_dir / first, trainer.run_dir / name)
     distributed.barrier(trainer.context)
 
 

@@ -21,7 +21,6 @@ in a file: only convert files you trust. No other vidpose command loads pickles.
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -29,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from vidpose.atomic import replace_dir
+from vidpose.atomic import check_writable, partial_name, remove_stale_partials, replace_dir
 from vidpose.errors import UserError
 from vidpose.skeleton import H36M_32_TO_17, ROOT
 from vidpose.sources.h36m_cameras import (
@@ -189,6 +188,7 @@ def run(args) -> int:
     data_2d_path, out = (None, args.paths[0]) if len(args.paths) == 1 else args.paths
     if out.exists() and not args.overwrite:
         raise UserError(f"{out}: already exists (use --overwrite to replace it)")
+    check_writable(out)
     unknown = [camera for camera in args.cameras if camera not in CAMERA_IDS]
     if unknown:
         raise UserError(f"--cameras: unknown camera {unknown[0]} (known: {', '.join(CAMERA_IDS)})")
@@ -207,7 +207,8 @@ def run(args) -> int:
     if not splits:
         raise UserError(f"{args.data_3d}: nothing could be converted")
 
-    tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
+    remove_stale_partials(out)
+    tmp = partial_name(out)
     try:
         for split, part in sorted(splits.items()):
             arrays = {name: np.concatenate(values) for name, values in part["arrays"].items()}
