@@ -8,6 +8,7 @@ checks its output locations with :func:`check_writable` before the work starts, 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -69,7 +70,10 @@ def check_writable(path: str | os.PathLike, what: str = "") -> Path:
     try:
         fd, probe = tempfile.mkstemp(prefix=".vidpose-write-check-", dir=folder)
     except OSError as exc:
-        raise UserError(f"{label}: cannot write here ({folder}: {exc.strerror or exc})") from None
+        # /proc and its kind answer "no such file" to a new file in a folder that exists.
+        reason = "no new files can be made" if exc.errno == errno.ENOENT else exc.strerror or exc
+        where = "" if folder == path else f"{folder}: "
+        raise UserError(f"{label}: cannot write here ({where}{reason})") from None
     os.close(fd)
     os.unlink(probe)
     return path
