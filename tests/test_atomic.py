@@ -92,3 +92,21 @@ def test_stale_partial_folders_of_ended_processes_are_removed_and_said(tmp_path,
         f"vidpose: removed {stale} (2 MB), left behind by an interrupted run "
         f"(process {stale.name.rsplit('-', 1)[1]} has ended)\n"
     )
+
+
+def test_outputs_built_beside_their_name_are_checked_in_the_parent(tmp_path, monkeypatch):
+    """synth and prepare build OUT as a hidden sibling and rename it: the parent must take a
+    new entry even when OUT exists; a run folder is written into, so it is checked itself."""
+    out = tmp_path / "parent" / "data"
+    out.mkdir(parents=True)
+    real = atomic.tempfile.mkstemp
+
+    def mkstemp(*args, dir=None, **kwargs):  # noqa: A002 - tempfile's own name
+        if Path(dir) == out.parent:  # this folder alone takes no new entries
+            raise OSError(errno.EACCES, os.strerror(errno.EACCES), str(dir))
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(atomic.tempfile, "mkstemp", mkstemp)
+    with pytest.raises(UserError, match=r"parent/data: cannot write here \(.*parent: Permission"):
+        atomic.check_writable(out)
+    assert atomic.check_writable(out, into=True) == out

@@ -52,19 +52,20 @@ def _nearest_existing(path: Path) -> Path:
     return path
 
 
-def check_writable(path: str | os.PathLike, what: str = "") -> Path:
-    """Raise ``UserError`` unless a file or folder can be created at ``path``; return ``path``.
+def check_writable(path: str | os.PathLike, what: str = "", *, into: bool = False) -> Path:
+    """Raise ``UserError`` unless ``path`` can be written; return ``path``.
 
-    The check creates a file in the nearest existing folder on ``path``'s way and removes it
-    again, so it finds what writing would: a read-only file system, a folder without
-    permission, a pseudo file system like /proc, or a regular file where a folder must be.
-    Folders still missing are not created. ``what`` prefixes the path in the message
-    (``--out``).
+    The check creates a file where the writer will and removes it again, so it finds what
+    writing would: a read-only file system, a folder without permission, a pseudo file system
+    like /proc, or a regular file where a folder must be. That place is the nearest existing
+    folder above ``path`` (files and folders are written beside their final name, then renamed
+    into place), or ``path`` itself when ``into`` and it is an existing folder that files are
+    written into (a run folder). Folders still missing are not created. ``what`` prefixes the
+    path in the message (``--out``).
     """
     path = Path(path)
     label = f"{what} {path}" if what else str(path)
-    existing = _nearest_existing(path)
-    folder = existing if existing == path and existing.is_dir() else _nearest_existing(path.parent)
+    folder = path if into and path.is_dir() else _nearest_existing(path.parent)
     if not folder.is_dir():
         raise UserError(f"{label}: cannot write here ({folder} is a file, not a folder)")
     try:

@@ -27,7 +27,7 @@ def run(args) -> int:
     from vidpose.plots import plot_run
 
     if Path(args.run_dir).is_dir():  # plot_run names a missing folder itself
-        check_writable(args.run_dir)
+        check_writable(args.run_dir, into=True)
     for path in plot_run(args.run_dir):
         print(f"wrote {path}")
     return 0

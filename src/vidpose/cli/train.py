@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
             f"--stop-after-steps: expected an integer >= 0, got {args.stop_after_steps}"
         )
     config = load_config(config_path, args.overrides)
-    check_writable(args.out, "--out")
+    check_writable(args.out, "--out", into=True)
     result = train(
         config,
         args.data,
