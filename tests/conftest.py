@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,3 +123,23 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
     checkpoint = make_checkpoint(model, clip_frames=8, image_size=32, fps=50.0, config={})
     save_checkpoint(path, checkpoint)
     return path
+
+
+@pytest.fixture
+def read_only(monkeypatch):
+    """``read_only(folder)``: creating a file anywhere under ``folder`` fails with EROFS, as on
+    a read-only file system. vidpose's output check and its atomic writers create files with
+    tempfile.mkstemp; the tests may run as root, whom a chmod would not stop."""
+    real = tempfile.mkstemp
+
+    def apply(folder: Path) -> None:
+        folder = Path(folder).resolve()
+
+        def mkstemp(*args, dir=None, **kwargs):  # noqa: A002 - tempfile's own name
+            if dir is not None and Path(dir).resolve().is_relative_to(folder):
+                raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(dir))
+            return real(*args, dir=dir, **kwargs)
+
+        monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+
+    return apply

@@ -54,7 +54,7 @@ def test_bad_checkpoints_are_user_errors(tmp_path):
         ckpt.load_model(tmp_path / "missing.pt")
     garbage = tmp_path / "garbage.pt"
     garbage.write_bytes(b"not a torch file at all")
-    with pytest.raises(UserError, match="not a readable checkpoint"):
+    with pytest.raises(UserError, match="not a readable vidpose checkpoint"):
         ckpt.load_model(garbage)
     other = tmp_path / "other.pt"
     torch.save({"state_dict": {}}, other)
@@ -78,3 +78,49 @@ def test_rng_state_round_trip_repeats_the_random_numbers():
     ckpt.restore_rng_state(state)
     again = (random.random(), np.random.rand(), torch.rand(3))  # noqa: NPY002
     assert first[0] == again[0] and first[1] == again[1] and torch.equal(first[2], again[2])
+
+
+def _damaged_files(tmp_path):
+    import datetime
+
+    good = tmp_path / "good.pt"
+    _save(good, _model())
+    data = good.read_bytes()
+    (tmp_path / "truncated.pt").write_bytes(data[: len(data) // 2])
+    (tmp_path / "text.pt").write_text("hello, this is not a checkpoint\n" * 20)
+    (tmp_path / "empty.pt").write_bytes(b"")
+    # A pickle that names a class outside the weights-only allow-list: torch's message then
+    # advises weights_only=False, wrong for a damaged file and unsafe for a foreign one.
+    torch.save(
+        {"format": "vidpose-checkpoint", "when": datetime.date(2024, 1, 1)}, tmp_path / "g.pt"
+    )
+    return ["truncated.pt", "text.pt", "empty.pt", "g.pt"]
+
+
+def test_a_damaged_checkpoint_is_one_line_without_torchs_advice(tmp_path):
+    for name in _damaged_files(tmp_path):
+        with pytest.raises(UserError) as info:
+            ckpt.load_model(tmp_path / name)
+        message = str(info.value)
+        assert message.startswith(f"{tmp_path / name}: not a readable vidpose checkpoint ("), name
+        assert "\n" not in message and "weights_only" not in message, message
+        assert len(message) < 300, message
+
+
+def test_a_failed_save_keeps_the_previous_file_and_names_the_reason(tmp_path, monkeypatch):
+    path = tmp_path / "last.pt"
+    _save(path, _model())
+    before = path.read_bytes()
+
+    def broken(obj, target, *args, **kwargs):
+        raise RuntimeError("[enforce fail at inline_container.cc:626] . unexpected pos 64 vs 0")
+
+    monkeypatch.setattr(ckpt.torch, "save", broken)
+    with pytest.raises(UserError) as info:
+        _save(path, _model())
+    assert str(info.value) == (
+        f"{path}: cannot save the checkpoint ([enforce fail at inline_container.cc:626] . "
+        "unexpected pos 64 vs 0); the previous last.pt is unchanged"
+    )
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last.pt"]

@@ -103,3 +103,64 @@ def test_seed_config_is_the_report():
 def test_shipped_configs_load():
     for path in sorted(CONFIGS.glob("*.yaml")):
         assert isinstance(load_config(path), RunConfig), path
+
+
+# Every spelling Python's float() reads; PyYAML alone (YAML 1.1) reads the first ten as strings.
+NUMBER_FORMS = [
+    ("5e-4", 5e-4),
+    ("1e-3", 1e-3),
+    ("1E-3", 1e-3),
+    ("1e3", 1e3),
+    ("1e+3", 1e3),
+    ("2.5e-4", 2.5e-4),
+    (".5e-3", 0.5e-3),
+    ("5.e-4", 5e-4),
+    ("+5e-4", 5e-4),
+    ("1_0e-4", 10e-4),
+    ("0.0005", 5e-4),
+    ("1.5", 1.5),
+    (".5", 0.5),
+    ("5.", 5.0),
+    ("+0.25", 0.25),
+    ("1_000.5", 1000.5),
+    ("3", 3.0),
+]
+
+
+@pytest.mark.parametrize(("text", "number"), NUMBER_FORMS)
+def test_every_number_form_python_reads_works_in_set_and_in_yaml(tmp_path, text, number):
+    assert float(text) == pytest.approx(number)
+    config = load_config(None, [f"optim.lr={text}"])
+    assert config.optim.lr == pytest.approx(number) and isinstance(config.optim.lr, float)
+    path = tmp_path / "c.yaml"
+    path.write_text(f"optim:\n  lr: {text}\n  weight_decay: {text}\n")
+    config = load_config(path)
+    assert config.optim.lr == pytest.approx(number)
+    assert config.optim.weight_decay == pytest.approx(number)
+
+
+def test_numbers_keep_their_types_and_strings_stay_strings():
+    values = apply_overrides({}, ["a=12", "b=1_000", "c=0x10", "d=1e3", "e=adam", "f=1.2.3"])
+    assert values == {"a": 12, "b": 1000, "c": 16, "d": 1000.0, "e": "adam", "f": "1.2.3"}
+    assert isinstance(values["d"], float)
+
+
+@pytest.mark.parametrize("text", ["nan", "NaN", "inf", "-Infinity", ".inf", "1e999"])
+def test_non_finite_numbers_are_refused_by_name(text):
+    with pytest.raises(UserError, match=r"optim\.lr: expected a finite number, got"):
+        load_config(None, [f"optim.lr={text}"])
+
+
+def test_integer_fields_still_refuse_fractions_in_exponent_form():
+    with pytest.raises(UserError, match=r"train\.epochs: expected an integer, got 2\.5"):
+        load_config(None, ["train.epochs=25e-1"])
+
+
+def test_a_config_not_in_utf8_is_one_line_naming_the_file(tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("# réglages\noptim:\n  lr: 0.001\n".encode("latin-1"))
+    with pytest.raises(UserError) as info:
+        read_yaml(path)
+    message = str(info.value)
+    assert message == f"{path}: not UTF-8 text (line 1 has byte 0xe9); save the file as UTF-8"
+    assert "\n" not in message

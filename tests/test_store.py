@@ -237,3 +237,29 @@ def test_failed_overwrite_keeps_the_old_store(store_dir):
         raise RuntimeError("interrupted")
     np.testing.assert_array_equal(open_store(store_dir).poses3d, make_arrays()["poses3d"])
     assert leftovers(store_dir.parent) == []
+
+
+def test_reserving_space_without_fallocate_checks_the_free_space(tmp_path, monkeypatch):
+    import errno
+    import os
+    import shutil
+
+    from vidpose import store as store_module
+
+    path = tmp_path / "frames.npy"
+    with open(path, "wb") as handle:
+        handle.truncate(5_000_000)  # sparse, as a new memmap is
+
+    def unsupported(fd, offset, length):
+        raise OSError(errno.EOPNOTSUPP, os.strerror(errno.EOPNOTSUPP))
+
+    monkeypatch.setattr(os, "posix_fallocate", unsupported, raising=False)
+    store_module.reserve_file_space(path, tmp_path / "out")  # enough space here
+    usage = shutil.disk_usage(tmp_path)._replace(free=1_000_000)
+    monkeypatch.setattr(store_module.shutil, "disk_usage", lambda p: usage)
+    with pytest.raises(UserError) as info:
+        store_module.reserve_file_space(path, tmp_path / "out")
+    assert str(info.value) == (
+        f"{tmp_path / 'out'}: no space left on the device: frames.npy needs 5.0 MB, "
+        "1.0 MB free there"
+    )

@@ -1,18 +1,24 @@
 """Atomic file and directory writes: write under a temporary name, then rename into place.
 
-A crash or an error half-way never leaves a partial file under the final name.
+A crash or an error half-way never leaves a partial file under the final name. Every command
+checks its output locations with :func:`check_writable` before the work starts, and turns an
+``OSError`` while writing into one line with :func:`write_failure`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+from vidpose.errors import UserError
 
 
 def _current_umask() -> int:
@@ -37,6 +43,102 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _nearest_existing(path: Path) -> Path:
+    """``path`` or the closest folder above it that exists (``.`` for a relative path)."""
+    while not os.path.lexists(path) and path != path.parent:
+        path = path.parent
+    return path
+
+
+def check_writable(path: str | os.PathLike, what: str = "", *, into: bool = False) -> Path:
+    """Raise ``UserError`` unless ``path`` can be written; return ``path``.
+
+    The check creates a file where the writer will and removes it again, so it finds what
+    writing would: a read-only file system, a folder without permission, a pseudo file system
+    like /proc, or a regular file where a folder must be. That place is the nearest existing
+    folder above ``path`` (files and folders are written beside their final name, then renamed
+    into place), or ``path`` itself when ``into`` and it is an existing folder that files are
+    written into (a run folder). Folders still missing are not created. ``what`` prefixes the
+    path in the message (``--out``).
+    """
+    path = Path(path)
+    label = f"{what} {path}" if what else str(path)
+    folder = path if into and path.is_dir() else _nearest_existing(path.parent)
+    if not folder.is_dir():
+        raise UserError(f"{label}: cannot write here ({folder} is a file, not a folder)")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".vidpose-write-check-", dir=folder)
+    except OSError as exc:
+        # /proc and its kind answer "no such file" to a new file in a folder that exists.
+        reason = "no new files can be made" if exc.errno == errno.ENOENT else exc.strerror or exc
+        where = "" if folder == path else f"{folder}: "
+        raise UserError(f"{label}: cannot write here ({where}{reason})") from None
+    os.close(fd)
+    os.unlink(probe)
+    return path
+
+
+def write_failure(path: str | os.PathLike, exc: OSError) -> UserError:
+    """The one-line ``UserError`` for ``exc`` raised while writing ``path``."""
+    return UserError(f"{path}: cannot write ({exc.strerror or exc})")
+
+
+@contextlib.contextmanager
+def user_error_on_write(path: str | os.PathLike) -> Iterator[None]:
+    """Turn an ``OSError`` in the block into :func:`write_failure`'s one line for ``path``."""
+    try:
+        yield
+    except OSError as exc:
+        raise write_failure(path, exc) from None
+
+
+def partial_name(final: str | os.PathLike) -> Path:
+    """The hidden sibling a directory is built in before it is renamed to ``final``:
+    ``.NAME.partial-PID``, the PID telling a later run whether its writer still lives."""
+    final = Path(final)
+    return final.with_name(f".{final.name}.partial-{os.getpid()}")
+
+
+def remove_stale_partials(final: str | os.PathLike) -> list[Path]:
+    """Remove the ``.NAME.partial-PID`` siblings of ``final`` whose process has ended (killed,
+    or crashed before its cleanup ran), saying so on stderr; return the paths removed. A
+    partial folder of a process still running is left alone: it may be writing."""
+    final = Path(final)
+    removed = []
+    prefix = f".{final.name}.partial-"
+    try:
+        siblings = list(final.parent.iterdir())
+    except OSError:
+        return removed
+    for path in siblings:
+        pid_text = path.name[len(prefix) :] if path.name.startswith(prefix) else ""
+        if not pid_text.isdigit() or int(pid_text) == os.getpid() or _process_alive(int(pid_text)):
+            continue
+        size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() else 0
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        if not os.path.lexists(path):
+            removed.append(path)
+            print(
+                f"vidpose: removed {path} ({size / 1e6:.0f} MB), left behind by an interrupted "
+                f"run (process {pid_text} has ended)",
+                file=sys.stderr,
+            )
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def write_atomic(path: str | os.PathLike, writer: Callable[[Path], Any]) -> None:

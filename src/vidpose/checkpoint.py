@@ -19,10 +19,14 @@ Inference needs only :func:`load_model`; the trainer also uses :func:`rng_state`
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import pickle
 import random
+import shutil
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +41,81 @@ FORMAT_VERSION = 1
 
 
 def save_checkpoint(path: str | os.PathLike, checkpoint: dict[str, Any]) -> None:
-    """Write ``checkpoint`` to ``path`` atomically (a crash never leaves a partial file)."""
-    with atomic_path(path) as tmp:
-        torch.save(checkpoint, tmp)
+    """Write ``checkpoint`` to ``path`` atomically (a crash never leaves a partial file).
+
+    A failed write (a full disk, a vanished folder) is a ``UserError`` naming ``path`` and, for
+    a full disk, the space it needs; an older file at ``path`` stays as it was.
+    """
+    path = Path(path)
+    target = None
+    try:
+        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+            target = _KeepWriteError(handle)
+            torch.save(checkpoint, target)
+    except (OSError, RuntimeError) as exc:
+        cause = target.error if target is not None and target.error is not None else exc
+        raise _save_failure(path, checkpoint, cause) from None
+
+
+class _KeepWriteError:
+    """A binary file that remembers the ``OSError`` a write raised: torch's serializer replaces
+    it with a RuntimeError without the errno ("basic_ios::clear: iostream error" when given a
+    path), and the errno tells a full disk from other failures."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle, self.error = handle, None
+
+    def write(self, data: Any) -> int:
+        try:
+            return self.handle.write(data)
+        except OSError as exc:
+            self.error = self.error or exc
+            raise
+
+    def flush(self) -> None:
+        self.handle.flush()
+
+
+def _save_failure(path: Path, checkpoint: dict[str, Any], exc: Exception) -> UserError:
+    kept = f"; the previous {path.name} is unchanged" if path.is_file() else ""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        tensors = [t for t in _leaves(checkpoint) if isinstance(t, torch.Tensor)]
+        space = f"needs about {sum(t.numel() * t.element_size() for t in tensors) / 1e6:.1f} MB"
+        with contextlib.suppress(OSError):
+            space += f", {shutil.disk_usage(path.parent).free / 1e6:.1f} MB free"
+        return UserError(f"{path}: no space left on the device for the checkpoint ({space}){kept}")
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else _first_line(exc)
+    return UserError(f"{path}: cannot save the checkpoint ({reason}){kept}")
+
+
+def _leaves(value: Any) -> Iterator[Any]:
+    """Every leaf of nested dicts, lists and tuples."""
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _leaves(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _leaves(item)
+    else:
+        yield value
+
+
+def _damage(path: Path, exc: Exception) -> str:
+    """What is wrong with a file torch.load failed on, in a few words."""
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    if not head:
+        return "the file is empty"
+    if head != b"PK\x03\x04":
+        return "not a file torch.save wrote: no zip archive in it"
+    if not zipfile.is_zipfile(path):
+        return "damaged: its zip archive is cut short or corrupt"
+    return f"damaged: {type(exc).__name__}: {_first_line(exc).split('. ')[0]}"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
 def make_checkpoint(
@@ -75,9 +151,19 @@ def read_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[
     try:
         # weights_only keeps loading safe; our dicts hold only tensors and plain values.
         checkpoint = torch.load(path, map_location=map_location, weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, OSError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"{path}: not a readable checkpoint ({first_line})") from None
+    except pickle.UnpicklingError:
+        # torch's message suggests weights_only=False, which is wrong advice for a damaged file
+        # and unsafe for a foreign one.
+        raise UserError(
+            f"{path}: not a readable vidpose checkpoint (damaged, or it holds objects other "
+            "than tensors and plain values)"
+        ) from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except Exception as exc:  # noqa: BLE001 - a damaged file fails in any of torch's layers
+        raise UserError(
+            f"{path}: not a readable vidpose checkpoint ({_damage(path, exc)})"
+        ) from None
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT_NAME:
         raise UserError(f"{path}: not a vidpose checkpoint")
     if checkpoint.get("version") != FORMAT_VERSION:

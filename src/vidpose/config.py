@@ -22,7 +22,9 @@ every run folder with :meth:`RunConfig.to_dict`.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -32,9 +34,32 @@ from typing import Any
 import yaml
 
 from vidpose.augment import AugmentConfig
-from vidpose.errors import UserError, reject_unknown_keys
+from vidpose.errors import UserError, read_utf8, reject_unknown_keys
 from vidpose.lifting.augment import KeypointAugmentConfig
 from vidpose.models.config import ModelConfig
+
+
+class _NumberLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading every number Python's ``float()`` accepts as a number.
+
+    PyYAML follows YAML 1.1, where a float needs a dot and a signed exponent, so ``5e-4``,
+    ``1e3`` or ``1E-3`` would be strings; YAML 1.2, JSON and Python all read them as numbers.
+    """
+
+
+_PYTHON_FLOAT = re.compile(
+    r"""^[-+]?(?:(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9][0-9_]*)?
+    |inf|infinity|nan)$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# Checked after PyYAML's own resolvers, so 12 stays an int and 1.5 a float as before.
+_NumberLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", _PYTHON_FLOAT, list("-+0123456789.iInN")
+)
+
+
+def _load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_NumberLoader)  # noqa: S506 - a SafeLoader subclass
 
 
 def _choices(*names: str) -> dict[str, Any]:
@@ -326,6 +351,8 @@ def _section_from_dict(cls: type, values: Any, prefix: str) -> Any:
         options = _options(hints[spec.name])
         if type(value) is int and float in options and int not in options:
             value = float(value)  # YAML reads "1" as an int; the field holds a float
+        if isinstance(value, float) and not math.isfinite(value):
+            raise UserError(f"{key}: expected a finite number, got {value!r}")
         choices = spec.metadata.get("choices")
         if choices and value not in choices:
             names = (str(c).lower() if isinstance(c, bool) else str(c) for c in choices)
@@ -364,7 +391,7 @@ def apply_overrides(values: dict, overrides: list[str]) -> dict:
         if not sep or not key or any(not part for part in key.split(".")):
             raise UserError(f"--set {item!r}: expected KEY=VALUE, e.g. optim.lr=0.0005")
         try:
-            value = yaml.safe_load(text) if text.strip() else None
+            value = _load_yaml(text) if text.strip() else None
         except yaml.YAMLError:
             raise UserError(f"--set {item!r}: the value is not valid YAML") from None
         node = result
@@ -393,7 +420,7 @@ def read_yaml(path: str | os.PathLike) -> dict:
     if not path.is_file():
         raise UserError(f"{path}: config file not found")
     try:
-        values = yaml.safe_load(path.read_text())
+        values = _load_yaml(read_utf8(path))
     except (OSError, yaml.YAMLError) as exc:
         problem = getattr(exc, "problem", None) or exc
         raise UserError(f"{path}: not a valid YAML file ({problem})") from None

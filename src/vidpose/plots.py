@@ -10,6 +10,7 @@ ended. Figures are drawn with matplotlib's object API, so no display or pyplot s
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
@@ -19,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from vidpose.atomic import atomic_path
-from vidpose.errors import UserError
+from vidpose.atomic import atomic_path, user_error_on_write
+from vidpose.errors import UserError, read_utf8
 
 METRICS_COLUMNS = ("kind", "epoch", "step", "split", "loss", "mpjpe_mm", "lr", "elapsed_s")
 #: The columns the curves need (``lr`` and ``elapsed_s`` are optional here).
@@ -73,7 +74,7 @@ def read_metrics(path: str | os.PathLike) -> RunMetrics:
     if not path.is_file():
         raise UserError(f"{path}: missing (not a run folder, or training wrote no metrics yet)")
     try:
-        with open(path, newline="") as handle:
+        with io.StringIO(read_utf8(path), newline="") as handle:
             reader = csv.DictReader(handle)
             header = reader.fieldnames
             if not header:
@@ -306,7 +307,7 @@ def plot_run(run_dir: str | os.PathLike) -> list[Path]:
     paths = []
     for filename, fig in build_figures(run_dir).items():
         path = Path(run_dir) / filename
-        with atomic_path(path) as tmp:
+        with user_error_on_write(path), atomic_path(path) as tmp:
             fig.savefig(tmp, format="png", dpi=150)
         paths.append(path)
     return paths

@@ -24,6 +24,8 @@ validates everything but the pixel values and never reads the frames into memory
 from __future__ import annotations
 
 import csv
+import errno
+import io
 import json
 import os
 import shutil
@@ -34,8 +36,8 @@ from typing import Any
 import numpy as np
 
 from vidpose import skeleton
-from vidpose.atomic import replace_dir
-from vidpose.errors import UserError
+from vidpose.atomic import partial_name, remove_stale_partials, replace_dir, user_error_on_write
+from vidpose.errors import UserError, read_utf8
 
 FORMAT_NAME = "vidpose-clip-store"
 FORMAT_VERSION = 1
@@ -130,7 +132,7 @@ def _check(array: np.ndarray, path: Path, shape: tuple, dtype: Any, finite: bool
 def read_clips_csv(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise _fail(path, "missing")
-    with open(path, newline="") as handle:
+    with io.StringIO(read_utf8(path), newline="") as handle:
         reader = csv.DictReader(handle)
         if tuple(reader.fieldnames or ()) != CLIP_COLUMNS:
             raise _fail(path, f"columns {reader.fieldnames}, expected {list(CLIP_COLUMNS)}")
@@ -151,7 +153,8 @@ def open_store(path: str | os.PathLike, load_frames: bool = False) -> ClipStore:
     """
     path = Path(path)
     if not path.is_dir():
-        raise _fail(path, "not a clip store directory (does not exist)")
+        what = "it is a file" if path.exists() else "does not exist"
+        raise _fail(path, f"not a clip store directory ({what})")
     meta_path = path / "meta.json"
     if not meta_path.is_file():
         raise _fail(meta_path, "missing (not a clip store)")
@@ -251,9 +254,10 @@ class StoreWriter:
         unknown = set(optional) - set(OPTIONAL_ARRAYS)
         if unknown:
             raise ValueError(f"unknown optional arrays {sorted(unknown)}")
-        self.tmp_dir = self.out_dir.with_name(f".{self.out_dir.name}.partial-{os.getpid()}")
+        self.tmp_dir = partial_name(self.out_dir)
         try:
             self.out_dir.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale_partials(self.out_dir)
             if self.tmp_dir.exists():
                 shutil.rmtree(self.tmp_dir)
             self.tmp_dir.mkdir()
@@ -263,12 +267,17 @@ class StoreWriter:
         self.image_size = None if image_size is None else (int(image_size[0]), int(image_size[1]))
         self.frames = None
         if self.image_size is not None:
-            self.frames = np.lib.format.open_memmap(
-                self.tmp_dir / "frames.npy",
-                mode="w+",
-                dtype=np.uint8,
-                shape=(n, t, *self.image_size, 3),
-            )
+            shape = (n, t, *self.image_size, 3)
+            try:
+                self.frames = np.lib.format.open_memmap(
+                    self.tmp_dir / "frames.npy", mode="w+", dtype=np.uint8, shape=shape
+                )
+                reserve_file_space(self.tmp_dir / "frames.npy", self.out_dir)
+            except BaseException as exc:
+                self.abort()
+                if isinstance(exc, OSError):
+                    raise UserError(f"{self.out_dir}: cannot write ({exc.strerror})") from None
+                raise
         nan = np.float32(np.nan)  # unwritten entries fail validation at commit
         self.arrays: dict[str, np.ndarray] = {
             "poses3d": np.full((n, t, 17, 3), nan, np.float32),
@@ -309,6 +318,10 @@ class StoreWriter:
         self.clips = [{key: row[key] for key in CLIP_COLUMNS} for row in rows]
 
     def commit(self) -> ClipStore:
+        with user_error_on_write(self.out_dir):
+            return self._commit()
+
+    def _commit(self) -> ClipStore:
         n = self.meta["num_clips"]
         if self.clips is None or len(self.clips) != n:
             got = 0 if self.clips is None else len(self.clips)
@@ -345,6 +358,43 @@ class StoreWriter:
                 raise
         else:
             self.abort()
+
+
+def size_text(num_bytes: float) -> str:
+    """``7.2 GB``, ``350 MB`` or ``0.4 MB``."""
+    if num_bytes >= 1e9:
+        return f"{num_bytes / 1e9:.1f} GB"
+    return f"{num_bytes / 1e6:.{0 if num_bytes >= 1e7 else 1}f} MB"
+
+
+def reserve_file_space(path: Path, out: Path) -> None:
+    """Allocate every block of ``path`` (a sparse file, e.g. a new memmap) now.
+
+    Writing through a memmap into a sparse file kills the process with SIGBUS when the disk
+    fills; reserved blocks cannot run out. A full disk is a ``UserError`` naming ``out`` and
+    the space needed. Where ``posix_fallocate`` is missing, free space is checked instead.
+    """
+    size = path.stat().st_size
+    free = shutil.disk_usage(path.parent).free
+    no_space = UserError(
+        f"{out}: no space left on the device: {path.name} needs {size_text(size)}, "
+        f"{size_text(free)} free there"
+    )
+    fallocate = getattr(os, "posix_fallocate", None)
+    if fallocate is not None:
+        fd = os.open(path, os.O_RDWR)
+        try:
+            fallocate(fd, 0, size)
+            return
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise no_space from None
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+                raise
+        finally:
+            os.close(fd)
+    if free < size:
+        raise no_space
 
 
 def write_store(

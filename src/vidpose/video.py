@@ -37,6 +37,28 @@ class VideoInfo:
     height: int
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null for the block. FFmpeg inside OpenCV logs its own
+    lines there while probing a file ("moov atom not found" for a text file named .mp4);
+    the one-line error we raise says it better."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no file descriptor 2 to silence
+        saved = None
+    if saved is None:
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _open_capture(path: Path):
     import cv2
 
@@ -44,7 +66,8 @@ def _open_capture(path: Path):
         raise UserError(f"{path}: video file does not exist")
     if not path.is_file():
         raise UserError(f"{path}: not a file")
-    capture = cv2.VideoCapture(str(path))
+    with _native_stderr_silenced():
+        capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
         capture.release()
         raise UserError(f"{path}: cannot open as a video (unreadable or unsupported format)")

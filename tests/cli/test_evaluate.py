@@ -169,7 +169,7 @@ def _bad_inputs(tmp_path: Path, workspace: Path) -> dict[str, tuple[list, str]]:
         "run without checkpoints": ([tmp_path / "empty_run", "--data", test], "no best.pt"),
         "missing path": ([tmp_path / "nope", "--data", test], "no such run folder"),
         "foreign .pt": ([tmp_path / "other.pt", "--data", test], "not a vidpose checkpoint"),
-        "junk .pt": ([tmp_path / "junk.pt", "--data", test], "not a readable checkpoint"),
+        "junk .pt": ([tmp_path / "junk.pt", "--data", test], "not a readable vidpose checkpoint"),
         "weights of another model": (
             [tmp_path / "mismatched.pt", "--data", test],
             "weights do not fit the model",

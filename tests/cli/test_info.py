@@ -175,3 +175,11 @@ def test_frames_are_not_read_into_memory(tmp_path, capsys):
         tracemalloc.stop()
     capsys.readouterr()
     assert peak < 2_000_000  # far below the 11 MB of frames
+
+
+def test_an_existing_file_is_not_said_to_be_missing(tmp_path, capsys):
+    path = tmp_path / "poses3d.npy"
+    np.save(path, np.zeros((1, 17, 3)))
+    assert main(["info", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"vidpose info: error: {path}: not a clip store directory (it is a file)\n"

@@ -120,3 +120,13 @@ def test_predict_on_cuda_matches_cpu(walking_video, tiny_checkpoint, tmp_path):
         assert main([*argv, "--out", str(outs[device])]) == 0
     with np.load(outs["cpu"]) as cpu, np.load(outs["cuda"]) as cuda:
         np.testing.assert_allclose(cpu["poses3d"], cuda["poses3d"], atol=1e-3)
+
+
+def test_a_text_file_named_mp4_is_our_line_alone(tiny_checkpoint, tmp_path, capfd):
+    """FFmpeg inside OpenCV prints its own "moov atom not found" to file descriptor 2."""
+    fake = tmp_path / "notes.mp4"
+    fake.write_text("these are notes, not a video\n" * 20)
+    assert main(["predict", str(tiny_checkpoint), str(fake), "--out", str(tmp_path / "p.npz")]) == 2
+    err = capfd.readouterr().err
+    problem = "cannot open as a video (unreadable or unsupported format)"
+    assert err == f"vidpose predict: error: {fake}: {problem}\n"

@@ -73,3 +73,77 @@ def test_motion_file_from_the_command_line(tmp_path, capsys):
     assert main(["synth", str(out), *FAST, "--motion", str(tmp_path / "m.npz")]) == 0
     assert open_store(out / "test").subjects == ["S9"]
     assert open_store(out / "train").actions == ["x"]
+
+
+def test_a_disk_that_fills_is_one_line_naming_out_and_the_space_and_leaves_nothing(
+    tmp_path, capsys, monkeypatch
+):
+    """Writing frames through a memory map onto a full disk kills the process with SIGBUS;
+    the frames' blocks are reserved up front instead, and a refusal is one line."""
+    import errno
+    import os
+
+    def full(fd, offset, length):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "posix_fallocate", full, raising=False)
+    out = tmp_path / "data"
+    assert main(["synth", str(out), *FAST, *FEW]) == 2
+    err = capsys.readouterr().err
+    message = err.replace("\r", "\n").strip().splitlines()[-1]
+    assert message.startswith(
+        f"vidpose synth: error: {out}/train: no space left on the device: frames.npy needs 0.1 MB, "
+    ), err
+    assert message.endswith(" free there") and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def _ended_pid() -> int:
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_a_rerun_removes_what_a_killed_run_left_and_says_so(tmp_path, capsys):
+    out = tmp_path / "data"
+    stale = tmp_path / f".data.partial-{_ended_pid()}"
+    (stale / "train").mkdir(parents=True)
+    (stale / "train" / "frames.npy").write_bytes(b"\0" * 3_000_000)
+    assert main(["synth", str(out), *FAST, *FEW]) == 0
+    err = capsys.readouterr().err
+    assert f"vidpose: removed {stale} (3 MB), left behind by an interrupted run" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+
+def test_ctrl_c_with_workers_is_one_interrupted_line_and_leaves_nothing(tmp_path):
+    """SIGINT to the process group reaches the workers too: only the parent may speak."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "data"
+    command = [sys.executable, "-m", "vidpose", "synth", str(out), "--preset", "tiny"]
+    command += ["--size", "32", "--frames", "4", "--train-clips", "20000", "--workers", "2"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    process = subprocess.Popen(
+        command, stderr=subprocess.PIPE, start_new_session=True, env=env, cwd=tmp_path
+    )
+    progress = b""
+    while b"clip/s]" not in progress.split(b"\r")[-1] or b" 0/" in progress.split(b"\r")[-1]:
+        chunk = process.stderr.read1(4096)
+        assert chunk, progress.decode(errors="replace")
+        progress += chunk
+    time.sleep(0.5)  # the workers are rendering
+    os.killpg(process.pid, signal.SIGINT)
+    err = (progress + process.stderr.read()).decode(errors="replace")
+    assert process.wait(timeout=60) == 130
+    lines = [line for line in err.replace("\r", "\n").splitlines() if line.strip()]
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert lines[-1] == "vidpose synth: interrupted", err
+    assert [line for line in lines if not line.startswith("synth tiny:")] == [lines[-1]], err
+    assert list(tmp_path.iterdir()) == []

@@ -75,7 +75,7 @@ def test_train_runs_and_resumes_a_stopped_run(setup, tmp_path, capsys):
     # --resume without --config reads the run's own config.yaml.
     code = main(["train", "--data", str(setup / "data"), "--out", str(out), "--resume"])
     assert code == 0
-    assert "done: 1 epochs, 2 steps; test MPJPE" in capsys.readouterr().out
+    assert "done: 1 epoch, 2 steps; test MPJPE" in capsys.readouterr().out
     assert (out / "best.pt").is_file() and (out / "predictions_test.npy").is_file()
 
 
@@ -132,3 +132,49 @@ def test_a_nan_loss_exits_2_with_one_line(setup, tmp_path, capsys, monkeypatch):
     )
     assert _train(setup, tmp_path / "run") == 2
     _one_line_error(capsys, "training diverged: loss is", "no checkpoint was saved yet")
+
+
+def test_a_disk_full_at_a_checkpoint_is_one_line_and_keeps_the_last_one(
+    setup, tmp_path, capsys, monkeypatch
+):
+    """torch's writer fails with "basic_ios::clear: iostream error" on a full disk; the run
+    stops with one line naming the file and the space, and the previous last.pt survives."""
+    import errno
+    import os
+
+    import torch
+
+    out = tmp_path / "run"
+    assert _train(setup, out, "--stop-after-steps", "1") == 0
+    before = (out / "last.pt").read_bytes()
+    capsys.readouterr()
+    real_save = torch.save
+
+    def save_until_the_disk_fills(obj, target, *args, **kwargs):
+        if isinstance(target, (str, os.PathLike)):  # torch's C++ writer loses the errno
+            with open(target, "wb") as partial:
+                partial.write(b"PK\x03\x04 the first bytes fit")
+            raise RuntimeError("basic_ios::clear: iostream error")
+        target.write(b"PK\x03\x04 the first bytes fit")
+        return real_save(obj, FullDisk(target), *args, **kwargs)
+
+    class FullDisk:
+        def __init__(self, file):
+            self.file = file
+
+        def write(self, data):
+            self.file.write(data)
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        def flush(self):
+            self.file.flush()
+
+    monkeypatch.setattr("vidpose.checkpoint.torch.save", save_until_the_disk_fills)
+    assert _train(setup, out, "--resume") == 2
+    _one_line_error(
+        capsys,
+        f"{out / 'last.pt'}: no space left on the device for the checkpoint (needs about ",
+        " MB free); the previous last.pt is unchanged",
+    )
+    assert (out / "last.pt").read_bytes() == before
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []

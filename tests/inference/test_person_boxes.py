@@ -39,6 +39,14 @@ def test_parse_box_rejects_bad_boxes_in_one_line(text, problem):
     assert str(error.value).startswith("--box") and "\n" not in str(error.value)
 
 
+@pytest.mark.parametrize("text", ["nan,20,30,40", "10,inf,30,40", "10,20,-inf,40"])
+def test_a_box_that_is_not_finite_is_named_as_typed(text):
+    with pytest.raises(UserError) as error:
+        pb.parse_box(text, (160, 120))
+    shown = ",".join(f"{float(v):g}" for v in text.split(","))
+    assert str(error.value) == f"--box: box {shown} is not finite (nan or inf)"
+
+
 def test_boxes_file_with_nulls_is_read_and_checked(tmp_path):
     path = tmp_path / "boxes.json"
     path.write_text(json.dumps({"boxes": [[0, 0, 10, 20], None, [4, 0, 10, 20]]}))

@@ -152,6 +152,6 @@ def test_clip_starts_stay_inside_the_take_and_overlap_only_when_they_must(count)
 def test_not_enough_disk_space_is_refused_before_rendering(tmp_path, monkeypatch):
     usage = generate.shutil.disk_usage(tmp_path)._replace(free=10_000)
     monkeypatch.setattr(generate.shutil, "disk_usage", lambda path: usage)
-    with pytest.raises(UserError, match=r"the frames need 0 MB, only 0 MB free"):
+    with pytest.raises(UserError, match=r"the frames need 0\.\d MB, only 0\.0 MB free"):
         generate_dataset(tmp_path / "out", **SMALL)
     assert list(tmp_path.iterdir()) == []

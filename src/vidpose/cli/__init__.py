@@ -6,7 +6,8 @@ Each subcommand lives in its own module of this package and exposes::
     def register(subparsers) -> None            # add its parser; set_defaults(run=...)
 
 Heavy imports (torch, cv2) happen inside the ``run`` functions so ``vidpose --help`` is fast.
-A :class:`~vidpose.errors.UserError` anywhere becomes one line on stderr and exit code 2.
+A :class:`~vidpose.errors.UserError` anywhere becomes one line on stderr and exit code 2, and so
+does an ``OSError`` no command turned into one (a file system that fails under a command).
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
         result = args.run(args)
     except UserError as exc:
         print(f"vidpose {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"vidpose {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"vidpose {args.command}: interrupted", file=sys.stderr)

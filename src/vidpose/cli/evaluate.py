@@ -155,7 +155,7 @@ def check_model_fits_store(lifter: bool, store_path: Path, checkpoint_path: Path
 
 
 def run(args) -> int:
-    from vidpose.atomic import write_json_atomic
+    from vidpose.atomic import check_writable, user_error_on_write, write_json_atomic
     from vidpose.checkpoint import load_model
     from vidpose.devices import resolve_device
     from vidpose.engine.predict import recipe_flip_test
@@ -164,6 +164,8 @@ def run(args) -> int:
 
     if args.batch_size < 1:
         raise UserError(f"--batch-size: must be at least 1, got {args.batch_size}")
+    if args.json and args.json != "-":
+        check_writable(args.json, "--json")  # before predicting every clip, not after
     device = resolve_device(args.device)
     checkpoint_path = resolve_checkpoint(args.model)
     model, checkpoint = load_model(checkpoint_path)
@@ -193,10 +195,8 @@ def run(args) -> int:
         return 0
     print(table, end="")
     if args.json:
-        try:
+        with user_error_on_write(args.json):
             write_json_atomic(args.json, report)
-        except OSError as exc:
-            raise UserError(f"{args.json}: cannot write ({exc.strerror})") from None
         print(f"wrote {args.json}")
     return 0
 

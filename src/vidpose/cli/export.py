@@ -34,9 +34,16 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    from vidpose.atomic import check_writable, user_error_on_write
+    from vidpose.errors import UserError
+
+    if not args.out.endswith(".onnx"):
+        raise UserError(f"{args.out}: the output file must end in .onnx")
+    check_writable(args.out)  # before the export and its check, which take a while
     from vidpose.export import export_onnx
 
-    report = export_onnx(args.checkpoint, args.out, opset=args.opset)
+    with user_error_on_write(args.out):
+        report = export_onnx(args.checkpoint, args.out, opset=args.opset)
     worst_mm = max(report.max_abs_diff_m.values()) * 1000
     print(
         f"wrote {report.path}: opset {report.opset}, input frames uint8 "

@@ -21,8 +21,13 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    from pathlib import Path
+
+    from vidpose.atomic import check_writable
     from vidpose.plots import plot_run
 
+    if Path(args.run_dir).is_dir():  # plot_run names a missing folder itself
+        check_writable(args.run_dir, into=True)
     for path in plot_run(args.run_dir):
         print(f"wrote {path}")
     return 0

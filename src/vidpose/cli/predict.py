@@ -95,6 +95,7 @@ def _target_fps(text: str | None, checkpoint: dict) -> float | None:
 
 
 def run(args) -> int:
+    from vidpose.atomic import check_writable, user_error_on_write
     from vidpose.checkpoint import load_model, require_image_model
     from vidpose.devices import resolve_device
     from vidpose.engine.predict import recipe_flip_test
@@ -109,8 +110,9 @@ def run(args) -> int:
     out = Path(args.out) if args.out else Path(f"{video.stem}.poses.npz")
     if out.suffix != ".npz":
         raise UserError(f"--out {out}: the poses file must end in .npz")
+    check_writable(out, "--out")  # fail before the long part, not after
     if args.render:
-        check_video_path(args.render, "--render")  # fail before the long part, not after
+        check_writable(check_video_path(args.render, "--render"), "--render")
     model, checkpoint = load_model(args.checkpoint, map_location=device)
     require_image_model(model, args.checkpoint, "vidpose predict")
     target_fps = _target_fps(args.fps, checkpoint)
@@ -135,15 +137,22 @@ def run(args) -> int:
             f"trained at {train_fps:g} fps (--fps train resamples)",
             file=sys.stderr,
         )
-    save_prediction(out, prediction)
     rendered = None
-    if args.render:
+    if args.render:  # before the npz: a failed render leaves no poses file as if all went well
         from vidpose.animation import video_animation_frames
         from vidpose.video import write_video
 
         frames = iter_frames(video, prediction.source_indices)
         animation = video_animation_frames(frames, prediction.poses3d, prediction.squares)
-        rendered = write_video(args.render, animation, prediction.fps)
+        with user_error_on_write(args.render):
+            rendered = write_video(args.render, animation, prediction.fps)
+    try:
+        with user_error_on_write(out):
+            save_prediction(out, prediction)
+    except UserError:
+        if rendered is not None:
+            rendered.unlink(missing_ok=True)
+        raise
     summary = {
         "source_video": str(video),
         "checkpoint": str(args.checkpoint),

@@ -26,12 +26,13 @@ def run(args) -> int:
     import numpy as np
 
     from vidpose.animation import clip_animation_frames
+    from vidpose.atomic import check_writable
     from vidpose.devices import resolve_device
     from vidpose.errors import UserError
     from vidpose.store import open_store
     from vidpose.video import check_video_path, write_video
 
-    out = check_video_path(args.out or f"clip{args.clip}.gif", "--out")
+    out = check_writable(check_video_path(args.out or f"clip{args.clip}.gif", "--out"), "--out")
     store = open_store(args.store)
     if not 0 <= args.clip < store.num_clips:
         raise UserError(f"--clip {args.clip}: {store.path} holds clips 0..{store.num_clips - 1}")

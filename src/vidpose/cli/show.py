@@ -33,6 +33,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    from vidpose.atomic import check_writable, user_error_on_write
     from vidpose.contact_sheet import contact_sheet, write_image
     from vidpose.errors import UserError
     from vidpose.store import open_store
@@ -42,11 +43,10 @@ def run(args) -> int:
         raise UserError(f"--out {out}: use a .png or .jpg file name")
     if out.is_dir():
         raise UserError(f"--out {out}: is a directory")
+    check_writable(out, "--out")
     store = open_store(args.store)
     sheet = contact_sheet(store, clips=args.clips, tile=args.tile and max(args.tile, 16))
-    try:
+    with user_error_on_write(out):
         write_image(out, sheet, colors=args.colors)
-    except OSError as exc:
-        raise UserError(f"--out {out}: cannot write ({exc.strerror})") from None
     print(f"wrote {out}: {sheet.shape[1]}x{sheet.shape[0]} px, {min(args.clips, len(store))} clips")
     return 0

@@ -62,7 +62,13 @@ def register(subparsers) -> None:
     parser.set_defaults(run=run)
 
 
+def plural(count: int, noun: str) -> str:
+    """``1 epoch``, ``2 epochs``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def run(args: argparse.Namespace) -> int:
+    from vidpose.atomic import check_writable
     from vidpose.config import load_config
     from vidpose.errors import UserError
 
@@ -82,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         from vidpose.engine.trainer import train
     else:  # 2D keypoint sequences → 3D, on sequence stores
         from vidpose.engine.lifting_trainer import train_lifter as train
+    check_writable(args.out, "--out", into=True)
     result = train(
         config,
         args.data,
@@ -102,8 +109,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if result.test_mpjpe_mm is not None:
         print(
-            f"done: {result.epochs_done} epochs, {result.step} steps; test MPJPE "
-            f"{result.test_mpjpe_mm:.1f} mm (best {result.best_mpjpe_mm:.1f} mm); "
+            f"done: {plural(result.epochs_done, 'epoch')}, {plural(result.step, 'step')}; "
+            f"test MPJPE {result.test_mpjpe_mm:.1f} mm (best {result.best_mpjpe_mm:.1f} mm); "
             f"run folder {result.run_dir}"
         )
     return 0

@@ -13,7 +13,7 @@ import csv
 import os
 from pathlib import Path
 
-from vidpose.atomic import write_text_atomic
+from vidpose.atomic import user_error_on_write, write_text_atomic
 
 COLUMNS = ("kind", "epoch", "step", "split", "loss", "mpjpe_mm", "lr", "elapsed_s")
 
@@ -39,22 +39,14 @@ class MetricsLog:
         lr: float,
         elapsed_s: float,
     ) -> None:
-        self._writer.writerow(
-            [
-                kind,
-                epoch,
-                step,
-                split,
-                f"{loss:.6g}",
-                f"{mpjpe_mm:.3f}",
-                f"{lr:.6g}",
-                f"{elapsed_s:.2f}",
-            ]
-        )
-        self._handle.flush()
+        row = [kind, epoch, step, split, f"{loss:.6g}", f"{mpjpe_mm:.3f}", f"{lr:.6g}"]
+        with user_error_on_write(self.path):  # a full disk
+            self._writer.writerow([*row, f"{elapsed_s:.2f}"])
+            self._handle.flush()
 
     def close(self) -> None:
-        self._handle.close()
+        with user_error_on_write(self.path):
+            self._handle.close()
 
 
 def truncate_metrics(path: str | os.PathLike, step: int, completed_epochs: int) -> None:

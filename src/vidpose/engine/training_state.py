@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from vidpose import checkpoint as ckpt
-from vidpose.atomic import write_atomic
+from vidpose.atomic import user_error_on_write, write_atomic
 from vidpose.config import RunConfig
 from vidpose.engine import distributed
 from vidpose.errors import UserError
@@ -141,7 +141,8 @@ def save_training_checkpoint(
         first, *others = names
         ckpt.save_checkpoint(run_dir / first, checkpoint)
         for name in others:  # the same bytes: serialise once (~140 MB for a ResNet-18 run)
-            link_or_copy(run_dir / first, run_dir / name)
+            with user_error_on_write(run_dir / name):
+                link_or_copy(run_dir / first, run_dir / name)
     distributed.barrier(context)
 
 

@@ -49,7 +49,7 @@ def check_box(box: np.ndarray, frame_size: tuple[int, int], name: str) -> None:
     width, height = frame_size
     x, y, w, h = (float(v) for v in box)
     if not np.isfinite(box).all():
-        raise UserError(f"{name}: box {list(box)} is not finite")
+        raise UserError(f"{name}: box {x:g},{y:g},{w:g},{h:g} is not finite (nan or inf)")
     if w <= 0 or h <= 0:
         raise UserError(f"{name}: box {x:g},{y:g},{w:g},{h:g} has no area (w and h must be > 0)")
     if x >= width or y >= height or x + w <= 0 or y + h <= 0:

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from vidpose.argtypes import positive_int
-from vidpose.atomic import replace_dir
+from vidpose.atomic import check_writable, replace_dir
 from vidpose.errors import UserError
 from vidpose.sources.h36m_cameras import CAMERA_IDS, add_camera_arguments, load_intrinsics
 from vidpose.sources.h36m_clips import add_clip_arguments, every_for, image_size
@@ -210,6 +210,7 @@ def run(args) -> int:
         raise UserError(f"{raw_dir}: Human3.6M folder does not exist")
     if out.exists() and not args.overwrite:
         raise UserError(f"{out}: already exists (use --overwrite to replace it)")
+    check_writable(out)
     jobs, skipped = _collect_jobs(args)
     intrinsics, intrinsics_from = load_intrinsics(args.calibration, raw_dir)
     work_dir = out.with_name(out.name + ".partial")

@@ -25,15 +25,16 @@ per clip keeps the body's size constant over time. meta.json records this under 
 from __future__ import annotations
 
 import csv
-import os
+import io
 import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from vidpose.atomic import check_writable
 from vidpose.crops import CROP_MARGIN
-from vidpose.errors import UserError
+from vidpose.errors import UserError, read_utf8
 
 PREPARE_NAME = "npy"
 #: Margin of the 2D fit: the clip's joint bounding box spans 1/MARGIN of the frame.
@@ -124,7 +125,7 @@ def read_meta(path: Path, num_clips: int) -> list[dict[str, Any]]:
     """clips.csv rows for the store from the user's ``--meta`` file."""
     if not path.is_file():
         raise UserError(f"{path}: no such file")
-    with open(path, newline="") as handle:
+    with io.StringIO(read_utf8(path), newline="") as handle:
         reader = csv.DictReader(handle)
         columns = [c.strip() for c in reader.fieldnames or ()]
         missing = [c for c in META_REQUIRED if c not in columns]
@@ -170,13 +171,10 @@ def check_out(out: Path, overwrite: bool, needed_bytes: int) -> None:
         is_store = (out / "meta.json").is_file() or (out.is_dir() and not any(out.iterdir()))
         if not is_store:
             raise UserError(f"{out}: exists and is not a clip store; refusing to replace it")
+    check_writable(out)
     ancestor = out.absolute().parent
     while not ancestor.exists():
         ancestor = ancestor.parent
-    if not ancestor.is_dir():
-        raise UserError(f"{out}: cannot write here ({ancestor} is not a directory)")
-    if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise UserError(f"{out}: cannot write here ({ancestor} is not writable)")
     free = shutil.disk_usage(ancestor).free
     if free < needed_bytes:
         raise UserError(f"{out}: needs {needed_bytes / 1e9:.2f} GB, {free / 1e9:.2f} GB free")

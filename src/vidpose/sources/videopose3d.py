@@ -29,14 +29,13 @@ and have zero confidence there.
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from vidpose.atomic import replace_dir
+from vidpose.atomic import check_writable, partial_name, remove_stale_partials, replace_dir
 from vidpose.errors import UserError
 from vidpose.sequences import SequenceInfo, write_sequences
 from vidpose.sequences.store import check_source_name
@@ -217,6 +216,7 @@ def run(args) -> int:
     data_2d_path, out = (None, args.paths[0]) if len(args.paths) == 1 else args.paths
     if out.exists() and not args.overwrite:
         raise UserError(f"{out}: already exists (use --overwrite to replace it)")
+    check_writable(out)
     unknown = [camera for camera in args.cameras if camera not in CAMERA_IDS]
     if unknown:
         raise UserError(f"--cameras: unknown camera {unknown[0]} (known: {', '.join(CAMERA_IDS)})")
@@ -256,8 +256,8 @@ def run(args) -> int:
         split: [s for s in subjects if split_of(s, train, test) == split]
         for split in ("train", "test")
     }
-    tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
+    remove_stale_partials(out)
+    tmp = partial_name(out)
     summary = []
     try:
         for split, split_subjects in by_split.items():

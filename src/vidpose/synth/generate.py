@@ -16,16 +16,17 @@ import contextlib
 import multiprocessing
 import os
 import shutil
+import signal
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from vidpose.atomic import replace_dir
+from vidpose.atomic import check_writable, partial_name, remove_stale_partials, replace_dir
 from vidpose.errors import UserError
 from vidpose.progress import progress_bar
-from vidpose.store import ClipStore, StoreWriter, open_store
+from vidpose.store import ClipStore, StoreWriter, open_store, size_text
 from vidpose.synth import camera as cameras
 from vidpose.synth.body import make_subject
 from vidpose.synth.motion import FPS, action_motion
@@ -140,10 +141,6 @@ def _check_output(out: Path, overwrite: bool) -> None:
             raise UserError(f"{out}: not a synth output (no train/ or test/); not replacing it")
 
 
-def _size_text(num_bytes: float) -> str:
-    return f"{num_bytes / 1e9:.1f} GB" if num_bytes >= 1e9 else f"{num_bytes / 1e6:.0f} MB"
-
-
 def _check_disk(out: Path, units: dict[str, list[Unit]], p: Preset) -> None:
     clips = sum(u.num_clips for group in units.values() for u in group)
     needed = clips * p.frames * p.size * p.size * 3
@@ -151,7 +148,7 @@ def _check_disk(out: Path, units: dict[str, list[Unit]], p: Preset) -> None:
     usage = shutil.disk_usage(parent)
     if usage.total > 0 and needed > 0.95 * usage.free:  # total 0: a pseudo file system
         raise UserError(
-            f"{out}: the frames need {_size_text(needed)}, only {_size_text(usage.free)} free"
+            f"{out}: the frames need {size_text(needed)}, only {size_text(usage.free)} free"
         )
 
 
@@ -159,6 +156,15 @@ def _init_worker() -> None:
     import cv2
 
     cv2.setNumThreads(1)
+    # Ctrl-C reaches the whole process group: the parent alone reports it and stops the pool.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _remove_partial(tmp: Path, created: list[Path]) -> None:
+    shutil.rmtree(tmp, ignore_errors=True)
+    for directory in created:  # innermost first: leave no empty folders behind
+        with contextlib.suppress(OSError):
+            directory.rmdir()
 
 
 def generate_dataset(
@@ -194,10 +200,12 @@ def generate_dataset(
                 "non-overlapping clip of its sequences is rendered"
             )
     _check_output(out, overwrite)
+    check_writable(out)
     units = procedural_units(p, seed) if motion is None else motion_file_units(motion, p, seed)
+    remove_stale_partials(out)  # before the space check: they may hold the space it needs
     _check_disk(out, units, p)
 
-    tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
+    tmp = partial_name(out)
     created = [d for d in [out.parent, *out.parent.parents] if not d.exists()]
     try:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -250,11 +258,11 @@ def generate_dataset(
                         bar.update(n)
                     writer.set_clips(rows)
         replace_dir(tmp, out)
+    except UserError as exc:  # name the output, not the hidden folder it is built in
+        _remove_partial(tmp, created)
+        raise UserError(str(exc).replace(str(tmp), str(out))) from None
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        for directory in created:  # innermost first: leave no empty folders behind
-            with contextlib.suppress(OSError):
-                directory.rmdir()
+        _remove_partial(tmp, created)
         raise
     finally:
         if pool is not None:

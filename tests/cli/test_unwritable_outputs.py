@@ -1,0 +1,222 @@
+"""Every command checks where it will write before its work starts, and a write that fails
+later (a full disk) is one line too: exit 2, no traceback, nothing left behind.
+
+Places that cannot be written: a path under a regular file, a path in /proc, a read-only file
+system (simulated: the tests may run as root, whom permission bits do not stop) and, for a user
+other than root, a folder without write permission.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vidpose.cli import main
+from vidpose.store import write_store
+
+CONFIG = """\
+model: {backbone: tinycnn, feature_dim: 8, hidden_size: 8}
+data: {image_size: 32}
+train: {epochs: 1, batch_size: 2, tensorboard: false, final_report: false}
+"""
+METRICS = "kind,epoch,step,split,loss,mpjpe_mm,lr,elapsed_s\nstep,1,1,train,0.3,520.0,0.001,0.1\n"
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    """DATA/{train,test} stores of 8-frame 32x32 clips (what the tiny checkpoint reads), a run
+    config for them and a run folder with a metrics.csv to plot."""
+    root = tmp_path_factory.mktemp("unwritable_inputs")
+    rng = np.random.default_rng(0)
+    for split in ("train", "test"):
+        write_store(
+            root / "data" / split,
+            poses3d=rng.normal(0, 0.3, (2, 8, 17, 3)).astype(np.float32),
+            poses2d=rng.uniform(4, 28, (2, 8, 17, 2)).astype(np.float32),
+            clips=[
+                {"subject": "S9", "action": "Walking", "camera": "c", "sequence": "s"}
+                | {"start_frame": i}
+                for i in range(2)
+            ],
+            frames=rng.integers(0, 256, (2, 8, 32, 32, 3), dtype=np.uint8),
+        )
+    (root / "config.yaml").write_text(CONFIG)
+    return root
+
+
+def _never(name):
+    def fail(*args, **kwargs):
+        raise AssertionError(f"{name} ran: the output should have been checked first")
+
+    return fail
+
+
+# command: (argv for an output under folder D, the work that must not start)
+COMMANDS = {
+    "train": (
+        lambda i, c, v, d: (
+            ["train", "--config", i / "config.yaml", "--data", i / "data"] + ["--out", d / "run"]
+        ),
+        "vidpose.engine.trainer.train",
+    ),
+    "evaluate --json": (
+        lambda i, c, v, d: ["evaluate", c, "--data", i / "data" / "test", "--json", d / "e.json"],
+        "vidpose.engine.predict.predict_store",
+    ),
+    "predict --out": (
+        lambda i, c, v, d: ["predict", c, v, "--out", d / "p.npz"],
+        "vidpose.inference.predictor.predict_video",
+    ),
+    "predict --render": (
+        lambda i, c, v, d: ["predict", c, v, "--out", i / "never.npz", "--render", d / "r.gif"],
+        "vidpose.inference.predictor.predict_video",
+    ),
+    "render --out": (
+        lambda i, c, v, d: ["render", i / "data" / "test", "--clip", "0", "--out", d / "c.gif"],
+        "vidpose.animation.clip_animation_frames",
+    ),
+    "export": (lambda i, c, v, d: ["export", c, d / "m.onnx"], "vidpose.export.export_onnx"),
+    "show --out": (
+        lambda i, c, v, d: ["show", i / "data" / "test", "--out", d / "s.png"],
+        "vidpose.contact_sheet.contact_sheet",
+    ),
+    "synth": (
+        lambda i, c, v, d: ["synth", d / "data", "--preset", "tiny", "--workers", "1"],
+        "vidpose.synth.generate.procedural_units",
+    ),
+}
+
+
+def _unwritable(kind: str, tmp_path: Path, read_only) -> Path:
+    """A folder that cannot be written, of the given kind."""
+    if kind == "under a file":
+        (tmp_path / "file").write_text("a regular file")
+        return tmp_path / "file" / "sub"
+    if kind == "in /proc":
+        if not Path("/proc/self").is_dir():
+            pytest.skip("needs Linux /proc")
+        return Path("/proc/vidpose-test")
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    if kind == "read-only file system":
+        read_only(folder)
+    else:
+        if os.geteuid() == 0:
+            pytest.skip("root writes through permission bits")
+        folder.chmod(0o500)
+    return folder
+
+
+def _one_line_error(capsys, command: str) -> str:
+    err = capsys.readouterr().err
+    assert "Traceback" not in err, err
+    assert err.count("error:") == 1, err
+    # The last line (after any progress bar or note) is the whole message.
+    message = err.replace("\r", "\n").strip().splitlines()[-1]
+    assert message.startswith(f"vidpose {command}: error: "), err
+    return message
+
+
+@pytest.mark.parametrize(
+    "kind", ["under a file", "in /proc", "read-only file system", "no write permission"]
+)
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_an_unwritable_output_fails_before_the_work_in_one_line(
+    command, kind, inputs, tiny_checkpoint, walking_video, tmp_path, capsys, monkeypatch, read_only
+):
+    folder = _unwritable(kind, tmp_path, read_only)
+    make_argv, work = COMMANDS[command]
+    monkeypatch.setattr(work, _never(work))
+    before = sorted(tmp_path.rglob("*"))
+    argv = make_argv(inputs, tiny_checkpoint, walking_video.path, folder)
+    try:
+        assert main([str(a) for a in argv]) == 2
+        message = _one_line_error(capsys, argv[0])
+        assert f"{folder}" in message and "cannot write here" in message, message
+        assert sorted(tmp_path.rglob("*")) == before
+        assert not (inputs / "never.npz").exists()
+    finally:
+        if kind == "no write permission":
+            folder.chmod(0o700)
+
+
+@pytest.mark.parametrize("kind", ["read-only file system", "no write permission"])
+def test_plot_of_a_run_that_cannot_be_written(kind, tmp_path, capsys, monkeypatch, read_only):
+    (tmp_path / "metrics.csv").write_text(METRICS)
+    if kind == "read-only file system":
+        read_only(tmp_path)
+    elif os.geteuid() == 0:
+        pytest.skip("root writes through permission bits")
+    else:
+        tmp_path.chmod(0o500)
+    monkeypatch.setattr("vidpose.plots.build_figures", _never("build_figures"))
+    try:
+        assert main(["plot", str(tmp_path)]) == 2
+        assert "cannot write here" in _one_line_error(capsys, "plot")
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.csv"]
+    finally:
+        tmp_path.chmod(0o700)
+
+
+def _disk_full(*args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_plot_on_a_disk_that_fills_is_one_line(tmp_path, capsys, monkeypatch):
+    (tmp_path / "metrics.csv").write_text(METRICS)
+    monkeypatch.setattr("matplotlib.figure.Figure.savefig", _disk_full)
+    assert main(["plot", str(tmp_path)]) == 2
+    message = _one_line_error(capsys, "plot")
+    assert message.endswith("curves_loss.png: cannot write (No space left on device)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.csv"]
+
+
+def test_a_failed_render_leaves_no_poses_file(
+    tiny_checkpoint, walking_video, tmp_path, capsys, monkeypatch
+):
+    """The npz of a predict whose --render failed must not look like a finished result."""
+    out, render = tmp_path / "p.npz", tmp_path / "r.gif"
+    monkeypatch.setattr("vidpose.video.write_video", _disk_full)
+    argv = ["predict", str(tiny_checkpoint), str(walking_video.path), "--out", str(out)]
+    assert main([*argv, "--render", str(render), "--box", "40,10,60,100"]) == 2
+    message = _one_line_error(capsys, "predict")
+    assert message.endswith(f"{render}: cannot write (No space left on device)")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_poses_file_that_cannot_be_written_takes_the_render_with_it(
+    tiny_checkpoint, walking_video, tmp_path, capsys, monkeypatch
+):
+    out, render = tmp_path / "p.npz", tmp_path / "r.gif"
+    monkeypatch.setattr("vidpose.inference.predictor.save_prediction", _disk_full)
+    argv = ["predict", str(tiny_checkpoint), str(walking_video.path), "--out", str(out)]
+    assert main([*argv, "--render", str(render), "--box", "40,10,60,100"]) == 2
+    assert _one_line_error(capsys, "predict").endswith(
+        f"{out}: cannot write (No space left on device)"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_export_that_fails_to_write_is_one_line(tiny_checkpoint, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("vidpose.export.export_onnx", _disk_full)
+    out = tmp_path / "m.onnx"
+    assert main(["export", str(tiny_checkpoint), str(out)]) == 2
+    assert _one_line_error(capsys, "export").endswith(
+        f"{out}: cannot write (No space left on device)"
+    )
+
+
+def test_any_other_os_error_is_one_line_naming_the_file(inputs, tmp_path, capsys, monkeypatch):
+    """The last net under every command: an OSError nothing turned into a UserError."""
+
+    def vanished(*args, **kwargs):
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", "data/test/x.npy")
+
+    monkeypatch.setattr("vidpose.store.open_store", vanished)
+    assert main(["info", str(inputs / "data" / "test")]) == 2
+    message = _one_line_error(capsys, "info")
+    assert message == "vidpose info: error: data/test/x.npy: No such file or directory"
