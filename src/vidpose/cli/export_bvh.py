@@ -58,7 +58,7 @@ def run(args) -> int:
 
     from vidpose.atomic import write_text_atomic
     from vidpose.errors import UserError
-    from vidpose.mocap.bvh_export import branch_residual_m, bvh_text
+    from vidpose.mocap.bvh_export import branch_residual_m, bvh_text, reproduced_positions
     from vidpose.mocap.poses_input import detect_up, load_poses, to_bvh_axes
 
     if args.out.suffix.lower() != ".bvh":
@@ -76,7 +76,7 @@ def run(args) -> int:
     positions = to_bvh_axes(poses.positions, up)
     root_relative = bool(np.abs(positions[:, 0]).max() < 1e-6)
     if root_relative:
-        positions[..., 1] -= positions[:, [3, 6], 1].min()
+        positions[..., 1] -= reproduced_positions(positions)[:, [3, 6], 1].min()
     text = bvh_text(positions, fps, rotations_only=args.rotations_only)
     try:
         write_text_atomic(args.out, text)

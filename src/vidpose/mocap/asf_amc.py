@@ -237,10 +237,18 @@ def _dof_rotation(values: np.ndarray, dofs: tuple[str, ...], degrees: bool) -> n
     return _acclaim_rotation(values[:, [i for i, _ in rotational]], axes, degrees)
 
 
-def asf_amc_take(asf: AsfSkeleton, amc_path: str | os.PathLike, fps: float, joints=None) -> Take:
+def asf_amc_take(
+    asf: AsfSkeleton,
+    amc_path: str | os.PathLike,
+    fps: float,
+    joints=None,
+    table: dict[str, np.ndarray] | None = None,
+) -> Take:
     """Forward kinematics of the AMC file at ``amc_path`` on ``asf``, for the bones ``joints``
-    (indices; default all) and their ancestors."""
-    table = read_amc(amc_path, asf)
+    (indices; default all) and their ancestors; ``table`` is its :func:`read_amc` result when
+    already read."""
+    if table is None:
+        table = read_amc(amc_path, asf)
     num_frames = len(next(iter(table.values())))
     names = [b.name for b in asf.bones]
     order = with_ancestors(asf.parents, range(len(names)) if joints is None else joints)

@@ -164,6 +164,19 @@ def median_lengths(positions: np.ndarray) -> np.ndarray:
     return np.median(np.linalg.norm(bones, axis=-1), axis=0)
 
 
+def reproduced_positions(positions: np.ndarray) -> np.ndarray:
+    """What the BVH of ``positions`` (F, 17, 3) plays back (without ``rotations_only``): each
+    bone's observed direction at the sequence's median length, hung from the pelvis."""
+    positions = np.asarray(positions, dtype=np.float64)
+    lengths = median_lengths(positions)
+    out = np.empty_like(positions)
+    out[:, 0] = positions[:, 0]
+    for child, parent in BONES:
+        direction = _unit(positions[:, child] - positions[:, parent])
+        out[:, child] = out[:, parent] + direction * lengths[child - 1]
+    return out
+
+
 def local_euler(world: np.ndarray) -> np.ndarray:
     """Per-joint local rotations of ``world`` (F, 17, 3, 3) as ZYX Euler angles (F, 17, 3) in
     degrees, unwrapped over time so no channel jumps by 360°."""

@@ -90,7 +90,8 @@ def import_file(path: Path, skeletons: list[Path], options: ImportOptions) -> Co
             take.fps = options.source_fps
     else:
         asf = asf_amc.read_asf(asf_for(path, skeletons))
+        table = asf_amc.read_amc(path, asf)
         needed = pick([b.name for b in asf.bones])
         fps = options.source_fps or asf_amc.AMC_DEFAULT_FPS
-        take = asf_amc.asf_amc_take(asf, path, fps, needed)
+        take = asf_amc.asf_amc_take(asf, path, fps, needed, table)
     return convert_take(take, resolved_box[-1], fps=options.fps, scale=options.scale, up=options.up)

@@ -105,8 +105,7 @@ def run(args) -> int:
         try:
             converted = import_file(path, skeletons, options)
         except UserError as exc:
-            failures.append(str(exc))
-            tqdm.write(f"skipped {exc}", file=sys.stderr)
+            failures.append(str(exc))  # listed at the end: one line when nothing converts
             continue
         name = sequence_name(path.stem, taken)
         subject = args.subject or default_subject(path.stem)
