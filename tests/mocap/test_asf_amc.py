@@ -104,3 +104,58 @@ def test_bad_asf_names_the_line(tmp_path):
     path.write_text(ASF.replace("upper lower", "upper elbow"))
     with pytest.raises(UserError, match=r"bad.asf: line 32: .*'elbow'"):
         read_asf(path)
+
+
+# name, parent, direction, length: a CMU-like ASF, y up, lengths in units of 1/0.45 inch.
+CMU_LIKE = [
+    ("lhipjoint", "root", (1, -1, 0.5), 2.4), ("lfemur", "lhipjoint", (0.34, -0.94, 0), 7.2),
+    ("ltibia", "lfemur", (0.34, -0.94, 0), 7.4), ("rhipjoint", "root", (-1, -1, 0.5), 2.4),
+    ("rfemur", "rhipjoint", (-0.34, -0.94, 0), 7.2), ("rtibia", "rfemur", (-0.34, -0.94, 0), 7.4),
+    ("lowerback", "root", (0, 1, 0), 2.0), ("upperback", "lowerback", (0, 1, 0), 2.0),
+    ("thorax", "upperback", (0, 1, 0), 2.0), ("lowerneck", "thorax", (0, 1, 0), 1.6),
+    ("upperneck", "lowerneck", (0, 1, 0), 1.6), ("head", "upperneck", (0, 1, 0), 1.6),
+    ("lclavicle", "thorax", (0.9, 0.4, 0), 3.5), ("lhumerus", "lclavicle", (1, 0, 0), 5.0),
+    ("lradius", "lhumerus", (1, 0, 0), 3.4), ("rclavicle", "thorax", (-0.9, 0.4, 0), 3.5),
+    ("rhumerus", "rclavicle", (-1, 0, 0), 5.0), ("rradius", "rhumerus", (-1, 0, 0), 3.4),
+]  # fmt: skip
+
+
+def test_cmu_asf_amc_converts_with_the_asfs_lengths_and_units(tmp_path):
+    from vidpose.mocap.importer import ImportOptions, import_file
+    from vidpose.skeleton import bone_lengths
+
+    bones = "".join(
+        f"  begin\n    name {name}\n    direction {' '.join(map(str, d))}\n    length {length}\n"
+        f"    axis 0 0 {15 * i} XYZ\n    dof rx ry rz\n  end\n"
+        for i, (name, _, d, length) in enumerate(CMU_LIKE)
+    )
+    children: dict[str, list[str]] = {}
+    for name, parent, _, _ in CMU_LIKE:
+        children.setdefault(parent, []).append(name)
+    hierarchy = "".join(f"    {p} {' '.join(c)}\n" for p, c in children.items())
+    (tmp_path / "86.asf").write_text(
+        ":units\n  length 0.45\n  angle deg\n:root\n  order TX TY TZ RX RY RZ\n  axis XYZ\n"
+        f":bonedata\n{bones}:hierarchy\n  begin\n{hierarchy}  end\n"
+    )
+    rng = np.random.default_rng(0)
+    frames = []
+    for frame in range(1, 25):
+        lines = [str(frame), "root " + " ".join(f"{v:.4f}" for v in rng.normal(0, 10, 6))]
+        lines += [
+            f"{n} " + " ".join(f"{v:.4f}" for v in rng.normal(0, 20, 3)) for n, *_ in CMU_LIKE
+        ]
+        frames.append("\n".join(lines))
+    (tmp_path / "86_01.amc").write_text(":FULLY-SPECIFIED\n:DEGREES\n" + "\n".join(frames) + "\n")
+    converted = import_file(tmp_path / "86_01.amc", [], ImportOptions(fps=120.0))
+    assert converted.family == "cmu-asf" and converted.up == "y"
+    assert converted.units.startswith("stated in the file")
+    length = {name: value * 0.0254 / 0.45 for name, _, _, value in CMU_LIKE}
+    lengths = bone_lengths(converted.positions)
+    # every bone that is one ASF bone (spine and neck span two: lowerback+upperback, ...)
+    one_bone = {
+        1: "rhipjoint", 2: "rfemur", 3: "rtibia", 4: "lhipjoint", 5: "lfemur", 6: "ltibia",
+        8: "thorax", 10: "head", 11: "lclavicle", 12: "lhumerus", 13: "lradius",
+        14: "rclavicle", 15: "rhumerus", 16: "rradius",
+    }  # fmt: skip
+    for child, bone in one_bone.items():
+        np.testing.assert_allclose(lengths[:, child - 1], length[bone], rtol=1e-9)

@@ -37,9 +37,6 @@ class Take:
     def num_frames(self) -> int:
         return int(self.positions.shape[0])
 
-    def index(self) -> dict[str, int]:
-        return {name: i for i, name in enumerate(self.names)}
-
 
 def with_ancestors(parents: np.ndarray, joints) -> list[int]:
     """``joints`` and all their ancestors, sorted (parents come before children in a file)."""

@@ -7,6 +7,7 @@ file converts, nothing is written and the exit code is 2.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -31,8 +32,6 @@ examples:
 
 
 def _positive_float(text: str) -> float:
-    import argparse
-
     try:
         value = float(text)
     except ValueError:
@@ -53,7 +52,7 @@ def register_prepare(subparsers) -> None:
         description="Convert BVH and ASF/AMC motion capture into 17-joint Human3.6M positions "
         "in metres, z up, resampled to --fps, for `vidpose synth --motion`.",
         epilog=EPILOG,
-        formatter_class=__import__("argparse").RawDescriptionHelpFormatter,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "inputs", nargs="+", metavar="FILES_OR_DIRS", help=".bvh, .amc (+ .asf) files or folders"
