@@ -17,7 +17,7 @@ from vidpose.skeleton import JOINT_NAMES
 def _names_of(family, prefix=""):
     names = []
     for entry in family.table.values():
-        names.extend(entry[0].split("+"))
+        names.extend(entry.split("+"))
     names.extend(family.signature)
     return [prefix + n for n in dict.fromkeys(names)] + [prefix + "Extra_end"]
 
@@ -28,7 +28,7 @@ def test_each_family_is_recognised_from_its_own_names(family):
     resolved = resolve_family(names)
     assert resolved is not None and resolved.family == family.name
     for joint, group in zip(JOINT_NAMES, resolved.sources, strict=True):
-        assert "+".join(names[i] for i in group) == family.table[joint][0]
+        assert "+".join(names[i] for i in group) == family.table[joint]
 
 
 def test_namespace_prefixes_are_dropped():

@@ -13,7 +13,8 @@ ORDER = 20
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "prepare",
-        help="convert a data source (npy arrays, Human3.6M, VideoPose3D files) to clip stores",
+        help="convert a data source (npy arrays, Human3.6M, VideoPose3D files) to clip stores, "
+        "or motion capture to a --motion file",
         description="Convert a data source into clip stores (design.md §4).",
     )
     sources = parser.add_subparsers(dest="source", metavar="SOURCE")

@@ -1,8 +1,8 @@
 """Which joints of a mocap skeleton become the 17 Human3.6M joints: one table per family.
 
 Each table maps every Human3.6M joint name (:data:`vidpose.skeleton.JOINT_NAMES`) to the
-source joint whose position it takes. ``"A+B"`` averages several source joints; a tuple lists
-alternatives, the first one the file has is used. BVH End Sites are named ``<joint>_end``;
+source joint whose position it takes; ``"A+B"`` averages several. BVH End Sites are named
+``<joint>_end`` (a leaf joint always has one, so ``Head_end`` is the top of a leaf head);
 ASF positions are bone end points (``lfemur`` is the knee). Names match after dropping a
 namespace prefix (``mixamorig:Hips`` → ``Hips``).
 
@@ -27,13 +27,12 @@ class JointMap:
     name: str
     description: str
     signature: tuple[str, ...]
-    table: dict[str, tuple[str, ...]]
+    table: dict[str, str]
 
 
-def _table(**entries) -> dict[str, tuple[str, ...]]:
-    table = {k: (v,) if isinstance(v, str) else tuple(v) for k, v in entries.items()}
-    assert tuple(table) == JOINT_NAMES, "a table lists the 17 joints in Human3.6M order"
-    return table
+def _table(**entries: str) -> dict[str, str]:
+    assert tuple(entries) == JOINT_NAMES, "a table lists the 17 joints in Human3.6M order"
+    return entries
 
 
 #: CMU BVH as released by cgspeed (and the conversions derived from it). Hips at the pelvis,
@@ -81,7 +80,7 @@ CMU_BVH_ANATOMICAL = JointMap(
         spine="Chest",
         thorax="Chest2",
         neck="Head",
-        head=("Head_end", "Head"),
+        head="Head_end",
         left_shoulder="LeftShoulder",
         left_elbow="LeftElbow",
         left_wrist="LeftWrist",
@@ -135,7 +134,7 @@ SECOND_LIFE = JointMap(
         spine="chest",
         thorax="neck",
         neck="head",
-        head=("leftEye+rightEye", "head_end"),
+        head="leftEye+rightEye",
         left_shoulder="lShldr",
         left_elbow="lForeArm",
         left_wrist="lHand",
@@ -162,7 +161,7 @@ BANDAI_NAMCO = JointMap(
         spine="Chest",
         thorax="Neck",
         neck="Head",
-        head=("Head_end", "Head"),
+        head="Head_end",
         left_shoulder="UpperArm_L",
         left_elbow="LowerArm_L",
         left_wrist="Hand_L",
@@ -216,7 +215,7 @@ LAFAN1 = JointMap(
         spine="Spine1",
         thorax="Neck",
         neck="Head",
-        head=("Head_end", "Head"),
+        head="Head_end",
         left_shoulder="LeftArm",
         left_elbow="LeftForeArm",
         left_wrist="LeftHand",
@@ -270,11 +269,10 @@ def _lookup(names: list[str]) -> dict[str, int]:
     return index
 
 
-def _resolve_entry(entry: tuple[str, ...], index: dict[str, int]) -> tuple[int, ...] | None:
-    for alternative in entry:
-        parts = [p.strip() for p in alternative.split("+")]
-        if all(p in index for p in parts):
-            return tuple(index[p] for p in parts)
+def _resolve_entry(entry: str, index: dict[str, int]) -> tuple[int, ...] | None:
+    parts = [p.strip() for p in entry.split("+")]
+    if all(p in index for p in parts):
+        return tuple(index[p] for p in parts)
     return None
 
 
@@ -290,7 +288,7 @@ def resolve_family(names: list[str]) -> ResolvedMap | None:
     return None
 
 
-def load_map_file(path: str | os.PathLike) -> dict[str, tuple[str, ...]]:
+def load_map_file(path: str | os.PathLike) -> dict[str, str]:
     """A user mapping file: JSON or YAML, ``{h36m_joint: name or [names to average]}``."""
     path = Path(path)
     try:
@@ -322,18 +320,18 @@ def load_map_file(path: str | os.PathLike) -> dict[str, tuple[str, ...]]:
         names = [value] if isinstance(value, str) else value
         if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
             raise UserError(f"--map {path}: {joint} must be a joint name or a list of names")
-        table[joint] = ("+".join(names),)
+        table[joint] = "+".join(names)
     return table
 
 
-def resolve_user_map(table: dict[str, tuple[str, ...]], names: list[str], source) -> ResolvedMap:
+def resolve_user_map(table: dict[str, str], names: list[str], source) -> ResolvedMap:
     """Apply a user table to a file's joint ``names``; unknown names are an error."""
     index = _lookup(names)
     groups = []
     for joint in JOINT_NAMES:
         group = _resolve_entry(table[joint], index)
         if group is None:
-            wanted = [p for p in table[joint][0].split("+") if p not in index]
+            wanted = [p for p in table[joint].split("+") if p not in index]
             raise UserError(
                 f"{source}: the mapping's {joint} names {', '.join(wanted)}, not a joint of "
                 f"this file (its joints: {', '.join(names)})"
