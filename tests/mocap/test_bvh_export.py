@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from bvh_files import CMU_DIR
 
 from vidpose.mocap.bvh import forward_kinematics, read_bvh
 from vidpose.mocap.bvh_export import branch_residual_m, bvh_text
@@ -124,3 +125,13 @@ def test_independent_reader_parses_the_export(tmp_path):
     theirs = mocap.frames_joint_channels("left_elbow", list(ROT_ZYX))
     np.testing.assert_allclose(np.array(theirs, dtype=float), ours.motion[:, columns], atol=1e-6)
     assert mocap.joint_parent("left_elbow").name == "left_shoulder"
+
+
+@pytest.mark.skipif(not (CMU_DIR / "05_06.bvh").is_file(), reason="../shared/mocap/cmu is absent")
+@pytest.mark.parametrize("take", ["02_01", "05_06"])
+def test_cmu_takes_round_trip_within_1mm(tmp_path, take):
+    imported = import_file(CMU_DIR / f"{take}.bvh", [], ImportOptions()).positions
+    y_up = np.stack([imported[..., 0], imported[..., 2], -imported[..., 1]], axis=-1)
+    converted, _ = _round_trip(tmp_path, y_up)
+    error_mm = np.linalg.norm(converted.positions - _expected_z_up(y_up), axis=-1) * 1000
+    assert error_mm.max() < 1.0
