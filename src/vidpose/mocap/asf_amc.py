@@ -291,5 +291,4 @@ def asf_amc_take(
         fps=fps,
         source=Path(amc_path),
         units_m=asf.metres_per_unit,
-        computed=set(order),
     )

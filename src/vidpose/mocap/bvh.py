@@ -261,19 +261,14 @@ def rest_positions(bvh: BvhFile) -> np.ndarray:
     return rest
 
 
-def load_bvh_take(path: str | os.PathLike, joints_of=None) -> Take:
-    """Parse ``path`` and run forward kinematics for the joints ``joints_of(names)`` picks
-    (a callable returning indices; default all joints)."""
-    bvh = read_bvh(path)
-    joints = None if joints_of is None else joints_of(bvh.names)
-    positions = forward_kinematics(bvh, joints)
-    computed = set(range(len(bvh.names))) if joints is None else set(joints)
+def bvh_take(bvh: BvhFile, joints=None, fps: float | None = None) -> Take:
+    """The :class:`Take` of a parsed file: forward kinematics of ``joints`` (indices, default
+    all) and their ancestors; ``fps`` overrides the file's ``Frame Time``."""
     return Take(
         names=bvh.names,
         parents=bvh.parents,
         rest=rest_positions(bvh),
-        positions=positions,
-        fps=1.0 / bvh.frame_time,
-        source=Path(path),
-        computed=computed,
+        positions=forward_kinematics(bvh, joints),
+        fps=fps or 1.0 / bvh.frame_time,
+        source=bvh.path,
     )

@@ -77,21 +77,16 @@ def asf_for(amc: Path, given: list[Path]) -> Path:
 
 
 def import_file(path: Path, skeletons: list[Path], options: ImportOptions) -> Converted:
-    """Read one .bvh or .amc file and convert it (UserError when anything is wrong)."""
-
-    def pick(names):
-        resolved_box.append(resolve_map(list(names), path, options.user_map))
-        return resolved_box[-1].needed()
-
-    resolved_box: list = []
+    """Read one .bvh or .amc file and convert it (UserError when anything is wrong). The file
+    is parsed first, so a malformed file is reported as such before its skeleton is mapped."""
     if path.suffix.lower() == ".bvh":
-        take = bvh.load_bvh_take(path, pick)
-        if options.source_fps is not None:
-            take.fps = options.source_fps
+        parsed = bvh.read_bvh(path)
+        resolved = resolve_map(parsed.names, path, options.user_map)
+        take = bvh.bvh_take(parsed, resolved.needed(), options.source_fps)
     else:
         asf = asf_amc.read_asf(asf_for(path, skeletons))
         table = asf_amc.read_amc(path, asf)
-        needed = pick([b.name for b in asf.bones])
+        resolved = resolve_map([b.name for b in asf.bones], path, options.user_map)
         fps = options.source_fps or asf_amc.AMC_DEFAULT_FPS
-        take = asf_amc.asf_amc_take(asf, path, fps, needed, table)
-    return convert_take(take, resolved_box[-1], fps=options.fps, scale=options.scale, up=options.up)
+        take = asf_amc.asf_amc_take(asf, path, fps, resolved.needed(), table)
+    return convert_take(take, resolved, fps=options.fps, scale=options.scale, up=options.up)

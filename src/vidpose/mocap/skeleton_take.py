@@ -7,7 +7,7 @@ file's own units and axes here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +19,8 @@ class Take:
 
     ``names`` (J,) joint names (BVH End Sites are named ``<parent>_end``), ``parents`` (J,)
     parent index or -1, ``rest`` (J, 3) joint positions of the rest pose (all rotations zero),
-    ``positions`` (F, J, 3) posed joint positions for the joints in ``computed`` (others are
-    NaN), all in file units; ``fps`` the frame rate; ``source`` the file it came from;
+    ``positions`` (F, J, 3) posed joint positions (NaN for joints the reader was not asked
+    for), all in file units; ``fps`` the frame rate; ``source`` the file it came from;
     ``units_m`` metres per file unit when the file states it (ASF ``:units``), else None.
     """
 
@@ -31,7 +31,6 @@ class Take:
     fps: float
     source: Path
     units_m: float | None = None
-    computed: set[int] = field(default_factory=set)
 
     @property
     def num_frames(self) -> int:
