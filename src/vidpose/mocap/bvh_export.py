@@ -35,7 +35,8 @@ from vidpose.mocap.rotations import matrix_to_euler, rotation_between
 from vidpose.skeleton import BONES, JOINT_NAMES, NUM_JOINTS, PARENTS
 
 CHANNEL_ORDER = "ZYX"
-#: Joints whose rotation is the frame of two of their children: (joint, left, right, up).
+#: The branch joints (pelvis, thorax) and the children that span their frame for the rest
+#: directions: (left, right, up).
 BRANCH_FRAMES = {0: (4, 1, 7), 8: (11, 14, 9)}
 #: Rest directions of the bones that end at each joint whose parent is not a branch joint.
 REST_DIRECTIONS = {
