@@ -13,8 +13,10 @@ ORDER = 20
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "prepare",
-        help="convert a data source (npy arrays, Human3.6M, VideoPose3D files) to clip stores",
-        description="Convert a data source into clip stores (docs/architecture.md, formats).",
+        help="convert a data source (npy arrays, Human3.6M) to clip stores, VideoPose3D files to "
+        "sequence stores, or motion capture to a --motion file",
+        description="Convert a data source into the stores vidpose reads "
+        "(docs/architecture.md, formats).",
     )
     sources = parser.add_subparsers(dest="source", metavar="SOURCE")
     sources.required = True

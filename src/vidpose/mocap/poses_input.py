@@ -1,0 +1,122 @@
+"""What ``vidpose export-bvh`` reads: 17-joint poses in metres and the axes they are in.
+
+- ``predict``'s npz: ``poses3d`` (F, 17, 3), camera frame (x right, y down, z forward), and
+  its ``fps``;
+- a ``--motion`` npz (``positions`` or ``positions_<name>``, world frame, z up, 50 fps);
+- any other npz with exactly one (F, 17, 3) array (or the one ``--key`` names), or a .npy.
+
+Up axes: ``y`` (y up), ``z`` (z up) or ``-y`` (the camera frame: y down, z forward).
+:func:`to_bvh_axes` turns each into BVH's Y up with a proper rotation, so left stays left.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from vidpose.errors import UserError
+
+UP_AXES = ("y", "z", "-y")
+
+
+@dataclass(frozen=True)
+class PosesInput:
+    positions: np.ndarray  # (F, 17, 3) float64 metres
+    fps: float | None  # stated by the file, if it does
+    up: str | None  # known from the layout ('-y' for predict's camera frame), else None
+    key: str
+
+
+def _check(array: np.ndarray, path: Path, key: str) -> np.ndarray:
+    if array.ndim != 3 or array.shape[1:] != (17, 3):
+        raise UserError(f"{path}: '{key}' has shape {array.shape}, expected (F, 17, 3)")
+    if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
+        raise UserError(f"{path}: '{key}' has dtype {array.dtype}, expected real numbers")
+    if len(array) == 0:
+        raise UserError(f"{path}: '{key}' has no frames")
+    array = array.astype(np.float64)
+    if not np.isfinite(array).all():
+        frame = int(np.flatnonzero(~np.isfinite(array).reshape(len(array), -1).all(1))[0])
+        raise UserError(f"{path}: '{key}' contains NaN or inf (first in frame {frame})")
+    extent = float(np.abs(array - array.mean(axis=(0, 1))).max())
+    if extent > 50:
+        raise UserError(f"{path}: '{key}' spans {extent:.0f} units; poses must be in metres")
+    return array
+
+
+def load_poses(path: str | os.PathLike, key: str | None = None) -> PosesInput:
+    """The poses in ``path`` (see the module docstring), validated."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such file")
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise UserError(f"{path}: not a readable .npz or .npy file ({exc})") from None
+    if isinstance(loaded, np.ndarray):
+        if key is not None:
+            raise UserError(f"--key {key}: {path} is a single array (.npy), it has no keys")
+        return PosesInput(_check(loaded, path, "array"), None, None, "array")
+    with loaded as archive:
+        files = list(archive.files)
+        try:
+            if key is not None:
+                if key not in files:
+                    raise UserError(f"--key {key}: not in {path} (keys: {', '.join(files)})")
+                chosen = key
+            elif "poses3d" in files:
+                chosen = "poses3d"
+            else:
+                shaped = [
+                    k for k in files if archive[k].ndim == 3 and archive[k].shape[1:] == (17, 3)
+                ]
+                if len(shaped) != 1:
+                    what = "no" if not shaped else f"{len(shaped)} ({', '.join(shaped)})"
+                    raise UserError(
+                        f"{path}: {what} (F, 17, 3) arrays; name the one to export with --key"
+                    )
+                chosen = shaped[0]
+            positions = _check(archive[chosen], path, chosen)
+            fps = None
+            if "fps" in files and archive["fps"].size == 1:
+                value = float(archive["fps"].reshape(()))
+                fps = value if np.isfinite(value) and value > 0 else None
+        except (ValueError, OSError, zipfile.BadZipFile) as exc:
+            raise UserError(f"{path}: cannot read an array ({exc})") from None
+    if chosen == "poses3d":
+        return PosesInput(positions, fps, "-y", chosen)
+    if chosen == "positions" or chosen.startswith("positions_"):
+        return PosesInput(positions, fps or 50.0, "z", chosen)
+    return PosesInput(positions, fps, None, chosen)
+
+
+def detect_up(positions: np.ndarray, source) -> str:
+    """The up axis of upright poses (F, 17, 3): where the pelvis → head direction mostly points."""
+    rise = positions[:, 10] - positions[:, 0]
+    mean = np.mean(rise / np.maximum(np.linalg.norm(rise, axis=-1, keepdims=True), 1e-12), axis=0)
+    axis = int(np.argmax(np.abs(mean)))
+    guess = {(1, 1.0): "y", (2, 1.0): "z", (1, -1.0): "-y"}.get((axis, float(np.sign(mean[axis]))))
+    if guess is None or abs(mean[axis]) < 0.5:
+        raise UserError(
+            f"{source}: cannot tell which axis is up (mean pelvis→head direction "
+            f"{np.round(mean, 2).tolist()}); pass --up y, z or -y"
+        )
+    return guess
+
+
+def to_bvh_axes(positions: np.ndarray, up: str) -> np.ndarray:
+    """(..., 3) points with ``up`` → BVH axes (Y up), by a rotation: z up (x, y, z) →
+    (x, z, -y); camera frame (x, y, z) → (x, -y, -z), which also turns a person facing the
+    camera to face +Z."""
+    x, y, z = positions[..., 0], positions[..., 1], positions[..., 2]
+    if up == "y":
+        return np.array(positions, dtype=np.float64, copy=True)
+    if up == "z":
+        return np.stack([x, z, -y], axis=-1)
+    if up == "-y":
+        return np.stack([x, -y, -z], axis=-1)
+    raise UserError(f"--up {up!r}: choose one of {', '.join(UP_AXES)} or auto")
