@@ -8,20 +8,11 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import numpy as np
 
 from vidpose.errors import UserError
-
-
-@dataclass
-class FramePeople:
-    """The people found in one frame, best box score first."""
-
-    boxes: np.ndarray  # (N, 4) float64 x1, y1, x2, y2 frame pixels
-    scores: np.ndarray  # (N,) float64 box scores
-    keypoints: np.ndarray | None  # (N, K, 3) x, y frame pixels and score; None: boxes only
+from vidpose.tracking import FramePeople
 
 
 def video_extra_available() -> bool:
