@@ -120,3 +120,10 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
     checkpoint = make_checkpoint(model, clip_frames=8, image_size=32, fps=50.0, config={})
     save_checkpoint(path, checkpoint)
     return path
+
+
+@pytest.fixture(autouse=True)
+def _private_model_cache(tmp_path_factory, monkeypatch):
+    """Tests never read or fill the user's model cache, and never download (no network)."""
+    monkeypatch.setenv("VIDPOSE_CACHE", str(tmp_path_factory.getbasetemp() / "model-cache"))
+    monkeypatch.setenv("VIDPOSE_OFFLINE", "1")
