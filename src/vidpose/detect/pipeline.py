@@ -72,8 +72,16 @@ def build_detector(
     missing from the cache are downloaded when ``download`` allows, else one ``UserError``
     says what to fetch. ``with_keypoints=False`` loads the person detector alone."""
     require_video_extra("the built-in 2D detector")
-    from vidpose.detect.model_files import DEFAULT_DETECTOR, DEFAULT_POSE, MODELS, resolve_models
+    from vidpose.detect.model_files import (
+        DEFAULT_DETECTOR,
+        DEFAULT_POSE,
+        MODELS,
+        providers_for,
+        resolve_models,
+    )
     from vidpose.detect.runners import OneStagePose, PersonDetector, load_pose_model
+
+    providers_for(device)  # a wrong --device is said before any model is fetched
 
     pose, pose_value, needs_detector = None, pose_model or DEFAULT_POSE, True
     if with_keypoints and pose_value in MODELS:
