@@ -106,3 +106,15 @@ def test_models_of_the_wrong_kind_are_refused_in_one_line(onnx_models):
         PersonDetector(onnx_models["pose"])
     with pytest.raises(UserError, match=r"--pose-model .*not a top-down pose"):
         load_pose_model(onnx_models["detector"])
+
+
+def test_a_model_with_a_dynamic_input_size_uses_the_published_or_usual_size(tmp_path):
+    from vidpose.detect.stand_ins import PersonBoxes, export_model
+
+    outputs = ["dets", "labels"]
+    path = export_model(PersonBoxes(), tmp_path / "d.onnx", (640, 640), outputs, dynamic_size=True)
+    assert PersonDetector(path).input_size == (640, 640)  # RTMDet's usual size
+    small = PersonDetector(path, input_size=(320, 320))
+    assert small.input_size == (320, 320)
+    boxes, _ = small(_white_rectangle())
+    np.testing.assert_allclose(boxes, [[400, 100, 600, 500]])

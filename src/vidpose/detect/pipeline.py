@@ -97,11 +97,26 @@ def build_detector(
         wanted.append(("--pose-model", pose_value))
     resolved = resolve_models(wanted, download)
     paths = {option: path for (option, _), path in zip(wanted, resolved, strict=True)}
+
+    def published_size(option: str):  # for files whose input size is dynamic
+        value = dict(wanted)[option]
+        return MODELS[value].input_size if value in MODELS else None
+
     if "--pose-model" in paths:
-        pose = load_pose_model(paths["--pose-model"], device=device, threads=threads)
+        pose = load_pose_model(
+            paths["--pose-model"],
+            device=device,
+            threads=threads,
+            input_size=published_size("--pose-model"),
+        )
     person = None
     if needs_detector:
-        person = PersonDetector(paths["--detector-model"], device=device, threads=threads)
+        person = PersonDetector(
+            paths["--detector-model"],
+            device=device,
+            threads=threads,
+            input_size=published_size("--detector-model"),
+        )
     return Detector2D(person, pose)
 
 

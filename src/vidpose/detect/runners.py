@@ -33,10 +33,21 @@ LAYOUT_BY_JOINTS = {17: "coco17", 26: "halpe26"}
 
 
 class _OnnxModel:
-    """A loaded session, its input name and (width, height), its outputs by name."""
+    """A loaded session, its input name and (width, height), its outputs by name.
+
+    The input size is the file's when its height and width are fixed; for a file with
+    dynamic ones, ``input_size`` (the published model's) or the family's usual size."""
+
+    default_input_size: tuple[int, int] = (640, 640)
 
     def __init__(
-        self, path: Path, option: str, device: str, threads: int | None, session=None
+        self,
+        path: Path,
+        option: str,
+        device: str,
+        threads: int | None,
+        session=None,
+        input_size: tuple[int, int] | None = None,
     ) -> None:
         self.path, self.option = Path(path), option
         self.session = session or open_session(self.path, option, device, threads)
@@ -45,9 +56,12 @@ class _OnnxModel:
             self._refuse(f"expected one image input (N, 3, H, W), found {self._signature()}")
         self.input_name = inputs[0].name
         batch, channels, height, width = inputs[0].shape
-        if not all(isinstance(v, int) for v in (channels, height, width)) or channels != 3:
-            self._refuse(f"expected a fixed (N, 3, H, W) input, found {self._signature()}")
-        self.input_size = (int(width), int(height))
+        if isinstance(channels, int) and channels != 3:
+            self._refuse(f"expected an (N, 3, H, W) image input, found {self._signature()}")
+        if isinstance(height, int) and isinstance(width, int):
+            self.input_size = (width, height)
+        else:
+            self.input_size = tuple(input_size or self.default_input_size)
         self.batched = not isinstance(batch, int) or batch != 1
         self.outputs = {output.name: output.shape for output in self.session.get_outputs()}
 
@@ -106,8 +120,9 @@ class PersonDetector(_OnnxModel):
         nms_threshold: float = 0.45,
         threads: int | None = None,
         session=None,
+        input_size: tuple[int, int] | None = None,
     ) -> None:
-        super().__init__(path, option, device, threads, session)
+        super().__init__(path, option, device, threads, session, input_size)
         self.dets = self._output_named("dets", 3)
         self.labels = "labels" if "labels" in self.outputs else None
         self.score_threshold, self.nms_threshold = score_threshold, nms_threshold
@@ -130,6 +145,7 @@ class TopDownPose(_OnnxModel):
     """RTMPose: ``pose(frame, boxes)`` → keypoints (N, K, 3): x, y frame pixels and score."""
 
     kind = "top-down pose (RTMPose, SimCC)"
+    default_input_size = (192, 256)
 
     def __init__(
         self,
@@ -139,8 +155,9 @@ class TopDownPose(_OnnxModel):
         threads: int | None = None,
         batch_size: int = 8,
         session=None,
+        input_size: tuple[int, int] | None = None,
     ) -> None:
-        super().__init__(path, option, device, threads, session)
+        super().__init__(path, option, device, threads, session, input_size)
         self.simcc = [self._output_named("simcc_x", 3), self._output_named("simcc_y", 3)]
         self.num_joints = self.outputs["simcc_x"][1]
         self.layout = _keypoint_layout(self, self.num_joints)
@@ -180,8 +197,9 @@ class OneStagePose(_OnnxModel):
         nms_threshold: float = 0.45,
         threads: int | None = None,
         session=None,
+        input_size: tuple[int, int] | None = None,
     ) -> None:
-        super().__init__(path, option, device, threads, session)
+        super().__init__(path, option, device, threads, session, input_size)
         self.names = [self._output_named("dets", 3), self._output_named("keypoints", 4)]
         self.num_joints = self.outputs["keypoints"][2]
         self.layout = _keypoint_layout(self, self.num_joints)
@@ -199,10 +217,14 @@ class OneStagePose(_OnnxModel):
 
 
 def load_pose_model(
-    path: Path, option: str = "--pose-model", device: str = "cpu", threads: int | None = None
+    path: Path,
+    option: str = "--pose-model",
+    device: str = "cpu",
+    threads: int | None = None,
+    input_size: tuple[int, int] | None = None,
 ) -> TopDownPose | OneStagePose:
     """A :class:`TopDownPose` or :class:`OneStagePose`, told apart by the file's outputs."""
     session = open_session(Path(path), option, device, threads)
     names = {output.name for output in session.get_outputs()}
     family = OneStagePose if "keypoints" in names else TopDownPose
-    return family(path, option, device, threads=threads, session=session)
+    return family(path, option, device, threads=threads, session=session, input_size=input_size)

@@ -26,12 +26,13 @@ JOINTS = 17
 
 
 def _span(mask, dim: int):
-    """First index and one past the last where ``mask`` (1, H, W) float has a 1 along ``dim``."""
+    """First index and one past the last where ``mask`` (1, H, W) float has a 1 along ``dim``
+    (written without the input's size, so it holds for dynamic input sizes too)."""
     profile = mask.amax(dim=3 - dim)  # (1, W) for columns (dim=2), (1, H) for rows (dim=1)
-    size = profile.shape[-1]
     first = torch.argmax(profile, dim=-1)
-    last = size - torch.argmax(torch.flip(profile, dims=[-1]), dim=-1)
-    return first.float(), last.float()
+    one_based = torch.cumsum(torch.ones_like(profile), dim=-1)
+    last = (one_based * profile).amax(dim=-1)
+    return first.float(), last
 
 
 def _box(mask):
@@ -93,10 +94,23 @@ class OneStage(torch.nn.Module):
         return dets, keypoints
 
 
-def export_model(module, path: Path, input_size: tuple[int, int], outputs: list[str], batch=False):
-    """Export ``module`` with an input named ``input`` of (N, 3, height, width)."""
+def export_model(
+    module,
+    path: Path,
+    input_size: tuple[int, int],
+    outputs: list[str],
+    batch: bool = False,
+    dynamic_size: bool = False,
+):
+    """Export ``module`` with an input named ``input`` of (N, 3, height, width); ``batch``
+    and ``dynamic_size`` make N, or height and width, dynamic in the file."""
     width, height = input_size
-    axes = {"input": {0: "batch"}, **{name: {0: "batch"} for name in outputs}} if batch else None
+    axes = {"input": {}, **{name: {} for name in outputs}}
+    if batch:
+        for name in axes:
+            axes[name][0] = "batch"
+    if dynamic_size:
+        axes["input"] |= {2: "height", 3: "width"}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
