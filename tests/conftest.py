@@ -143,3 +143,10 @@ def read_only(monkeypatch):
         monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
 
     return apply
+
+
+@pytest.fixture(autouse=True)
+def _private_model_cache(tmp_path_factory, monkeypatch):
+    """Tests never read or fill the user's model cache, and never download (no network)."""
+    monkeypatch.setenv("VIDPOSE_CACHE", str(tmp_path_factory.getbasetemp() / "model-cache"))
+    monkeypatch.setenv("VIDPOSE_OFFLINE", "1")

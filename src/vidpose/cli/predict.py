@@ -21,8 +21,14 @@ finding the person:
   --box x,y,w,h        the same box in every frame (video pixels)
   --boxes FILE.json    a list with one [x, y, w, h] or null per video frame (nulls are filled
                        from the neighbours), or {"boxes": [...]}
-  neither              automatic: OpenCV's HOG people detector where available, else the
-                       moving foreground against the video's median frame (static camera)
+  --keypoints FILE     the person's keypoints from another tool (npz, MMPose / COCO JSON, an
+                       OpenPose folder): their boxes, tracked (docs/video.md)
+  none of these        the RTMDet person detector (the video extra; --detector-model PATH, or
+                       the default model in the cache), the person tracked through the video:
+                       the largest and longest in view, or --person ID. Without the detector:
+                       OpenCV's HOG people detector where available, else the moving
+                       foreground against the video's median frame (static camera); a note
+                       on stderr says which and how to get the detector
   boxes are smoothed over time and padded to squares like the training crops (longer side x 1.2).
 
 camera:
@@ -60,6 +66,20 @@ def register(subparsers) -> None:
     boxes = parser.add_mutually_exclusive_group()
     boxes.add_argument("--box", metavar="x,y,w,h", help="fixed person box in video pixels")
     boxes.add_argument("--boxes", metavar="FILE.json", help="per-frame person boxes (JSON)")
+    boxes.add_argument(
+        "--keypoints", metavar="FILE", help="2D keypoints from another tool (npz, JSON, folder)"
+    )
+    boxes.add_argument(
+        "--detector-model",
+        metavar="PATH|NAME",
+        help="person detector ONNX file or known model name (default: rtmdet-m when cached)",
+    )
+    parser.add_argument(
+        "--person",
+        type=int,
+        metavar="ID",
+        help="follow this tracked person (ids in the summary) instead of the main one",
+    )
     parser.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N (default cpu)")
     parser.add_argument(
         "--fps",
@@ -113,6 +133,15 @@ def run(args) -> int:
     check_writable(out, "--out")  # fail before the long part, not after
     if args.render:
         check_writable(check_video_path(args.render, "--render"), "--render")
+    finder, finder_note = None, None
+    if args.box is None and args.boxes is None:
+        from vidpose.detect.person_finder import choose_person_finder
+
+        finder, finder_note = choose_person_finder(
+            args.detector_model, args.keypoints, args.person, device
+        )
+    elif args.person is not None:
+        raise UserError("--person: only with the detector or --keypoints, not --box/--boxes")
     model, checkpoint = load_model(args.checkpoint, map_location=device)
     require_image_model(model, args.checkpoint, "vidpose predict")
     target_fps = _target_fps(args.fps, checkpoint)
@@ -129,7 +158,10 @@ def run(args) -> int:
         flip_test=recipe_flip_test(checkpoint),
         focal=args.focal,
         progress=True,
+        person_finder=finder,
     )
+    if finder_note and prediction.box_source in ("hog", "motion"):
+        print(f"vidpose predict: note: {finder_note}", file=sys.stderr)
     train_fps = float(checkpoint["fps"])
     if target_fps is None and abs(prediction.fps - train_fps) > 0.5:
         print(
@@ -162,6 +194,8 @@ def run(args) -> int:
         "image_size": int(checkpoint["image_size"]),
         "box_source": prediction.box_source,
         "focal_px": round(float(prediction.intrinsics[0]), 2),
+        "person": None if finder is None or finder.track is None else finder.track.track_id,
+        "tracks": None if finder is None or finder.track is None else finder.track.tracks,
         "padded": prediction.padded,
         "out": str(out),
         "render": None if rendered is None else str(rendered),

@@ -35,7 +35,7 @@ class VideoPrediction:
     fps: float  # frame rate of the output frames
     source_video: Path
     source_indices: np.ndarray  # (F,) int64, the source-video frame shown in each output frame
-    box_source: str  # "box", "boxes-file", "hog" or "motion"
+    box_source: str  # "box", "boxes-file", "hog", "motion" or the person finder's name
     padded: bool  # the video was shorter than one clip and was padded
     #: (4,) float32 fx, fy, cx, cy, video pixels: the camera the poses were lifted with
     intrinsics: np.ndarray | None = None
@@ -58,6 +58,8 @@ def _person_boxes(
     box: str | None,
     boxes_file: str | os.PathLike | None,
     progress: bool,
+    person_finder=None,
+    info=None,
 ) -> tuple[np.ndarray, str]:
     if box is not None and boxes_file is not None:
         raise UserError("--box and --boxes: give one of them, not both")
@@ -67,6 +69,8 @@ def _person_boxes(
     if boxes_file is not None:
         per_source = person_boxes.load_boxes_file(boxes_file, num_source_frames, frame_size)
         return per_source[indices], "boxes-file"
+    if person_finder is not None:
+        return person_finder(info, indices, progress)
     return person_boxes.detect_person_boxes(iter_frames(video, indices), progress=progress)
 
 
@@ -86,13 +90,16 @@ def predict_video(
     flip_test: bool = False,
     focal: float | None = None,
     progress: bool = False,
+    person_finder=None,
 ) -> VideoPrediction:
     """3D poses for every (resampled) frame of ``video``.
 
     ``model`` is a PoseModel already on ``device``; ``clip_frames`` and ``image_size`` are the
     clip length and square input side it was trained with (from its checkpoint). ``box`` is
     ``"x,y,w,h"``; ``boxes_file`` a JSON file of per-source-frame boxes; with neither, the
-    person is detected. ``target_fps`` resamples the video (e.g. to the training fps).
+    person is found by ``person_finder(video_info, frame_indices, progress)`` → (boxes (F, 4)
+    x, y, w, h with NaN rows, name) when given (:mod:`vidpose.detect.person_finder`), else by
+    background subtraction. ``target_fps`` resamples the video (e.g. to the training fps).
     ``flip_test`` averages with the mirrored prediction (as the checkpoint's recipe does);
     ``focal`` is the camera's focal length in video pixels (None: the documented default).
     """
@@ -112,6 +119,8 @@ def predict_video(
         box,
         boxes_file,
         progress,
+        person_finder,
+        info,
     )
     smoothed = person_boxes.smooth_boxes(person_boxes.fill_gaps(raw_boxes), smoothing_window)
     squares = person_boxes.square_crops(smoothed)

@@ -1,0 +1,190 @@
+"""Video → 2D throughput on CPU: frames/s of each stage of ``vidpose detect`` beside decoding.
+
+Usage (from the repository root; the package need not be installed)::
+
+    PYTHONPATH=src python3 benchmarks/video.py                       # stand-in models
+    PYTHONPATH=src python3 benchmarks/video.py --detector-model rtmdet_m.onnx \\
+        --pose-model rtmpose_m.onnx                                   # the published models
+
+The video: a synthetic person (``vidpose.synth``, walking) rendered at 720 × 720 through the
+whole camera view and widened to 1280 × 720 (720p) with mirrored borders, ``--frames`` frames
+at 50 fps, written as MP4 into a temporary folder (or ``--video PATH``, any video).
+
+Stages, each timed on its own over every frame (decoded frames are held in memory so a stage's
+time is its own): ``decode`` (the baseline: OpenCV decoding alone), ``detect`` (person boxes),
+``pose2d`` (keypoints of the detected boxes), ``track`` (linking and choosing the person),
+``render`` (the overlay drawn and encoded), and ``lift`` (the lifter: not yet in vidpose, the
+field is null). ``end_to_end`` streams decode → detect → 2D → track as ``vidpose detect``
+does. Without model files, stand-ins with the published signatures (``vidpose.detect.
+stand_ins``) are used: every step but the networks is real, so the detector's and the pose
+model's frames/s are NOT those of RTMDet / RTMPose (the JSON says so).
+
+Prints ONE JSON object: per stage frames/s and seconds, each stage's frames/s as a ratio of
+decoding's (measured in the same run), and the end-to-end rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+LIFT_NOTE = "the lifter is not in vidpose yet (issue 22b); its stage slots in after track"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--frames", type=int, default=100, help="frames of the synthetic video")
+    parser.add_argument("--video", type=Path, help="time this video instead of a synthetic one")
+    parser.add_argument("--detector-model", help="RTMDet ONNX file (default: a stand-in)")
+    parser.add_argument("--pose-model", help="RTMPose / RTMO ONNX file (default: a stand-in)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="ONNX Runtime threads")
+    parser.add_argument("--skip-render", action="store_true", help="leave the render stage out")
+    parser.add_argument("--json", type=Path, help="also write the JSON object to this file")
+    return parser.parse_args(argv)
+
+
+def synthetic_720p(path: Path, frames: int, seed: int = 3) -> Path:
+    """Write ``frames`` 1280 × 720 frames of a synthetic walker at 50 fps to ``path``."""
+    import cv2
+    import numpy as np
+
+    from vidpose.synth import body, motion, render, scene
+    from vidpose.synth import camera as cameras
+    from vidpose.video import write_video
+
+    rng = np.random.default_rng(seed)
+    subject = body.make_subject("S9")
+    world = motion.action_motion("Walking", subject, frames, rng)
+    camera = cameras.place_cameras(rng, world[:, 0, :2].mean(axis=0))[0]
+    view = scene.make_scene(rng, camera, 720)
+    joints = camera.to_camera(world)
+    whole_view = np.tile(np.array([0.0, 0.0, 1000.0]), (frames, 1))  # the 1000-px camera image
+    squares = render.render_clip(view, subject, joints, world[:, 0, :2], whole_view, 720, rng)
+    wide = (cv2.copyMakeBorder(s, 0, 0, 280, 280, cv2.BORDER_REFLECT) for s in squares)
+    return write_video(path, wide, fps=50.0)
+
+
+def _rate(count: int, seconds: float) -> dict:
+    return {"fps": round(count / seconds, 2) if seconds > 0 else None, "seconds": round(seconds, 3)}
+
+
+def run(args: argparse.Namespace, folder: Path) -> dict:
+    from vidpose.detect.pipeline import Detector2D, build_detector
+    from vidpose.detect.runners import OneStagePose
+    from vidpose.tracking import FramePeople, follow_person
+    from vidpose.video import iter_source_frames, probe_video, write_video
+
+    stand_in = args.detector_model is None and args.pose_model is None
+    if stand_in:
+        from vidpose.detect.stand_ins import export_stand_ins
+
+        models = export_stand_ins(folder / "models")
+        args.detector_model, args.pose_model = str(models["detector"]), str(models["pose"])
+    video = args.video or synthetic_720p(folder / "synth_720p.mp4", args.frames)
+    info = probe_video(video)
+    detector = build_detector(
+        args.detector_model, args.pose_model, download=False, threads=args.threads
+    )
+
+    started = time.perf_counter()
+    frames = list(iter_source_frames(video))
+    decode = _rate(len(frames), time.perf_counter() - started)
+
+    people, boxes_scores = [], []
+    started = time.perf_counter()
+    for frame in frames:
+        if isinstance(detector.pose_model, OneStagePose):
+            boxes_scores.append(None)
+        else:
+            boxes_scores.append(detector.person_detector(frame))
+    detect = _rate(len(frames), time.perf_counter() - started)
+
+    started = time.perf_counter()
+    for frame, found in zip(frames, boxes_scores, strict=True):
+        if found is None:
+            people.append(FramePeople(*detector.pose_model(frame)))
+        else:
+            people.append(FramePeople(*found, detector.pose_model(frame, found[0])))
+    pose2d = _rate(len(frames), time.perf_counter() - started)
+
+    started = time.perf_counter()
+    track = follow_person(people, max_gap=int(round(0.5 * info.fps)))
+    tracking = _rate(len(frames), time.perf_counter() - started)
+
+    render = None
+    if not args.skip_render:
+        from vidpose.detect.keypoints_output import overlay_frames
+
+        started = time.perf_counter()
+        overlay = overlay_frames(frames, track, detector.layout)
+        write_video(folder / "overlay.mp4", overlay, info.fps)
+        render = _rate(len(frames), time.perf_counter() - started)
+    del frames
+
+    streaming = Detector2D(detector.person_detector, detector.pose_model)
+    started = time.perf_counter()
+    streamed = [streaming(frame) for frame in iter_source_frames(video)]
+    follow_person(streamed, max_gap=int(round(0.5 * info.fps)))
+    end_to_end = _rate(len(streamed), time.perf_counter() - started)
+
+    stages = {"decode": decode, "detect": detect, "pose2d": pose2d, "track": tracking}
+    stages["render"] = render
+    stages["lift"] = {"fps": None, "seconds": None, "note": LIFT_NOTE}
+    base = decode["fps"]
+    ratios = {
+        name: round(stage["fps"] / base, 4)
+        for name, stage in stages.items()
+        if stage and stage["fps"] and name != "decode"
+    }
+    note = (
+        "stand-in models (vidpose.detect.stand_ins): detect and pose2d time everything but "
+        "the networks, NOT RTMDet / RTMPose; give --detector-model and --pose-model for real "
+        "figures"
+        if stand_in
+        else "the given model files"
+    )
+    return {
+        "benchmark": "video",
+        "video": {
+            "source": str(args.video) if args.video else "vidpose.synth walker, 720p",
+            "width": info.width,
+            "height": info.height,
+            "frames": info.num_frames,
+            "fps": info.fps,
+        },
+        "models": {"stand_in": stand_in, "used": detector.describe(), "note": note},
+        "device": "cpu",
+        "onnxruntime_threads": args.threads,
+        "cpu_count": os.cpu_count(),
+        "stages": stages,
+        "end_to_end": {**end_to_end, "stages": "decode + detect + pose2d + track, streamed"},
+        "ratio_to_decode": ratios,
+        "end_to_end_ratio_to_decode": round(end_to_end["fps"] / base, 4),
+        "person_frames_detected": int(track.detected.sum()),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from vidpose.errors import UserError
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="vidpose-video-bench-") as folder:
+            result = run(args, Path(folder))
+    except UserError as exc:
+        print(f"benchmarks/video.py: error: {exc}", file=sys.stderr)
+        return 2
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

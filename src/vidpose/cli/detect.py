@@ -1,0 +1,117 @@
+"""``vidpose detect VIDEO``: the 2D stage alone: people, tracking, the person's 2D keypoints."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+ORDER = 55
+
+EPILOG = """\
+models (docs/video.md):
+  OpenMMLab's RTMDet person detector with RTMPose (COCO-17 or Halpe-26 keypoints), or RTMO
+  alone, on ONNX Runtime (pip install 'vidpose[video]'). --detector-model / --pose-model take
+  a local .onnx file or a known name: rtmdet-m (default), rtmdet-nano, rtmpose-m (default,
+  COCO-17), rtmpose-m-halpe26, rtmo-m. Known models are downloaded once into the cache
+  ($VIDPOSE_CACHE/models, else ~/.cache/vidpose/models); offline, the error says which files
+  to fetch and where to put them.
+
+outputs:
+  the npz holds keypoints (F, K, 3) x, y pixels and score of the tracked person (0 where not
+  known), layout, fps, width, height, boxes (F, 4) x1, y1, x2, y2, detected / interpolated
+  (F,), low_confidence (F, K), person and tracks; vidpose predict --keypoints reads it.
+
+examples:
+  vidpose detect walk.mp4 --out walk.keypoints.npz --render walk.2d.mp4
+  vidpose detect walk.mp4 --pose-model rtmpose-m-halpe26 --device cuda --person 1
+"""
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "detect",
+        help="2D keypoints of the person in a video (RTMDet + RTMPose or RTMO, tracked)",
+        description="Find people in every frame, follow the main one (or --person) through "
+        "the video, and write their 2D keypoints.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("video", metavar="VIDEO", help="video file (mp4, avi, mov, mkv, ...)")
+    parser.add_argument(
+        "--out",
+        metavar="FILE.npz",
+        help="keypoints file (default: VIDEO's name + .keypoints.npz, here)",
+    )
+    parser.add_argument("--render", metavar="OUT.mp4|OUT.gif", help="also draw them on the video")
+    parser.add_argument("--detector-model", metavar="PATH|NAME", help="person detector (RTMDet)")
+    parser.add_argument("--pose-model", metavar="PATH|NAME", help="RTMPose or RTMO model")
+    parser.add_argument("--person", type=int, metavar="ID", help="follow this tracked person")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
+    parser.add_argument("--json", action="store_true", help="print a JSON summary to stdout")
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from vidpose.detect.keypoints_output import overlay_frames, save_keypoints
+    from vidpose.detect.person_finder import MAX_GAP_SECONDS
+    from vidpose.detect.pipeline import build_detector, detect_frames
+    from vidpose.errors import UserError
+    from vidpose.tracking import follow_person
+    from vidpose.video import check_video_path, iter_source_frames, probe_video, write_video
+
+    started = time.perf_counter()
+    video = Path(args.video)
+    out = Path(args.out) if args.out else Path(f"{video.stem}.keypoints.npz")
+    if out.suffix != ".npz":
+        raise UserError(f"--out {out}: the keypoints file must end in .npz")
+    if args.render:
+        check_video_path(args.render, "--render")
+    info = probe_video(video)
+    detector = build_detector(args.detector_model, args.pose_model, device=args.device)
+    people = detect_frames(
+        iter_source_frames(video), detector, progress=True, total=info.num_frames
+    )
+    if not any(len(found) for found in people):
+        raise UserError(f"{video}: nobody found in any frame (the detector saw no person)")
+    gap = max(1, int(round(MAX_GAP_SECONDS * info.fps)))
+    track = follow_person(people, args.person, max_gap=gap)
+    save_keypoints(
+        out,
+        track,
+        detector.layout,
+        fps=info.fps,
+        size=(info.width, info.height),
+        source_video=video,
+        models=detector.describe(),
+    )
+    rendered = None
+    if args.render:
+        frames = overlay_frames(iter_source_frames(video), track, detector.layout)
+        rendered = write_video(args.render, frames, info.fps)
+    summary = {
+        "source_video": str(video),
+        "out": str(out),
+        "render": None if rendered is None else str(rendered),
+        "num_frames": info.num_frames,
+        "fps": info.fps,
+        "layout": detector.layout,
+        "models": detector.describe(),
+        "person": track.track_id,
+        "tracks": track.tracks,
+        "frames_detected": int(track.detected.sum()),
+        "frames_interpolated": int(track.interpolated.sum()),
+        "elapsed_s": round(time.perf_counter() - started, 3),
+    }
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        where = f" and {rendered}" if rendered else ""
+        print(
+            f"wrote {out}{where}: {info.num_frames} frames, {detector.layout} keypoints of "
+            f"person {track.track_id} ({len(track.tracks)} tracked), detected in "
+            f"{summary['frames_detected']}, filled in {summary['frames_interpolated']}, "
+            f"{summary['elapsed_s']:.1f} s"
+        )
+    return 0

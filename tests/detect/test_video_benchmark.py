@@ -1,0 +1,26 @@
+"""benchmarks/video.py at a toy size: every stage runs and the JSON says what it measured."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+BENCHMARK = Path(__file__).parents[2] / "benchmarks" / "video.py"
+
+
+def test_the_video_benchmark_times_each_stage_against_decoding(capsys, tmp_path):
+    spec = importlib.util.spec_from_file_location("video_benchmark", BENCHMARK)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--frames", "4", "--threads", "1", "--json", str(tmp_path / "o.json")]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result == json.loads((tmp_path / "o.json").read_text())
+    assert (result["video"]["width"], result["video"]["height"]) == (1280, 720)
+    assert result["video"]["frames"] == 4 and result["person_frames_detected"] == 4
+    assert result["models"]["stand_in"] and "NOT RTMDet" in result["models"]["note"]
+    stages = result["stages"]
+    for name in ("decode", "detect", "pose2d", "track", "render"):
+        assert stages[name]["fps"] > 0, name
+    assert stages["lift"]["fps"] is None and "lifter" in stages["lift"]["note"]
+    ratio = stages["detect"]["fps"] / stages["decode"]["fps"]
+    assert abs(result["ratio_to_decode"]["detect"] - ratio) < 1e-3
+    assert result["end_to_end"]["fps"] > 0
