@@ -88,6 +88,22 @@ COMMANDS = {
         lambda i, c, v, d: ["synth", d / "data", "--preset", "tiny", "--workers", "1"],
         "vidpose.synth.generate.procedural_units",
     ),
+    "synth --poses-only": (
+        lambda i, c, v, d: ["synth", d / "poses", "--poses-only", "--seconds", "1"],
+        "vidpose.synth.poses._write_split",
+    ),
+    "prepare mocap": (
+        lambda i, c, v, d: ["prepare", "mocap", i / "config.yaml", d / "motion.npz"],
+        "vidpose.mocap.importer.find_inputs",
+    ),
+    "export-bvh": (
+        lambda i, c, v, d: ["export-bvh", i / "poses.npz", d / "out.bvh"],
+        "vidpose.mocap.poses_input.load_poses",
+    ),
+    "detect": (
+        lambda i, c, v, d: ["detect", v, "--out", d / "k.npz"],
+        "vidpose.detect.pipeline.build_detector",
+    ),
 }
 
 

@@ -54,6 +54,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    from vidpose.atomic import check_writable
     from vidpose.detect.keypoints_output import overlay_frames, save_keypoints
     from vidpose.detect.person_finder import MAX_GAP_SECONDS
     from vidpose.detect.pipeline import build_detector, detect_frames
@@ -66,8 +67,9 @@ def run(args) -> int:
     out = Path(args.out) if args.out else Path(f"{video.stem}.keypoints.npz")
     if out.suffix != ".npz":
         raise UserError(f"--out {out}: the keypoints file must end in .npz")
+    check_writable(out, "--out")  # fail before the long part, not after
     if args.render:
-        check_video_path(args.render, "--render")
+        check_writable(check_video_path(args.render, "--render"), "--render")
     info = probe_video(video)
     detector = build_detector(args.detector_model, args.pose_model, device=args.device)
     people = detect_frames(

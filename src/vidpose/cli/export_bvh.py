@@ -56,13 +56,14 @@ def register(subparsers) -> None:
 def run(args) -> int:
     import numpy as np
 
-    from vidpose.atomic import write_text_atomic
+    from vidpose.atomic import check_writable, write_text_atomic
     from vidpose.errors import UserError
     from vidpose.mocap.bvh_export import branch_residual_m, bvh_text, reproduced_positions
     from vidpose.mocap.poses_input import detect_up, load_poses, to_bvh_axes
 
     if args.out.suffix.lower() != ".bvh":
         raise UserError(f"{args.out}: the output must end in .bvh")
+    check_writable(args.out)
     if args.fps is not None and not (np.isfinite(args.fps) and args.fps > 0):
         raise UserError(f"--fps {args.fps}: must be a positive number")
     poses = load_poses(args.poses, args.key)

@@ -12,7 +12,6 @@ as is, after checking it is an ONNX model.
 from __future__ import annotations
 
 import os
-import sys
 import urllib.error
 import urllib.request
 import zipfile
@@ -167,7 +166,7 @@ def open_session(path: Path, option: str, device: str = "cpu", threads: int | No
 
 def _download(spec: ModelSpec, target: Path, progress: bool) -> None:
     """Fetch ``spec``'s archive and keep its ONNX file at ``target`` (atomically)."""
-    from tqdm import tqdm
+    from vidpose.progress import progress_bar
 
     target.parent.mkdir(parents=True, exist_ok=True)
     archive = target.with_name(f".{target.name}.{os.getpid()}.zip")
@@ -175,9 +174,9 @@ def _download(spec: ModelSpec, target: Path, progress: bool) -> None:
     try:
         with urllib.request.urlopen(spec.url, timeout=30) as response, open(archive, "wb") as out:
             total = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(
+            with progress_bar(
                 total=total, unit="B", unit_scale=True, desc=f"downloading {spec.name}",
-                disable=not progress, file=sys.stderr,
+                disable=not progress,
             ) as bar:  # fmt: skip
                 while chunk := response.read(1 << 20):
                     out.write(chunk)

@@ -124,8 +124,8 @@ def detect_frames(
     frames: Iterable[np.ndarray], detector: Detector2D, progress: bool = False, total=None
 ) -> list[FramePeople]:
     """Run ``detector`` on every RGB frame; a progress bar (readable in a log) when asked."""
-    from tqdm import tqdm
+    from vidpose.progress import progress_bar
 
     what = "2D keypoints" if detector.pose_model is not None else "person boxes"
-    bar = tqdm(frames, desc=what, unit="frame", total=total, disable=not progress)
+    bar = progress_bar(frames, desc=what, unit="frame", total=total, disable=not progress)
     return [detector(frame) for frame in bar]

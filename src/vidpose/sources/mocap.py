@@ -81,14 +81,17 @@ def register_prepare(subparsers) -> None:
 def run(args) -> int:
     from tqdm import tqdm
 
+    from vidpose.atomic import check_writable
     from vidpose.mocap.importer import ImportOptions, find_inputs, import_file
     from vidpose.mocap.joint_maps import load_map_file
     from vidpose.mocap.motion_writer import default_subject, sequence_name, write_motion_npz
+    from vidpose.progress import progress_bar
 
     if args.out.suffix != ".npz":
         raise UserError(f"{args.out}: the motion file must end in .npz")
     if args.out.is_dir():
         raise UserError(f"{args.out}: is a folder")
+    check_writable(args.out)
     motions, skeletons = find_inputs(args.inputs)
     options = ImportOptions(
         fps=args.fps,
@@ -98,8 +101,7 @@ def run(args) -> int:
         user_map=None if args.map is None else load_map_file(args.map),
     )
     sequences, failures, taken = [], [], set()
-    terminal = sys.stderr.isatty()
-    bar = tqdm(motions, desc="mocap", unit="file", disable=not terminal, file=sys.stderr)
+    bar = progress_bar(motions, desc="mocap", unit="file")
     for path in bar:
         try:
             converted = import_file(path, skeletons, options)

@@ -27,11 +27,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from vidpose import skeleton
-from vidpose.atomic import replace_dir
+from vidpose.atomic import check_writable, partial_name, remove_stale_partials, replace_dir
 from vidpose.errors import UserError
+from vidpose.progress import progress_bar
 from vidpose.sequences import SequenceInfo, SequenceStore, open_sequences, write_sequences
 from vidpose.synth.body import make_subject
 from vidpose.synth.motion import ACTIONS, FPS, action_motion
@@ -219,7 +219,9 @@ def generate_pose_sequences(
             "cameras": {**asdict(ranges), "image_size": [IMAGE_SIZE, IMAGE_SIZE]},
         }
     }
-    tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
+    check_writable(out)
+    remove_stale_partials(out)
+    tmp = partial_name(out)
     total = sum(take.num_frames for take in plan) * views
     try:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -228,7 +230,7 @@ def generate_pose_sequences(
         except OSError as exc:
             raise UserError(f"{out}: cannot write here ({exc.strerror})") from None
         # delay: a run that fails at once (impossible camera ranges) prints only its error
-        bar = tqdm(total=total, unit="frame", desc="synth poses", disable=not progress, delay=0.5)
+        bar = progress_bar(total=total, unit="frame", desc="synth poses", disable=not progress)
         with bar:
             for split in ("train", "test"):
                 group = [take for take in plan if take.split == split]
