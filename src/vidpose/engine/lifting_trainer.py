@@ -30,7 +30,7 @@ from vidpose.data.batch import ClipBatch
 from vidpose.data.order import eval_shard
 from vidpose.engine import distributed, performance
 from vidpose.engine.run_setup import build_training_model
-from vidpose.engine.trainer import Trainer, TrainResult
+from vidpose.engine.trainer import Trainer, TrainResult, train
 from vidpose.keypoints.normalize import normalize_screen
 from vidpose.lifting.augment import (
     KeypointAugmentConfig,
@@ -219,15 +219,12 @@ def train_lifter(
     stop_after_steps: int = 0,
 ) -> TrainResult:
     """``vidpose.engine.trainer.train`` for lifter configs."""
-    try:
-        trainer = LiftingTrainer(
-            config,
-            data_dir,
-            run_dir,
-            resume=resume,
-            device=device,
-            stop_after_steps=stop_after_steps,
-        )
-        return trainer.run()
-    finally:
-        distributed.shutdown()
+    return train(
+        config,
+        data_dir,
+        run_dir,
+        resume=resume,
+        device=device,
+        stop_after_steps=stop_after_steps,
+        trainer_class=LiftingTrainer,
+    )

@@ -420,15 +420,17 @@ def train(
     resume: bool = False,
     device: str | None = None,
     stop_after_steps: int = 0,
+    trainer_class: type[Trainer] | None = None,
 ) -> TrainResult:
-    """Train ``config`` on ``data_dir``/{train,test} into ``run_dir`` (see module docstring).
+    """Train ``config`` on ``data_dir``/{train,test} into ``run_dir`` (see module docstring),
+    with ``trainer_class`` (default :class:`Trainer`; lifters pass theirs).
 
     ``stop_after_steps`` > 0 stops once the run has taken that many steps in all, saving
     ``last.pt`` for ``--resume`` (for debugging and for tests of resuming). Joins torchrun's
     process group when launched by it, and leaves it at the end.
     """
     try:
-        trainer = Trainer(
+        trainer = (trainer_class or Trainer)(
             config,
             data_dir,
             run_dir,
