@@ -263,3 +263,10 @@ def test_reserving_space_without_fallocate_checks_the_free_space(tmp_path, monke
         f"{tmp_path / 'out'}: no space left on the device: frames.npy needs 5.0 MB, "
         "1.0 MB free there"
     )
+
+
+def test_a_pose_sequence_store_is_named_as_such(tmp_path):
+    """Commands that read clip stores (info, show, render) say what a lifting store is."""
+    (tmp_path / "meta.json").write_text('{"format": "vidpose-sequences", "version": 1}')
+    with pytest.raises(UserError, match="a pose-sequence store .* not a clip store"):
+        open_store(tmp_path)

@@ -162,6 +162,12 @@ def open_store(path: str | os.PathLike, load_frames: bool = False) -> ClipStore:
         meta = json.loads(meta_path.read_text())
     except (ValueError, OSError) as exc:
         raise _fail(meta_path, f"not valid JSON ({exc})") from None
+    if isinstance(meta, dict) and meta.get("format") == "vidpose-sequences":
+        # The lifting track's store (vidpose.sequences): this module must not import it.
+        raise UserError(
+            f"{path}: a pose-sequence store (2D keypoints → 3D, for lifters), not a clip store of "
+            "frames; use it with a lifter's vidpose train / evaluate (docs/lifting.md)"
+        )
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         raise _fail(meta_path, f"not a {FORMAT_NAME} meta file")
     version = meta.get("format_version")
