@@ -67,6 +67,8 @@ def test_a_lifter_checkpoint_lifts_a_keypoint_file(
             3,
         )
         assert data["boxes"].shape == (FRAMES, 4) and data["person_known"].all()
+        assert data["root"].shape == (FRAMES, 3) and np.isfinite(data["root"]).all()
+        np.testing.assert_allclose(data["intrinsics"], [366.4, 366.4, 160, 120], atol=0.01)
         assert float(data["fps"]) == 25.0 and str(data["source_video"]) == str(video)
         assert str(data["model"]) == str(lifter_checkpoint)
     assert count_decodable_frames(render) >= FRAMES // 2  # GIFs merge identical frames
@@ -90,6 +92,7 @@ def test_bad_inputs_to_the_lifter_path_are_one_line(
         ([lifter, str(tmp_path / "none.mp4"), "--keypoints", str(npz)], "does not exist"),
         ([lifter, str(video), "--box", "1,2,3,4"], "--box"),
         ([lifter, str(video), "--fps", "train"], "--fps"),
+        ([lifter, str(video), "--keypoints", str(npz), "--focal", "-5"], "--focal"),
         ([lifter], "no VIDEO"),
         ([lifter, str(video), str(video)], "[CHECKPOINT] VIDEO"),
     ]

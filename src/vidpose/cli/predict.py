@@ -21,7 +21,9 @@ the lifter (no CHECKPOINT, or a lifter checkpoint):
   every frame; they are mapped to the 17 Human3.6M joints and lifted to 3D over the whole
   sequence. Without CHECKPOINT the lifter shipped with vidpose is used (licence-free data
   only; docs/video.md). The npz holds poses3d (F, 17, 3) metres, root-relative, camera
-  frame (x right, y down, z forward); keypoints2d (F, J, 3) x, y pixels and score in their
+  frame (x right, y down, z forward); root (F, 3) the pelvis in the camera, metres, fitted so
+  poses3d + root projects onto the keypoints with intrinsics (4,) (--focal, else 1.145 x the
+  longer side); keypoints2d (F, J, 3) x, y pixels and score in their
   layout; keypoints2d_h36m17 (F, 17, 3) what the lifter read; boxes (F, 4) x, y, w, h
   (NaN where the person is not known); person_known, detected, interpolated (F,); fps,
   width, height, source_video, keypoints_source, model, person, tracks.
@@ -65,6 +67,7 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "predict",
         help="3D poses for every frame of a video file (npz, optional JSON and animation)",
+        usage="vidpose predict [-h] [options] [CHECKPOINT] VIDEO",
         description="3D poses of the person in a video. Without CHECKPOINT (or with a lifter "
         "checkpoint): 2D keypoints by the detector or --keypoints, lifted to 3D. With an "
         "image-model checkpoint: crops of the person through that model.",

@@ -34,6 +34,8 @@ def run_lifter(args, video: Path, out: Path, model, checkpoint, checkpoint_path,
     from vidpose.engine.predict import recipe_flip_test
     from vidpose.errors import UserError
     from vidpose.inference.lift_video import (
+        camera_translation,
+        default_intrinsics,
         lift_sequence,
         load_lifter,
         save_lifted,
@@ -45,6 +47,8 @@ def run_lifter(args, video: Path, out: Path, model, checkpoint, checkpoint_path,
     for option, value in (("--box", args.box), ("--boxes", args.boxes), ("--fps", args.fps)):
         if value is not None:
             raise UserError(f"{option}: for image-model checkpoints; the lifter reads keypoints")
+    if args.focal is not None and not 0 < args.focal < float("inf"):
+        raise UserError(f"--focal: expected a positive focal length in pixels, got {args.focal}")
     if args.batch_size < 1:
         raise UserError(f"--batch-size: expected a positive number, got {args.batch_size}")
     if model is None:
@@ -70,6 +74,8 @@ def run_lifter(args, video: Path, out: Path, model, checkpoint, checkpoint_path,
         flip_test=recipe_flip_test(checkpoint),
         progress=True,
     )
+    intrinsics = default_intrinsics(info.width, info.height, args.focal)
+    root = camera_translation(poses3d, keypoints17, intrinsics)
     rendered = None
     if args.render:  # before the npz: a failed render leaves no poses file as if all went well
         from vidpose.detect.keypoints_output import overlay_frames
@@ -83,6 +89,8 @@ def run_lifter(args, video: Path, out: Path, model, checkpoint, checkpoint_path,
             save_lifted(
                 out,
                 poses3d=poses3d,
+                root=root,
+                intrinsics=intrinsics,
                 known=known,
                 found=found,
                 keypoints17=keypoints17,
@@ -106,6 +114,7 @@ def run_lifter(args, video: Path, out: Path, model, checkpoint, checkpoint_path,
         "num_frames": int(len(poses3d)),
         "frames_with_person": int(known.sum()),
         "fps": info.fps,
+        "focal_px": round(float(intrinsics[0]), 2),
         "person": found.track.track_id,
         "tracks": found.track.tracks,
         "out": str(out),

@@ -10,6 +10,8 @@ the 17 Human3.6M joints, the lifter over the whole sequence.
   in the output, ``person_known``). The sequence is cut into chunks of output frames, each
   read with the lifter's context around it and the first and last frame repeated beyond the
   ends (VideoPose3D's padding, as in training and evaluation), chunks batched.
+- :func:`camera_translation`: where each root-relative pose sits in the camera (the pelvis in
+  metres), so that the 3D projected with the camera lies on the 2D keypoints.
 - :func:`load_lifter`: a lifter checkpoint, or the shipped one (package data,
   ``vidpose/weights/lifter_default.pt``) when none is given.
 - :func:`save_lifted`: the npz (module docs in docs/video.md).
@@ -183,6 +185,44 @@ def lift_sequence(
     return np.ascontiguousarray(poses, dtype=np.float32), known
 
 
+def default_intrinsics(width: int, height: int, focal: float | None = None) -> np.ndarray:
+    """(4,) fx, fy, cx, cy: ``focal`` px, else vidpose's default camera (1.145 x the longer
+    side, Human3.6M's field of view, as for RGB checkpoints), the principal point centred."""
+    focal = 1.145 * max(width, height) if focal is None else float(focal)
+    return np.array([focal, focal, width / 2, height / 2], dtype=np.float64)
+
+
+def camera_translation(
+    poses3d: np.ndarray, keypoints: np.ndarray, intrinsics: np.ndarray, min_score: float = MIN_SCORE
+) -> np.ndarray:
+    """The pelvis position (F, 3) metres, camera frame, that best puts root-relative
+    ``poses3d`` (F, 17, 3) on ``keypoints`` (F, 17, 3) pixels + score through the pinhole
+    ``intrinsics`` (fx, fy, cx, cy): per frame the linear least squares of
+    ``fx (X + tx) = (u − cx)(Z + tz)`` and ``fy (Y + ty) = (v − cy)(Z + tz)`` over the joints
+    scored ≥ ``min_score`` (exact for exact data); NaN where fewer than two joints are."""
+    fx, fy, cx, cy = (float(v) for v in intrinsics)
+    pose = np.asarray(poses3d, np.float64)
+    u = keypoints[..., 0].astype(np.float64) - cx
+    v = keypoints[..., 1].astype(np.float64) - cy
+    weight = (keypoints[..., 2] >= min_score).astype(np.float64)
+    zeros, ones = np.zeros_like(u), np.ones_like(u)
+    # Rows (F, 2 x 17, 3) of A [tx, ty, tz] = b, weighted by the joints' use.
+    rows = np.concatenate(
+        [np.stack([fx * ones, zeros, -u], -1), np.stack([zeros, fy * ones, -v], -1)], axis=1
+    )
+    target = np.concatenate(
+        [u * pose[..., 2] - fx * pose[..., 0], v * pose[..., 2] - fy * pose[..., 1]], 1
+    )
+    w = np.concatenate([weight, weight], axis=1)[..., None]
+    normal = np.einsum("fji,fjk->fik", rows * w, rows)
+    right = np.einsum("fji,fj->fi", rows * w, target)
+    enough = weight.sum(-1) >= 2
+    out = np.full((len(pose), 3), np.nan)
+    if enough.any():
+        out[enough] = np.linalg.solve(normal[enough], right[enough][..., None])[..., 0]
+    return out
+
+
 def xywh(boxes: np.ndarray) -> np.ndarray:
     """(F, 4) x1, y1, x2, y2 → x, y, w, h (NaN rows stay NaN)."""
     out = np.array(boxes, dtype=np.float32)
@@ -194,6 +234,8 @@ def save_lifted(
     path: str | os.PathLike,
     *,
     poses3d: np.ndarray,
+    root: np.ndarray,
+    intrinsics: np.ndarray,
     known: np.ndarray,
     found: VideoKeypoints,
     keypoints17: np.ndarray,
@@ -211,6 +253,8 @@ def save_lifted(
             handle,
             poses3d=poses3d.astype(np.float32),
             joint_names=np.asarray(JOINT_NAMES),
+            root=root.astype(np.float32),
+            intrinsics=intrinsics.astype(np.float32),
             keypoints2d=track.keypoints.astype(np.float32),
             layout=np.asarray(found.layout),
             keypoints2d_h36m17=keypoints17.astype(np.float32),
