@@ -55,7 +55,7 @@ def test_a_lifter_checkpoint_lifts_a_keypoint_file(
     summary = json.loads(capsys.readouterr().out)
     assert summary["model"] == str(lifter_checkpoint) and summary["layout"] == "coco17"
     assert summary["keypoints_source"] == "keypoints-file" and summary["num_frames"] == FRAMES
-    assert summary["lifter"] == {"receptive_field": 9, "flip_test": True}
+    assert summary["lifter"] == {"receptive_field": 9, "flip_test": True, "fps": 50.0}
     with np.load(out) as data:
         assert data["poses3d"].shape == (FRAMES, 17, 3) and np.isfinite(data["poses3d"]).all()
         np.testing.assert_array_equal(data["poses3d"][:, 0], 0)

@@ -9,6 +9,7 @@ from vidpose.inference.lift_video import (
     camera_translation,
     default_intrinsics,
     fill_unknown_frames,
+    lift_at_model_rate,
     lift_sequence,
 )
 from vidpose.keypoints.normalize import normalize_screen
@@ -104,6 +105,21 @@ def test_the_camera_translation_puts_the_pose_on_its_keypoints():
     keypoints = np.concatenate([pixels, np.ones((6, 17, 1))], axis=-1)
     keypoints[1, 3:, 2] = 0.0  # two joints are enough
     keypoints[2, 1:, 2] = 0.0  # one is not
+    keypoints[3, :, :2] = keypoints[3, 0, :2]  # nor do joints at one pixel
     found = camera_translation(poses, keypoints, intrinsics)
-    np.testing.assert_allclose(np.delete(found, 2, 0), np.delete(root, 2, 0), rtol=1e-9)
-    assert np.isnan(found[2]).all()
+    np.testing.assert_allclose(found[[0, 1, 4, 5]], root[[0, 1, 4, 5]], rtol=1e-9)
+    assert np.isnan(found[[2, 3]]).all()
+
+
+def test_a_video_at_another_rate_is_lifted_at_the_models(lifter):
+    points = _keypoints(15)
+    same, _ = lift_at_model_rate(lifter, points, SIZE, 50.0, 50.0)
+    np.testing.assert_array_equal(same, lift_sequence(lifter, points, SIZE)[0])
+    # 25 fps → 50: every second model frame is a video frame, the others the midpoints
+    upsampled = np.empty((29, 17, 3), np.float32)
+    upsampled[::2] = points
+    upsampled[1::2, :, :2] = 0.5 * (points[:-1, :, :2] + points[1:, :, :2])
+    upsampled[1::2, :, 2] = np.minimum(points[:-1, :, 2], points[1:, :, 2])
+    poses, known = lift_at_model_rate(lifter, points, SIZE, 25.0, 50.0)
+    assert poses.shape == (15, 17, 3) and known.all()
+    np.testing.assert_allclose(poses, lift_sequence(lifter, upsampled, SIZE)[0][::2], atol=1e-5)

@@ -36,7 +36,7 @@ def run_lifter(args, video: Path, out: Path, model, checkpoint, checkpoint_path,
     from vidpose.inference.lift_video import (
         camera_translation,
         default_intrinsics,
-        lift_sequence,
+        lift_at_model_rate,
         load_lifter,
         save_lifted,
         video_keypoints,
@@ -66,10 +66,12 @@ def run_lifter(args, video: Path, out: Path, model, checkpoint, checkpoint_path,
     )
     keypoints17 = to_h36m17(found.track.keypoints, found.layout).astype(np.float32)
     info = found.info
-    poses3d, known = lift_sequence(
+    poses3d, known = lift_at_model_rate(
         model,
         keypoints17,
         (info.width, info.height),
+        info.fps,
+        float(checkpoint["fps"]),
         batch_size=args.batch_size,
         flip_test=recipe_flip_test(checkpoint),
         progress=True,
@@ -107,6 +109,7 @@ def run_lifter(args, video: Path, out: Path, model, checkpoint, checkpoint_path,
         "lifter": {
             "receptive_field": int(sum(model.context)) + 1,
             "flip_test": recipe_flip_test(checkpoint),
+            "fps": float(checkpoint["fps"]),
         },
         "keypoints_source": found.source,
         "keypoints_models": found.models,

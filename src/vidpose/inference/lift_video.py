@@ -10,6 +10,10 @@ the 17 Human3.6M joints, the lifter over the whole sequence.
   in the output, ``person_known``). The sequence is cut into chunks of output frames, each
   read with the lifter's context around it and the first and last frame repeated beyond the
   ends (VideoPose3D's padding, as in training and evaluation), chunks batched.
+- :func:`lift_at_model_rate`: the same at the lifter's training frame rate (its temporal
+  filters learned motion at that rate): the keypoints are resampled to it by linear
+  interpolation (a joint's score the smaller of its two neighbours'), lifted, and the poses
+  interpolated back at the video's frame times.
 - :func:`camera_translation`: where each root-relative pose sits in the camera (the pelvis in
   metres), so that the 3D projected with the camera lies on the 2D keypoints.
 - :func:`load_lifter`: a lifter checkpoint, or the shipped one (package data,
@@ -185,6 +189,40 @@ def lift_sequence(
     return np.ascontiguousarray(poses, dtype=np.float32), known
 
 
+def _interpolate(values: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``values`` (F, ...) at fractional frame ``positions`` (K,) → (linear interpolation,
+    (K, 2) the two neighbours' indices)."""
+    low = np.clip(np.floor(positions).astype(np.int64), 0, len(values) - 1)
+    high = np.minimum(low + 1, len(values) - 1)
+    weight = (positions - low).reshape(-1, *([1] * (values.ndim - 1)))
+    return (1 - weight) * values[low] + weight * values[high], np.stack([low, high], 1)
+
+
+def lift_at_model_rate(
+    model: torch.nn.Module,
+    keypoints: np.ndarray,
+    image_size: tuple[int, int],
+    video_fps: float,
+    model_fps: float,
+    **options,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`lift_sequence` run at ``model_fps`` on a video at ``video_fps``: same inputs and
+    outputs (one pose per video frame); rates within 1 % of each other are not resampled."""
+    points = np.asarray(keypoints, np.float32)
+    if len(points) < 2 or abs(video_fps - model_fps) <= 0.01 * model_fps:
+        return lift_sequence(model, points, image_size, **options)
+    duration = (len(points) - 1) / video_fps
+    model_times = np.arange(0.0, duration + 0.5 / model_fps, 1.0 / model_fps)
+    resampled, pairs = _interpolate(points, np.minimum(model_times * video_fps, len(points) - 1))
+    resampled[..., 2] = np.minimum(points[pairs[:, 0], :, 2], points[pairs[:, 1], :, 2])
+    poses, _ = lift_sequence(model, resampled.astype(np.float32), image_size, **options)
+    video_times = np.arange(len(points)) / video_fps
+    back, _ = _interpolate(poses, np.minimum(video_times * model_fps, len(poses) - 1))
+    min_score = options.get("min_score", MIN_SCORE)
+    known = (np.nan_to_num(points[..., 2]) >= min_score).any(-1)
+    return back.astype(np.float32), known
+
+
 def default_intrinsics(width: int, height: int, focal: float | None = None) -> np.ndarray:
     """(4,) fx, fy, cx, cy: ``focal`` px, else vidpose's default camera (1.145 x the longer
     side, Human3.6M's field of view, as for RGB checkpoints), the principal point centred."""
@@ -199,7 +237,8 @@ def camera_translation(
     ``poses3d`` (F, 17, 3) on ``keypoints`` (F, 17, 3) pixels + score through the pinhole
     ``intrinsics`` (fx, fy, cx, cy): per frame the linear least squares of
     ``fx (X + tx) = (u − cx)(Z + tz)`` and ``fy (Y + ty) = (v − cy)(Z + tz)`` over the joints
-    scored ≥ ``min_score`` (exact for exact data); NaN where fewer than two joints are."""
+    scored ≥ ``min_score`` (exact for exact data); NaN where fewer than two joints are, or
+    they do not determine it."""
     fx, fy, cx, cy = (float(v) for v in intrinsics)
     pose = np.asarray(poses3d, np.float64)
     u = keypoints[..., 0].astype(np.float64) - cx
@@ -217,6 +256,8 @@ def camera_translation(
     normal = np.einsum("fji,fjk->fik", rows * w, rows)
     right = np.einsum("fji,fj->fi", rows * w, target)
     enough = weight.sum(-1) >= 2
+    # Joints that coincide in 2D or 3D leave the translation undetermined: NaN, not a guess.
+    enough[enough] = np.linalg.cond(normal[enough]) < 1e10
     out = np.full((len(pose), 3), np.nan)
     if enough.any():
         out[enough] = np.linalg.solve(normal[enough], right[enough][..., None])[..., 0]
