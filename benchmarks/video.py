@@ -16,7 +16,8 @@ time is its own): ``decode`` (the baseline: OpenCV decoding alone), ``detect`` (
 ``pose2d`` (keypoints of the detected boxes), ``track`` (linking and choosing the person),
 ``render`` (the overlay drawn and encoded), and ``lift`` (the shipped lifter, or ``--lifter
 CKPT``, over the tracked person's keypoints mapped to the 17 joints; the sequence is repeated to
-at least ``--lift-frames`` frames so the rate is not one call's overhead; ``lift_target_fps``
+at least ``--lift-frames`` frames so the rate is not one call's overhead, with the checkpoint's
+test-time flip as ``vidpose predict`` runs it; ``lift_target_fps``
 is the issue's floor of 1,000 frames/s). ``end_to_end`` streams decode → detect → 2D → track →
 lift as ``vidpose predict VIDEO`` does (without writing files). Without model files,
 stand-ins with the published signatures (``vidpose.detect.stand_ins``) are used: every step
@@ -105,7 +106,10 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
         args.detector_model, args.pose_model, download=False, threads=args.threads
     )
     torch.set_num_threads(max(1, args.threads))
-    lifter, _, lifter_name = load_lifter(args.lifter)
+    from vidpose.engine.predict import recipe_flip_test
+
+    lifter, lifter_checkpoint, lifter_name = load_lifter(args.lifter)
+    flip = recipe_flip_test(lifter_checkpoint)  # as vidpose predict runs it
     size = (info.width, info.height)
 
     started = time.perf_counter()
@@ -140,10 +144,9 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
     long = np.concatenate([joints] * repeats)
     lift_sequence(lifter, long[: min(len(long), 1000)], size)  # warm-up
     started = time.perf_counter()
-    lift_sequence(lifter, long, size, batch_size=16)
+    lift_sequence(lifter, long, size, batch_size=16, flip_test=flip)
     lift = _rate(len(long), time.perf_counter() - started)
-    lift["frames"] = len(long)
-    lift["model"] = lifter_name
+    lift.update(frames=len(long), model=lifter_name, flip_test=flip)
 
     render = None
     if not args.skip_render:
@@ -162,7 +165,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
     streamed_joints = to_h36m17(followed.keypoints, streaming.layout).astype(np.float32)
     if not (streamed_joints[..., 2] >= MIN_SCORE).any():
         streamed_joints[..., 2] = 1.0
-    lift_sequence(lifter, streamed_joints, size)
+    lift_sequence(lifter, streamed_joints, size, flip_test=flip)
     end_to_end = _rate(len(streamed), time.perf_counter() - started)
 
     stages = {"decode": decode, "detect": detect, "pose2d": pose2d, "track": tracking}
