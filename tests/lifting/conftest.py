@@ -117,3 +117,12 @@ def write_pose_dataset(root: Path, frames: int = 40) -> Path:
 @pytest.fixture(scope="session")
 def pose_dataset(tmp_path_factory) -> Path:
     return write_pose_dataset(tmp_path_factory.mktemp("poses"))
+
+
+@pytest.fixture(scope="session")
+def stick_figure():
+    """This module's helpers for tests that build their own stores: STANDING, project,
+    write_store."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(standing=STANDING, project=project, write_store=write_store)

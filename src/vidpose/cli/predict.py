@@ -1,4 +1,9 @@
-"""``vidpose predict CHECKPOINT VIDEO``: 3D poses for every frame of a video file."""
+"""``vidpose predict [CHECKPOINT] VIDEO``: 3D poses for every frame of a video file.
+
+Without a checkpoint, or with a lifter checkpoint, the 2D stage and a lifter
+(:mod:`vidpose.inference.lift_video`); with an image-model checkpoint, crops of the person
+through that model (:mod:`vidpose.inference.predictor`).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,19 @@ from pathlib import Path
 ORDER = 60
 
 EPILOG = """\
-outputs:
+the lifter (no CHECKPOINT, or a lifter checkpoint):
+  the 2D stage (the built-in detector, or --keypoints FILE) gives the person's keypoints in
+  every frame; they are mapped to the 17 Human3.6M joints and lifted to 3D over the whole
+  sequence. Without CHECKPOINT the lifter shipped with vidpose is used (licence-free data
+  only; docs/video.md). The npz holds poses3d (F, 17, 3) metres, root-relative, camera
+  frame (x right, y down, z forward); root (F, 3) the pelvis in the camera, metres, fitted so
+  poses3d + root projects onto the keypoints with intrinsics (4,) (--focal, else 1.145 x the
+  longer side); keypoints2d (F, J, 3) x, y pixels and score in their
+  layout; keypoints2d_h36m17 (F, 17, 3) what the lifter read; boxes (F, 4) x, y, w, h
+  (NaN where the person is not known); person_known, detected, interpolated (F,); fps,
+  width, height, source_video, keypoints_source, model, person, tracks.
+
+RGB checkpoints (an image model):
   the npz holds poses3d (F, 17, 3) in metres, root-relative (pelvis at 0), in the camera frame
   (x right, y down, z forward); joint_names (17,); fps; boxes (F, 4) the square crops x, y, w, h
   in video pixels; person_boxes (F, 4); source_video; source_frames (F,) the video frame of each
@@ -38,6 +55,9 @@ camera:
   with the principal point at the image centre. The checkpoint's eval.flip_test is honoured.
 
 examples:
+  vidpose predict walk.mp4 --render walk.3d.mp4                     # shipped lifter
+  vidpose predict walk.mp4 --keypoints walk.keypoints.npz --json    # 2D from another tool
+  vidpose predict runs/lift/best.pt walk.mp4 --pose-model rtmo-m     # your lifter
   vidpose predict runs/demo/best.pt walk.mp4 --out walk.npz --render walk.mp4
   vidpose predict runs/demo/best.pt walk.mp4 --box 420,80,300,760 --fps train --json
 """
@@ -47,13 +67,20 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "predict",
         help="3D poses for every frame of a video file (npz, optional JSON and animation)",
-        description="Run a trained checkpoint on a video file: find the person, crop like "
-        "the training clips, predict over sliding windows of the clip length.",
+        usage="vidpose predict [-h] [options] [CHECKPOINT] VIDEO",
+        description="3D poses of the person in a video. Without CHECKPOINT (or with a lifter "
+        "checkpoint): 2D keypoints by the detector or --keypoints, lifted to 3D. With an "
+        "image-model checkpoint: crops of the person through that model.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("checkpoint", metavar="CHECKPOINT", help="a vidpose checkpoint (.pt)")
-    parser.add_argument("video", metavar="VIDEO", help="video file (mp4, avi, mov, mkv, ...)")
+    parser.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="[CHECKPOINT] VIDEO",
+        help="a video file (mp4, avi, mov, mkv, ...), after a vidpose checkpoint (.pt) if one "
+        "is given (default: the shipped lifter)",
+    )
     parser.add_argument(
         "--out", metavar="FILE.npz", help="poses file (default: VIDEO's name + .poses.npz, here)"
     )
@@ -73,6 +100,11 @@ def register(subparsers) -> None:
         "--detector-model",
         metavar="PATH|NAME",
         help="person detector ONNX file or known model name (default: rtmdet-m when cached)",
+    )
+    parser.add_argument(
+        "--pose-model",
+        metavar="PATH|NAME",
+        help="lifter path: RTMPose or RTMO ONNX file or known name (default: rtmpose-m)",
     )
     parser.add_argument(
         "--person",
@@ -114,25 +146,57 @@ def _target_fps(text: str | None, checkpoint: dict) -> float | None:
     return value
 
 
-def run(args) -> int:
-    from vidpose.atomic import check_writable, user_error_on_write
-    from vidpose.checkpoint import load_model, require_image_model
-    from vidpose.devices import resolve_device
-    from vidpose.engine.predict import recipe_flip_test
+def _split_inputs(inputs: list[str]) -> tuple[str | None, str]:
+    """[CHECKPOINT] VIDEO → (checkpoint or None, video)."""
     from vidpose.errors import UserError
-    from vidpose.inference.predictor import predict_video, save_prediction
-    from vidpose.skeleton import JOINT_NAMES
-    from vidpose.video import check_video_path, iter_frames
+
+    if len(inputs) > 2:
+        raise UserError(f"expected [CHECKPOINT] VIDEO, got {len(inputs)} paths")
+    if len(inputs) == 1:
+        if Path(inputs[0]).suffix.lower() in (".pt", ".pth"):
+            raise UserError(f"{inputs[0]}: a checkpoint, but no VIDEO after it")
+        return None, inputs[0]
+    return inputs[0], inputs[1]
+
+
+def run(args) -> int:
+    from vidpose.atomic import check_writable
+    from vidpose.checkpoint import load_model
+    from vidpose.devices import resolve_device
+    from vidpose.errors import UserError
+    from vidpose.models import is_lifter
+    from vidpose.video import check_video_path
 
     started = time.perf_counter()
+    checkpoint_path, video = _split_inputs(args.inputs)
     device = resolve_device(args.device)
-    video = Path(args.video)
+    video = Path(video)
     out = Path(args.out) if args.out else Path(f"{video.stem}.poses.npz")
     if out.suffix != ".npz":
         raise UserError(f"--out {out}: the poses file must end in .npz")
     check_writable(out, "--out")  # fail before the long part, not after
     if args.render:
         check_writable(check_video_path(args.render, "--render"), "--render")
+    model = checkpoint = None
+    if checkpoint_path is not None:
+        model, checkpoint = load_model(checkpoint_path, map_location=device)
+    if model is None or is_lifter(model):
+        from vidpose.cli.predict_lift import run_lifter
+
+        return run_lifter(args, video, out, model, checkpoint, checkpoint_path, device, started)
+    if args.pose_model is not None:
+        raise UserError("--pose-model: for the lifter path; an image model finds only boxes")
+    return _run_image_model(args, video, out, model, checkpoint, checkpoint_path, device, started)
+
+
+def _run_image_model(args, video, out, model, checkpoint, checkpoint_path, device, started):
+    from vidpose.atomic import user_error_on_write
+    from vidpose.engine.predict import recipe_flip_test
+    from vidpose.errors import UserError
+    from vidpose.inference.predictor import predict_video, save_prediction
+    from vidpose.skeleton import JOINT_NAMES
+    from vidpose.video import iter_frames
+
     finder, finder_note = None, None
     if args.box is None and args.boxes is None:
         from vidpose.detect.person_finder import choose_person_finder
@@ -142,8 +206,6 @@ def run(args) -> int:
         )
     elif args.person is not None:
         raise UserError("--person: only with the detector or --keypoints, not --box/--boxes")
-    model, checkpoint = load_model(args.checkpoint, map_location=device)
-    require_image_model(model, args.checkpoint, "vidpose predict")
     target_fps = _target_fps(args.fps, checkpoint)
     prediction = predict_video(
         model,
@@ -187,7 +249,7 @@ def run(args) -> int:
         raise
     summary = {
         "source_video": str(video),
-        "checkpoint": str(args.checkpoint),
+        "checkpoint": str(checkpoint_path),
         "num_frames": prediction.num_frames,
         "fps": prediction.fps,
         "clip_frames": int(checkpoint["clip_frames"]),

@@ -1,0 +1,85 @@
+"""Training 2D for a lifter that will read a detector: COCO-17 keypoints made from 3D poses.
+
+A lifter fed by RTMPose sees COCO-17 keypoints mapped to the 17 Human3.6M joints
+(:func:`vidpose.keypoints.layouts.to_h36m17`): the pelvis is the mid-point of the hips, the
+spine the mean of hips and shoulders, the thorax the mid-point of the shoulders, the ``neck``
+the **nose** and the ``head`` the **mid-point of the eyes**. Trained on the projected Human3.6M
+joints instead, it would meet a head 8-10 cm lower and a thorax in another place at test time.
+So the shipped lifter trains on COCO-17 keypoints synthesised from each 3D pose and mapped the
+same way: the limb joints are the skeleton's own; the face points come from a head frame.
+
+The head frame (camera coordinates, metres): ``up`` is the direction neck → head (top);
+``forward`` is the part of thorax → neck perpendicular to ``up`` (in vidpose's synthetic
+body and in Human3.6M the neck joint sits at nose level in front of the thorax), blended
+with the torso's facing (shoulders × spine) so it stays defined when that part vanishes;
+``left`` = up × forward. The face points are fixed offsets in this frame from the ``neck``
+joint (:data:`FACE_OFFSETS`), adult averages, not a fit: the nose 4 cm forward, the eyes
+3.5 cm up and 3.2 cm to each side, the ears 2 cm up, 6 cm back and 7.5 cm to each side. The
+target 3D pose is left as it is, so the lifter learns the detector's offsets.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vidpose.keypoints.layouts import COCO17, H36M17
+
+#: (left, up, forward) metres from the ``neck`` joint for each face point of COCO-17.
+FACE_OFFSETS = {
+    "nose": (0.0, 0.0, 0.04),
+    "left_eye": (0.032, 0.035, 0.01),
+    "right_eye": (-0.032, 0.035, 0.01),
+    "left_ear": (0.075, 0.02, -0.06),
+    "right_ear": (-0.075, 0.02, -0.06),
+}
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norm = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.maximum(norm, 1e-9)
+
+
+def head_frame(points3d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unit (left, up, forward) vectors (..., 3) of the head of H36M-17 poses (..., 17, 3)."""
+    joint = {name: points3d[..., H36M17.index(name), :] for name in H36M17}
+    up = _unit(joint["head"] - joint["neck"])
+    torso_forward = _unit(
+        np.cross(
+            joint["left_shoulder"] - joint["right_shoulder"], joint["thorax"] - joint["pelvis"]
+        )
+    )
+    ahead = joint["neck"] - joint["thorax"]
+    ahead = ahead - np.sum(ahead * up, axis=-1, keepdims=True) * up
+    forward = ahead + 0.02 * torso_forward  # the torso decides only when ``ahead`` is ~0
+    forward = _unit(forward - np.sum(forward * up, axis=-1, keepdims=True) * up)
+    left = np.cross(up, forward)
+    return left, up, forward
+
+
+def coco17_points3d(points3d: np.ndarray) -> np.ndarray:
+    """H36M-17 joints (..., 17, 3) → COCO-17 points (..., 17, 3) in the same frame and units
+    (metres): limbs copied, face points placed by :data:`FACE_OFFSETS` in the head frame."""
+    points3d = np.asarray(points3d, dtype=np.float64)
+    left, up, forward = head_frame(points3d)
+    neck = points3d[..., H36M17.index("neck"), :]
+    out = np.zeros((*points3d.shape[:-2], len(COCO17), 3))
+    for index, name in enumerate(COCO17):
+        if name in FACE_OFFSETS:
+            a, b, c = FACE_OFFSETS[name]
+            out[..., index, :] = neck + a * left + b * up + c * forward
+        else:
+            out[..., index, :] = points3d[..., H36M17.index(name), :]
+    return out
+
+
+def coco17_keypoints(store) -> np.ndarray:
+    """COCO-17 keypoints (F, 17, 3) pixels + confidence 1 for every frame of a sequence
+    store: its poses placed at their root, projected with each sequence's intrinsics."""
+    from vidpose.synth.camera import project
+
+    out = np.ones((store.num_frames, len(COCO17), 3), np.float32)
+    for index, intrinsics in enumerate(np.asarray(store.intrinsics)):
+        rows = store.slice(index)
+        camera = np.asarray(store.poses3d[rows], np.float64) + np.asarray(store.root[rows])[:, None]
+        out[rows, :, :2] = project(coco17_points3d(camera), intrinsics)
+    return out

@@ -1,0 +1,103 @@
+"""``vidpose predict [LIFTER] VIDEO --keypoints FILE``: the lifter path of predict."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from vidpose.checkpoint import make_checkpoint, save_checkpoint
+from vidpose.cli import main
+from vidpose.models import ModelConfig, build_model
+from vidpose.video import count_decodable_frames, write_video
+
+FRAMES = 24
+
+
+@pytest.fixture(scope="module")
+def lifter_checkpoint(tmp_path_factory):
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(lifter="tcn", receptive_field=9, hidden_size=16))
+    path = tmp_path_factory.mktemp("lifter") / "lifter.pt"
+    config = {"eval": {"flip_test": True}}
+    save_checkpoint(
+        path, make_checkpoint(model, clip_frames=9, image_size=0, fps=50, config=config)
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def video_and_keypoints(tmp_path_factory):
+    """A 320 x 240 video of a grey rectangle walking right, and COCO-17 keypoints for it."""
+    folder = tmp_path_factory.mktemp("walker")
+    frames = np.zeros((FRAMES, 240, 320, 3), np.uint8)
+    keypoints = np.zeros((FRAMES, 17, 3), np.float32)
+    column = np.linspace(70, 190, 17)  # nose at the top, ankles at the bottom
+    for index in range(FRAMES):
+        x = 100 + 3 * index
+        frames[index, 60:200, x : x + 50] = 200
+        keypoints[index, :, 0] = x + 25 + 10 * np.sin(np.arange(17) + 0.2 * index)
+        keypoints[index, :, 1] = column
+        keypoints[index, :, 2] = 0.9
+    video = write_video(folder / "walker.mp4", frames, fps=25.0)
+    npz = folder / "walker.keypoints.npz"
+    np.savez(npz, keypoints=keypoints, layout="coco17", fps=25.0, width=320, height=240)
+    return video, npz, keypoints
+
+
+def test_a_lifter_checkpoint_lifts_a_keypoint_file(
+    lifter_checkpoint, video_and_keypoints, tmp_path, capsys
+):
+    video, npz, keypoints = video_and_keypoints
+    out, render = tmp_path / "walker.npz", tmp_path / "walker.gif"
+    argv = ["predict", str(lifter_checkpoint), str(video), "--keypoints", str(npz)]
+    assert main([*argv, "--out", str(out), "--render", str(render), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["model"] == str(lifter_checkpoint) and summary["layout"] == "coco17"
+    assert summary["keypoints_source"] == "keypoints-file" and summary["num_frames"] == FRAMES
+    assert summary["lifter"] == {"receptive_field": 9, "flip_test": True, "fps": 50.0}
+    with np.load(out) as data:
+        assert data["poses3d"].shape == (FRAMES, 17, 3) and np.isfinite(data["poses3d"]).all()
+        np.testing.assert_array_equal(data["poses3d"][:, 0], 0)
+        np.testing.assert_allclose(data["poses3d"], summary["poses3d"], atol=1e-4)
+        np.testing.assert_allclose(data["keypoints2d"], keypoints, atol=1e-5)
+        assert str(data["layout"]) == "coco17" and data["keypoints2d_h36m17"].shape == (
+            FRAMES,
+            17,
+            3,
+        )
+        assert data["boxes"].shape == (FRAMES, 4) and data["person_known"].all()
+        assert data["root"].shape == (FRAMES, 3) and np.isfinite(data["root"]).all()
+        np.testing.assert_allclose(data["intrinsics"], [366.4, 366.4, 160, 120], atol=0.01)
+        assert float(data["fps"]) == 25.0 and str(data["source_video"]) == str(video)
+        assert str(data["model"]) == str(lifter_checkpoint)
+    assert count_decodable_frames(render) >= FRAMES // 2  # GIFs merge identical frames
+
+
+def test_bad_inputs_to_the_lifter_path_are_one_line(
+    lifter_checkpoint, video_and_keypoints, tmp_path, capsys
+):
+    video, npz, keypoints = video_and_keypoints
+    short = tmp_path / "short.npz"
+    np.savez(short, keypoints=keypoints[:10], layout="coco17")
+    unknown = tmp_path / "unknown.npz"
+    np.savez(unknown, keypoints=keypoints, layout="smpl24")
+    garbage = tmp_path / "garbage.mp4"
+    garbage.write_bytes(b"\x00not a movie" * 100)
+    lifter, out = str(lifter_checkpoint), tmp_path / "p.npz"
+    cases = [
+        ([lifter, str(video), "--keypoints", str(short)], "10 frames, but the video"),
+        ([lifter, str(video), "--keypoints", str(unknown)], "smpl24"),
+        ([lifter, str(garbage), "--keypoints", str(npz)], "garbage.mp4"),
+        ([lifter, str(tmp_path / "none.mp4"), "--keypoints", str(npz)], "does not exist"),
+        ([lifter, str(video), "--box", "1,2,3,4"], "--box"),
+        ([lifter, str(video), "--fps", "train"], "--fps"),
+        ([lifter, str(video), "--keypoints", str(npz), "--focal", "-5"], "--focal"),
+        ([lifter], "no VIDEO"),
+        ([lifter, str(video), str(video)], "[CHECKPOINT] VIDEO"),
+    ]
+    for argv, message in cases:
+        assert main(["predict", *argv, "--out", str(out)]) == 2, argv
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err, (argv, err)
+    assert not out.exists() and list(tmp_path.glob(".*")) == []
