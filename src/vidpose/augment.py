@@ -247,7 +247,14 @@ def unflip_poses3d(poses3d: torch.Tensor) -> torch.Tensor:
     flip is its own inverse). Evaluation averages ``pred(frames)`` and
     ``unflip_poses3d(pred(flip_batch(frames)[0]))``.
     """
-    swapped = poses3d.index_select(-2, _flip_permutation(poses3d.device))
+    return mirror_joints(poses3d)
+
+
+def mirror_joints(values: torch.Tensor) -> torch.Tensor:
+    """(..., 17, C) joint values whose first channel is x about the mirror line (3D X in the
+    camera frame, or screen-normalised 2D x) → mirrored: x → −x and left/right joints swapped.
+    Its own inverse."""
+    swapped = values.index_select(-2, _flip_permutation(values.device))
     return torch.cat([-swapped[..., :1], swapped[..., 1:]], dim=-1)
 
 

@@ -35,8 +35,8 @@ from typing import Any
 
 import torch
 
+from vidpose.augment import mirror_joints
 from vidpose.errors import UserError
-from vidpose.skeleton import FLIP_PERMUTATION
 
 #: Std of an outlier's displacement, in units of the person's 2D size.
 OUTLIER_SIZE = 0.2
@@ -79,25 +79,14 @@ class KeypointAugmentConfig:
         return not self.enabled or all(getattr(self, name) == 0 for name in names)
 
 
-_PERMUTATIONS: dict[torch.device, torch.Tensor] = {}
-
-
-def _flip_permutation(device: torch.device) -> torch.Tensor:
-    if device not in _PERMUTATIONS:
-        _PERMUTATIONS[device] = torch.as_tensor(FLIP_PERMUTATION).to(device)
-    return _PERMUTATIONS[device]
-
-
 def flip_keypoints(keypoints: torch.Tensor) -> torch.Tensor:
     """(..., 17, C) screen-normalised → mirrored: x → −x, left/right joints swapped."""
-    swapped = keypoints.index_select(-2, _flip_permutation(keypoints.device))
-    return torch.cat([-swapped[..., :1], swapped[..., 1:]], dim=-1)
+    return mirror_joints(keypoints)
 
 
 def flip_poses3d(poses3d: torch.Tensor) -> torch.Tensor:
     """(..., 17, 3) metres, camera frame → mirrored: X → −X, left/right joints swapped."""
-    swapped = poses3d.index_select(-2, _flip_permutation(poses3d.device))
-    return torch.cat([-swapped[..., :1], swapped[..., 1:]], dim=-1)
+    return mirror_joints(poses3d)
 
 
 def rotation_matrices(angles: torch.Tensor) -> torch.Tensor:
