@@ -30,6 +30,7 @@ from vidpose.data.batch import ClipBatch
 from vidpose.data.order import eval_shard
 from vidpose.engine import distributed, performance
 from vidpose.engine.run_setup import build_training_model
+from vidpose.engine.train_step import SeededAugmentation
 from vidpose.engine.trainer import Trainer, TrainResult, train
 from vidpose.keypoints.normalize import normalize_screen
 from vidpose.lifting.augment import (
@@ -47,7 +48,7 @@ from vidpose.lifting.windows import KeypointSequences, TrainingWindows, Windows,
 from vidpose.sequences import open_sequences
 
 
-class LiftingStepInputs:
+class LiftingStepInputs(SeededAugmentation):
     """Keypoint windows → augmented, normalised model input and the K target frames."""
 
     def __init__(
@@ -65,14 +66,7 @@ class LiftingStepInputs:
         self.output_frames = output_frames
         self.with_confidence = with_confidence
         self.rotate = rotate and augment.enabled and augment.camera_rotation_deg > 0
-        self.generator = torch.Generator(device=device)
-        self.generator.manual_seed(seed)
-
-    def state_dict(self) -> dict:
-        return {"generator": self.generator.get_state()}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.generator.set_state(state["generator"].cpu())
+        super().__init__(device, seed)
 
     def prepare(self, windows: Windows) -> ClipBatch:
         """A batch of windows (on the device) → ``ClipBatch(inputs=keypoints (B, W, 17, C)

@@ -23,7 +23,23 @@ from vidpose.engine.losses import bone_loss, build_loss, n_mpjpe_loss, velocity_
 from vidpose.models.geometry import augment_geometry, crop_axis
 
 
-class StepInputs:
+class SeededAugmentation:
+    """The augmentation random state of a step's inputs: its own generator on the training
+    device, so augmentation draws don't shift the global RNG (dropout) and need no host round
+    trip on a GPU; saved with the checkpoint for exact resume."""
+
+    def __init__(self, device: torch.device, seed: int) -> None:
+        self.generator = torch.Generator(device=device)
+        self.generator.manual_seed(seed)
+
+    def state_dict(self) -> dict:
+        return {"generator": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.generator.set_state(state["generator"].cpu())
+
+
+class StepInputs(SeededAugmentation):
     """Prepares training batches of frames (see the module docstring)."""
 
     def __init__(
@@ -38,16 +54,7 @@ class StepInputs:
         self.image_size = image_size
         self.device = device
         self.normalize = normalize
-        # Its own generator, on the training device: augmentation draws don't shift the
-        # global RNG (dropout) and need no host round trip on a GPU.
-        self.generator = torch.Generator(device=device)
-        self.generator.manual_seed(seed)
-
-    def state_dict(self) -> dict:
-        return {"generator": self.generator.get_state()}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.generator.set_state(state["generator"].cpu())
+        super().__init__(device, seed)
 
     def prepare(self, batch: ClipBatch) -> ClipBatch:
         """``batch`` as read (uint8 frames, on the device) → augmented model input (a
