@@ -25,23 +25,17 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vidpose.skeleton import NUM_JOINTS, ROOT
+from vidpose.models.targets import PoseOutput
+from vidpose.skeleton import NUM_JOINTS
 
 
-class LiftingModel(nn.Module):
+class LiftingModel(PoseOutput):
     """A lifting network with the target statistics and the root mask around it."""
 
     def __init__(self, network: nn.Module, input_channels: int) -> None:
         super().__init__()
         self.network = network
         self.input_channels = input_channels
-        self.register_buffer("target_mean", torch.zeros(NUM_JOINTS, 3))
-        self.register_buffer("target_std", torch.ones(NUM_JOINTS, 3))
-        root_mask = torch.ones(NUM_JOINTS, 1)
-        root_mask[ROOT] = 0.0
-        self.register_buffer("root_mask", root_mask, persistent=False)
-        #: The ModelConfig this model was built from (set by ``build_model``).
-        self.config = None
 
     @property
     def context(self) -> tuple[int, int]:
@@ -74,7 +68,7 @@ class LiftingModel(nn.Module):
                 f"{after} (its context) to predict any frame"
             )
         normalized = self.network(keypoints)
-        poses = (normalized * self.target_std + self.target_mean) * self.root_mask
+        poses = self.to_metres(normalized)
         return {"poses3d": poses, "poses3d_normalized": normalized}
 
     def forward(
@@ -85,17 +79,6 @@ class LiftingModel(nn.Module):
         frame); ``return_aux`` gives the whole ``forward_with_aux`` dict."""
         outputs = self.forward_with_aux(keypoints)
         return outputs if return_aux else outputs["poses3d"]
-
-    @torch.no_grad()
-    def set_target_stats(
-        self, mean: torch.Tensor, std: torch.Tensor, min_std: float = 1e-6
-    ) -> None:
-        """Set ``target_mean``/``target_std`` (17, 3), metres (``std`` clamped to ``min_std``:
-        the pelvis has none)."""
-        mean = torch.as_tensor(mean, dtype=torch.float32).reshape(NUM_JOINTS, 3)
-        std = torch.as_tensor(std, dtype=torch.float32).reshape(NUM_JOINTS, 3)
-        self.target_mean.copy_(mean)
-        self.target_std.copy_(std.clamp_min(min_std))
 
 
 def is_lifter(model: nn.Module) -> bool:

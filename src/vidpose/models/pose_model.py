@@ -7,10 +7,10 @@ from torch import nn
 
 from vidpose.models.backbones import spatial_features
 from vidpose.models.geometry import Geometry
-from vidpose.skeleton import NUM_JOINTS, ROOT
+from vidpose.models.targets import PoseOutput
 
 
-class PoseModel(nn.Module):
+class PoseModel(PoseOutput):
     """Per-frame backbone → temporal module → head.
 
     ``forward_normalized`` returns poses in normalised target units and ``forward`` in metres,
@@ -30,13 +30,6 @@ class PoseModel(nn.Module):
         self.backbone = backbone
         self.temporal = temporal
         self.head = head
-        self.register_buffer("target_mean", torch.zeros(NUM_JOINTS, 3))
-        self.register_buffer("target_std", torch.ones(NUM_JOINTS, 3))
-        root_mask = torch.ones(NUM_JOINTS, 1)
-        root_mask[ROOT] = 0.0
-        self.register_buffer("root_mask", root_mask, persistent=False)
-        #: The ModelConfig this model was built from (set by ``build_model``).
-        self.config = None
 
     def forward_with_aux(
         self, frames: torch.Tensor, geometry: Geometry | None = None
@@ -71,7 +64,7 @@ class PoseModel(nn.Module):
         else:
             features = self.backbone(images).unflatten(0, (batch, length))
             normalized = self.head(self.temporal(features))
-            poses = (normalized * self.target_std + self.target_mean) * self.root_mask
+            poses = self.to_metres(normalized)
             outputs = {"poses3d_normalized": normalized}
         outputs["poses3d"] = poses
         return outputs
@@ -104,14 +97,3 @@ class PoseModel(nn.Module):
         empty dict for a head without any, e.g. ``direct``); see ``IntegralHead.losses``."""
         losses = getattr(self.head, "losses", None)
         return {} if losses is None else losses(outputs, poses3d, poses2d, input_size, **weights)
-
-    @torch.no_grad()
-    def set_target_stats(
-        self, mean: torch.Tensor, std: torch.Tensor, min_std: float = 1e-6
-    ) -> None:
-        """Set ``target_mean``/``target_std`` (17, 3), metres. ``std`` is clamped to ``min_std``
-        because the pelvis (and any joint fixed in the data) has zero spread."""
-        mean = torch.as_tensor(mean, dtype=torch.float32).reshape(NUM_JOINTS, 3)
-        std = torch.as_tensor(std, dtype=torch.float32).reshape(NUM_JOINTS, 3)
-        self.target_mean.copy_(mean)
-        self.target_std.copy_(std.clamp_min(min_std))
