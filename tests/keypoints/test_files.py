@@ -28,6 +28,16 @@ def test_npz_with_scores_layout_and_video_facts(tmp_path):
     assert lifted.shape == (1, 17, 3)
 
 
+def test_a_file_made_for_another_video_size_is_refused(tmp_path):
+    path = tmp_path / "kp.npz"
+    np.savez(path, keypoints=np.stack([_pose(17)] * 2), layout="coco", width=640, height=480)
+    assert read_keypoints(path, 2, (640, 480)).height == 480
+    with pytest.raises(UserError, match="made for a height of 480 px, the video's is 360 px"):
+        read_keypoints(path, 2, (640, 360))
+    np.savez(path, keypoints=np.stack([_pose(17)] * 2), layout="coco")  # no size recorded
+    assert read_keypoints(path, 2, (640, 360)).width is None
+
+
 def test_npz_without_scores_gets_score_one(tmp_path):
     path = tmp_path / "kp.npz"
     np.savez(path, keypoints=np.stack([_pose(25)[:, :2]] * 2), layout="body25")

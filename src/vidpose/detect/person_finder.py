@@ -73,14 +73,7 @@ class KeypointsFinder:
     def __call__(self, info, indices: np.ndarray, progress: bool) -> tuple[np.ndarray, str]:
         from vidpose.keypoints.files import read_keypoints
 
-        keypoints = read_keypoints(self.path, num_frames=info.num_frames)
-        for name in ("width", "height"):
-            given, actual = getattr(keypoints, name), getattr(info, name)
-            if given is not None and given != actual:
-                raise UserError(
-                    f"--keypoints {self.path}: made for a {name} of {given} px, the video's "
-                    f"is {actual} px"
-                )
+        keypoints = read_keypoints(self.path, info.num_frames, (info.width, info.height))
         gap = max(1, int(round(MAX_GAP_SECONDS * info.fps)))
         self.track = follow_person(keypoints.people, self.person, max_gap=gap)
         return _xywh(self.track)[indices], self.name

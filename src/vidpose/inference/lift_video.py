@@ -73,17 +73,7 @@ def video_keypoints(
 
         if detector_model is not None or pose_model is not None:
             raise UserError("--keypoints: give the keypoints or the detector models, not both")
-        found = read_keypoints(keypoints_file, num_frames=info.num_frames)
-        found.check_frames(info.num_frames, f"the video {video}")
-        for name in ("width", "height"):
-            given, actual = getattr(found, name), getattr(info, name)
-            if given is not None and given != actual:
-                raise UserError(
-                    f"--keypoints {keypoints_file}: made for a {name} of {given} px, the "
-                    f"video's is {actual} px"
-                )
-        if not any(len(people) for people in found.people):
-            raise UserError(f"--keypoints {keypoints_file}: nobody in any frame")
+        found = read_keypoints(keypoints_file, info.num_frames, (info.width, info.height))
         track = follow_person(found.people, person, max_gap=gap, min_score=MIN_SCORE)
         return VideoKeypoints(track, found.layout, info, "keypoints-file", str(keypoints_file))
     from vidpose.detect.pipeline import build_detector, detect_frames

@@ -62,9 +62,14 @@ class KeypointFile:
             )
 
 
-def read_keypoints(path: str | os.PathLike, num_frames: int | None = None) -> KeypointFile:
+def read_keypoints(
+    path: str | os.PathLike,
+    num_frames: int | None = None,
+    size: tuple[int, int] | None = None,
+) -> KeypointFile:
     """Read any supported keypoint file or OpenPose folder; ``num_frames`` (the video's) sizes
-    a COCO results file and is checked against the others."""
+    a COCO results file and is checked against the others; ``size`` (the video's width,
+    height in pixels) is checked against the size a file records."""
     path = Path(path)
     if not path.exists():
         raise UserError(f"--keypoints {path}: no such file or folder")
@@ -81,6 +86,12 @@ def read_keypoints(path: str | os.PathLike, num_frames: int | None = None) -> Ke
         )
     if num_frames is not None:
         result.check_frames(num_frames)
+    for name, actual in zip(("width", "height"), size or (), strict=False):
+        given = getattr(result, name)
+        if given is not None and given != actual:
+            raise UserError(
+                f"--keypoints {path}: made for a {name} of {given} px, the video's is {actual} px"
+            )
     if not any(len(people) for people in result.people):
         raise UserError(f"--keypoints {path}: nobody in any frame (no keypoints with a score)")
     return result
