@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
+
+from vidpose.cli._output import print_summary
 
 ORDER = 55
 
@@ -106,14 +107,10 @@ def run(args) -> int:
         "frames_interpolated": int(track.interpolated.sum()),
         "elapsed_s": round(time.perf_counter() - started, 3),
     }
-    if args.json:
-        print(json.dumps(summary))
-    else:
-        where = f" and {rendered}" if rendered else ""
-        print(
-            f"wrote {out}{where}: {info.num_frames} frames, {detector.layout} keypoints of "
-            f"person {track.track_id} ({len(track.tracks)} tracked), detected in "
-            f"{summary['frames_detected']}, filled in {summary['frames_interpolated']}, "
-            f"{summary['elapsed_s']:.1f} s"
-        )
+    details = (
+        f"{info.num_frames} frames, {detector.layout} keypoints of person {track.track_id} "
+        f"({len(track.tracks)} tracked), detected in {summary['frames_detected']}, "
+        f"filled in {summary['frames_interpolated']}"
+    )
+    print_summary(summary, args.json, details)
     return 0

@@ -8,10 +8,11 @@ through that model (:mod:`vidpose.inference.predictor`).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
+
+from vidpose.cli._output import print_summary
 
 ORDER = 60
 
@@ -270,12 +271,9 @@ def _run_image_model(args, video, out, model, checkpoint, checkpoint_path, devic
             [[round(float(v), 5) for v in joint] for joint in pose] for pose in prediction.poses3d
         ],
     }
-    if args.json:
-        print(json.dumps(summary))
-    else:
-        where = f" and {rendered}" if rendered else ""
-        print(
-            f"wrote {out}{where}: {prediction.num_frames} frames at {prediction.fps:g} fps, "
-            f"person from {prediction.box_source}, {summary['elapsed_s']:.1f} s"
-        )
+    details = (
+        f"{prediction.num_frames} frames at {prediction.fps:g} fps, "
+        f"person from {prediction.box_source}"
+    )
+    print_summary(summary, args.json, details)
     return 0

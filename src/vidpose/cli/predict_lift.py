@@ -3,13 +3,14 @@ then :mod:`vidpose.inference.lift_video`); :mod:`vidpose.cli.predict` parses and
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
+
+from vidpose.cli._output import print_summary
 
 
 def lift_animation_frames(
@@ -134,13 +135,9 @@ def run_lifter(args, video: Path, out: Path, model, checkpoint, checkpoint_path,
             "of the frames; their poses repeat the nearest known frame (person_known in the npz)",
             file=sys.stderr,
         )
-    if args.json:
-        print(json.dumps(summary))
-    else:
-        where = f" and {rendered}" if rendered else ""
-        print(
-            f"wrote {out}{where}: {len(poses3d)} frames at {info.fps:g} fps, {found.layout} "
-            f"keypoints from the {found.source} lifted by {model_name}, "
-            f"{summary['elapsed_s']:.1f} s"
-        )
+    details = (
+        f"{len(poses3d)} frames at {info.fps:g} fps, {found.layout} keypoints from the "
+        f"{found.source} lifted by {model_name}"
+    )
+    print_summary(summary, args.json, details)
     return 0
