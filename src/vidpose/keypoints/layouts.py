@@ -130,19 +130,8 @@ ALIASES: dict[str, str] = {
 }
 
 # Hips, knees, ankles, shoulders, elbows and wrists have the same names in every layout.
-_LIMBS = (
-    "right_hip",
-    "right_knee",
-    "right_ankle",
-    "left_hip",
-    "left_knee",
-    "left_ankle",
-    "left_shoulder",
-    "left_elbow",
-    "left_wrist",
-    "right_shoulder",
-    "right_elbow",
-    "right_wrist",
+_LIMBS = tuple(
+    name for name in H36M17 if name not in ("pelvis", "spine", "thorax", "neck", "head")
 )
 _SAME_LIMBS = {name: (name,) for name in _LIMBS}
 
