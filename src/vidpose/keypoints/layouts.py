@@ -130,9 +130,7 @@ ALIASES: dict[str, str] = {
 }
 
 # Hips, knees, ankles, shoulders, elbows and wrists have the same names in every layout.
-_LIMBS = tuple(
-    name for name in H36M17 if name not in ("pelvis", "spine", "thorax", "neck", "head")
-)
+_LIMBS = tuple(name for name in H36M17 if name not in ("pelvis", "spine", "thorax", "neck", "head"))
 _SAME_LIMBS = {name: (name,) for name in _LIMBS}
 
 #: layout → {Human3.6M joint: source joints averaged into it}. A joint left out has no source.
