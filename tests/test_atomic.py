@@ -110,3 +110,20 @@ def test_outputs_built_beside_their_name_are_checked_in_the_parent(tmp_path, mon
     with pytest.raises(UserError, match=r"parent/data: cannot write here \(.*parent: Permission"):
         atomic.check_writable(out)
     assert atomic.check_writable(out, into=True) == out
+
+
+def test_an_npz_that_cannot_be_written_is_one_line_and_leaves_nothing(tmp_path, monkeypatch):
+    import numpy as np
+
+    path = tmp_path / "out.npz"
+    assert atomic.write_npz_atomic(path, {"a": np.arange(3)}) == path
+    assert np.load(path)["a"].tolist() == [0, 1, 2]
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(np, "savez_compressed", disk_full)
+    other = tmp_path / "other.npz"
+    with pytest.raises(UserError, match=r"other\.npz: cannot write \(No space left on device\)"):
+        atomic.write_npz_atomic(other, {"a": np.arange(3)}, compressed=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.npz"]

@@ -147,6 +147,19 @@ def write_atomic(path: str | os.PathLike, writer: Callable[[Path], Any]) -> None
         writer(tmp)
 
 
+def write_npz_atomic(
+    path: str | os.PathLike, arrays: dict[str, Any], *, compressed: bool = False
+) -> Path:
+    """Write ``arrays`` as an npz at ``path`` atomically; an ``OSError`` (a full disk, a
+    read-only place) is :func:`write_failure`'s one line. Returns ``path``."""
+    import numpy as np
+
+    save = np.savez_compressed if compressed else np.savez
+    with user_error_on_write(path), atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        save(handle, **arrays)
+    return Path(path)
+
+
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     write_atomic(path, lambda p: p.write_text(text))
 

@@ -32,32 +32,30 @@ def save_keypoints(
     models: str,
 ) -> Path:
     """Write the npz atomically; ``size`` is the video's (width, height)."""
-    from vidpose.atomic import atomic_path
+    from vidpose.atomic import write_npz_atomic
 
     path = Path(path)
     if path.suffix != ".npz":
         raise UserError(f"--out {path}: the keypoints file must end in .npz")
-    try:
-        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
-            np.savez(
-                handle,
-                keypoints=track.keypoints.astype(np.float32),
-                layout=np.asarray(layout),
-                fps=np.float64(fps),
-                width=np.int64(size[0]),
-                height=np.int64(size[1]),
-                boxes=track.boxes.astype(np.float32),
-                box_scores=track.scores.astype(np.float32),
-                detected=track.detected,
-                interpolated=track.interpolated,
-                low_confidence=track.low_confidence,
-                person=np.int64(track.track_id),
-                tracks=np.asarray(json.dumps(track.tracks)),
-                source_video=np.asarray(str(source_video)),
-                models=np.asarray(models),
-            )
-    except OSError as exc:
-        raise UserError(f"--out {path}: cannot write ({exc.strerror or exc})") from None
+    write_npz_atomic(
+        path,
+        dict(
+            keypoints=track.keypoints.astype(np.float32),
+            layout=np.asarray(layout),
+            fps=np.float64(fps),
+            width=np.int64(size[0]),
+            height=np.int64(size[1]),
+            boxes=track.boxes.astype(np.float32),
+            box_scores=track.scores.astype(np.float32),
+            detected=track.detected,
+            interpolated=track.interpolated,
+            low_confidence=track.low_confidence,
+            person=np.int64(track.track_id),
+            tracks=np.asarray(json.dumps(track.tracks)),
+            source_video=np.asarray(str(source_video)),
+            models=np.asarray(models),
+        ),
+    )
     return path
 
 

@@ -274,14 +274,13 @@ def save_lifted(
     source_video: str | os.PathLike,
 ) -> Path:
     """Write the lifter path's npz atomically (fields in docs/video.md)."""
-    from vidpose.atomic import atomic_path
+    from vidpose.atomic import write_npz_atomic
     from vidpose.skeleton import JOINT_NAMES
 
-    path = Path(path)
     track = found.track
-    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
-        np.savez(
-            handle,
+    return write_npz_atomic(
+        path,
+        dict(
             poses3d=poses3d.astype(np.float32),
             joint_names=np.asarray(JOINT_NAMES),
             root=root.astype(np.float32),
@@ -301,5 +300,5 @@ def save_lifted(
             model=np.asarray(model_name),
             person=np.int64(track.track_id),
             tracks=np.asarray(json.dumps(track.tracks)),
-        )
-    return path
+        ),
+    )

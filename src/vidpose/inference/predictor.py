@@ -167,25 +167,23 @@ def save_prediction(path: str | os.PathLike, prediction: VideoPrediction) -> Pat
     ``joint_names`` (17,), ``fps`` (), ``boxes`` (F, 4) crop squares x, y, w, h in source pixels,
     ``person_boxes`` (F, 4), ``source_video`` (), ``source_frames`` (F,), ``intrinsics`` (4,) the
     camera assumed (fx, fy, cx, cy, video pixels)."""
-    from vidpose.atomic import atomic_path
+    from vidpose.atomic import write_npz_atomic
     from vidpose.skeleton import JOINT_NAMES
 
     path = Path(path)
     if path.suffix != ".npz":
         raise UserError(f"--out {path}: the poses file must end in .npz")
-    try:
-        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
-            np.savez(
-                handle,
-                poses3d=prediction.poses3d.astype(np.float32),
-                joint_names=np.asarray(JOINT_NAMES),
-                fps=np.float64(prediction.fps),
-                boxes=prediction.boxes.astype(np.float32),
-                person_boxes=prediction.person_boxes.astype(np.float32),
-                source_video=np.asarray(str(prediction.source_video)),
-                source_frames=prediction.source_indices.astype(np.int64),
-                **({} if prediction.intrinsics is None else {"intrinsics": prediction.intrinsics}),
-            )
-    except OSError as exc:
-        raise UserError(f"--out {path}: cannot write ({exc.strerror or exc})") from None
+    write_npz_atomic(
+        path,
+        dict(
+            poses3d=prediction.poses3d.astype(np.float32),
+            joint_names=np.asarray(JOINT_NAMES),
+            fps=np.float64(prediction.fps),
+            boxes=prediction.boxes.astype(np.float32),
+            person_boxes=prediction.person_boxes.astype(np.float32),
+            source_video=np.asarray(str(prediction.source_video)),
+            source_frames=prediction.source_indices.astype(np.int64),
+            **({} if prediction.intrinsics is None else {"intrinsics": prediction.intrinsics}),
+        ),
+    )
     return path

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vidpose.atomic import atomic_path
-from vidpose.errors import UserError
+from vidpose.atomic import write_npz_atomic
 
 _CMU_TAKE = re.compile(r"^(\d+)_(\d+)$")
 
@@ -46,8 +45,4 @@ def write_motion_npz(path: str | os.PathLike, sequences: list[tuple[str, str, st
         arrays[f"positions_{name}"] = np.asarray(positions, dtype=np.float32)
         arrays[f"subject_{name}"] = np.asarray(label(subject))
         arrays[f"action_{name}"] = np.asarray(label(action))
-    try:
-        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
-            np.savez_compressed(handle, **arrays)
-    except OSError as exc:
-        raise UserError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    write_npz_atomic(path, arrays, compressed=True)
