@@ -83,6 +83,8 @@ class LiftingStepInputs(SeededAugmentation):
             poses3d, root = rotate_camera(poses3d, windows.root, rotation_matrices(angles))
             pixels = project(poses3d + root[..., None, :], windows.intrinsics)
             keypoints = torch.cat([pixels, keypoints[..., 2:]], dim=-1)
+        # Only the output frames are targets; the whole window's 3D was needed for the turn.
+        poses3d = poses3d[:, self.before : self.before + self.output_frames]
         width = windows.image_size[:, 0].reshape(-1, 1, 1)
         height = windows.image_size[:, 1].reshape(-1, 1, 1)
         screen = normalize_screen(keypoints, width, height)
@@ -92,8 +94,7 @@ class LiftingStepInputs(SeededAugmentation):
             poses3d = torch.where(mirrored, flip_poses3d(poses3d), poses3d)
         if active:
             screen = detector_errors(screen, augment, self.generator)
-        targets = poses3d[:, self.before : self.before + self.output_frames]
-        return ClipBatch(screen_input(screen, self.with_confidence), targets)
+        return ClipBatch(screen_input(screen, self.with_confidence), poses3d)
 
 
 class WindowBatches:
