@@ -165,3 +165,44 @@ def test_openpose_coco18_and_empty_folders_are_refused(tmp_path):
     _openpose_file(tmp_path, "a_0_keypoints.json", [_pose(18)])
     with pytest.raises(UserError, match="18 joints; only BODY_25"):
         read_keypoints(tmp_path)
+
+
+_K17 = [[100.0 + j, 200.0, 0.9] for j in range(17)]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not a readable JSON file"),
+        ({"something": []}, "not a known keypoint JSON"),
+        ({"instance_info": {"a": 1}}, "instance_info is not a list of frames"),
+        ({"instance_info": [{"frame_id": 0}]}, "frame 0 has no 'instances' list"),
+        ({"instance_info": [{"instances": [{"keypoints": [1, 2, 3]}]}]}, "keypoints have shape"),
+        (
+            {"instance_info": [{"instances": [{"keypoints": _K17, "bbox": [1, 2]}]}]},
+            "frame 0 bbox is not x1, y1, x2, y2",
+        ),
+        ([{"image_id": "a", "keypoints": [1, 2, 3]}], "entry 0 has no integer image_id"),
+        ([{"image_id": 0, "keypoints": [1, 2]}], r"keypoints are not \[x, y, score\] \* K"),
+        ([{"image_id": -1, "keypoints": sum(_K17, [])}], "entry 0 has a negative image_id"),
+        ([{"image_id": 9, "keypoints": sum(_K17, [])}], "image_id 9 is past the video's 2 frames"),
+    ],
+)
+def test_bad_json_files_are_one_line_errors(tmp_path, content, message):
+    path = tmp_path / "kp.json"
+    path.write_text(content if isinstance(content, str) else json.dumps(content))
+    with pytest.raises(UserError, match=message) as error:
+        read_keypoints(path, num_frames=2)
+    assert str(error.value).startswith(f"--keypoints {path}") and "\n" not in str(error.value)
+
+
+def test_bad_openpose_folders_are_one_line_errors(tmp_path):
+    with pytest.raises(UserError, match="no OpenPose \\*_keypoints.json files"):
+        read_keypoints(tmp_path)
+    frame = tmp_path / "clip_000000000000_keypoints.json"
+    frame.write_text(json.dumps({"version": 1.3}))
+    with pytest.raises(UserError, match="not an OpenPose file"):
+        read_keypoints(tmp_path)
+    frame.write_text(json.dumps({"people": [{"pose_keypoints_2d": [0.0] * 54}]}))
+    with pytest.raises(UserError, match="holds 18 joints; only BODY_25"):
+        read_keypoints(tmp_path)
