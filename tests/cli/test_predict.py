@@ -96,6 +96,10 @@ def test_bad_inputs_fail_in_one_line_with_exit_2(walking_video, tiny_checkpoint,
         ([ckpt, video, "--fps", "fast"], "--fps"),
         ([ckpt, video, "--out", str(tmp_path / "p.txt")], ".npz"),
         ([ckpt, video, "--device", "tpu"], "--device"),
+        ([ckpt, video, video], "expected [CHECKPOINT] VIDEO, got 3 paths"),
+        ([ckpt], f"{ckpt}: a checkpoint, but no VIDEO after it"),
+        ([ckpt, video, "--pose-model", ckpt], "--pose-model: for the lifter path"),
+        ([ckpt, video, "--box", "40,10,60,100", "--person", "1"], "--person: only with"),
     ]
     for argv, message in cases:
         extra = [] if "--out" in argv else ["--out", out]
