@@ -240,6 +240,9 @@ class Trainer:
                 status = self._loop(stop)
             if status == "finished":
                 self._finish()
+            # Leave together: a process that tears its process group down while another is
+            # still writing the final reports can abort in gloo's teardown.
+            distributed.barrier(self.context)
         finally:
             self.report.close()
         return TrainResult(
