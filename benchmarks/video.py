@@ -89,7 +89,8 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
 
     from vidpose.detect.pipeline import Detector2D, build_detector
     from vidpose.detect.runners import OneStagePose
-    from vidpose.inference.lift_video import MIN_SCORE, lift_sequence, load_lifter
+    from vidpose.inference.lift_video import lift_sequence, load_lifter
+    from vidpose.keypoints import MIN_KEYPOINT_SCORE as MIN_SCORE
     from vidpose.keypoints.layouts import to_h36m17
     from vidpose.tracking import FramePeople, follow_person
     from vidpose.video import iter_source_frames, probe_video, write_video

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vidpose.errors import UserError
+from vidpose.keypoints import MIN_KEYPOINT_SCORE
 
 #: The OKS fall-off (COCO's per-joint constants range 0.025-0.107); one value for every joint.
 OKS_FALLOFF = 0.08
@@ -91,7 +92,7 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def keypoint_similarity(
-    a: np.ndarray, b: np.ndarray, box: np.ndarray, min_score: float = 0.3
+    a: np.ndarray, b: np.ndarray, box: np.ndarray, min_score: float = MIN_KEYPOINT_SCORE
 ) -> float | None:
     """OKS of keypoints (K, 3) ``a`` and ``b`` over joints confident in both; None if none are.
 
@@ -184,7 +185,7 @@ def follow_person(
     person: int | None = None,
     max_gap: int = 10,
     max_fill: int | None = None,
-    min_score: float = 0.3,
+    min_score: float = MIN_KEYPOINT_SCORE,
 ) -> PersonTrack:
     """Link, choose and fill: the chosen person's boxes and keypoints in every frame."""
     tracks = link_tracks(people, max_gap=max_gap)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from vidpose.camera import video_intrinsics
 from vidpose.checkpoint import make_checkpoint, save_checkpoint
 from vidpose.cli import main
 from vidpose.models import ModelConfig, build_model
@@ -68,7 +69,9 @@ def test_a_lifter_checkpoint_lifts_a_keypoint_file(
         )
         assert data["boxes"].shape == (FRAMES, 4) and data["person_known"].all()
         assert data["root"].shape == (FRAMES, 3) and np.isfinite(data["root"]).all()
-        np.testing.assert_allclose(data["intrinsics"], [366.4, 366.4, 160, 120], atol=0.01)
+        # The one default camera, the RGB path's too (test_predict.py).
+        np.testing.assert_allclose(data["intrinsics"], video_intrinsics(320, 240))
+        np.testing.assert_allclose(data["intrinsics"], [366.4, 366.4, 159.5, 119.5])
         assert float(data["fps"]) == 25.0 and str(data["source_video"]) == str(video)
         assert str(data["model"]) == str(lifter_checkpoint)
     assert count_decodable_frames(render) >= FRAMES // 2  # GIFs merge identical frames

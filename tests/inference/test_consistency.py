@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import torch
 
+from vidpose.camera import video_intrinsics
 from vidpose.checkpoint import load_model, make_checkpoint, save_checkpoint
 from vidpose.cli import main
 from vidpose.engine.predict import predict_store, recipe_flip_test
 from vidpose.inference.windows import predict_windows
 from vidpose.metrics import mpjpe_mm
 from vidpose.models import ModelConfig, build_model
-from vidpose.models.geometry import video_intrinsics
 from vidpose.store import open_store, write_store
 
 CLIP, STORED, INPUT = 8, 40, 32

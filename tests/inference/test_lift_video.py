@@ -6,8 +6,6 @@ import torch
 
 from vidpose.errors import UserError
 from vidpose.inference.lift_video import (
-    camera_translation,
-    default_intrinsics,
     fill_unknown_frames,
     lift_at_model_rate,
     lift_sequence,
@@ -91,24 +89,6 @@ def test_flip_test_averages_with_the_mirrored_prediction(lifter):
     flipped, _ = lift_sequence(lifter, points, SIZE, flip_test=True)
     assert not np.allclose(plain, flipped)
     np.testing.assert_array_equal(flipped[:, 0], 0)
-
-
-def test_the_camera_translation_puts_the_pose_on_its_keypoints():
-    rng = np.random.default_rng(4)
-    poses = rng.normal(0, 0.3, (6, 17, 3))
-    poses -= poses[:, :1]
-    root = np.column_stack([rng.uniform(-1, 1, 6), rng.uniform(-0.5, 0.5, 6), rng.uniform(3, 8, 6)])
-    intrinsics = default_intrinsics(640, 480)
-    np.testing.assert_allclose(intrinsics, [1.145 * 640, 1.145 * 640, 320, 240])
-    camera = poses + root[:, None]
-    pixels = intrinsics[:2] * camera[..., :2] / camera[..., 2:] + intrinsics[2:]
-    keypoints = np.concatenate([pixels, np.ones((6, 17, 1))], axis=-1)
-    keypoints[1, 3:, 2] = 0.0  # two joints are enough
-    keypoints[2, 1:, 2] = 0.0  # one is not
-    keypoints[3, :, :2] = keypoints[3, 0, :2]  # nor do joints at one pixel
-    found = camera_translation(poses, keypoints, intrinsics)
-    np.testing.assert_allclose(found[[0, 1, 4, 5]], root[[0, 1, 4, 5]], rtol=1e-9)
-    assert np.isnan(found[[2, 3]]).all()
 
 
 def test_a_video_at_another_rate_is_lifted_at_the_models(lifter):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from vidpose.camera import project_torch
 from vidpose.config import load_section
 from vidpose.errors import UserError
 from vidpose.keypoints.normalize import normalize_screen
@@ -17,7 +18,6 @@ from vidpose.lifting.augment import (
     flip_keypoints,
     flip_poses3d,
     person_size,
-    project,
     rotate_camera,
     rotation_matrices,
 )
@@ -50,9 +50,9 @@ def test_projection_of_a_flipped_pose_is_the_flipped_projection():
     """3D X → −X seen by a camera centred in the image = the 2D mirror (cx = w / 2)."""
     intrinsics = torch.tensor([[1145.0, 1145.0, 500.0, 501.0]])
     poses = torch.randn(1, 4, 17, 3) * 0.3 + torch.tensor([0.2, 0.1, 5.0])
-    pixels = torch.cat([project(poses, intrinsics), torch.ones(1, 4, 17, 1)], -1)
+    pixels = torch.cat([project_torch(poses, intrinsics), torch.ones(1, 4, 17, 1)], -1)
     pixels_of_flipped = torch.cat(
-        [project(flip_poses3d(poses), intrinsics), torch.ones(1, 4, 17, 1)], -1
+        [project_torch(flip_poses3d(poses), intrinsics), torch.ones(1, 4, 17, 1)], -1
     )
     torch.testing.assert_close(
         normalize_screen(pixels_of_flipped, 1000.0, 1002.0),
@@ -73,7 +73,7 @@ def test_camera_rotation_in_closed_form():
     torch.testing.assert_close(turned.norm(dim=-1), poses.norm(dim=-1))
     assert torch.equal(turned[..., 0, :], torch.zeros_like(turned[..., 0, :]))
     intrinsics = torch.tensor([[1000.0, 1000.0, 500.0, 500.0]], dtype=torch.float64)
-    pixel = project(turned_root, intrinsics)[0, 0]
+    pixel = project_torch(turned_root, intrinsics)[0, 0]
     torch.testing.assert_close(
         pixel, torch.tensor([1000.0 * math.tan(theta) + 500.0, 500.0], dtype=torch.float64)
     )

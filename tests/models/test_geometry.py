@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from vidpose import camera
 from vidpose.models.geometry import (
     Geometry,
     augment_geometry,
@@ -45,7 +46,7 @@ def test_lifting_store_poses2d_with_the_true_root_depth_gives_the_camera_points(
     rng = np.random.default_rng(0)
     points = _camera_points(rng)
     intrinsics = _intrinsics(rng, len(points))
-    pixels = np.stack([synth_camera.project(p, k) for p, k in zip(points, intrinsics, strict=True)])
+    pixels = np.stack([camera.project(p, k) for p, k in zip(points, intrinsics, strict=True)])
     crop = synth_camera.crop_boxes(pixels)
     poses2d = synth_camera.to_stored(pixels, crop, STORED)
 
@@ -74,7 +75,7 @@ def test_root_relative_lift_with_true_root_depth_is_exact():
 def _store_geometry(points: np.ndarray, intrinsics: np.ndarray) -> tuple[Geometry, torch.Tensor]:
     """The synth crop of camera points (n, t, 17, 3) as a geometry at INPUT px, and the
     points' 2D joints in input pixels (n, t, 17, 2)."""
-    pixels = np.stack([synth_camera.project(p, k) for p, k in zip(points, intrinsics, strict=True)])
+    pixels = np.stack([camera.project(p, k) for p, k in zip(points, intrinsics, strict=True)])
     crop = synth_camera.crop_boxes(pixels)
     geometry = Geometry(torch.from_numpy(crop), torch.from_numpy(intrinsics), INPUT)
     uv = poses2d_to_input(
@@ -135,7 +136,7 @@ def test_size_prior_on_a_standing_person_is_close_to_the_truth():
     joints[..., 2] = 5.0
     joints[0, 0, :, 1] = np.linspace(-0.9, 0.85, 17)  # head to feet
     joints[0, 0, :, 0] = rng.uniform(-0.25, 0.25, 17)
-    crop = synth_camera.crop_boxes(synth_camera.project(joints, intrinsics[0]))
+    crop = synth_camera.crop_boxes(camera.project(joints, intrinsics[0]))
     prior = prior_root_depth(make_geometry(crop, intrinsics, INPUT))
     assert abs(prior.item() - 5.0) < 0.5
 

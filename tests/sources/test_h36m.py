@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from fake_h36m import HEAD, INTRINSICS, FakeRelease, build_fake_release, write_metadata_xml
 
+from vidpose.camera import project
 from vidpose.cli import main
 from vidpose.crops import cut_and_resize
 from vidpose.skeleton import H36M_32_TO_17
@@ -21,7 +22,6 @@ from vidpose.sources.h36m_cameras import (
     PUBLIC_EXTRINSICS,
     PUBLIC_INTRINSICS,
     parse_metadata_xml,
-    project,
     world_to_camera,
 )
 from vidpose.sources.h36m_clips import (

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from vidpose.camera import project
 from vidpose.cli import main
 from vidpose.keypoints.layouts import to_h36m17
 from vidpose.sequences import open_sequences
@@ -17,7 +18,6 @@ from vidpose.sources.h36m_cameras import (
     CAMERA_IDS,
     PUBLIC_EXTRINSICS,
     PUBLIC_INTRINSICS,
-    project,
     quaternion_to_matrix,
     world_to_camera,
 )

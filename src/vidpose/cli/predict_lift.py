@@ -32,16 +32,16 @@ def lift_animation_frames(
 
 def run_lifter(args, video: Path, out: Path, model, checkpoint, checkpoint_path, device, started):
     from vidpose.atomic import user_error_on_write
+    from vidpose.camera import root_translation, video_intrinsics
     from vidpose.engine.predict import recipe_flip_test
     from vidpose.errors import UserError
     from vidpose.inference.lift_video import (
-        camera_translation,
-        default_intrinsics,
         lift_at_model_rate,
         load_lifter,
         save_lifted,
         video_keypoints,
     )
+    from vidpose.keypoints import MIN_KEYPOINT_SCORE
     from vidpose.keypoints.layouts import to_h36m17
     from vidpose.skeleton import JOINT_NAMES
 
@@ -77,8 +77,10 @@ def run_lifter(args, video: Path, out: Path, model, checkpoint, checkpoint_path,
         flip_test=recipe_flip_test(checkpoint),
         progress=True,
     )
-    intrinsics = default_intrinsics(info.width, info.height, args.focal)
-    root = camera_translation(poses3d, keypoints17, intrinsics)
+    intrinsics = video_intrinsics(info.width, info.height, args.focal)
+    root = root_translation(
+        poses3d, keypoints17[..., :2], intrinsics, keypoints17[..., 2] >= MIN_KEYPOINT_SCORE
+    )
     rendered = None
     if args.render:  # before the npz: a failed render leaves no poses file as if all went well
         from vidpose.detect.keypoints_output import overlay_frames

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from vidpose.errors import UserError
+from vidpose.keypoints import MIN_KEYPOINT_SCORE
 from vidpose.tracking import PersonTrack
 
 
@@ -60,7 +61,10 @@ def save_keypoints(
 
 
 def overlay_frames(
-    frames: Iterable[np.ndarray], track: PersonTrack, layout: str, min_score: float = 0.3
+    frames: Iterable[np.ndarray],
+    track: PersonTrack,
+    layout: str,
+    min_score: float = MIN_KEYPOINT_SCORE,
 ) -> Iterator[np.ndarray]:
     """The frames with the person's box and skeleton (the keypoints mapped to the 17 joints)
     drawn; interpolated frames get a dashed-looking thin box, unknown frames nothing."""

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from vidpose.atomic import write_json_atomic
+from vidpose.camera import project_torch
 from vidpose.config import output_frames
 from vidpose.data.batch import ClipBatch
 from vidpose.data.order import eval_shard
@@ -38,7 +39,6 @@ from vidpose.lifting.augment import (
     detector_errors,
     flip_keypoints,
     flip_poses3d,
-    project,
     rotate_camera,
     rotation_matrices,
 )
@@ -81,7 +81,7 @@ class LiftingStepInputs(SeededAugmentation):
         if active and self.rotate:
             angles = (draws[:, 1:] * 2 - 1) * math.radians(augment.camera_rotation_deg)
             poses3d, root = rotate_camera(poses3d, windows.root, rotation_matrices(angles))
-            pixels = project(poses3d + root[..., None, :], windows.intrinsics)
+            pixels = project_torch(poses3d + root[..., None, :], windows.intrinsics)
             keypoints = torch.cat([pixels, keypoints[..., 2:]], dim=-1)
         # Only the output frames are targets; the whole window's 3D was needed for the turn.
         poses3d = poses3d[:, self.before : self.before + self.output_frames]

@@ -14,8 +14,6 @@ the 17 Human3.6M joints, the lifter over the whole sequence.
   filters learned motion at that rate): the keypoints are resampled to it by linear
   interpolation (a joint's score the smaller of its two neighbours'), lifted, and the poses
   interpolated back at the video's frame times.
-- :func:`camera_translation`: where each root-relative pose sits in the camera (the pelvis in
-  metres), so that the 3D projected with the camera lies on the 2D keypoints.
 - :func:`load_lifter`: a lifter checkpoint, or the shipped one (package data,
   ``vidpose/weights/lifter_default.pt``) when none is given.
 - :func:`save_lifted`: the npz (module docs in docs/video.md).
@@ -32,12 +30,11 @@ import numpy as np
 import torch
 
 from vidpose.errors import UserError
+from vidpose.keypoints import MIN_KEYPOINT_SCORE
 from vidpose.tracking import PersonTrack
 
 #: The shipped lifter, a file of the ``vidpose.weights`` package.
 SHIPPED_LIFTER = "lifter_default.pt"
-#: Keypoints scored below this are treated as missing (the tracker's low-confidence mark).
-MIN_SCORE = 0.3
 
 
 @dataclass
@@ -74,7 +71,7 @@ def video_keypoints(
         if detector_model is not None or pose_model is not None:
             raise UserError("--keypoints: give the keypoints or the detector models, not both")
         found = read_keypoints(keypoints_file, info.num_frames, (info.width, info.height))
-        track = follow_person(found.people, person, max_gap=gap, min_score=MIN_SCORE)
+        track = follow_person(found.people, person, max_gap=gap, min_score=MIN_KEYPOINT_SCORE)
         return VideoKeypoints(track, found.layout, info, "keypoints-file", str(keypoints_file))
     from vidpose.detect.pipeline import build_detector, detect_frames
     from vidpose.video import iter_source_frames
@@ -85,7 +82,7 @@ def video_keypoints(
     )
     if not any(len(found) for found in people):
         raise UserError(f"{video}: nobody found in any frame (the detector saw no person)")
-    track = follow_person(people, person, max_gap=gap, min_score=MIN_SCORE)
+    track = follow_person(people, person, max_gap=gap, min_score=MIN_KEYPOINT_SCORE)
     return VideoKeypoints(track, detector.layout, info, "detector", detector.describe())
 
 
@@ -138,7 +135,7 @@ def lift_sequence(
     *,
     batch_size: int = 16,
     flip_test: bool = False,
-    min_score: float = MIN_SCORE,
+    min_score: float = MIN_KEYPOINT_SCORE,
     progress: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """H36M-17 keypoints (F, 17, 3) pixels + score in an image of ``image_size`` (width,
@@ -208,50 +205,9 @@ def lift_at_model_rate(
     poses, _ = lift_sequence(model, resampled.astype(np.float32), image_size, **options)
     video_times = np.arange(len(points)) / video_fps
     back, _ = _interpolate(poses, np.minimum(video_times * model_fps, len(poses) - 1))
-    min_score = options.get("min_score", MIN_SCORE)
+    min_score = options.get("min_score", MIN_KEYPOINT_SCORE)
     known = (np.nan_to_num(points[..., 2]) >= min_score).any(-1)
     return back.astype(np.float32), known
-
-
-def default_intrinsics(width: int, height: int, focal: float | None = None) -> np.ndarray:
-    """(4,) fx, fy, cx, cy: ``focal`` px, else vidpose's default camera (1.145 x the longer
-    side, Human3.6M's field of view, as for RGB checkpoints), the principal point centred."""
-    focal = 1.145 * max(width, height) if focal is None else float(focal)
-    return np.array([focal, focal, width / 2, height / 2], dtype=np.float64)
-
-
-def camera_translation(
-    poses3d: np.ndarray, keypoints: np.ndarray, intrinsics: np.ndarray, min_score: float = MIN_SCORE
-) -> np.ndarray:
-    """The pelvis position (F, 3) metres, camera frame, that best puts root-relative
-    ``poses3d`` (F, 17, 3) on ``keypoints`` (F, 17, 3) pixels + score through the pinhole
-    ``intrinsics`` (fx, fy, cx, cy): per frame the linear least squares of
-    ``fx (X + tx) = (u − cx)(Z + tz)`` and ``fy (Y + ty) = (v − cy)(Z + tz)`` over the joints
-    scored ≥ ``min_score`` (exact for exact data); NaN where fewer than two joints are, or
-    they do not determine it."""
-    fx, fy, cx, cy = (float(v) for v in intrinsics)
-    pose = np.asarray(poses3d, np.float64)
-    u = keypoints[..., 0].astype(np.float64) - cx
-    v = keypoints[..., 1].astype(np.float64) - cy
-    weight = (keypoints[..., 2] >= min_score).astype(np.float64)
-    zeros, ones = np.zeros_like(u), np.ones_like(u)
-    # Rows (F, 2 x 17, 3) of A [tx, ty, tz] = b, weighted by the joints' use.
-    rows = np.concatenate(
-        [np.stack([fx * ones, zeros, -u], -1), np.stack([zeros, fy * ones, -v], -1)], axis=1
-    )
-    target = np.concatenate(
-        [u * pose[..., 2] - fx * pose[..., 0], v * pose[..., 2] - fy * pose[..., 1]], 1
-    )
-    w = np.concatenate([weight, weight], axis=1)[..., None]
-    normal = np.einsum("fji,fjk->fik", rows * w, rows)
-    right = np.einsum("fji,fj->fi", rows * w, target)
-    enough = weight.sum(-1) >= 2
-    # Joints that coincide in 2D or 3D leave the translation undetermined: NaN, not a guess.
-    enough[enough] = np.linalg.cond(normal[enough]) < 1e10
-    out = np.full((len(pose), 3), np.nan)
-    if enough.any():
-        out[enough] = np.linalg.solve(normal[enough], right[enough][..., None])[..., 0]
-    return out
 
 
 def xywh(boxes: np.ndarray) -> np.ndarray:

@@ -5,7 +5,7 @@ each frame (fixed box, boxes file, or detector; :mod:`vidpose.inference.person_b
 square crops like the training crops and resize them to the model's input, then run the model
 over sliding windows of its clip length (:mod:`vidpose.inference.windows`). Each window's
 geometry is its crop squares in the video and a camera of the video's size
-(:func:`vidpose.models.geometry.video_intrinsics`: the focal length given, else a default
+(:func:`vidpose.camera.video_intrinsics`: the focal length given, else a default
 field of view), so the integral head lifts as it does on a stored clip.
 """
 
@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
+from vidpose.camera import video_intrinsics
 from vidpose.crops import cut_and_resize
 from vidpose.errors import UserError
 from vidpose.inference import person_boxes
 from vidpose.inference.windows import predict_windows
-from vidpose.models.geometry import video_intrinsics
 from vidpose.video import iter_frames, probe_video, resample_indices
 
 
@@ -135,7 +135,7 @@ def predict_video(
             f"{video}: decoded {len(crops)} frames on the second pass, not "
             f"{len(indices)} (a damaged file?)"
         )
-    camera = video_intrinsics(info.width, info.height, focal).numpy()
+    camera = video_intrinsics(info.width, info.height, focal)
     poses = predict_windows(
         model,
         crops,

@@ -4,3 +4,7 @@
   OpenPose BODY_25, and one table per layout mapping it to the 17 Human3.6M joints;
 - :mod:`vidpose.keypoints.normalize`: VideoPose3D's screen normalisation and its inverse.
 """
+
+#: Keypoints scored below this are treated as missing: the tracker ignores them, the lifter
+#: gets them as a dropped joint (confidence 0) and the camera fit leaves them out.
+MIN_KEYPOINT_SCORE = 0.3

@@ -104,15 +104,6 @@ def rotation_matrices(angles: torch.Tensor) -> torch.Tensor:
     return rz @ ry @ rx
 
 
-def project(points: torch.Tensor, intrinsics: torch.Tensor) -> torch.Tensor:
-    """(B, ..., 3) camera-frame metres → (B, ..., 2) pixels by the pinhole model;
-    ``intrinsics`` (B, 4): fx, fy, cx, cy."""
-    shape = (points.shape[0],) + (1,) * (points.ndim - 2)
-    fx, fy, cx, cy = (intrinsics[:, i].reshape(shape) for i in range(4))
-    depth = points[..., 2].clamp_min(1e-3)
-    return torch.stack([fx * points[..., 0] / depth + cx, fy * points[..., 1] / depth + cy], dim=-1)
-
-
 def rotate_camera(
     poses3d: torch.Tensor, root: torch.Tensor, rotations: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:

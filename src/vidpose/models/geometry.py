@@ -14,9 +14,10 @@ convention (stored pixel = (source - x0)·S_stored/side) carried to the resized 
 
 Without geometry :func:`default_geometry` stands in: the crop is the whole 1000 × 1000 image of
 a Human3.6M-like camera, f = 1145 px, principal point at the centre. A video of unknown
-camera gets :func:`video_intrinsics`: the same field of view (f = 1.145 × the longer image
-side, about 47° across it) unless the user gives the focal length, and the principal point
-at the image centre; its crops are known, so each window still gets its own geometry.
+camera gets :func:`vidpose.camera.video_intrinsics`: the same field of view (f = 1.145 × the
+longer image side, about 47° across it) unless the user gives the focal length, and the
+principal point at the image centre; its crops are known, so each window still gets its own
+geometry.
 
 Root depth without ground truth (:func:`prior_root_depth`): a person crop spans about
 ``CROP_SPAN_M`` = 2 m at the person's distance (the crop is ~1.2 × the person's extent), so
@@ -30,9 +31,11 @@ from dataclasses import dataclass, replace
 
 import torch
 
+from vidpose.camera import FOCAL_PER_SIDE
+
 #: The default camera's image side and focal length, pixels (Human3.6M-like).
 DEFAULT_SOURCE_SIZE = 1000.0
-DEFAULT_FOCAL = 1145.0
+DEFAULT_FOCAL = FOCAL_PER_SIDE * DEFAULT_SOURCE_SIZE
 #: Metres a person crop spans at the person's distance: the size prior of the root depth.
 CROP_SPAN_M = 2.0
 
@@ -76,16 +79,6 @@ def default_geometry(
     crop = torch.tensor([[[0.0, 0.0, side]]], device=device, dtype=dtype)
     intrinsics = torch.tensor([[focal, focal, side / 2, side / 2]], device=device, dtype=dtype)
     return Geometry(crop, intrinsics, int(input_size))
-
-
-def video_intrinsics(width: int, height: int, focal: float | None = None) -> torch.Tensor:
-    """(4,) fx, fy, cx, cy for a ``width`` × ``height`` video from an unknown camera: square
-    pixels, focal length ``focal`` px (default: ``DEFAULT_FOCAL / DEFAULT_SOURCE_SIZE`` × the
-    longer side, the default camera's field of view), principal point at the image centre
-    ((W - 1) / 2, (H - 1) / 2 in the store's pixel-centre convention)."""
-    if focal is None:
-        focal = DEFAULT_FOCAL / DEFAULT_SOURCE_SIZE * max(width, height)
-    return torch.tensor([focal, focal, (width - 1) / 2, (height - 1) / 2], dtype=torch.float32)
 
 
 def make_geometry(crop, intrinsics, input_size: int, device=None) -> Geometry:
@@ -224,5 +217,4 @@ __all__ = [
     "poses2d_to_input",
     "prior_root_depth",
     "project_to_input",
-    "video_intrinsics",
 ]

@@ -1,4 +1,5 @@
-"""Human3.6M camera calibration: intrinsics, extrinsics, world→camera and pinhole projection.
+"""Human3.6M camera calibration: intrinsics, extrinsics and world→camera
+(the pinhole projection itself is :func:`vidpose.camera.project`).
 
 Intrinsics come, in order of preference, from a cameras file given by the user (the release's
 ``metadata.xml`` or a JSON file ``{"54138969": {"fx": ..., "fy": ..., "cx": ..., "cy": ...}}``),
@@ -137,14 +138,6 @@ def world_to_camera(points_world: np.ndarray, subject: str, camera_index: int) -
     centre = np.asarray(centre_mm, dtype=np.float64) / 1000.0
     # Row vectors: (Rᵀ (X − C))ᵀ = (X − C)ᵀ R.
     return (np.asarray(points_world, dtype=np.float64) - centre) @ rotation
-
-
-def project(points_camera: np.ndarray, intrinsics: tuple[float, float, float, float]) -> np.ndarray:
-    """Pinhole projection of camera-frame points (..., 3) to source-image pixels (..., 2)."""
-    fx, fy, cx, cy = intrinsics
-    points = np.asarray(points_camera, dtype=np.float64)
-    depth = points[..., 2]
-    return np.stack([fx * points[..., 0] / depth + cx, fy * points[..., 1] / depth + cy], axis=-1)
 
 
 def parse_metadata_xml(path: Path) -> dict[str, tuple[float, float, float, float]]:

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from vidpose.atomic import check_writable, partial_name, remove_stale_partials, replace_dir
+from vidpose.camera import project
 from vidpose.errors import UserError
 from vidpose.sequences import SequenceInfo, write_sequences
 from vidpose.sequences.store import check_source_name
@@ -45,7 +46,6 @@ from vidpose.sources.h36m_cameras import (
     PUBLIC_EXTRINSICS,
     add_camera_arguments,
     load_intrinsics,
-    project,
     world_to_camera,
 )
 from vidpose.sources.h36m_clips import add_split_arguments

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vidpose.camera import project
 from vidpose.crops import CROP_MARGIN
 
 #: Human3.6M camera ids, in the order of their placement azimuths below.
@@ -47,13 +48,6 @@ class Camera:
     def project(self, points_cam: np.ndarray) -> np.ndarray:
         """Camera-frame points (..., 3) → source-image pixels (..., 2)."""
         return project(points_cam, self.intrinsics)
-
-
-def project(points_cam: np.ndarray, intrinsics: np.ndarray) -> np.ndarray:
-    """Pinhole projection of camera-frame points (..., 3) with (fx, fy, cx, cy) (4,) → (..., 2)."""
-    fx, fy, cx, cy = np.asarray(intrinsics, np.float64)
-    z = points_cam[..., 2]
-    return np.stack([fx * points_cam[..., 0] / z + cx, fy * points_cam[..., 1] / z + cy], -1)
 
 
 def look_at(centre: np.ndarray, target: np.ndarray, roll: float = 0.0) -> np.ndarray:

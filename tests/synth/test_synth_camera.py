@@ -1,12 +1,12 @@
 import numpy as np
 
+from vidpose.camera import project
 from vidpose.synth.camera import (
     CAMERA_IDS,
     CROP_MARGIN,
     crop_boxes,
     look_at,
     place_cameras,
-    project,
     project_to_stored,
     to_stored,
 )
