@@ -127,3 +127,29 @@ def test_an_npz_that_cannot_be_written_is_one_line_and_leaves_nothing(tmp_path, 
     with pytest.raises(UserError, match=r"other\.npz: cannot write \(No space left on device\)"):
         atomic.write_npz_atomic(other, {"a": np.arange(3)}, compressed=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.npz"]
+
+
+def test_the_output_rule_refuses_an_existing_file_unless_overwrite(tmp_path):
+    out = tmp_path / "poses.npz"
+    assert atomic.check_output(out, overwrite=False) == out  # new: fine, nothing made
+    assert not out.exists()
+    out.write_bytes(b"old")
+    with pytest.raises(UserError, match=r"^--out .*poses.npz: already exists \(use --overwrite"):
+        atomic.check_output(out, overwrite=False, what="--out")
+    assert atomic.check_output(out, overwrite=True) == out
+    assert out.read_bytes() == b"old"
+
+
+def test_the_output_rule_never_lets_a_command_write_over_its_input(tmp_path, monkeypatch):
+    source = tmp_path / "walk.mp4"
+    source.write_bytes(b"video")
+    (tmp_path / "link.mp4").symlink_to(source)
+    monkeypatch.chdir(tmp_path)
+    for spelling in (source, "walk.mp4", "./sub/../walk.mp4", "link.mp4"):
+        (tmp_path / "sub").mkdir(exist_ok=True)
+        with pytest.raises(UserError, match=r"is also an input of this command \(.*walk.mp4\)"):
+            atomic.check_output(spelling, overwrite=True, inputs=(None, source), what="--render")
+    assert source.read_bytes() == b"video"
+    # An input that does not exist yet is compared by its resolved name.
+    with pytest.raises(UserError, match="is also an input"):
+        atomic.check_output(tmp_path / "new.npz", overwrite=True, inputs=("new.npz",))

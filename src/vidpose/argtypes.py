@@ -48,3 +48,13 @@ def float_range(text: str) -> tuple[float, float]:
 
 
 float_range.__name__ = "range"
+
+
+def add_overwrite_option(parser: argparse.ArgumentParser) -> None:
+    """``--overwrite``, the same words in every command that writes files
+    (:func:`vidpose.atomic.check_output` is the rule it relaxes)."""
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace outputs that already exist (never one of the command's inputs)",
+    )

@@ -1,8 +1,10 @@
 """Atomic file and directory writes: write under a temporary name, then rename into place.
 
 A crash or an error half-way never leaves a partial file under the final name. Every command
-checks its output locations with :func:`check_writable` before the work starts, and turns an
-``OSError`` while writing into one line with :func:`write_failure`.
+checks its output locations with :func:`check_output` (the one rule: an existing output only
+with ``--overwrite``, never one of the command's own inputs, and a place that can be written)
+before the work starts, and turns an ``OSError`` while writing into one line with
+:func:`write_failure`.
 """
 
 from __future__ import annotations
@@ -78,6 +80,42 @@ def check_writable(path: str | os.PathLike, what: str = "", *, into: bool = Fals
     os.close(fd)
     os.unlink(probe)
     return path
+
+
+def _same_place(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file or folder (through links, ``..``, other spellings)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return os.path.abspath(os.path.realpath(a)) == os.path.abspath(os.path.realpath(b))
+
+
+def check_output(
+    path: str | os.PathLike,
+    *,
+    overwrite: bool,
+    inputs: tuple = (),
+    what: str = "",
+    into: bool = False,
+) -> Path:
+    """The one output rule of every command; raise ``UserError`` or return ``path``.
+
+    An output that is one of the command's ``inputs`` (files or folders it reads; ``None``
+    entries are skipped) is refused even with ``overwrite``: no command writes over what it
+    reads. An output that already exists is refused unless ``overwrite``. Then the place is
+    checked as :func:`check_writable` does. ``what`` (the option, e.g. ``--out``) prefixes the
+    path in the message.
+    """
+    path = Path(path)
+    label = f"{what} {path}" if what else str(path)
+    for source in inputs:
+        if source is not None and _same_place(path, Path(source)):
+            raise UserError(
+                f"{label}: is also an input of this command ({source}); choose another output"
+            )
+    if os.path.lexists(path) and not overwrite:
+        raise UserError(f"{label}: already exists (use --overwrite to replace it)")
+    return check_writable(path, what, into=into)
 
 
 def write_failure(path: str | os.PathLike, exc: OSError) -> UserError:
