@@ -73,8 +73,8 @@ def test_a_t_pose_before_the_capture_is_dropped_with_its_blend():
     blend = [t_pose + (walk[0] - t_pose) * k / 4 for k in (1, 2, 3)]  # Daz: a fast blend
     assert lead_in_frames(np.concatenate([t_pose[None], blend, walk]), fps) == 4
     assert lead_in_frames(walk, fps) == 0  # no T-pose
-    slow = np.concatenate([_standing(1, arms_out=True), _standing(1, arms_out=True), walk])
-    assert lead_in_frames(slow, fps) == 0  # a T-pose held, not left at once
+    arms_out = _standing(200, arms_out=True) + (walk - _standing(200))
+    assert lead_in_frames(arms_out, fps) == 0  # walking with the arms out: no lead-in
 
 
 def test_cmu_index_reads_take_rates_and_refuses_what_it_is_not(tmp_path):
@@ -118,3 +118,12 @@ def test_an_amc_without_its_asf_takes_the_fallback(tmp_path):
         asf_for(tmp_path / "35_01.amc", [])
     assert asf_for(tmp_path / "35_01.amc", [], tmp_path / "02.asf").name == "02.asf"
     assert asf_for(tmp_path / "01_01.amc", [], tmp_path / "02.asf").name == "01.asf"
+
+
+def test_a_broken_start_is_dropped_t_pose_or_not():
+    fps = 120.0
+    walk = _walk(200, fps)
+    walk[1, 13] += [0.5, 0, 0]  # frame 1's wrist is 0.5 m off: 60 m/s there and back
+    assert lead_in_frames(walk, fps) == 2
+    walk[20, 13] += [0.5, 0, 0]  # a spike later than 0.1 s is the take's own business
+    assert lead_in_frames(walk[2:], fps) == 0

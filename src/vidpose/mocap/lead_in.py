@@ -1,4 +1,4 @@
-"""Finding a calibration T-pose glued to the start of a take.
+"""Finding a calibration T-pose or a broken start glued to the beginning of a take.
 
 cgspeed's CMU BVH conversions put a T-pose before the capture: the Motionbuilder-friendly
 files jump from it to the first captured pose in one frame; the Daz-friendly ones (and
@@ -14,6 +14,11 @@ metres to where the capture starts. Some files of the same release have no such 
 
 The lead-in then ends at the last step faster than ``fast`` within :data:`MAX_LEAD_IN_S` of the
 start: those frames (the T-pose, the blend and any jump) are dropped.
+
+CMU's AMC originals have another broken start: a bone the cameras had not found yet holds zeros
+for a frame or a few (16_15's left arm in frame 1), so a joint jumps at 75-85 m/s. Any step
+faster than :data:`IMPOSSIBLE_M_S` (no joint of a person moves that fast) within
+:data:`MAX_LEAD_IN_S` of the start also ends a lead-in, T-pose or not.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import numpy as np
 ARM_LEVEL_DEG = 40.0
 SPREAD = 0.8
 FAST_M_S = 4.0
+IMPOSSIBLE_M_S = 40.0
 MAX_LEAD_IN_S = 0.1
 
 
@@ -41,12 +47,15 @@ def is_t_pose(pose: np.ndarray) -> bool:
 
 def lead_in_frames(positions: np.ndarray, fps: float) -> int:
     """How many leading frames of ``positions`` (F, 17, 3), metres, z up, at ``fps`` are a
-    calibration T-pose and the way out of it (0 when the take starts with its motion)."""
-    if len(positions) < 3 or not is_t_pose(positions[0]):
+    calibration T-pose and the way out of it, or a broken start (0 when the take starts with
+    its motion)."""
+    if len(positions) < 3:
         return 0
     speed = np.linalg.norm(np.diff(positions, axis=0), axis=-1).max(axis=-1) * fps  # (F-1,)
-    fast = max(2.0 * float(np.median(speed)), FAST_M_S)
-    if speed[0] <= fast:
-        return 0
     window = speed[: 1 + int(round(MAX_LEAD_IN_S * fps))]
-    return int(np.flatnonzero(window > fast)[-1]) + 1
+    impossible = np.flatnonzero(window > IMPOSSIBLE_M_S)
+    cut = int(impossible[-1]) + 1 if len(impossible) else 0
+    fast = max(2.0 * float(np.median(speed)), FAST_M_S)
+    if is_t_pose(positions[0]) and speed[0] > fast:
+        cut = max(cut, int(np.flatnonzero(window > fast)[-1]) + 1)
+    return min(cut, len(positions) - 1)
