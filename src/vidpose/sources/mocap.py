@@ -32,7 +32,7 @@ exit codes: 0 all converted; 1 OUT written but some files skipped (listed); 2 no
 examples:
   vidpose prepare mocap ../shared/mocap/cmu cmu.npz
   vidpose prepare mocap 02.asf 02_01.amc 02_02.amc walks.npz --subject S1 --action Walking
-  vidpose prepare mocap cmu/bvh cmu/amc cmu.npz --asf cmu/amc/16.asf --cmu-index cmu/INDEX.tsv
+  vidpose prepare mocap cmu/bvh cmu/amc cmu.npz --asf cmu/amc/03.asf --cmu-index cmu/INDEX.tsv
 """
 
 
