@@ -9,8 +9,8 @@ leg (hip → knee → ankle) over Human3.6M's 899 mm:
 - **pelvis**: the midpoint of the two hip joint centres (a mocap root usually sits higher,
   CMU's 10 cm above them, Daz's 2.6 cm below);
 - **hips**: on the line through the hip joint centres, 136 mm · s each side of the pelvis
-  (Human3.6M's wide pelvis: 272 mm hip to hip, against about 150-180 mm between real hip
-  joint centres);
+  (Human3.6M's wide pelvis: 272 mm hip to hip, against 137-203 mm between the hip joint
+  centres of CMU's 15 ASF skeletons and 176 mm in the Daz figure);
 - **thorax**: the base of the neck between the shoulders (``neck_base``);
 - **spine**: on the chain pelvis → ``trunk`` joints → thorax, at 242 / (242 + 256) of its
   length from the pelvis (mid-trunk, Human3.6M's pelvis → spine → thorax lengths);

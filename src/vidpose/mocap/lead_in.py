@@ -2,7 +2,7 @@
 
 cgspeed's CMU BVH conversions put a T-pose before the capture: the Motionbuilder-friendly
 files jump from it to the first captured pose in one frame; the Daz-friendly ones (and
-beemsoft's rescaled copies) blend out of it over three to five frames at 10-50 m/s, faster
+beemsoft's rescaled copies) blend out of it over three to five frames at 9-50 m/s, faster
 than any limb moves, and some of them hold the root still through the blend and then jump it
 metres to where the capture starts. Some files of the same release have no such frame
 (02_01), so it is detected, with ``speed`` the fastest joint's speed between two frames:
