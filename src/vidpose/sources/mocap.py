@@ -23,7 +23,7 @@ Human3.6M's (pelvis and hips at the hip joint centres widened to its 272 mm, spi
 thorax at the neck's base, neck at the head's pivot, head at its top); --bones h36m (default)
 gives each subject a seeded Human3.6M-like body, h36m-mean its mean body, source the file's.
 
-skeletons recognised: CMU BVH (cgspeed and the anatomical-name variant), CMU ASF/AMC, Second
+skeletons recognised: CMU BVH (cgspeed MB, 3dsMax, ASF-named), CMU ASF/AMC, Second
 Life/DAZ, Bandai Namco, Mixamo, LAFAN1, vidpose export-bvh; others need --map FILE.json
 ({"pelvis": "Hips", "head": ["LeftEye", "RightEye"], ...}: a name or names to average).
 
