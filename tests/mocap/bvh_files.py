@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
-#: The CMU takes of ../shared/mocap/cmu, resolved from the repository root (absent elsewhere).
-CMU_DIR = REPO.parent / "shared" / "mocap" / "cmu"
+
+
+def shared_dir() -> Path:
+    """../shared beside the repository, else $VIDPOSE_SHARED (a worktree has no ../shared)."""
+    beside = REPO.parent / "shared"
+    if beside.is_dir() or not os.environ.get("VIDPOSE_SHARED"):
+        return beside
+    return Path(os.environ["VIDPOSE_SHARED"])
+
+
+#: The CMU takes of ../shared/mocap/cmu (absent in a fresh clone elsewhere: tests skip).
+CMU_DIR = shared_dir() / "mocap" / "cmu"
 
 
 def joint_block(name, offset, channels, children="", root=False, end=None, depth=0):

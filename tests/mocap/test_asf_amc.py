@@ -151,11 +151,64 @@ def test_cmu_asf_amc_converts_with_the_asfs_lengths_and_units(tmp_path):
     assert converted.units.startswith("stated in the file")
     length = {name: value * 0.0254 / 0.45 for name, _, _, value in CMU_LIKE}
     lengths = bone_lengths(converted.positions)
-    # every bone that is one ASF bone (spine and neck span two: lowerback+upperback, ...)
+    # every bone between renamed joints that is one ASF bone
     one_bone = {
-        1: "rhipjoint", 2: "rfemur", 3: "rtibia", 4: "lhipjoint", 5: "lfemur", 6: "ltibia",
-        8: "thorax", 10: "head", 11: "lclavicle", 12: "lhumerus", 13: "lradius",
+        3: "rtibia", 6: "ltibia", 11: "lclavicle", 12: "lhumerus", 13: "lradius",
         14: "rclavicle", 15: "rhumerus", 16: "rradius",
     }  # fmt: skip
     for child, bone in one_bone.items():
         np.testing.assert_allclose(lengths[:, child - 1], length[bone], rtol=1e-9)
+    # the hips and the head top: Human3.6M's 136 and 115 mm for this body's size (its leg
+    # 7.2 + 7.4 units against Human3.6M's 899 mm)
+    size = (length["lfemur"] + length["ltibia"]) / 0.899
+    np.testing.assert_allclose(lengths[:, [0, 3]], 0.136 * size, rtol=1e-9)
+    np.testing.assert_allclose(lengths[:, 9], 0.115 * size, rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "fragment"),
+    [
+        ("length 0.45", "length 0", 5, "units length must be a positive number, got 0"),
+        ("length 0.45", "length -2", 5, "units length must be a positive number"),
+        ("order TX TY TZ RX RY RZ", "order TX TY TZ RX RQ RZ", 8, "unknown channel 'RQ'"),
+        ("order TX TY TZ RX RY RZ", "order TX TY TX RX RY RZ", 8, "a repeated channel"),
+        ("axis XYZ\n", "axis XYW\n", 9, "root axis 'XYW'"),
+        ("axis 0 0 90  XYZ", "axis 0 0 90  XXZ", 26, "axis order 'XXZ'"),
+        (
+            "root upper\n",
+            "lower upper\n",
+            32,
+            "cycle: lower's parent is upper, upper's parent is lower",
+        ),
+        ("upper lower", "upper lower\n    root lower", 33, "'lower' has a second parent"),
+    ],
+)
+def test_bad_asf_structure_names_the_line(tmp_path, old, new, line, fragment):
+    path = tmp_path / "bad.asf"
+    path.write_text(ASF.replace(old, new))
+    with pytest.raises(UserError, match=rf"bad.asf: line {line}: .*{fragment}"):
+        read_asf(path)
+
+
+def test_bones_are_put_in_tree_order_whatever_their_order_in_the_file(tmp_path):
+    upper = ASF[ASF.index("  begin\n     id 1") : ASF.index("  begin\n     id 2")]
+    swapped = ASF.replace(upper, "").replace(":hierarchy", upper + ":hierarchy")
+    path = tmp_path / "swapped.asf"
+    path.write_text(swapped)
+    asf = read_asf(path)
+    assert [b.name for b in asf.bones] == ["root", "upper", "lower"]
+    assert asf.parents.tolist() == [-1, 0, 1]
+
+
+def test_amc_with_frame_numbers_only_is_refused(tmp_path):
+    asf, amc = _files(tmp_path, "1\n2\n3\n")
+    with pytest.raises(UserError, match="01_01.amc: 3 frame numbers but no bone values"):
+        read_amc(amc, asf)
+
+
+def test_a_byte_order_mark_is_read_past_in_asf_and_amc(tmp_path):
+    asf, amc = _files(tmp_path, "1\nroot 0 0 0 0 0 0\nupper 0 0 0\nlower 0\n")
+    for path in (asf.path, amc):
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert read_asf(asf.path).metres_per_unit == pytest.approx(0.0254 / 0.45)
+    assert read_amc(amc, asf)["upper"].shape == (1, 3)

@@ -5,7 +5,13 @@ import pytest
 from bvh_files import POS, ROT, joint_block, two_bone_chain, write_bvh
 
 from vidpose.errors import UserError
-from vidpose.mocap.bvh import forward_kinematics, read_bvh, rest_positions
+from vidpose.mocap.bvh import (
+    forward_kinematics,
+    forward_kinematics_with_rotations,
+    read_bvh,
+    rest_positions,
+    restore_dropped_bone,
+)
 
 
 def _positions(path):
@@ -93,7 +99,7 @@ def test_frames_are_vectorised_and_match_one_by_one(tmp_path):
         (
             "HIERARCHY\nROOT r\n{\n OFFSET 0 0 0\n CHANNELS 1 Xrotation\n}\nMOTION\nFrames: 3\n"
             "Frame Time: 0.1\n1\n",
-            10,
+            8,
             "only 1 lines of motion",
         ),
     ],
@@ -103,3 +109,44 @@ def test_malformed_files_name_the_line(tmp_path, text, line, fragment):
     path.write_text(text)
     with pytest.raises(UserError, match=rf"bad.bvh: line {line}: .*{fragment}"):
         read_bvh(path)
+
+
+def test_frame_count_must_match_the_motion_lines(tmp_path):
+    path = write_bvh(tmp_path / "long.bvh", two_bone_chain(), np.zeros((30, 12)))
+    path.write_text(path.read_text().replace("Frames: 30", "Frames: 10"))
+    with pytest.raises(UserError, match=r"long.bvh: line \d+: Frames: 10 but 30 lines of motion"):
+        read_bvh(path)
+
+
+def test_a_byte_order_mark_is_read_past(tmp_path):
+    path = write_bvh(tmp_path / "bom.bvh", two_bone_chain(), np.zeros((3, 12)))
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert read_bvh(path).names == ["root", "a", "b", "b_end"]
+
+
+def test_world_rotations_come_with_the_positions(tmp_path):
+    # root turned 90° about Z, a another 90° about X: G(a) = Rz90 Rx90
+    row = [0, 0, 0, 90, 0, 0, 0, 0, 90, 0, 0, 0]
+    bvh = read_bvh(write_bvh(tmp_path / "a.bvh", two_bone_chain(), [row]))
+    positions, rotations = forward_kinematics_with_rotations(bvh, [2], rotations_of=[1])
+    rz = np.array([[0, -1, 0], [1, 0, 0], [0, 0, 1.0]])
+    rx = np.array([[1, 0, 0], [0, 0, -1], [0, 1, 0.0]])
+    np.testing.assert_allclose(rotations[1][0], rz @ rx, atol=1e-12)
+    np.testing.assert_allclose(positions[0, 2], [0, 2, 0], atol=1e-12)
+
+
+def test_a_dropped_bone_is_restored_in_line_with_the_bone_before(tmp_path):
+    # root → a (0, 2, 0) → b (0, 3, 0) whose two children sit at zero offsets (the bone
+    # between b and them was dropped): they move to b + (0, 2.5, 0), the mean of 2 and 3
+    c = joint_block("c", (0, 0, 0), ROT, end=(0, 1, 0), depth=3)
+    d = joint_block("d", (0, 0, 0), ROT, end=(1, 0, 0), depth=3)
+    b = joint_block("b", (0, 3, 0), ROT, children=c + d, depth=2)
+    a = joint_block("a", (0, 2, 0), ROT, children=b, depth=1)
+    root = joint_block("root", (0, 0, 0), POS + ROT, children=a, root=True)
+    bvh = read_bvh(write_bvh(tmp_path / "d.bvh", root, np.zeros((2, 18))))
+    restored, length = restore_dropped_bone(bvh, bvh.names.index("b"))
+    assert length == 2.5
+    rest = rest_positions(restored)
+    np.testing.assert_allclose(rest[restored.names.index("c")], [0, 7.5, 0])
+    np.testing.assert_allclose(rest[restored.names.index("d_end")], [1, 7.5, 0])
+    assert restore_dropped_bone(bvh, bvh.names.index("a")) is None  # b is not at zero

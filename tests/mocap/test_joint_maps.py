@@ -19,6 +19,8 @@ def _names_of(family, prefix=""):
     for entry in family.table.values():
         names.extend(entry.split("+"))
     names.extend(family.signature)
+    if family.anatomy is not None:
+        names.extend(family.anatomy.names())
     return [prefix + n for n in dict.fromkeys(names)] + [prefix + "Extra_end"]
 
 

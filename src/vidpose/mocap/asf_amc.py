@@ -67,6 +67,24 @@ def _acclaim_rotation(angles: np.ndarray, axes: str, degrees: bool) -> np.ndarra
     return euler_to_matrix(angles[..., ::-1], axes[::-1].upper())
 
 
+ROOT_CHANNELS = ("TX", "TY", "TZ", "RX", "RY", "RZ")
+
+
+def _axis_order(path: Path, line: int, text: str, what: str) -> str:
+    """An Euler order such as ``XYZ``: each of X, Y and Z once, any case."""
+    order = text.upper()
+    if sorted(order) != ["X", "Y", "Z"]:
+        raise _error(path, line, f"{what} {text!r}: expected an order of the axes X, Y, Z")
+    return order
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8-sig", errors="replace").splitlines()
+    except OSError as exc:
+        raise UserError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+
+
 def _numbers(path: Path, line: int, tokens: list[str], count: int, what: str) -> list[float]:
     if len(tokens) < count:
         raise _error(path, line, f"{what} needs {count} numbers")
@@ -79,10 +97,7 @@ def _numbers(path: Path, line: int, tokens: list[str], count: int, what: str) ->
 def read_asf(path: str | os.PathLike) -> AsfSkeleton:
     """Parse the ASF file at ``path``; a malformed file raises UserError naming its line."""
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError as exc:
-        raise UserError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    lines = _read_lines(path)
     section, units_length, degrees = "", None, True
     root_order = ("TX", "TY", "TZ", "RX", "RY", "RZ")
     root_axis, root_orientation = "XYZ", [0.0, 0.0, 0.0]
@@ -102,13 +117,22 @@ def read_asf(path: str | os.PathLike) -> AsfSkeleton:
         if section == ":units":
             if key == "length":
                 units_length = _numbers(path, number, tokens[1:], 1, "units length")[0]
+                if not 0 < units_length < np.inf:
+                    message = f"units length must be a positive number, got {tokens[1]}"
+                    raise _error(path, number, message)
             elif key == "angle":
                 degrees = tokens[1].lower().startswith("deg") if len(tokens) > 1 else True
         elif section == ":root":
             if key == "order":
                 root_order = tuple(t.upper() for t in tokens[1:])
+                unknown = [t for t in root_order if t not in ROOT_CHANNELS]
+                if unknown or len(set(root_order)) != len(root_order):
+                    what = f"unknown channel {unknown[0]!r}" if unknown else "a repeated channel"
+                    raise _error(
+                        path, number, f"root order has {what} (expected TX TY TZ RX RY RZ)"
+                    )
             elif key == "axis" and len(tokens) > 1:
-                root_axis = tokens[1]
+                root_axis = _axis_order(path, number, tokens[1], "root axis")
             elif key == "orientation":
                 root_orientation = _numbers(path, number, tokens[1:], 3, "orientation")
         elif section == ":bonedata":
@@ -133,7 +157,7 @@ def read_asf(path: str | os.PathLike) -> AsfSkeleton:
             elif key == "axis":
                 angles = _numbers(path, number, tokens[1:], 3, "axis")
                 order = tokens[4] if len(tokens) > 4 else "XYZ"
-                current["axis"] = (angles, order)
+                current["axis"] = (angles, _axis_order(path, number, order, "axis order"))
             elif key == "dof":
                 current["dofs"] = tuple(t.lower() for t in tokens[1:])
         elif section == ":hierarchy":
@@ -162,17 +186,7 @@ def read_asf(path: str | os.PathLike) -> AsfSkeleton:
                 dofs=raw["dofs"],
             )
         )
-    index = {bone.name: i for i, bone in enumerate(bones)}
-    parents = np.full(len(bones), -2, dtype=np.int64)
-    parents[0] = -1
-    for parent, child, number in edges:
-        if parent not in index or child not in index:
-            missing = parent if parent not in index else child
-            raise _error(path, number, f"hierarchy names bone {missing!r}, not in :bonedata")
-        parents[index[child]] = index[parent]
-    orphans = [bones[i].name for i in np.flatnonzero(parents == -2)]
-    if orphans:
-        raise _error(path, len(lines), f"bone(s) not in the :hierarchy: {', '.join(orphans)}")
+    bones, parents = _tree_order(path, len(lines), bones, edges)
     return AsfSkeleton(
         path=path,
         bones=bones,
@@ -180,18 +194,57 @@ def read_asf(path: str | os.PathLike) -> AsfSkeleton:
         metres_per_unit=None if units_length is None else INCH_M / units_length,
         degrees=degrees,
         root_order=root_order,
-        index=index,
+        index={bone.name: i for i, bone in enumerate(bones)},
     )
+
+
+def _tree_order(
+    path: Path, last_line: int, bones: list[Bone], edges: list[tuple[str, str, int]]
+) -> tuple[list[Bone], np.ndarray]:
+    """The bones reordered so that every parent comes before its children (root first), and
+    their parent indices; UserError for a bone with two parents, a name not in :bonedata, a
+    bone outside the hierarchy or a cycle."""
+    index = {bone.name: i for i, bone in enumerate(bones)}
+    parent_of: dict[int, tuple[int, int]] = {}
+    for parent, child, number in edges:
+        if parent not in index or child not in index:
+            missing = parent if parent not in index else child
+            raise _error(path, number, f"hierarchy names bone {missing!r}, not in :bonedata")
+        if index[child] in parent_of or child == "root":
+            raise _error(path, number, f"bone {child!r} has a second parent ({parent!r})")
+        parent_of[index[child]] = (index[parent], number)
+    orphans = [bones[i].name for i in range(1, len(bones)) if i not in parent_of]
+    if orphans:
+        raise _error(path, last_line, f"bone(s) not in the :hierarchy: {', '.join(orphans)}")
+    order, depth_first = [0], [0]
+    children: dict[int, list[int]] = {}
+    for child, (parent, _) in sorted(parent_of.items()):
+        children.setdefault(parent, []).append(child)
+    while depth_first:
+        for child in reversed(children.get(depth_first.pop(), [])):
+            order.append(child)
+            depth_first.append(child)
+    if len(order) < len(bones):
+        node = next(i for i in range(len(bones)) if i not in set(order))
+        for _ in range(len(bones)):  # walk up until surely on the cycle
+            node = parent_of[node][0]
+        cycle, start = [bones[node].name], node
+        while (node := parent_of[node][0]) != start:
+            cycle.append(bones[node].name)
+        line = parent_of[start][1]
+        ring = [*cycle, cycle[0]]
+        chain = ", ".join(f"{a}'s parent is {b}" for a, b in zip(ring, ring[1:], strict=False))
+        raise _error(path, line, f"the :hierarchy has a cycle: {chain}")
+    position = {old: new for new, old in enumerate(order)}
+    parents = np.array([-1] + [position[parent_of[old][0]] for old in order[1:]], np.int64)
+    return [bones[i] for i in order], parents
 
 
 def read_amc(path: str | os.PathLike, asf: AsfSkeleton) -> dict[str, np.ndarray]:
     """Per bone (and ``root``), its AMC values (F, len(dofs)); bones the file never moves are
     absent. Raises UserError naming the line for a bone not in ``asf`` or a malformed line."""
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError as exc:
-        raise UserError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    lines = _read_lines(path)
     widths = {b.name: len(b.dofs) for b in asf.bones}
     widths["root"] = len(asf.root_order)
     frames: list[dict[str, list[float]]] = []
@@ -221,6 +274,8 @@ def read_amc(path: str | os.PathLike, asf: AsfSkeleton) -> dict[str, np.ndarray]
     if not frames:
         raise _error(path, len(lines), "no frames found; is this an AMC file?")
     names = {name for frame in frames for name in frame}
+    if not names:
+        raise UserError(f"{path}: {len(frames)} frame numbers but no bone values in any frame")
     table = {}
     for name in names:
         rows = [frame.get(name) for frame in frames]
@@ -243,15 +298,17 @@ def asf_amc_take(
     fps: float,
     joints=None,
     table: dict[str, np.ndarray] | None = None,
+    rotations_of=(),
 ) -> Take:
     """Forward kinematics of the AMC file at ``amc_path`` on ``asf``, for the bones ``joints``
-    (indices; default all) and their ancestors; ``table`` is its :func:`read_amc` result when
-    already read."""
+    (indices; default all) and their ancestors, keeping the world rotations of the bones
+    ``rotations_of``; ``table`` is its :func:`read_amc` result when already read."""
     if table is None:
         table = read_amc(amc_path, asf)
     num_frames = len(next(iter(table.values())))
     names = [b.name for b in asf.bones]
-    order = with_ancestors(asf.parents, range(len(names)) if joints is None else joints)
+    wanted = list(range(len(names)) if joints is None else joints) + list(rotations_of)
+    order = with_ancestors(asf.parents, wanted)
     positions = np.full((num_frames, len(names), 3), np.nan)
     rest = np.zeros((len(names), 3))
     rotations: dict[int, np.ndarray] = {}
@@ -291,4 +348,5 @@ def asf_amc_take(
         fps=fps,
         source=Path(amc_path),
         units_m=asf.metres_per_unit,
+        rotations={int(i): rotations[int(i)] for i in rotations_of},
     )

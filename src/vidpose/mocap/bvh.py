@@ -18,7 +18,7 @@ Conventions this reader follows (those of Blender's importer and most tools):
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -135,7 +135,7 @@ def read_bvh(path: str | os.PathLike) -> BvhFile:
     """Parse the BVH file at ``path``; a malformed file raises UserError naming its line."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = path.read_text(encoding="utf-8-sig", errors="replace")  # a byte-order mark too
     except OSError as exc:
         raise UserError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     lines = text.splitlines()
@@ -158,9 +158,9 @@ def read_bvh(path: str | os.PathLike) -> BvhFile:
     if duplicates:
         raise reader.error(f"joint name(s) used twice: {', '.join(sorted(duplicates))}", line)
 
-    tokens, line = reader.next()
+    tokens, frames_line = reader.next()
     if tokens[0] != "Frames:" or len(tokens) != 2 or not tokens[1].isdigit():
-        raise reader.error("expected 'Frames: <count>'", line)
+        raise reader.error("expected 'Frames: <count>'", frames_line)
     num_frames = int(tokens[1])
     tokens, line = reader.next()
     if tokens[:2] != ["Frame", "Time:"] or len(tokens) != 3:
@@ -178,12 +178,11 @@ def read_bvh(path: str | os.PathLike) -> BvhFile:
     width = sum(len(c) for c in channels)
     first = reader.row  # 0-based index of the first motion line
     rows = [(i, s) for i, s in enumerate(lines[first:], start=first + 1) if s.strip()]
-    if len(rows) < num_frames:
+    if len(rows) != num_frames:
+        only = "only " if len(rows) < num_frames else ""
         raise reader.error(
-            f"Frames: {num_frames} but only {len(rows)} lines of motion follow",
-            len(lines),
+            f"Frames: {num_frames} but {only}{len(rows)} lines of motion follow", frames_line
         )
-    rows = rows[:num_frames]
     motion = _motion_values(reader, rows, width)
     return BvhFile(
         path=path,
@@ -223,8 +222,17 @@ def _motion_values(reader: _Lines, rows: list[tuple[int, str]], width: int) -> n
 def forward_kinematics(bvh: BvhFile, joints=None) -> np.ndarray:
     """World positions (F, J, 3) of ``joints`` (indices; default all) and their ancestors, in
     file units; the other joints are NaN. Loops over joints, vectorised over frames."""
+    return forward_kinematics_with_rotations(bvh, joints)[0]
+
+
+def forward_kinematics_with_rotations(
+    bvh: BvhFile, joints=None, rotations_of=()
+) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """:func:`forward_kinematics` and the world rotations (F, 3, 3) of the joints
+    ``rotations_of`` (indices, computed with their ancestors), keyed by joint index. At rest
+    (every channel zero) all world rotations are the identity."""
     num_frames, num_joints = len(bvh.motion), len(bvh.names)
-    wanted = range(num_joints) if joints is None else joints
+    wanted = list(range(num_joints) if joints is None else joints) + list(rotations_of)
     order = with_ancestors(bvh.parents, wanted)
     positions = np.full((num_frames, num_joints, 3), np.nan)
     globals_: dict[int, np.ndarray] = {}
@@ -250,7 +258,35 @@ def forward_kinematics(bvh: BvhFile, joints=None) -> np.ndarray:
                 "fij,fj->fi", parent_rotation, translation
             )
             globals_[joint] = parent_rotation @ local
-    return positions
+    return positions, {int(j): globals_[int(j)] for j in rotations_of}
+
+
+def restore_dropped_bone(bvh: BvhFile, joint: int) -> tuple[BvhFile, float] | None:
+    """Give back the bone that a conversion collapsed to zero length at ``joint``.
+
+    Some BVH conversions of Acclaim skeletons (CMU's cgspeed release among them) keep a
+    bone's rotation but drop its length: every child of ``joint`` sits at a zero OFFSET. The
+    lost bone is estimated as continuing the chain into ``joint``: the direction of
+    ``joint``'s own OFFSET, with the mean length of ``joint``'s and its parent's OFFSETs
+    (CMU's three trunk bones agree within 5 %). Returns (a copy with the children's OFFSETs
+    set to that bone, its length in file units), or None when ``joint`` has no children, a
+    child with a non-zero OFFSET or position channels, or no bone leading into it.
+    """
+    children = np.flatnonzero(bvh.parents == joint)
+    parent = int(bvh.parents[joint])
+    if len(children) == 0 or parent < 0:
+        return None
+    for child in children:
+        moved = any(CHANNEL_NAMES[c][0] == "position" for c in bvh.channels[child])
+        if np.linalg.norm(bvh.offsets[child]) > 0 or moved:
+            return None
+    incoming = bvh.offsets[joint]
+    length = float(np.linalg.norm(incoming) + np.linalg.norm(bvh.offsets[parent])) / 2
+    if np.linalg.norm(incoming) == 0 or length == 0:
+        return None
+    offsets = bvh.offsets.copy()
+    offsets[children] = incoming / np.linalg.norm(incoming) * length
+    return replace(bvh, offsets=offsets), length
 
 
 def rest_positions(bvh: BvhFile) -> np.ndarray:
@@ -261,14 +297,17 @@ def rest_positions(bvh: BvhFile) -> np.ndarray:
     return rest
 
 
-def bvh_take(bvh: BvhFile, joints=None, fps: float | None = None) -> Take:
+def bvh_take(bvh: BvhFile, joints=None, fps: float | None = None, rotations_of=()) -> Take:
     """The :class:`Take` of a parsed file: forward kinematics of ``joints`` (indices, default
-    all) and their ancestors; ``fps`` overrides the file's ``Frame Time``."""
+    all) and their ancestors, and the world rotations of ``rotations_of``; ``fps`` overrides
+    the file's ``Frame Time``."""
+    positions, rotations = forward_kinematics_with_rotations(bvh, joints, rotations_of)
     return Take(
         names=bvh.names,
         parents=bvh.parents,
         rest=rest_positions(bvh),
-        positions=forward_kinematics(bvh, joints),
+        positions=positions,
         fps=fps or 1.0 / bvh.frame_time,
         source=bvh.path,
+        rotations=rotations,
     )

@@ -1,14 +1,20 @@
 """Which joints of a mocap skeleton become the 17 Human3.6M joints: one table per family.
 
 Each table maps every Human3.6M joint name (:data:`vidpose.skeleton.JOINT_NAMES`) to the
-source joint whose position it takes; ``"A+B"`` averages several. BVH End Sites are named
-``<joint>_end`` (a leaf joint always has one, so ``Head_end`` is the top of a leaf head);
-ASF positions are bone end points (``lfemur`` is the knee). Names match after dropping a
-namespace prefix (``mixamorig:Hips`` → ``Hips``).
+source joint of the same name or role (a renaming; ``"A+B"`` averages several). BVH End Sites
+are named ``<joint>_end``; ASF positions are bone end points (``lfemur`` is the knee). Names
+match after dropping a namespace prefix (``mixamorig:Hips`` → ``Hips``).
+
+A renaming is right for the knees, ankles, shoulders, elbows and wrists, but a mocap
+skeleton's pelvis, hips, spine and head joints sit elsewhere than Human3.6M's. Each family's
+:class:`Anatomy` therefore names its landmarks (the trunk joints, the base of the neck, the
+head's pivot and the joint that turns the head) from which :mod:`.anatomy` builds Human3.6M's
+definitions; the table's ``left_hip``/``right_hip`` entries are the hip joint centres.
 
 A family is recognised when the file has all its ``signature`` joints and every joint its
-table needs. For other skeletons, a mapping file (JSON or YAML) gives the table: every
-Human3.6M joint name → a source joint name or a list of names to average.
+table and anatomy need. For other skeletons, a mapping file (JSON or YAML) gives the table:
+every Human3.6M joint name → a source joint name or a list of names to average (used as
+given: no anatomy).
 """
 
 from __future__ import annotations
@@ -23,11 +29,35 @@ from vidpose.skeleton import JOINT_NAMES
 
 
 @dataclass(frozen=True)
+class Anatomy:
+    """A family's landmarks (source joint names) for :mod:`.anatomy`.
+
+    ``trunk``: the joints on the way from the hips up to ``neck_base``, bottom up (the spine
+    is placed on that chain); ``neck_base``: the base of the neck between the shoulders
+    (Human3.6M's thorax); ``head_pivot``: where the head turns on the neck (Human3.6M's
+    neck/nose joint); ``head_frame``: the joint whose rotation turns the head (the head top
+    is fixed in its frame); ``dropped_bone``: a BVH joint whose children all sit at a zero
+    OFFSET because a conversion dropped a bone's length there (restored, see
+    :func:`vidpose.mocap.bvh.restore_dropped_bone`).
+    """
+
+    trunk: tuple[str, ...]
+    neck_base: str
+    head_pivot: str
+    head_frame: str
+    dropped_bone: str | None = None
+
+    def names(self) -> tuple[str, ...]:
+        return (*self.trunk, self.neck_base, self.head_pivot, self.head_frame)
+
+
+@dataclass(frozen=True)
 class JointMap:
     name: str
     description: str
     signature: tuple[str, ...]
     table: dict[str, str]
+    anatomy: Anatomy | None = None
 
 
 def _table(**entries: str) -> dict[str, str]:
@@ -60,6 +90,7 @@ CMU_BVH = JointMap(
         right_elbow="RightForeArm",
         right_wrist="RightHand",
     ),
+    Anatomy(("Hips", "Spine", "Spine1"), "Neck", "Head", "Head", dropped_bone="Spine1"),
 )
 
 #: Another CMU BVH conversion with anatomical joint names (takes 131_* of ../shared/mocap/cmu):
@@ -88,6 +119,7 @@ CMU_BVH_ANATOMICAL = JointMap(
         right_elbow="RightElbow",
         right_wrist="RightWrist",
     ),
+    Anatomy(("Hips", "Chest", "Chest2"), "lowerneck", "Head", "Head", dropped_bone="Chest2"),
 )
 
 #: CMU's original ASF/AMC: positions are bone end points (``lfemur`` ends at the knee).
@@ -114,6 +146,7 @@ CMU_ASF = JointMap(
         right_elbow="rhumerus",
         right_wrist="rradius",
     ),
+    Anatomy(("root", "lowerback", "upperback"), "thorax", "upperneck", "head"),
 )
 
 #: Second Life / DAZ / Poser style (CMU takes 60_01, 61_01 of ../shared/mocap/cmu use it):
@@ -142,6 +175,7 @@ SECOND_LIFE = JointMap(
         right_elbow="rForeArm",
         right_wrist="rHand",
     ),
+    Anatomy(("abdomen", "chest"), "neck", "head", "head"),
 )
 
 #: Bandai Namco Research Motion Dataset: joint_Root, Hips, Spine, Chest, Neck, Head,
@@ -169,6 +203,7 @@ BANDAI_NAMCO = JointMap(
         right_elbow="LowerArm_R",
         right_wrist="Hand_R",
     ),
+    Anatomy(("Spine", "Chest"), "Neck", "Head", "Head"),
 )
 
 #: Mixamo rigs (``mixamorig:`` prefix, dropped when matching): Spine, Spine1, Spine2, Neck,
@@ -196,6 +231,7 @@ MIXAMO = JointMap(
         right_elbow="RightForeArm",
         right_wrist="RightHand",
     ),
+    Anatomy(("Spine", "Spine1", "Spine2"), "Neck", "Head", "Head"),
 )
 
 #: Ubisoft LAFAN1: Hips, Spine, Spine1, Spine2, Neck, Head, LeftShoulder, LeftArm, ...,
@@ -223,6 +259,36 @@ LAFAN1 = JointMap(
         right_elbow="RightForeArm",
         right_wrist="RightHand",
     ),
+    Anatomy(("Spine", "Spine1", "Spine2"), "Neck", "Head", "Head"),
+)
+
+#: A CMU BVH conversion that kept the ASF's bone names (take 16_01 of the CMU collection, at
+#: 30 fps): a BVH joint sits at the *start* of its ASF bone, so ``lfemur`` is the hip joint
+#: centre and ``ltibia`` the knee; the ``thorax`` bone's length is dropped as in cgspeed's.
+CMU_BVH_ASF_NAMES = JointMap(
+    "cmu-bvh-asf-names",
+    "CMU BVH with the ASF's bone names: hip, lhipjoint, lfemur, ltibia, lfoot, upperneck",
+    ("hip", "lhipjoint", "lfemur", "upperneck"),
+    _table(
+        pelvis="hip",
+        right_hip="rfemur",
+        right_knee="rtibia",
+        right_ankle="rfoot",
+        left_hip="lfemur",
+        left_knee="ltibia",
+        left_ankle="lfoot",
+        spine="upperback",
+        thorax="lowerneck",
+        neck="upperneck",
+        head="head",
+        left_shoulder="lhumerus",
+        left_elbow="lradius",
+        left_wrist="lwrist",
+        right_shoulder="rhumerus",
+        right_elbow="rradius",
+        right_wrist="rwrist",
+    ),
+    Anatomy(("hip", "upperback", "thorax"), "lowerneck", "head", "head", dropped_bone="thorax"),
 )
 
 #: vidpose's own BVH export (:mod:`vidpose.mocap.bvh_export`): the 17 joints by name.
@@ -236,6 +302,7 @@ VIDPOSE = JointMap(
 FAMILIES: tuple[JointMap, ...] = (
     VIDPOSE,
     CMU_ASF,
+    CMU_BVH_ASF_NAMES,
     CMU_BVH,
     CMU_BVH_ANATOMICAL,
     SECOND_LIFE,
@@ -246,14 +313,31 @@ FAMILIES: tuple[JointMap, ...] = (
 
 
 @dataclass(frozen=True)
+class ResolvedAnatomy:
+    """:class:`Anatomy` with joint indices of one file."""
+
+    trunk: tuple[int, ...]
+    neck_base: int
+    head_pivot: int
+    head_frame: int
+    dropped_bone: int | None
+
+
+@dataclass(frozen=True)
 class ResolvedMap:
-    """``family`` name and, per Human3.6M joint, the source joint indices to average."""
+    """``family`` name and, per Human3.6M joint, the source joint indices to average; the
+    family's landmarks (None for a user map and for skeletons that are Human3.6M's)."""
 
     family: str
     sources: tuple[tuple[int, ...], ...]
+    anatomy: ResolvedAnatomy | None = None
 
     def needed(self) -> list[int]:
-        return sorted({i for group in self.sources for i in group})
+        """The joints whose positions the mapping reads."""
+        needed = {i for group in self.sources for i in group}
+        if self.anatomy is not None:
+            needed.update((*self.anatomy.trunk, self.anatomy.neck_base, self.anatomy.head_pivot))
+        return sorted(needed)
 
 
 def _bare(name: str) -> str:
@@ -276,15 +360,31 @@ def _resolve_entry(entry: str, index: dict[str, int]) -> tuple[int, ...] | None:
     return None
 
 
+def _resolve_anatomy(anatomy: Anatomy | None, index: dict[str, int]) -> ResolvedAnatomy | None:
+    if anatomy is None:
+        return None
+    dropped = None if anatomy.dropped_bone is None else index[anatomy.dropped_bone]
+    return ResolvedAnatomy(
+        trunk=tuple(index[name] for name in anatomy.trunk),
+        neck_base=index[anatomy.neck_base],
+        head_pivot=index[anatomy.head_pivot],
+        head_frame=index[anatomy.head_frame],
+        dropped_bone=dropped,
+    )
+
+
 def resolve_family(names: list[str]) -> ResolvedMap | None:
     """The first family in :data:`FAMILIES` that fits ``names``, or None."""
     index = _lookup(names)
     for family in FAMILIES:
-        if not all(s in index for s in family.signature):
+        landmarks = () if family.anatomy is None else family.anatomy.names()
+        if not all(s in index for s in (*family.signature, *landmarks)):
+            continue
+        if family.anatomy is not None and family.anatomy.dropped_bone not in (None, *index):
             continue
         groups = [_resolve_entry(family.table[joint], index) for joint in JOINT_NAMES]
         if all(g is not None for g in groups):
-            return ResolvedMap(family.name, tuple(groups))
+            return ResolvedMap(family.name, tuple(groups), _resolve_anatomy(family.anatomy, index))
     return None
 
 

@@ -7,7 +7,7 @@ file's own units and axes here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,9 @@ class Take:
     parent index or -1, ``rest`` (J, 3) joint positions of the rest pose (all rotations zero),
     ``positions`` (F, J, 3) posed joint positions (NaN for joints the reader was not asked
     for), all in file units; ``fps`` the frame rate; ``source`` the file it came from;
-    ``units_m`` metres per file unit when the file states it (ASF ``:units``), else None.
+    ``units_m`` metres per file unit when the file states it (ASF ``:units``), else None;
+    ``rotations`` the world rotations (F, 3, 3) of the joints a reader was asked to keep
+    (the identity at rest in both BVH and ASF/AMC), by joint index.
     """
 
     names: list[str]
@@ -31,6 +33,7 @@ class Take:
     fps: float
     source: Path
     units_m: float | None = None
+    rotations: dict[int, np.ndarray] = field(default_factory=dict)
 
     @property
     def num_frames(self) -> int:

@@ -12,14 +12,18 @@ import sys
 from pathlib import Path
 
 from vidpose.errors import UserError
+from vidpose.mocap.proportions import BONE_CHOICES
 
 PREPARE_NAME = "mocap"
 
 EPILOG = """\
 output: OUT.npz with positions_<take> (F, 17, 3) metres, world frame z up, at --fps, and
-subject_<take>, action_<take> labels: the --motion format of `vidpose synth`.
+subject_<take>, action_<take> labels: the --motion format of `vidpose synth`. The joints mean
+Human3.6M's (pelvis and hips at the hip joint centres widened to its 272 mm, spine mid-trunk,
+thorax at the neck's base, neck at the head's pivot, head at its top); --bones h36m (default)
+gives each subject a seeded Human3.6M-like body, h36m-mean its mean body, source the file's.
 
-skeletons recognised: CMU BVH (cgspeed and the anatomical-name variant), CMU ASF/AMC, Second
+skeletons recognised: CMU BVH (cgspeed MB, 3dsMax, ASF-named), CMU ASF/AMC, Second
 Life/DAZ, Bandai Namco, Mixamo, LAFAN1, vidpose export-bvh; others need --map FILE.json
 ({"pelvis": "Hips", "head": ["LeftEye", "RightEye"], ...}: a name or names to average).
 
@@ -28,6 +32,7 @@ exit codes: 0 all converted; 1 OUT written but some files skipped (listed); 2 no
 examples:
   vidpose prepare mocap ../shared/mocap/cmu cmu.npz
   vidpose prepare mocap 02.asf 02_01.amc 02_02.amc walks.npz --subject S1 --action Walking
+  vidpose prepare mocap cmu/bvh cmu/amc cmu.npz --asf cmu/amc/03.asf --cmu-index cmu/INDEX.tsv
 """
 
 
@@ -75,14 +80,53 @@ def register_prepare(subparsers) -> None:
     parser.add_argument("--subject", help="subject label of every take (default: CMU number)")
     parser.add_argument("--action", help="action label of every take (default: file name)")
     parser.add_argument("--map", type=Path, metavar="FILE", help="joint mapping (JSON or YAML)")
+    parser.add_argument(
+        "--asf", type=Path, metavar="FILE", help="skeleton for AMC files without their own ASF"
+    )
+    parser.add_argument(
+        "--cmu-index",
+        type=Path,
+        metavar="INDEX.tsv",
+        help="CMU take index: capture frame rate per take (cgspeed BVH files all claim 120)",
+    )
+    parser.add_argument(
+        "--bones",
+        choices=BONE_CHOICES,
+        default="h36m",
+        help="bone lengths: a seeded Human3.6M-like body per subject (default), the mean one, "
+        "or the file's",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the --bones h36m bodies")
     parser.set_defaults(run=run)
+
+
+def _summary(imported, bones: str, subject: str) -> str:
+    """What was decided for one file, for its line of output."""
+    converted = imported.converted
+    skeleton = f" on {imported.asf.name}" if imported.asf is not None else ""
+    lead_in = (
+        f", dropped {converted.dropped} lead-in frames (calibration T-pose)"
+        if converted.dropped
+        else ""
+    )
+    body = {
+        "h36m": f"a Human3.6M-like body for {subject}",
+        "h36m-mean": "Human3.6M's mean body",
+        "source": "the file's",
+    }[bones]
+    return (
+        f"{converted.family}{skeleton}, units: {converted.units}, {converted.up} up, "
+        f"{converted.source_fps:.5g} fps ({imported.fps_origin}) → {converted.fps:g} fps"
+        f"{lead_in}, bones: {body}, {len(converted.positions)} frames"
+    )
 
 
 def run(args) -> int:
     from tqdm import tqdm
 
     from vidpose.atomic import check_writable
-    from vidpose.mocap.importer import ImportOptions, find_inputs, import_file
+    from vidpose.mocap.cmu_index import read_cmu_index
+    from vidpose.mocap.importer import ImportOptions, find_inputs, import_take
     from vidpose.mocap.joint_maps import load_map_file
     from vidpose.mocap.motion_writer import default_subject, sequence_name, write_motion_npz
     from vidpose.progress import progress_bar
@@ -93,30 +137,36 @@ def run(args) -> int:
         raise UserError(f"{args.out}: is a folder")
     check_writable(args.out)
     motions, skeletons = find_inputs(args.inputs)
+    if args.asf is not None and not args.asf.is_file():
+        raise UserError(f"--asf {args.asf}: no such file")
+    inputs = {p.resolve() for p in (*motions, *skeletons, args.asf, args.cmu_index) if p}
+    if args.out.resolve() in inputs:
+        raise UserError(f"{args.out}: is one of the inputs; choose another output file")
     options = ImportOptions(
         fps=args.fps,
         scale=args.scale,
         up=args.up,
         source_fps=args.source_fps,
         user_map=None if args.map is None else load_map_file(args.map),
+        fallback_asf=args.asf,
+        cmu_index=None if args.cmu_index is None else read_cmu_index(args.cmu_index),
+        bones=args.bones,
+        seed=args.seed,
     )
     sequences, failures, taken = [], [], set()
     bar = progress_bar(motions, desc="mocap", unit="file")
     for path in bar:
+        subject = args.subject or default_subject(path.stem)
         try:
-            converted = import_file(path, skeletons, options)
+            imported = import_take(path, skeletons, options, subject)
         except UserError as exc:
             failures.append(str(exc))  # listed at the end: one line when nothing converts
             continue
+        converted = imported.converted
         name = sequence_name(path.stem, taken)
-        subject = args.subject or default_subject(path.stem)
         sequences.append((name, subject, args.action or path.stem, converted.positions))
-        tqdm.write(
-            f"{path}: {converted.family}, units: {converted.units}, {converted.up} up, "
-            f"{converted.source_fps:.5g} → {converted.fps:g} fps, {len(converted.positions)} "
-            f"frames as positions_{name}",
-            file=sys.stdout,
-        )
+        summary = _summary(imported, args.bones, subject)
+        tqdm.write(f"{path}: {summary} as positions_{name}", file=sys.stdout)
     bar.close()
     if not sequences:
         if len(failures) == 1:
