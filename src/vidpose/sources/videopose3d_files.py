@@ -239,29 +239,6 @@ def load_2d_file(path: Path, name: str, layout: str | None = None) -> Keypoints2
     return Keypoints2DFile(name, path, chosen, by_subject, layout_from=how)
 
 
-def parse_named_file(text: str) -> tuple[str, Path]:
-    """``"cpn=FILE.npz"`` → ("cpn", Path("FILE.npz")); argparse ``type=``."""
-    import argparse
-
-    name, sep, file_name = text.partition("=")
-    if not sep or not name or not file_name:
-        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=FILE.npz")
-    return name, Path(file_name)
-
-
-def parse_named_layout(text: str) -> tuple[str, str]:
-    """``"cpn=coco17"`` → ("cpn", "coco17"); argparse ``type=``."""
-    import argparse
-
-    name, sep, layout = text.partition("=")
-    if not sep or not name or not layout:
-        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=LAYOUT")
-    try:
-        return name, canonical_layout(layout)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def check_against_3d(
     file2d: Keypoints2DFile, sequences_3d: dict[str, list[str]], subjects: list[str]
 ) -> None:
