@@ -32,6 +32,14 @@ def register_prepare(subparsers) -> None:
         parser,
         calibration_help="metadata.xml or JSON intrinsics (default: the public calibration)",
     )
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=None,
+        metavar="METRES_PER_UNIT",
+        help="unit of DATA_3D.npz (default: metres, or the unit its leg length shows, e.g. "
+        "millimetres: 0.001)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -54,6 +62,7 @@ def run(args) -> int:
         test_subjects=args.test_subjects,
         cameras=args.cameras,
         calibration=args.calibration,
+        scale=args.scale,
         overwrite=args.overwrite,
     )
     print_messages(summary)
@@ -61,5 +70,8 @@ def run(args) -> int:
         f"{split} {sequences} sequences, {frames} frames"
         for split, (sequences, frames) in summary.splits.items()
     )
-    print(f"wrote {summary.out}: {splits}; 2D sources: {describe_2d(summary.sources_2d)}")
+    print(
+        f"wrote {summary.out}: {splits}; 3D units: {summary.units_3d}; "
+        f"2D sources: {describe_2d(summary.sources_2d)}"
+    )
     return 0

@@ -6,7 +6,9 @@ distributed in the same layout: ground truth, CPN, Stacked Hourglass, Detectron)
 sequence stores of :mod:`vidpose.sequences`: every frame of every sequence, for the lifting
 track.
 
-- 3D: each sequence of ``DATA_3D.npz`` (world frame, metres) is seen by each of the four
+- 3D: each sequence of ``DATA_3D.npz`` (world frame, metres; a file in millimetres or another
+  unit is recognised by its leg length, as ``prepare mocap`` does, and converted) is seen by
+  each of the four
   cameras: moved into that camera's frame with Human3.6M's public extrinsics (x right, y
   down, z forward, metres), the pelvis kept in ``root.npy`` and subtracted from the joints.
 - 2D: ``DATA_2D.npz`` and each named file become named 2D sources in image pixels
@@ -21,8 +23,9 @@ track.
   S11 ``Directions`` (corrupt video; VideoPose3D's own files drop it) is kept when present
   and marked in meta.json ``exclude_from_evaluation``, which the evaluation applies.
 
-A 2D file whose subjects or sequences are not in the 3D file, one missing a subject being
-converted, wrong shapes or layouts, fewer 2D frames than 3D poses, NaN coordinates (a zero
+What a 2D file holds beyond the 3D file is left out, as VideoPose3D leaves it out (one note,
+and ``not_in_3d`` in meta.json). A 2D file missing a subject being converted, wrong shapes or
+layouts, fewer 2D frames than 3D poses, NaN coordinates (a zero
 confidence is fine) or NaN 3D positions: one-line error, nothing written. A 2D file lacking a
 few sequences is accepted: they are listed (warning, and ``missing`` in meta.json) and have
 zero confidence there.
@@ -41,6 +44,7 @@ import numpy as np
 from vidpose.atomic import partial_name, remove_stale_partials, replace_dir
 from vidpose.camera import project
 from vidpose.errors import UserError
+from vidpose.mocap.convert import choose_scale, leg_length
 from vidpose.sequences import SequenceInfo, write_sequences
 from vidpose.sequences.store import check_source_name
 from vidpose.skeleton import ROOT, TEST_SUBJECTS, TRAIN_SUBJECTS
@@ -60,6 +64,7 @@ from vidpose.sources.videopose3d_files import (
     check_against_3d,
     load_2d_file,
     load_pickled_dict,
+    not_in_3d_note,
     positions_17,
     source_name,
 )
@@ -83,6 +88,7 @@ class VideoPose3DSummary:
     out: Path
     splits: dict[str, tuple[int, int]]
     sources_2d: list[tuple[str, str, str]]
+    units_3d: str  # the 3D file's unit and why (millimetres (leg 880 units = 0.880 m))
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -101,6 +107,10 @@ class _Inputs:
     sequences_3d: dict[str, list[str]]  # every subject of the file → canonical sequences
     files_2d: list[Keypoints2DFile]
     default_2d: str | None
+    left_out: dict[str, list[str]]  # 2D source → what it holds beyond the 3D file
+    metres_per_unit: float  # of the 3D file
+    units_3d: str  # its unit, and why
+    warnings: list[str]  # found while reading
 
 
 def load_named_2d(
@@ -139,6 +149,36 @@ def _subjects(
     return {split: [s for s in chosen if split_of(s, train, test) == split] for split in SPLITS}
 
 
+def _units(
+    data_3d: Path, positions: dict, subjects: list[str], scale: float | None, warnings: list
+) -> tuple[float, str]:
+    """(metres per unit of the 3D file, its unit and why): ``scale`` when given, else decided
+    from the leg length (median over the sequences' first frames) as ``prepare mocap`` does.
+    VideoPose3D's files are in metres; Human3.6M's own poses, and files made from them
+    without VideoPose3D's division by 1000, are in millimetres. A leg that fits no unit keeps
+    the format's metres, with a warning."""
+    if scale is not None:
+        if not (np.isfinite(scale) and scale > 0):
+            raise UserError(f"--scale {scale:g}: must be a positive number (metres per unit)")
+        return float(scale), f"{scale:g} m per unit (--scale)"
+    legs = [
+        leg_length(positions_17(data_3d, subject, key, positions[subject][key])[0])
+        for subject in subjects
+        for key in canonical_keys(data_3d, subject, positions[subject]).values()
+    ]
+    if not legs:
+        return 1.0, "metres (VideoPose3D's unit)"
+    leg = float(np.median(legs))
+    try:
+        return choose_scale(leg, None, data_3d)
+    except UserError:
+        warnings.append(
+            f"{data_3d}: the leg (hip to ankle) is {leg:.4g} units, no person's leg in any "
+            "known unit: kept as metres, VideoPose3D's unit (--scale METRES_PER_UNIT to say)"
+        )
+        return 1.0, f"metres, VideoPose3D's unit (the leg, {leg:.4g}, fits no unit)"
+
+
 def _read_inputs(
     data_3d: Path,
     named_2d: list[tuple[str, Path]],
@@ -149,6 +189,7 @@ def _read_inputs(
     test_subjects,
     cameras: Sequence[str],
     calibration: Path | None,
+    scale: float | None,
 ) -> _Inputs:
     """Read and check every input, so a bad file fails before anything is written."""
     cameras = list(cameras)
@@ -171,20 +212,23 @@ def _read_inputs(
         str(subject): sorted(canonical_keys(data_3d, str(subject), value))
         for subject, value in positions.items()
     }
+    warnings: list[str] = []
+    metres_per_unit, units_3d = _units(data_3d, positions, chosen, scale, warnings)
     files_2d = load_named_2d(named_2d, layouts)
     lengths = {
         (subject, sequence): len(positions_17(data_3d, subject, key, positions[subject][key]))
         for subject in chosen
         for sequence, key in canonical_keys(data_3d, subject, positions[subject]).items()
     }
+    left_out = {}
     for file2d in files_2d:
-        check_against_3d(file2d, sequences_3d, chosen)
+        left_out[file2d.name] = check_against_3d(file2d, sequences_3d, chosen)
         for (subject, sequence), frames in lengths.items():
             for camera in cameras:
                 file2d.keypoints(subject, sequence, camera, frames)
     return _Inputs(
         data_3d, positions, chosen, splits, cameras, intrinsics, intrinsics_from,
-        sequences_3d, files_2d, default_2d,
+        sequences_3d, files_2d, default_2d, left_out, metres_per_unit, units_3d, warnings,
     )  # fmt: skip
 
 
@@ -204,7 +248,9 @@ def _views(inputs: _Inputs, subjects: list[str], skipped: list[Skipped]):
         views = f"{len(keys)} sequence{'s' * (len(keys) != 1)} × {len(cameras)} cameras"
         print(f"vidpose prepare: {subject}: {views}", file=sys.stderr, flush=True)
         for sequence in sorted(keys):
-            world = positions_17(inputs.data_3d, subject, keys[sequence], sequences[keys[sequence]])
+            world = inputs.metres_per_unit * positions_17(
+                inputs.data_3d, subject, keys[sequence], sequences[keys[sequence]]
+            )
             action = canonical_sequence(sequence)[0]
             for camera in cameras:
                 view = world_to_camera(world, subject, CAMERA_IDS.index(camera))
@@ -270,6 +316,8 @@ def _write_split(
     keypoints, missing_2d = _keypoints(inputs, infos, poses3d, root, rows, warnings)
     record = {
         "positions_3d": str(inputs.data_3d.resolve()),
+        "units_3d": inputs.units_3d,
+        "metres_per_unit_3d": inputs.metres_per_unit,
         "intrinsics_from": inputs.intrinsics_from,
         "extrinsics_from": "public calibration (VideoPose3D's h36m_dataset.py)",
         "subjects": inputs.subjects,
@@ -291,7 +339,11 @@ def _write_split(
         default_2d=inputs.default_2d,
         missing_2d=missing_2d,
         describe_2d={
-            f.name: {"path": str(f.path.resolve()), "layout_from": f.layout_from}
+            f.name: {
+                "path": str(f.path.resolve()),
+                "layout_from": f.layout_from,
+                "not_in_3d": inputs.left_out[f.name],
+            }
             for f in inputs.files_2d
         },
         extra_meta={"videopose3d": record, "exclude_from_evaluation": [EXCLUDED]},
@@ -312,13 +364,15 @@ def convert(
     test_subjects: Sequence[str] = TEST_SUBJECTS,
     cameras: Sequence[str] = CAMERA_IDS,
     calibration: Path | None = None,
+    scale: float | None = None,
     overwrite: bool = False,
 ) -> VideoPose3DSummary:
     """Write the sequence stores ``out/train`` and ``out/test`` from VideoPose3D's 3D file
     ``data_3d`` and 2D files: ``data_2d`` (named after its file) and ``files_2d``
     ``[(name, path)]``; ``layouts`` ``[(name, layout)]`` for files whose metadata does not
     say. ``subjects`` (default: those of both splits in the file) are converted, seen by
-    ``cameras`` with the intrinsics of ``calibration`` (default: the public ones).
+    ``cameras`` with the intrinsics of ``calibration`` (default: the public ones). The 3D
+    file's unit is ``scale`` metres, else decided from its leg length (and converted).
     Raises :class:`UserError` (nothing written) for any problem with the inputs or ``out``.
     """
     data_3d, out = Path(data_3d), Path(out)
@@ -330,10 +384,10 @@ def convert(
     )
     inputs = _read_inputs(
         data_3d, named, layouts, default_2d, subjects, train_subjects, test_subjects,
-        cameras, calibration,
+        cameras, calibration, scale,
     )  # fmt: skip
     skipped: list[Skipped] = []
-    warnings: list[str] = []
+    warnings = inputs.warnings
     splits = {}
     remove_stale_partials(out)
     tmp = partial_name(out)
@@ -348,7 +402,10 @@ def convert(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     warnings += [f"skipped {item.path}: {item.reason}" for item in skipped]
+    notes = [n for f in inputs.files_2d if (n := not_in_3d_note(f, inputs.left_out[f.name]))]
+    if inputs.metres_per_unit != 1.0:
+        notes.insert(0, f"{data_3d}: 3D positions in {inputs.units_3d}; converted to metres")
     sources = [(f.name, f.layout, f.layout_from) for f in inputs.files_2d]
     if not sources:
         sources = [(PROJECTED, "h36m17", "the 3D joints projected")]
-    return VideoPose3DSummary(out, splits, sources, warnings)
+    return VideoPose3DSummary(out, splits, sources, inputs.units_3d, warnings, notes)

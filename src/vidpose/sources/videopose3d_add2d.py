@@ -17,7 +17,7 @@ from vidpose.atomic import check_writable
 from vidpose.errors import UserError
 from vidpose.sequences import add_2d_source, open_sequences
 from vidpose.sources.videopose3d import load_named_2d
-from vidpose.sources.videopose3d_files import assemble_2d, check_against_3d
+from vidpose.sources.videopose3d_files import assemble_2d, check_against_3d, not_in_3d_note
 
 
 @dataclass
@@ -64,7 +64,7 @@ def add_2d(
     stores = _open_stores(out)
     files_2d = load_named_2d(named, layouts)
 
-    arrays = []
+    arrays, left_out = [], {}
     for store in stores:
         record = store.meta["videopose3d"]
         for file2d in files_2d:
@@ -72,11 +72,12 @@ def add_2d(
                 raise UserError(
                     f"{store.path}: already has a 2D source {file2d.name!r} (use --replace)"
                 )
-            check_against_3d(file2d, record["sequences_3d"], store.subjects)
+            left_out[file2d.name] = check_against_3d(file2d, record["sequences_3d"], store.subjects)
             array, missing = assemble_2d(file2d, store.sequences, store.num_frames)
             arrays.append((store, file2d, array, missing))
 
     summary = Add2DSummary([s.path for s in stores], [])
+    summary.notes = [n for f in files_2d if (n := not_in_3d_note(f, left_out[f.name]))]
     for store, file2d, array, missing in arrays:
         summary.warnings += [
             f"{file2d.path} has no {info.subject}/{info.sequence} camera {info.camera}: 2D "
@@ -92,7 +93,11 @@ def add_2d(
             has_confidence=file2d.has_confidence,
             replace=replace,
             make_default=file2d.name == default_2d,
-            describe={"path": str(file2d.path.resolve()), "layout_from": file2d.layout_from},
+            describe={
+                "path": str(file2d.path.resolve()),
+                "layout_from": file2d.layout_from,
+                "not_in_3d": left_out[file2d.name],
+            },
         )
     summary.sources_2d = [(f.name, f.layout, f.layout_from) for f in files_2d]
     return summary
