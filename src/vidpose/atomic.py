@@ -13,6 +13,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -118,8 +119,19 @@ def check_output(
     return check_writable(path, what, into=into)
 
 
+#: NumPy's words for a write the disk took only part of (``ndarray.tofile``, ``np.save``).
+_SHORT_WRITE = re.compile(r"(\d+) requested and (\d+) written")
+
+
 def write_failure(path: str | os.PathLike, exc: OSError) -> UserError:
-    """The one-line ``UserError`` for ``exc`` raised while writing ``path``."""
+    """The one-line ``UserError`` for ``exc`` raised while writing ``path``: a full disk
+    (``ENOSPC``, or NumPy's short write, which carries no error number) says so."""
+    short = _SHORT_WRITE.search(str(exc)) if exc.errno is None else None
+    if short is not None:
+        requested, written = short.groups()
+        return UserError(f"{path}: cannot write (disk full: {written} of {requested} bytes taken)")
+    if exc.errno == errno.ENOSPC:
+        return UserError(f"{path}: cannot write (disk full)")
     return UserError(f"{path}: cannot write ({exc.strerror or exc})")
 
 
