@@ -66,6 +66,10 @@ def test_write_failure_is_one_line_naming_the_path():
     # NumPy's short write on a full disk carries no error number
     error = atomic.write_failure("s/poses3d.npy", OSError("306000 requested and 262112 written"))
     assert str(error) == "s/poses3d.npy: cannot write (disk full: 262112 of 306000 bytes taken)"
+    error = OSError("Not enough free space to write 212160000 bytes after offset 128")
+    assert str(atomic.write_failure("s/poses3d.npy", error)) == (
+        "s/poses3d.npy: cannot write (disk full: 212160000 bytes do not fit)"
+    )
     expected = r"^a\.png: cannot write \(Read-only file system\)$"
     with pytest.raises(UserError, match=expected), atomic.user_error_on_write("a.png"):
         raise OSError(errno.EROFS, "Read-only file system")

@@ -234,9 +234,18 @@ def test_any_other_os_error_is_one_line_naming_the_file(inputs, tmp_path, capsys
     assert message == "vidpose info: error: data/test/x.npy: No such file or directory"
 
 
-def _short_write(*args, **kwargs):
-    """What NumPy raises when the disk takes only part of an array: no errno, no path."""
-    raise OSError("306000 requested and 262112 written")
+#: What NumPy raises when the disk is full (no errno, no path): a write it took only part of,
+#: and a large array's space it could not reserve; and the end of vidpose's line for each.
+NUMPY_DISK_FULL = {
+    "short write": (
+        "306000 requested and 262112 written",
+        "cannot write (disk full: 262112 of 306000 bytes taken)",
+    ),
+    "no room": (
+        "Not enough free space to write 212160000 bytes after offset 128",
+        "cannot write (disk full: 212160000 bytes do not fit)",
+    ),
+}
 
 
 def _standing_motion(frames: int) -> np.ndarray:
@@ -255,9 +264,10 @@ def _standing_motion(frames: int) -> np.ndarray:
     return (body[None] + drift).astype(np.float32)
 
 
+@pytest.mark.parametrize("numpy_words", list(NUMPY_DISK_FULL))
 @pytest.mark.parametrize("command", ["prepare videopose3d", "synth --poses-only"])
 def test_a_disk_that_fills_mid_write_names_the_store_and_says_full(
-    command, tmp_path, capsys, monkeypatch
+    command, numpy_words, tmp_path, capsys, monkeypatch
 ):
     if command == "prepare videopose3d":
         np.savez(tmp_path / "d3.npz", positions_3d={"S1": {"Walking": _standing_motion(8)}})
@@ -265,11 +275,16 @@ def test_a_disk_that_fills_mid_write_names_the_store_and_says_full(
     else:
         argv = ["synth", tmp_path / "out", "--poses-only", "--seconds", "1"]
     before = sorted(tmp_path.iterdir())
-    monkeypatch.setattr("numpy.lib.format.write_array", _short_write)
+    raised, ending = NUMPY_DISK_FULL[numpy_words]
+
+    def disk_full(*args, **kwargs):
+        raise OSError(raised)
+
+    monkeypatch.setattr("numpy.lib.format.write_array", disk_full)
     assert main([str(a) for a in argv]) == 2
     message = _one_line_error(capsys, argv[0])
     assert f"{tmp_path / '.out.partial-'}" in message, message  # the store being written
-    assert message.endswith("/train: cannot write (disk full: 262112 of 306000 bytes taken)")
+    assert message.endswith(f"/train: {ending}")
     assert sorted(tmp_path.iterdir()) == before
 
 
