@@ -62,7 +62,14 @@ def test_a_folder_without_write_permission(tmp_path):
 
 def test_write_failure_is_one_line_naming_the_path():
     error = atomic.write_failure("runs/x.json", OSError(errno.ENOSPC, "No space left on device"))
-    assert str(error) == "runs/x.json: cannot write (No space left on device)"
+    assert str(error) == "runs/x.json: cannot write (disk full)"
+    # NumPy's short write on a full disk carries no error number
+    error = atomic.write_failure("s/poses3d.npy", OSError("306000 requested and 262112 written"))
+    assert str(error) == "s/poses3d.npy: cannot write (disk full: 262112 of 306000 bytes taken)"
+    error = OSError("Not enough free space to write 212160000 bytes after offset 128")
+    assert str(atomic.write_failure("s/poses3d.npy", error)) == (
+        "s/poses3d.npy: cannot write (disk full: 212160000 bytes do not fit)"
+    )
     expected = r"^a\.png: cannot write \(Read-only file system\)$"
     with pytest.raises(UserError, match=expected), atomic.user_error_on_write("a.png"):
         raise OSError(errno.EROFS, "Read-only file system")
@@ -124,7 +131,7 @@ def test_an_npz_that_cannot_be_written_is_one_line_and_leaves_nothing(tmp_path, 
 
     monkeypatch.setattr(np, "savez_compressed", disk_full)
     other = tmp_path / "other.npz"
-    with pytest.raises(UserError, match=r"other\.npz: cannot write \(No space left on device\)"):
+    with pytest.raises(UserError, match=r"other\.npz: cannot write \(disk full\)$"):
         atomic.write_npz_atomic(other, {"a": np.arange(3)}, compressed=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.npz"]
 

@@ -82,3 +82,57 @@ def test_a_readme_without_the_markers_is_refused():
 
 def test_the_committed_readme_table_matches_the_committed_demo_numbers():
     assert _load().main(["--check"]) == 0
+
+
+# -- the README's commands, as a new user copies them ------------------------------------------
+
+OUTPUT_OPTIONS = ("--out", "--render", "--json")
+
+
+def _readme_commands() -> list[list[str]]:
+    """Every ``vidpose ...`` command in the README's code blocks, split into words (comments
+    and shell redirections dropped)."""
+    import shlex
+
+    commands, in_block = [], False
+    for line in (ROOT / "README.md").read_text().splitlines():
+        if line.startswith("```"):
+            in_block = not in_block
+            continue
+        text = line.split(" #")[0].split(">")[0].strip()
+        if (in_block or line.startswith("    ")) and text.startswith("vidpose "):
+            commands.append(shlex.split(text))
+    return commands
+
+
+def test_no_readme_command_writes_over_one_of_its_inputs():
+    """The README once rendered `predict ... walk.mp4 --render walk.mp4` over its own video."""
+    commands = _readme_commands()
+    assert any(words[1] == "predict" and "--render" in words for words in commands)
+    for words in commands:
+        outputs = {words[i + 1] for i, word in enumerate(words[:-1]) if word in OUTPUT_OPTIONS}
+        inputs = {
+            word
+            for i, word in enumerate(words[2:], start=2)
+            if not word.startswith("-") and words[i - 1] not in OUTPUT_OPTIONS
+        }
+        assert not outputs & inputs, " ".join(words)
+
+
+def test_the_readme_says_where_the_vidpose_command_is_after_make():
+    text = (ROOT / "README.md").read_text()
+    quick_start = text[text.index("## Quick start") : text.index("**3D from your own video**")]
+    assert ". .venv/bin/activate" in quick_start and ".venv/bin/vidpose" in quick_start
+
+
+def test_the_licence_is_an_spdx_string_that_setuptools_reads_without_a_warning():
+    """A ``{text = ...}`` table makes setuptools warn twice on every install (and stop
+    building after 2027-02-18); setuptools reads an SPDX string from 77 on."""
+    import re
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert pyproject["project"]["license"] == "MIT"
+    (requirement,) = [r for r in pyproject["build-system"]["requires"] if "setuptools" in r]
+    lower = re.fullmatch(r"setuptools>=(\d+)(\.\d+)*", requirement)
+    assert lower is not None and int(lower.group(1)) >= 77, requirement

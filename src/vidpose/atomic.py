@@ -13,6 +13,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -118,8 +119,22 @@ def check_output(
     return check_writable(path, what, into=into)
 
 
+#: NumPy's words for a write the disk took only part of (``ndarray.tofile``, ``np.save``), and
+#: for one it refused up front (its ``fallocate`` of a large array); neither has an errno.
+_SHORT_WRITE = re.compile(r"(\d+) requested and (\d+) written")
+_NO_ROOM = re.compile(r"Not enough free space to write (\d+) bytes")
+
+
 def write_failure(path: str | os.PathLike, exc: OSError) -> UserError:
-    """The one-line ``UserError`` for ``exc`` raised while writing ``path``."""
+    """The one-line ``UserError`` for ``exc`` raised while writing ``path``: a full disk
+    (``ENOSPC``, or NumPy's own words for one, which carry no error number) says so."""
+    if exc.errno is None and (short := _SHORT_WRITE.search(str(exc))):
+        requested, written = short.groups()
+        return UserError(f"{path}: cannot write (disk full: {written} of {requested} bytes taken)")
+    if exc.errno is None and (no_room := _NO_ROOM.search(str(exc))):
+        return UserError(f"{path}: cannot write (disk full: {no_room.group(1)} bytes do not fit)")
+    if exc.errno == errno.ENOSPC:
+        return UserError(f"{path}: cannot write (disk full)")
     return UserError(f"{path}: cannot write ({exc.strerror or exc})")
 
 

@@ -40,3 +40,17 @@ def test_export_errors_are_one_line_and_write_nothing(tmp_path, capsys, monkeypa
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["vidpose export: error: ONNX export needs onnx: pip install vidpose[export]"]
     assert [p.name for p in tmp_path.iterdir()] == ["foreign.pt"]
+
+
+def test_export_refuses_an_existing_file_and_its_own_checkpoint(tiny_checkpoint, tmp_path, capsys):
+    out = tmp_path / "model.onnx"
+    out.write_bytes(b"an earlier export")
+    assert main(["export", str(tiny_checkpoint), str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"vidpose export: error: {out}: already exists (use --overwrite to replace it)\n"
+    assert out.read_bytes() == b"an earlier export"
+    checkpoint = tmp_path / "tiny.onnx"  # a checkpoint saved under an .onnx name
+    checkpoint.write_bytes(tiny_checkpoint.read_bytes())
+    assert main(["export", str(checkpoint), str(checkpoint), "--overwrite"]) == 2
+    assert "is also an input of this command" in capsys.readouterr().err
+    assert checkpoint.read_bytes() == tiny_checkpoint.read_bytes()

@@ -109,4 +109,31 @@ def test_bad_paths(tmp_path, capsys):
     assert code == 2 and "must end in .bvh" in err
     (tmp_path / "junk.npz").write_text("not a zip")
     code, _, err = _run(["export-bvh", str(tmp_path / "junk.npz"), str(tmp_path / "x.bvh")], capsys)
-    assert code == 2 and "not a readable" in err and err.count("\n") == 1
+    junk = tmp_path / "junk.npz"
+    assert err == f"vidpose export-bvh: error: {junk}: not an .npz file (not a NumPy archive)\n"
+    assert code == 2
+
+
+@pytest.mark.parametrize(
+    ("fps", "fragment"),
+    [
+        ("thirty", "'fps' is 'thirty', not a number (frames per second)"),
+        (np.array([25.0, 30.0]), "'fps' has shape (2,), expected one number"),
+        (0.0, "'fps' is 0, not a positive number"),
+        (np.nan, "'fps' is nan, not a positive number"),
+    ],
+)
+def test_an_fps_that_is_not_a_rate_is_named(tmp_path, capsys, fps, fragment):
+    np.savez(tmp_path / "p.npz", poses3d=_noisy(), fps=fps)
+    out = tmp_path / "x.bvh"
+    code, _, err = _run(["export-bvh", str(tmp_path / "p.npz"), str(out)], capsys)
+    assert code == 2 and err.startswith(
+        f"vidpose export-bvh: error: {tmp_path / 'p.npz'}: {fragment}"
+    )
+    assert err.count("\n") == 1 and not out.exists()
+
+
+def test_an_fps_written_as_a_numeric_string_is_read(tmp_path, capsys):
+    np.savez(tmp_path / "p.npz", poses3d=_noisy(), fps="25")
+    code, stdout, _ = _run(["export-bvh", str(tmp_path / "p.npz"), str(tmp_path / "x.bvh")], capsys)
+    assert code == 0 and "at 25 fps" in stdout

@@ -84,3 +84,20 @@ def test_a_byte_order_mark_is_not_a_column_name(latin1_store, capsys):
     clips.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
     assert main(["info", str(latin1_store), "--json"]) == 0
     assert "Caf\u00e9 walking" in open_store(latin1_store).actions
+
+
+@pytest.mark.parametrize("command", ["export-bvh", "synth --motion", "prepare videopose3d"])
+def test_a_text_file_named_npz_is_one_line_without_numpy_advice(command, tmp_path, capsys):
+    """A CSV export saved as .npz: the reader names the file and what it is, never numpy's
+    advice to load it 'unsafely using allow_pickle'."""
+    text = tmp_path / "poses.npz"
+    text.write_text("frame,joint,x,y,z\n0,pelvis,0.0,0.0,1.0\n", encoding="utf-8")
+    argv = {
+        "export-bvh": ["export-bvh", text, tmp_path / "out.bvh"],
+        "synth --motion": ["synth", tmp_path / "out", "--motion", text, "--poses-only"],
+        "prepare videopose3d": ["prepare", "videopose3d", text, tmp_path / "out"],
+    }[command]
+    assert main([str(a) for a in argv]) == 2
+    message = _one_line(capsys, command.split()[0])
+    assert message == f"{text}: not an .npz file (not a NumPy archive)"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["poses.npz"]

@@ -187,7 +187,7 @@ def test_plot_on_a_disk_that_fills_is_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("matplotlib.figure.Figure.savefig", _disk_full)
     assert main(["plot", str(tmp_path)]) == 2
     message = _one_line_error(capsys, "plot")
-    assert message.endswith("curves_loss.png: cannot write (No space left on device)")
+    assert message.endswith("curves_loss.png: cannot write (disk full)")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.csv"]
 
 
@@ -200,7 +200,7 @@ def test_a_failed_render_leaves_no_poses_file(
     argv = ["predict", str(tiny_checkpoint), str(walking_video.path), "--out", str(out)]
     assert main([*argv, "--render", str(render), "--box", "40,10,60,100"]) == 2
     message = _one_line_error(capsys, "predict")
-    assert message.endswith(f"{render}: cannot write (No space left on device)")
+    assert message.endswith(f"{render}: cannot write (disk full)")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -211,9 +211,7 @@ def test_a_poses_file_that_cannot_be_written_takes_the_render_with_it(
     monkeypatch.setattr("vidpose.inference.predictor.save_prediction", _disk_full)
     argv = ["predict", str(tiny_checkpoint), str(walking_video.path), "--out", str(out)]
     assert main([*argv, "--render", str(render), "--box", "40,10,60,100"]) == 2
-    assert _one_line_error(capsys, "predict").endswith(
-        f"{out}: cannot write (No space left on device)"
-    )
+    assert _one_line_error(capsys, "predict").endswith(f"{out}: cannot write (disk full)")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -221,9 +219,7 @@ def test_an_export_that_fails_to_write_is_one_line(tiny_checkpoint, tmp_path, ca
     monkeypatch.setattr("vidpose.export.export_onnx", _disk_full)
     out = tmp_path / "m.onnx"
     assert main(["export", str(tiny_checkpoint), str(out)]) == 2
-    assert _one_line_error(capsys, "export").endswith(
-        f"{out}: cannot write (No space left on device)"
-    )
+    assert _one_line_error(capsys, "export").endswith(f"{out}: cannot write (disk full)")
 
 
 def test_any_other_os_error_is_one_line_naming_the_file(inputs, tmp_path, capsys, monkeypatch):
@@ -236,3 +232,135 @@ def test_any_other_os_error_is_one_line_naming_the_file(inputs, tmp_path, capsys
     assert main(["info", str(inputs / "data" / "test")]) == 2
     message = _one_line_error(capsys, "info")
     assert message == "vidpose info: error: data/test/x.npy: No such file or directory"
+
+
+#: What NumPy raises when the disk is full (no errno, no path): a write it took only part of,
+#: and a large array's space it could not reserve; and the end of vidpose's line for each.
+NUMPY_DISK_FULL = {
+    "short write": (
+        "306000 requested and 262112 written",
+        "cannot write (disk full: 262112 of 306000 bytes taken)",
+    ),
+    "no room": (
+        "Not enough free space to write 212160000 bytes after offset 128",
+        "cannot write (disk full: 212160000 bytes do not fit)",
+    ),
+}
+
+
+def _standing_motion(frames: int) -> np.ndarray:
+    """(frames, 32, 3) world metres, z up: a person standing (0.88 m legs), VideoPose3D's
+    32-joint layout with the 15 unused joints at the pelvis."""
+    from vidpose.skeleton import H36M_32_TO_17
+
+    body = np.zeros((32, 3)) + [0.0, 0.0, 0.96]
+    body[H36M_32_TO_17] = [
+        [0, 0, 0.96], [-0.13, 0, 0.96], [-0.13, 0.02, 0.51], [-0.13, 0, 0.08],
+        [0.13, 0, 0.96], [0.13, 0.02, 0.51], [0.13, 0, 0.08], [0, 0, 1.19], [0, 0, 1.44],
+        [0, 0, 1.54], [0, -0.03, 1.68], [0.17, 0, 1.42], [0.2, 0.05, 1.16], [0.22, 0.1, 0.93],
+        [-0.17, 0, 1.42], [-0.2, 0.05, 1.16], [-0.22, 0.1, 0.93],
+    ]  # fmt: skip
+    drift = np.linspace(0, 0.3, frames)[:, None, None] * [1.0, 0.0, 0.0]
+    return (body[None] + drift).astype(np.float32)
+
+
+@pytest.mark.parametrize("numpy_words", list(NUMPY_DISK_FULL))
+@pytest.mark.parametrize("command", ["prepare videopose3d", "synth --poses-only"])
+def test_a_disk_that_fills_mid_write_names_the_store_and_says_full(
+    command, numpy_words, tmp_path, capsys, monkeypatch
+):
+    if command == "prepare videopose3d":
+        np.savez(tmp_path / "d3.npz", positions_3d={"S1": {"Walking": _standing_motion(8)}})
+        argv = ["prepare", "videopose3d", tmp_path / "d3.npz", tmp_path / "out"]
+    else:
+        argv = ["synth", tmp_path / "out", "--poses-only", "--seconds", "1"]
+    before = sorted(tmp_path.iterdir())
+    raised, ending = NUMPY_DISK_FULL[numpy_words]
+
+    def disk_full(*args, **kwargs):
+        raise OSError(raised)
+
+    monkeypatch.setattr("numpy.lib.format.write_array", disk_full)
+    assert main([str(a) for a in argv]) == 2
+    message = _one_line_error(capsys, argv[0])
+    assert f"{tmp_path / '.out.partial-'}" in message, message  # the store being written
+    assert message.endswith(f"/train: {ending}")
+    assert sorted(tmp_path.iterdir()) == before
+
+
+# -- the one output rule: an existing output only with --overwrite, never an input --------------
+
+
+def _poses_file(path: Path) -> Path:
+    """(5, 17, 3) poses in metres, z up, as a .npy file at ``path`` (whatever its suffix)."""
+    from vidpose.skeleton import H36M_32_TO_17
+
+    rng = np.random.default_rng(0)
+    poses = _standing_motion(5)[:, H36M_32_TO_17] + rng.normal(0, 0.01, (5, 17, 3))
+    with open(path, "wb") as handle:  # np.save would add .npy to the name
+        np.save(handle, poses)
+    return path
+
+
+def test_export_bvh_refuses_an_existing_file_and_its_own_input(tmp_path, capsys):
+    poses = _poses_file(tmp_path / "walk.npy")
+    out = tmp_path / "walk.bvh"
+    out.write_text("my earlier export")
+    assert main(["export-bvh", str(poses), str(out)]) == 2
+    assert _one_line_error(capsys, "export-bvh") == (
+        f"vidpose export-bvh: error: {out}: already exists (use --overwrite to replace it)"
+    )
+    assert out.read_text() == "my earlier export"
+    assert main(["export-bvh", str(poses), str(out), "--overwrite"]) == 0
+    assert out.read_text().startswith("HIERARCHY")
+    same = _poses_file(tmp_path / "poses.bvh")  # poses saved under a .bvh name
+    before = same.read_bytes()
+    assert main(["export-bvh", str(same), str(tmp_path / "." / "poses.bvh"), "--overwrite"]) == 2
+    assert "is also an input of this command" in _one_line_error(capsys, "export-bvh")
+    assert same.read_bytes() == before
+
+
+def test_evaluate_json_refuses_an_existing_file_and_its_own_checkpoint(
+    inputs, tiny_checkpoint, tmp_path, capsys
+):
+    checkpoint = tmp_path / "tiny.pt"
+    checkpoint.write_bytes(tiny_checkpoint.read_bytes())
+    report = tmp_path / "report.json"
+    report.write_text("{}")
+    argv = ["evaluate", str(checkpoint), "--data", str(inputs / "data" / "test"), "--json"]
+    assert main([*argv, str(report)]) == 2
+    assert _one_line_error(capsys, "evaluate").endswith(
+        f"--json {report}: already exists (use --overwrite to replace it)"
+    )
+    assert report.read_text() == "{}"
+    assert main([*argv, str(report), "--overwrite", "--device", "cpu"]) == 0
+    assert '"headline"' in report.read_text()
+    capsys.readouterr()
+    before = checkpoint.read_bytes()
+    assert main([*argv, str(checkpoint), "--overwrite", "--device", "cpu"]) == 2
+    assert "is also an input of this command" in _one_line_error(capsys, "evaluate")
+    assert checkpoint.read_bytes() == before
+
+
+@pytest.mark.parametrize("source", ["npy", "videopose3d", "h36m"])
+def test_prepare_never_replaces_a_folder_that_holds_its_input(source, tmp_path, capsys):
+    """OUT is replaced whole with --overwrite: OUT, or a folder above an input, is refused."""
+    data = tmp_path / "data"
+    data.mkdir()
+    if source == "npy":
+        np.save(data / "X.npy", np.zeros((2, 4, 8, 8, 3), np.uint8))
+        np.save(data / "Y.npy", np.zeros((2, 4, 17, 3), np.float32))
+        argv = [data / "X.npy", data / "Y.npy"]
+    elif source == "videopose3d":
+        np.savez(data / "d3.npz", positions_3d={"S1": {"Walking": _standing_motion(8)}})
+        argv = [data / "d3.npz"]
+    else:
+        pytest.importorskip("cdflib")
+        (data / "raw").mkdir()
+        argv = [data / "raw"]
+    before = sorted(tmp_path.rglob("*"))
+    for out, problem in ((data, "holds"), (argv[0], "is also an input of this command")):
+        assert main(["prepare", source, *map(str, argv), str(out), "--overwrite"]) == 2
+        message = _one_line_error(capsys, "prepare")
+        assert message.startswith(f"vidpose prepare: error: {out}: {problem}"), message
+        assert sorted(tmp_path.rglob("*")) == before

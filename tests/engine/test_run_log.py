@@ -33,6 +33,6 @@ def test_a_full_disk_while_logging_is_one_line_naming_metrics_csv(tmp_path):
     log._writer = csv.writer(log._handle, lineterminator="\n")
     with pytest.raises(UserError) as info:
         log.write("step", 1, 2, "train", 0.4, 390.0, 1e-3, 0.2)
-    assert str(info.value) == f"{tmp_path / 'metrics.csv'}: cannot write (No space left on device)"
+    assert str(info.value) == f"{tmp_path / 'metrics.csv'}: cannot write (disk full)"
     log.close()
     assert (tmp_path / "metrics.csv").read_text().splitlines()[1].startswith("step,1,1,train")

@@ -246,7 +246,7 @@ def test_an_interrupted_run_leaves_no_store_and_the_rerun_resumes(release, tmp_p
     original = h36m.convert_sequence
     monkeypatch.setattr(h36m, "convert_sequence", lambda *a: converted.append(a[0]) or original(*a))
     code, stdout, _ = run_cli(*args)
-    assert code == 0 and "resuming: 6 sequences" in stdout and converted == []
+    assert code == 0 and "6 sequences reused from an interrupted run" in stdout and converted == []
     assert len(open_store(out / "test")) == 12
     assert not (tmp_path / "out.partial").exists()
 

@@ -1,7 +1,12 @@
 """`vidpose prepare videopose3d` and `prepare add-2d`: VideoPose3D's files → sequence stores.
 
-The fake files follow VideoPose3D's layout: positions_3d {subject: {sequence: (F, 32, 3)}} in
-world metres, positions_2d {subject: {sequence: [4 × (F', J, 2|3)]}} in pixels + metadata.
+The fake files have the structure VideoPose3D's data/prepare_data_h36m.py and
+prepare_data_2d_h36m_sh.py write: positions_3d {subject: {sequence: (F, 32, 3) float32}} in
+world metres (no metadata); positions_2d {subject: {sequence: [4 × (F', J, 2|3) float32]}} in
+pixels with metadata {num_joints, keypoints_symmetry} (the ground-truth and Stacked Hourglass
+files have no layout_name; the Detectron file says "coco"). The Stacked Hourglass file keeps
+its own sequence names (TakingPhoto, WalkingDog), lacks S11 Directions and covers sequences
+the 3D file does not have.
 """
 
 from __future__ import annotations
@@ -27,21 +32,52 @@ SEQUENCES = {
     "S9": {"WalkDog 1": 20},
     "S11": {"Directions": 12, "Directions 1": 14},
 }
+#: What the Stacked Hourglass file has beyond the 3D file (VideoPose3D ignores it).
+SH_EXTRA = {"S1": {"Discussion 2": 9}, "S9": {"WalkingDog": 7}, "S5": {"Eating 1": 5}}
 SIZES = {"54138969": (1000, 1002), "55011271": (1000, 1000), "58860488": (1000, 1000),
          "60457274": (1000, 1002)}  # fmt: skip
+#: VideoPose3D's keypoints_symmetry ([left joints], [right joints]) of its three layouts.
+SYMMETRY = {
+    "h36m": [[4, 5, 6, 11, 12, 13], [1, 2, 3, 14, 15, 16]],
+    "sh": [[3, 4, 5, 13, 14, 15], [0, 1, 2, 10, 11, 12]],
+    "coco": [[1, 3, 5, 7, 9, 11, 13, 15], [2, 4, 6, 8, 10, 12, 14, 16]],
+}
+# A standing body, 17 joints in vidpose's order, metres: x right, y forward, z up; the leg
+# (hip to knee to ankle) is 0.88 m.
+BODY_17 = np.array(
+    [[0.0, 0.0, 0.96], [-0.13, 0.0, 0.96], [-0.13, 0.02, 0.51], [-0.13, 0.0, 0.08],
+     [0.13, 0.0, 0.96], [0.13, 0.02, 0.51], [0.13, 0.0, 0.08], [0.0, 0.0, 1.19],
+     [0.0, 0.0, 1.44], [0.0, 0.0, 1.54], [0.0, -0.03, 1.68], [0.17, 0.0, 1.42],
+     [0.2, 0.05, 1.16], [0.22, 0.1, 0.93], [-0.17, 0.0, 1.42], [-0.2, 0.05, 1.16],
+     [-0.22, 0.1, 0.93]]
+)  # fmt: skip
+LEG_M = 0.88
 
 
 def world_motion(frames: int, seed: int) -> np.ndarray:
-    """(frames, 32, 3) world metres, z up: a standing body near the origin, drifting."""
+    """(frames, 32, 3) world metres, z up: a standing body near the origin, drifting; the 15
+    joints vidpose does not use are scattered around it."""
     rng = np.random.default_rng(seed)
     body = rng.normal(0.0, 0.15, (32, 3)) + np.array([0.0, 0.0, 1.0])
-    body[:, 2] = np.linspace(0.05, 1.75, 32)[rng.permutation(32)]
+    body[H36M_32_TO_17] = BODY_17 + rng.normal(0.0, 0.01, (17, 3))
     drift = np.stack([np.linspace(0, 0.4, frames), np.zeros(frames), np.zeros(frames)], axis=-1)
-    return (body[None] + drift[:, None] + rng.normal(0, 0.01, (frames, 32, 3))).astype(np.float32)
+    return (body[None] + drift[:, None]).astype(np.float32)
 
 
 def save_2d(path, positions_2d, **metadata):
     np.savez_compressed(path, positions_2d=positions_2d, metadata=metadata)
+
+
+def _views(rng, frames: int, joints: int, columns: int = 2) -> list[np.ndarray]:
+    return [rng.uniform(0, 1000, (frames, joints, columns)).astype(np.float32) for _ in range(4)]
+
+
+def _sh_name(name: str) -> str:
+    """The Stacked Hourglass file's spelling (from its .h5 file names)."""
+    for short, long in (("Photo", "TakingPhoto"), ("WalkDog", "WalkingDog")):
+        if name.startswith(short):
+            return long + name[len(short) :]
+    return name
 
 
 @pytest.fixture(scope="module")
@@ -53,21 +89,25 @@ def files(tmp_path_factory):
         for name, frames in sequences.items():
             positions_3d[subject][name] = world_motion(frames, seed)
             rng = np.random.default_rng(frames)
-            # detections are often a few frames longer than the poses
-            gt[subject][name] = [
-                rng.uniform(0, 1000, (frames + 3, 17, 2)).astype(np.float32) for _ in range(4)
-            ]
-            coco[subject][name] = [
-                rng.uniform(0, 1000, (frames, 17, 3)).astype(np.float32) for _ in range(4)
-            ]
+            gt[subject][name] = _views(rng, frames + 3, 17)  # 2D is often a little longer
+            coco[subject][name] = _views(rng, frames, 17, 3)
             if (subject, name) != ("S11", "Directions"):  # as VideoPose3D's SH files
-                sh[subject][name] = [
-                    rng.uniform(0, 1000, (frames, 16, 2)).astype(np.float32) for _ in range(4)
-                ]
+                sh[subject][_sh_name(name)] = _views(rng, frames, 16)
+    for subject, sequences in SH_EXTRA.items():
+        for name, frames in sequences.items():
+            sh.setdefault(subject, {})[name] = _views(np.random.default_rng(1), frames, 16)
     np.savez_compressed(folder / "data_3d_h36m.npz", positions_3d=positions_3d)
-    save_2d(folder / "data_2d_h36m_gt.npz", gt, layout_name="h36m", num_joints=17)
-    save_2d(folder / "data_2d_h36m_sh_pt_mpii.npz", sh, num_joints=16)
-    save_2d(folder / "data_2d_h36m_detectron.npz", coco, layout_name="coco", num_joints=17)
+    save_2d(folder / "data_2d_h36m_gt.npz", gt, num_joints=17, keypoints_symmetry=SYMMETRY["h36m"])
+    save_2d(
+        folder / "data_2d_h36m_sh_pt_mpii.npz", sh, num_joints=16, keypoints_symmetry=SYMMETRY["sh"]
+    )
+    save_2d(
+        folder / "data_2d_h36m_detectron.npz",
+        coco,
+        layout_name="coco",
+        num_joints=17,
+        keypoints_symmetry=SYMMETRY["coco"],
+    )
     return folder, positions_3d, {"gt": gt, "sh": sh, "coco": coco}
 
 
@@ -191,7 +231,8 @@ def test_add_2d_attaches_a_file_to_both_splits(files, tmp_path, capsys):
         assert store.meta["sources_2d"]["sh"]["path"] == str(sh.resolve())
         assert store.meta["sources_2d"]["sh"]["layout_from"] == "16 joints"
         info = store.sequences[0]
-        expected = given["sh"][info.subject][info.sequence][CAMERA_IDS.index(info.camera)]
+        views = given["sh"][info.subject][_sh_name(info.sequence)]
+        expected = views[CAMERA_IDS.index(info.camera)]
         np.testing.assert_array_equal(store.keypoints_raw()[store.slice(0), :, :2], expected)
     assert main(["prepare", "add-2d", str(out), f"sh={sh}"]) == 2
     assert "already has a 2D source 'sh' (use --replace)" in capsys.readouterr().err
@@ -215,10 +256,6 @@ def _nan_in_test_split(gt):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda gt: gt.update(S7={"Eating": [np.zeros((5, 17, 2))] * 4}),
-         "subject S7 is not in the 3D file"),
-        (lambda gt: gt["S1"].update(Eating=[np.zeros((5, 17, 2))] * 4),
-         "S1/Eating is not in the 3D file"),
         (lambda gt: gt.pop("S9") and None, "no subject S9 (the 3D file has it)"),
         (lambda gt: gt["S1"].update({"Walking 1": gt["S1"]["Walking 1"][:3]}),
          "S1/Walking 1: expected a list of 4 camera arrays"),
@@ -229,7 +266,9 @@ def _nan_in_test_split(gt):
         (_nan_in_test_split, "S9/WalkDog 1 camera 58860488: NaN or inf in the 2D keypoints"),
         (lambda gt: gt["S1"].update(Nonsense=[np.zeros((5, 17, 2))] * 4),
          "S1/Nonsense is not one of the 15 actions"),
-        (lambda gt: {"num_joints": 17}, "cannot tell the keypoint layout (17 joints"),
+        (lambda gt: {"num_joints": 17, "keypoints_symmetry": [[1], [2]]},
+         "cannot tell the keypoint layout (17 joints"),
+        (lambda gt: {"num_joints": 18}, "cannot tell the keypoint layout (18 joints"),
         (lambda gt: {"layout_name": "humaneva15"}, "unknown keypoint layout 'humaneva15'"),
         (lambda gt: {"layout_name": "h36m", "num_joints": 16},
          "metadata num_joints 16 does not fit layout h36m17"),
@@ -273,10 +312,20 @@ def test_nan_in_3d_is_an_error(files, tmp_path, capsys):
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda p: None, "file does not exist"),
-        (lambda p: p.write_bytes(b"nonsense"), "not a readable .npz file"),
+        (lambda p: None, "no such file"),
+        (lambda p: p.write_bytes(b"nonsense"), "not an .npz file (not a NumPy archive)"),
+        (lambda p: p.write_text("S1,Walking,0.1,0.2\n"), "not an .npz file (not a NumPy archive)"),
         (lambda p: np.savez(p, other=np.zeros(3)), "no 'positions_3d' array"),
-        (lambda p: np.savez(p, positions_3d=np.zeros(3)), "not a readable .npz file"),
+        (lambda p: np.savez(p, positions_3d=np.zeros(3)),
+         "'positions_3d' is an array of shape (3,) (float64), not VideoPose3D's dictionary of "
+         "subjects"),
+        (lambda p: np.savez(p, positions_3d=["S1"]),
+         "'positions_3d' is an array of shape (1,) (<U2), not VideoPose3D's dictionary"),
+        (lambda p: np.savez(p, positions_3d=[{"S1": {}}]),
+         "'positions_3d' is an array of shape (1,) (object), not VideoPose3D's dictionary"),
+        (lambda p: np.savez(p, positions_3d={"S1": {}}, metadata=[17, 3]),
+         "'metadata' is an array of shape (2,) (int64), not VideoPose3D's dictionary of metadata"),
+        (lambda p: np.savez(p, positions_3d=[1, 2]), "'positions_3d' is an array of shape (2,)"),
         (lambda p: np.savez(p, positions_3d={"S1": {}}), "no sequence of the 15 actions"),
         (lambda p: np.savez(p, positions_3d={"S1": {"Walking": np.zeros((5, 30, 3))}}),
          "S1/Walking: shape (5, 30, 3), expected (frames, 32, 3)"),
@@ -288,12 +337,14 @@ def test_bad_3d_files_are_one_line_errors_with_exit_2(tmp_path, capsys, make, me
     assert prepare(path, tmp_path / "out") == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert message in err[-1] and err[-1].startswith("vidpose prepare: error:"), err
+    assert "Traceback" not in "".join(err) and "allow_pickle" not in "".join(err)
     assert not (tmp_path / "out").exists()
 
 
 def test_bad_arguments_are_one_line_errors_with_exit_2(files, tmp_path, capsys):
     d3 = files[0] / "data_3d_h36m.npz"
     gt = files[0] / "data_2d_h36m_gt.npz"
+    det = files[0] / "data_2d_h36m_detectron.npz"
     for argv, message in (
         ([d3, d3, d3, tmp_path / "out"], "expected DATA_3D.npz [DATA_2D.npz] OUT"),
         ([d3, tmp_path / "out", "--subjects", "S7"], "no subject S7 in positions_3d"),
@@ -301,8 +352,8 @@ def test_bad_arguments_are_one_line_errors_with_exit_2(files, tmp_path, capsys):
         ([d3, tmp_path / "out", "--cameras", "1"], "unknown camera 1"),
         ([d3, gt, tmp_path / "out", "--2d", f"gt={gt}"], "two 2D sources named 'gt'"),
         ([d3, gt, tmp_path / "out", "--layout", "cpn=coco17"], "no 2D source named 'cpn'"),
-        ([d3, gt, tmp_path / "out", "--layout", "gt=coco17"],
-         "metadata says layout h36m17, but coco17 was given"),
+        ([d3, gt, tmp_path / "out", "--2d", f"det={det}", "--layout", "det=h36m17"],
+         "metadata says layout coco17, but h36m17 was given"),
         ([d3, gt, tmp_path / "out", "--default-2d", "cpn"], "no 2D source named 'cpn'"),
         ([d3, tmp_path / "out", "--2d", f"Bad={gt}"], "2D source name 'Bad'"),
         ([d3, tmp_path], "already exists"),
@@ -326,3 +377,125 @@ def test_every_camera_sees_the_capture_area_upright(subject):
         )
         assert 0 < u_head < 1000 and 0 < u_feet < 1000 and 0 < v_head < v_feet < 1002
         assert abs(u_head - u_feet) < 0.1 * (v_feet - v_head)  # upright, not rolled
+
+
+# -- files as VideoPose3D's own scripts write them ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("metadata", "layout", "how"),
+    [
+        ({"num_joints": 17, "keypoints_symmetry": SYMMETRY["h36m"]}, "h36m17",
+         "17 joints, no layout_name, keypoints_symmetry of h36m17"),
+        ({"num_joints": 17}, "h36m17",
+         "17 joints and no layout_name: Human3.6M's order, as VideoPose3D's gt file"),
+        ({"num_joints": 17, "keypoints_symmetry": SYMMETRY["coco"]}, "coco17",
+         "17 joints, no layout_name, keypoints_symmetry of coco17"),
+        (None, "h36m17", "17 joints and no layout_name"),
+    ],
+)  # fmt: skip
+def test_a_17_joint_file_without_layout_name_is_human36m_17_and_the_summary_says_so(
+    files, tmp_path, capsys, metadata, layout, how
+):
+    """VideoPose3D's prepare_data_h36m.py writes data_2d_h36m_gt.npz with metadata
+    {num_joints: 17, keypoints_symmetry} and no layout_name."""
+    gt = files[2]["gt"]
+    path = tmp_path / "data_2d_h36m_gt.npz"
+    if metadata is None:
+        np.savez_compressed(path, positions_2d=gt)
+    else:
+        save_2d(path, gt, **metadata)
+    out = tmp_path / "out"
+    assert prepare(files[0] / "data_3d_h36m.npz", path, out) == 0
+    stdout = capsys.readouterr().out
+    assert f"2D sources: gt ({layout}: {how}" in stdout
+    store = open_sequences(out / "train")
+    assert store.layout("gt") == layout and how in store.meta["sources_2d"]["gt"]["layout_from"]
+    info = store.sequences[0]
+    expected = gt[info.subject][info.sequence][CAMERA_IDS.index(info.camera)][: info.frames]
+    np.testing.assert_array_equal(store.keypoints_raw("gt")[store.slice(0), :, :2], expected)
+
+
+def _one_note(err: str) -> str:
+    notes = [line for line in err.splitlines() if line.startswith("vidpose prepare: note:")]
+    assert len(notes) == 1, err
+    return notes[0]
+
+
+def test_what_a_2d_file_has_beyond_the_3d_file_is_left_out_in_one_note(files, tmp_path, capsys):
+    """Stacked Hourglass covers 209 sequences, the 3D file fewer; VideoPose3D ignores the rest."""
+    folder, _, _ = files
+    sh = folder / "data_2d_h36m_sh_pt_mpii.npz"
+    out = tmp_path / "out"
+    assert prepare(folder / "data_3d_h36m.npz", out, "--2d", f"sh={sh}") == 0
+    note = _one_note(capsys.readouterr().err)
+    left_out = ["S1/Discussion 2", "S5 (1 sequence)", "S9/WalkDog"]
+    assert note == (
+        f"vidpose prepare: note: {sh}: left out 3 parts the 3D file does not have, as "
+        f"VideoPose3D does: {', '.join(left_out)}"
+    )
+    for split, subjects in (("train", {"S1"}), ("test", {"S9", "S11"})):
+        store = open_sequences(out / split)
+        assert {info.subject for info in store.sequences} == subjects
+        assert {(i.subject, i.sequence) for i in store.sequences}.isdisjoint(
+            {("S1", "Discussion 2"), ("S9", "WalkDog")}
+        )
+        assert store.meta["sources_2d"]["sh"]["not_in_3d"] == left_out
+    assert main(["prepare", "add-2d", str(out), f"again={sh}"]) == 0
+    assert "left out 3 parts" in _one_note(capsys.readouterr().err)
+    assert open_sequences(out / "test").meta["sources_2d"]["again"]["not_in_3d"] == left_out
+
+
+def test_a_3d_file_in_millimetres_is_recognised_by_its_legs_and_converted(files, tmp_path, capsys):
+    folder, positions_3d, _ = files
+    millimetres = {s: {k: v * 1000 for k, v in seqs.items()} for s, seqs in positions_3d.items()}
+    np.savez_compressed(tmp_path / "mm.npz", positions_3d=millimetres)
+    assert prepare(folder / "data_3d_h36m.npz", tmp_path / "metres") == 0
+    assert "3D units: metres (leg 0.88" in capsys.readouterr().out
+    assert prepare(tmp_path / "mm.npz", tmp_path / "mm") == 0
+    out, err = capsys.readouterr()
+    units = "millimetres (leg 883.5 units = 0.883 m)"
+    assert f"3D units: {units}" in out
+    note = f"{tmp_path / 'mm.npz'}: 3D positions in {units}; converted to metres"
+    assert _one_note(err) == f"vidpose prepare: note: {note}"
+    assert prepare(tmp_path / "mm.npz", tmp_path / "given", "--scale", "0.001") == 0
+    assert "3D units: 0.001 m per unit (--scale)" in capsys.readouterr().out
+    for split in ("train", "test"):
+        metres = open_sequences(tmp_path / "metres" / split)
+        for name in ("mm", "given"):
+            store = open_sequences(tmp_path / name / split)
+            np.testing.assert_allclose(store.poses3d, metres.poses3d, atol=1e-5)
+            np.testing.assert_allclose(store.root, metres.root, atol=1e-4)
+            np.testing.assert_allclose(store.keypoints(), metres.keypoints(), atol=1e-2)
+        assert store.meta["videopose3d"]["metres_per_unit_3d"] == 0.001
+    legs = np.linalg.norm(np.diff(metres.poses3d[:, [1, 2, 3]], axis=1), axis=-1).sum(-1)
+    np.testing.assert_allclose(legs, LEG_M, atol=0.05)  # metres, whatever the file's unit
+
+
+def test_a_3d_file_whose_legs_fit_no_unit_stays_in_metres_with_a_warning(tmp_path, capsys):
+    poses = world_motion(6, 0) * 1.6  # a 1.4 m leg: no person, in no unit
+    np.savez(tmp_path / "d3.npz", positions_3d={"S1": {"Walking": poses}})
+    assert prepare(tmp_path / "d3.npz", tmp_path / "out") == 0
+    out, err = capsys.readouterr()
+    assert "3D units: metres, VideoPose3D's unit (the leg, 1.397, fits no unit)" in out
+    assert f"warning: {tmp_path / 'd3.npz'}: the leg (hip to ankle) is 1.397 units" in err
+    assert prepare(tmp_path / "d3.npz", tmp_path / "bad", "--scale", "0") == 2
+    assert "--scale 0: must be a positive number" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.parametrize(
+    ("metadata", "message"),
+    [
+        (["h36m", "coco"], "'metadata' is an array of shape (2,) (<U4), not VideoPose3D's"),
+        ("h36m", "'metadata' is an array of shape () (<U4), not VideoPose3D's dictionary"),
+    ],
+)
+def test_2d_metadata_that_is_not_a_dictionary_says_so(files, tmp_path, capsys, metadata, message):
+    path = tmp_path / "bad_2d.npz"
+    np.savez_compressed(path, positions_2d=files[2]["gt"], metadata=metadata)
+    assert prepare(files[0] / "data_3d_h36m.npz", path, tmp_path / "out") == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"vidpose prepare: error: {path}: {message}")
+    assert err.endswith("not VideoPose3D's dictionary of metadata") and "\n" not in err
+    assert not (tmp_path / "out").exists()

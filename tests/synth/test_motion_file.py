@@ -88,7 +88,7 @@ def test_malformed_motion_files_are_refused(tmp_path, arrays, message):
 
 def test_unreadable_or_missing_motion_files_are_refused(tmp_path):
     (tmp_path / "junk.npz").write_bytes(b"not a zip at all")
-    with pytest.raises(UserError, match="not a readable .npz"):
+    with pytest.raises(UserError, match=r"junk.npz: not an .npz file \(not a NumPy archive\)"):
         generate_dataset(tmp_path / "out", motion=tmp_path / "junk.npz", **SETTINGS)
     with pytest.raises(UserError, match="does not exist"):
         generate_dataset(tmp_path / "out", motion=tmp_path / "nope.npz", **SETTINGS)

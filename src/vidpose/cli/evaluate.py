@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from vidpose.argtypes import add_overwrite_option
 from vidpose.errors import UserError
 
 ORDER = 45
@@ -57,6 +58,7 @@ def register(subparsers) -> None:
         help="also write the report as JSON ('-': print it to stdout as one JSON object, "
         "and the table to stderr)",
     )
+    add_overwrite_option(parser)
     parser.add_argument("--batch-size", type=int, default=16, metavar="B", help="clips per batch")
     parser.add_argument(
         "--device", default="auto", metavar="D", help="cpu, cuda, cuda:1, ... (default: auto)"
@@ -155,7 +157,7 @@ def check_model_fits_store(lifter: bool, store_path: Path, checkpoint_path: Path
 
 
 def run(args) -> int:
-    from vidpose.atomic import check_writable, user_error_on_write, write_json_atomic
+    from vidpose.atomic import check_output, user_error_on_write, write_json_atomic
     from vidpose.checkpoint import load_model
     from vidpose.devices import resolve_device
     from vidpose.engine.predict import recipe_flip_test
@@ -165,7 +167,10 @@ def run(args) -> int:
     if args.batch_size < 1:
         raise UserError(f"--batch-size: must be at least 1, got {args.batch_size}")
     if args.json and args.json != "-":
-        check_writable(args.json, "--json")  # before predicting every clip, not after
+        # before predicting every clip, not after
+        check_output(
+            args.json, overwrite=args.overwrite, inputs=(args.model, args.data), what="--json"
+        )
     device = resolve_device(args.device)
     checkpoint_path = resolve_checkpoint(args.model)
     model, checkpoint = load_model(checkpoint_path)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from vidpose.argtypes import add_overwrite_option
+
 ORDER = 70
 DEFAULT_OPSET = 18  # = vidpose.export.DEFAULT_OPSET, which imports torch (too slow for --help)
 
@@ -30,16 +32,18 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--opset", type=int, default=DEFAULT_OPSET, metavar="N", help="ONNX opset (default 18)"
     )
+    add_overwrite_option(parser)
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
-    from vidpose.atomic import check_writable, user_error_on_write
+    from vidpose.atomic import check_output, user_error_on_write
     from vidpose.errors import UserError
 
     if not args.out.endswith(".onnx"):
         raise UserError(f"{args.out}: the output file must end in .onnx")
-    check_writable(args.out)  # before the export and its check, which take a while
+    # before the export and its check, which take a while
+    check_output(args.out, overwrite=args.overwrite, inputs=(args.checkpoint,))
     from vidpose.export import export_onnx
 
     with user_error_on_write(args.out):

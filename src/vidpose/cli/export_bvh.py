@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from vidpose.argtypes import add_overwrite_option
+
 ORDER = 72
 
 EPILOG = """\
@@ -50,20 +52,21 @@ def register(subparsers) -> None:
         action="store_true",
         help="no position channels on the branch joints (hips, spine, neck, shoulders)",
     )
+    add_overwrite_option(parser)
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
     import numpy as np
 
-    from vidpose.atomic import check_writable, write_text_atomic
+    from vidpose.atomic import check_output, user_error_on_write, write_text_atomic
     from vidpose.errors import UserError
     from vidpose.mocap.bvh_export import branch_residual_m, bvh_text, reproduced_positions
     from vidpose.mocap.poses_input import detect_up, load_poses, to_bvh_axes
 
     if args.out.suffix.lower() != ".bvh":
         raise UserError(f"{args.out}: the output must end in .bvh")
-    check_writable(args.out)
+    check_output(args.out, overwrite=args.overwrite, inputs=(args.poses,))
     if args.fps is not None and not (np.isfinite(args.fps) and args.fps > 0):
         raise UserError(f"--fps {args.fps}: must be a positive number")
     poses = load_poses(args.poses, args.key)
@@ -79,10 +82,8 @@ def run(args) -> int:
     if root_relative:
         positions[..., 1] -= reproduced_positions(positions)[:, [3, 6], 1].min()
     text = bvh_text(positions, fps, rotations_only=args.rotations_only)
-    try:
+    with user_error_on_write(args.out):
         write_text_atomic(args.out, text)
-    except OSError as exc:
-        raise UserError(f"{args.out}: cannot write ({exc.strerror or exc})") from None
     print(
         f"wrote {args.out}: {len(positions)} frames at {fps:g} fps, 17 joints, metres, Y up "
         f"(input {up} up: {why})"

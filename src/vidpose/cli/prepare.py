@@ -1,13 +1,32 @@
-"""``vidpose prepare SOURCE ...``: convert a data source into clip stores."""
+"""``vidpose prepare SOURCE ...``: convert a data source into the stores vidpose reads.
+
+Each subcommand is a module listed in :data:`SUBCOMMANDS` that exposes::
+
+    PREPARE_NAME: str                      # the subcommand, e.g. "npy"
+    def register_prepare(subparsers)       # add its parser; set_defaults(run=...)
+
+and only parses and prints: its ``run(args)`` calls the source's function in
+:mod:`vidpose.sources` (plain arguments, no argparse; it writes the stores and returns a
+summary with ``warnings`` and ``notes``), prints those with
+:func:`vidpose.cli.prepare_shared.print_messages`, then one ``wrote OUT: ...`` line.
+``cli/prepare_npy.py`` is the shortest example.
+"""
 
 from __future__ import annotations
 
 import importlib
-import pkgutil
-
-import vidpose.sources
 
 ORDER = 20
+
+#: The modules of the ``prepare`` subcommands, in ``--help`` order. ``sources.mocap`` still
+#: keeps its own parser; it moves to ``cli/prepare_mocap.py`` in the same pattern.
+SUBCOMMANDS = (
+    "vidpose.cli.prepare_npy",
+    "vidpose.cli.prepare_h36m",
+    "vidpose.cli.prepare_videopose3d",
+    "vidpose.cli.prepare_add_2d",
+    "vidpose.sources.mocap",
+)
 
 
 def register(subparsers) -> None:
@@ -20,7 +39,5 @@ def register(subparsers) -> None:
     )
     sources = parser.add_subparsers(dest="source", metavar="SOURCE")
     sources.required = True
-    for info in pkgutil.iter_modules(vidpose.sources.__path__):
-        module = importlib.import_module(f"vidpose.sources.{info.name}")
-        if hasattr(module, "register_prepare"):
-            module.register_prepare(sources)
+    for name in SUBCOMMANDS:
+        importlib.import_module(name).register_prepare(sources)

@@ -12,13 +12,13 @@ Up axes: ``y`` (y up), ``z`` (z up) or ``-y`` (the camera frame: y down, z forwa
 from __future__ import annotations
 
 import os
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from vidpose.errors import UserError
+from vidpose.npy_input import open_npy, read_npz
 
 UP_AXES = ("y", "z", "-y")
 
@@ -48,45 +48,62 @@ def _check(array: np.ndarray, path: Path, key: str) -> np.ndarray:
     return array
 
 
+def _read(path: Path) -> np.ndarray | dict[str, np.ndarray]:
+    """The array of a .npy file, or the arrays of an .npz archive, with one-line errors (a
+    text file, a damaged archive, Python objects)."""
+    try:
+        with open(path, "rb") as handle:
+            start = handle.read(6)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot be read ({exc.strerror})") from None
+    if start == b"\x93NUMPY":
+        return open_npy(path, mmap=False)
+    return read_npz(path)
+
+
+def _fps(arrays: dict[str, np.ndarray], path: Path) -> float | None:
+    """The file's ``fps`` (one positive number), None when it has none."""
+    if "fps" not in arrays:
+        return None
+    value = arrays["fps"]
+    if value.size != 1:
+        raise UserError(f"{path}: 'fps' has shape {value.shape}, expected one number (frames/s)")
+    item = value.reshape(()).item()
+    try:
+        fps = float(item)
+    except (TypeError, ValueError):
+        raise UserError(f"{path}: 'fps' is {item!r}, not a number (frames per second)") from None
+    if not (np.isfinite(fps) and fps > 0):
+        raise UserError(f"{path}: 'fps' is {fps:g}, not a positive number (frames per second)")
+    return fps
+
+
 def load_poses(path: str | os.PathLike, key: str | None = None) -> PosesInput:
     """The poses in ``path`` (see the module docstring), validated."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: no such file")
-    try:
-        loaded = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise UserError(f"{path}: not a readable .npz or .npy file ({exc})") from None
+    loaded = _read(path)
     if isinstance(loaded, np.ndarray):
         if key is not None:
             raise UserError(f"--key {key}: {path} is a single array (.npy), it has no keys")
         return PosesInput(_check(loaded, path, "array"), None, None, "array")
-    with loaded as archive:
-        files = list(archive.files)
-        try:
-            if key is not None:
-                if key not in files:
-                    raise UserError(f"--key {key}: not in {path} (keys: {', '.join(files)})")
-                chosen = key
-            elif "poses3d" in files:
-                chosen = "poses3d"
-            else:
-                shaped = [
-                    k for k in files if archive[k].ndim == 3 and archive[k].shape[1:] == (17, 3)
-                ]
-                if len(shaped) != 1:
-                    what = "no" if not shaped else f"{len(shaped)} ({', '.join(shaped)})"
-                    raise UserError(
-                        f"{path}: {what} (F, 17, 3) arrays; name the one to export with --key"
-                    )
-                chosen = shaped[0]
-            positions = _check(archive[chosen], path, chosen)
-            fps = None
-            if "fps" in files and archive["fps"].size == 1:
-                value = float(archive["fps"].reshape(()))
-                fps = value if np.isfinite(value) and value > 0 else None
-        except (ValueError, OSError, zipfile.BadZipFile) as exc:
-            raise UserError(f"{path}: cannot read an array ({exc})") from None
+    archive = loaded
+    files = list(archive)
+    if key is not None:
+        if key not in files:
+            raise UserError(f"--key {key}: not in {path} (keys: {', '.join(files)})")
+        chosen = key
+    elif "poses3d" in files:
+        chosen = "poses3d"
+    else:
+        shaped = [k for k in files if archive[k].ndim == 3 and archive[k].shape[1:] == (17, 3)]
+        if len(shaped) != 1:
+            what = "no" if not shaped else f"{len(shaped)} ({', '.join(shaped)})"
+            raise UserError(f"{path}: {what} (F, 17, 3) arrays; name the one to export with --key")
+        chosen = shaped[0]
+    positions = _check(archive[chosen], path, chosen)
+    fps = _fps(archive, path)
     if chosen == "poses3d":
         return PosesInput(positions, fps, "-y", chosen)
     if chosen == "positions" or chosen.startswith("positions_"):

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from vidpose import skeleton
-from vidpose.atomic import replace_dir, write_atomic, write_json_atomic
+from vidpose.atomic import replace_dir, user_error_on_write, write_atomic, write_json_atomic
 from vidpose.errors import UserError
 from vidpose.keypoints.layouts import canonical_layout
 from vidpose.sequences.store import (
@@ -169,16 +169,17 @@ def write_sequences(
             tmp.mkdir()
         except OSError as exc:
             raise UserError(f"{out_dir}: cannot write here ({exc.strerror})") from None
-        np.save(tmp / "poses3d.npy", poses3d)
-        np.save(tmp / "root.npy", root)
-        np.save(tmp / "intrinsics.npy", intrinsics)
-        for name, (array, _, _) in prepared.items():
-            np.save(tmp / f"keypoints2d_{name}.npy", array)
-        with open(tmp / "sequences.csv", "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=SEQUENCE_COLUMNS, lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(asdict(info) for info in infos)
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+        with user_error_on_write(out_dir):  # a full disk: one line naming the store
+            np.save(tmp / "poses3d.npy", poses3d)
+            np.save(tmp / "root.npy", root)
+            np.save(tmp / "intrinsics.npy", intrinsics)
+            for name, (array, _, _) in prepared.items():
+                np.save(tmp / f"keypoints2d_{name}.npy", array)
+            with open(tmp / "sequences.csv", "w", newline="") as handle:
+                writer = csv.DictWriter(handle, fieldnames=SEQUENCE_COLUMNS, lineterminator="\n")
+                writer.writeheader()
+                writer.writerows(asdict(info) for info in infos)
+            (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
         replace_dir(tmp, out_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -214,7 +215,8 @@ def add_2d_source(
     missing = check_missing(list(missing or []), len(store), f"{where}: 2D source {name!r}")
     file_name = f"keypoints2d_{name}.npy"
     # np.save adds ".npy" to names without it, so save through an open file.
-    write_atomic(store.path / file_name, lambda tmp: _save(tmp, array))
+    with user_error_on_write(store.path / file_name):
+        write_atomic(store.path / file_name, lambda tmp: _save(tmp, array))
     meta = dict(store.meta)
     meta["sources_2d"] = {
         **meta["sources_2d"],
@@ -228,7 +230,8 @@ def add_2d_source(
     }
     if make_default:
         meta["default_2d"] = name
-    write_json_atomic(store.path / "meta.json", meta)
+    with user_error_on_write(store.path / "meta.json"):
+        write_json_atomic(store.path / "meta.json", meta)
     return open_sequences(store.path)
 
 

@@ -1,7 +1,10 @@
-"""Converters from a data source to clip stores.
+"""Data sources → the stores vidpose reads: clip stores (``npy``, ``h36m``), sequence stores
+for lifting (``videopose3d``, ``videopose3d_add2d``) and ``--motion`` files (``mocap``).
 
-Each module here that converts a source with ``vidpose prepare <name>`` exposes::
-
-    PREPARE_NAME: str                      # the sub-command name, e.g. "npy"
-    def register_prepare(subparsers)       # add its parser; set_defaults(run=...)
+Each converter is a function with plain arguments (no argparse) that checks every input,
+writes its output atomically (refusing an existing one unless ``overwrite``, and never one of
+its inputs) and returns a summary dataclass with ``warnings`` and ``notes`` for the user:
+:func:`.npy.convert`, :func:`.h36m.convert`, :func:`.videopose3d.convert`,
+:func:`.videopose3d_add2d.add_2d`. The ``vidpose prepare`` subcommands (``cli/prepare_*.py``)
+parse the command line, call them and print.
 """

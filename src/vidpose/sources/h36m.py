@@ -1,4 +1,5 @@
-"""``vidpose prepare h36m RAW_DIR OUT``: the official Human3.6M release → clip stores.
+"""The official Human3.6M release → clip stores (``vidpose prepare h36m RAW_DIR OUT``,
+:func:`convert`).
 
 Writes ``OUT/train`` and ``OUT/test`` with the conventions of the synthetic data: 17 joints,
 camera frame, metres, root-relative ``poses3d``, the pelvis in ``root.npy``, ``poses2d`` in
@@ -10,26 +11,27 @@ that was finished with the same settings is not converted again, so an interrupt
 resumes. The stores are assembled in ``OUT.partial/`` and renamed to ``OUT`` only when both
 splits are complete; then ``OUT.partial/`` is removed.
 
-Sequences whose files are missing, unreadable or too short are skipped with a warning on
-stderr and listed in meta.json under ``skipped``; the run fails (exit 2) only when nothing at
-all could be converted. See :mod:`vidpose.sources.h36m_clips` for sampling and cropping.
+Sequences whose files are missing, unreadable or too short are skipped with a warning in the
+summary and listed in meta.json under ``skipped``; the conversion fails (:class:`UserError`)
+only when nothing at all could be converted. See :mod:`vidpose.sources.h36m_clips` for
+sampling and cropping.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import sys
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from vidpose.argtypes import positive_int
-from vidpose.atomic import check_writable, replace_dir
+from vidpose.atomic import replace_dir
 from vidpose.errors import UserError
-from vidpose.sources.h36m_cameras import CAMERA_IDS, add_camera_arguments, load_intrinsics
-from vidpose.sources.h36m_clips import add_clip_arguments, every_for, image_size
+from vidpose.skeleton import TEST_SUBJECTS, TRAIN_SUBJECTS
+from vidpose.sources.h36m_cameras import CAMERA_IDS, load_intrinsics
+from vidpose.sources.h36m_clips import MAX_SIZE, MIN_SIZE, every_for
 from vidpose.sources.h36m_layout import (
     SequenceFiles,
     Skipped,
@@ -45,8 +47,8 @@ from vidpose.sources.h36m_sequence import (
     output_paths,
     require_cdflib,
 )
+from vidpose.sources.store_output import check_store_output
 
-PREPARE_NAME = "h36m"
 FPS = 50.0
 COPY_CHUNK = 64  # clips copied at a time while assembling a store
 
@@ -64,58 +66,65 @@ CROP_CONVENTION = {
 }
 
 
-def register_prepare(subparsers) -> None:
-    parser = subparsers.add_parser(
-        PREPARE_NAME,
-        help="the official Human3.6M release (CDF poses + mp4 videos) → OUT/train, OUT/test",
-        description=__doc__.split("\n\n")[0].replace("``", ""),
-    )
-    parser.add_argument("raw_dir", type=Path, metavar="RAW_DIR", help="folder holding S1, S5, …")
-    parser.add_argument("out", type=Path, metavar="OUT", help="output folder for train/ and test/")
-    parser.add_argument("--size", type=image_size, default=224, help="stored frame side (224)")
-    add_clip_arguments(parser)
-    add_camera_arguments(
-        parser,
-        calibration_help="metadata.xml or a JSON {camera: {fx, fy, cx, cy}} (default: "
-        "RAW_DIR/metadata.xml, else the public calibration)",
-    )
-    parser.add_argument(
-        "--workers",
-        type=positive_int,
-        default=min(4, os.cpu_count() or 1),
-        help="sequences converted in parallel",
-    )
-    parser.set_defaults(run=run)
+@dataclass(frozen=True)
+class ClipOptions:
+    """How sequences are cut into clips: ``size`` px frames, ``frames`` per clip ``stride``
+    source frames apart, a clip every ``every`` frames (None: the split's default, or back to
+    back with ``full_rate``); see :mod:`vidpose.sources.h36m_clips`."""
+
+    size: int = 224
+    frames: int = 8
+    stride: int = 4
+    every: int | None = None
+    full_rate: bool = False
+
+    def check(self) -> None:
+        if not MIN_SIZE <= self.size <= MAX_SIZE:
+            raise UserError(f"--size {self.size}: must be between {MIN_SIZE} and {MAX_SIZE}")
+        for name in ("frames", "stride", "every"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise UserError(f"--{name} {value}: must be at least 1")
 
 
-def _warn(message: str) -> None:
-    from tqdm import tqdm
+@dataclass
+class H36MSummary:
+    """What :func:`convert` wrote: clips per split, how many files were skipped, how many
+    sequences an earlier interrupted run had already converted, and lines to show the user."""
 
-    tqdm.write(f"vidpose prepare: warning: {message}", file=sys.stderr)
+    out: Path
+    clips: dict[str, int]
+    skipped: int
+    resumed: int
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
-def _collect_jobs(args) -> tuple[list[tuple[SequenceFiles, str]], list[Skipped]]:
-    train = check_subjects(args.train_subjects, "--train-subjects")
-    test = check_subjects(args.test_subjects, "--test-subjects")
-    explicit = args.subjects is not None
-    subjects = check_subjects(args.subjects, "--subjects") if explicit else train + test
-    unknown = [camera for camera in args.cameras if camera not in CAMERA_IDS]
+def _collect_jobs(
+    raw_dir: Path, subjects, train_subjects, test_subjects, cameras: list[str]
+) -> tuple[list[tuple[SequenceFiles, str]], list[Skipped]]:
+    """(the sequences of the subjects with their split, the files skipped)."""
+    train = check_subjects(list(train_subjects), "--train-subjects")
+    test = check_subjects(list(test_subjects), "--test-subjects")
+    explicit = subjects is not None
+    subjects = check_subjects(list(subjects), "--subjects") if explicit else train + test
+    unknown = [camera for camera in cameras if camera not in CAMERA_IDS]
     if unknown:
         raise UserError(f"--cameras: unknown camera {unknown[0]} (known: {', '.join(CAMERA_IDS)})")
     jobs, skipped = [], []
     for subject in subjects:
         split = split_of(subject, train, test)
-        if not (args.raw_dir / subject).is_dir():
+        if not (raw_dir / subject).is_dir():
             if explicit:
-                raise UserError(f"{args.raw_dir / subject}: subject folder missing")
-            skipped.append(Skipped(str(args.raw_dir / subject), "subject folder missing"))
+                raise UserError(f"{raw_dir / subject}: subject folder missing")
+            skipped.append(Skipped(str(raw_dir / subject), "subject folder missing"))
             continue
         try:
-            found, problems = scan_subject(args.raw_dir, subject, list(args.cameras))
+            found, problems = scan_subject(raw_dir, subject, cameras)
         except UserError as error:  # no pose folder: fatal only for a subject asked for by name
             if explicit:
                 raise
-            skipped.append(Skipped(str(args.raw_dir / subject), str(error)))
+            skipped.append(Skipped(str(raw_dir / subject), str(error)))
             continue
         jobs += [(files, split) for files in found]
         skipped += problems
@@ -203,89 +212,127 @@ def _assemble(out_dir: Path, finished: list[SequenceFiles], work_dir: Path, meta
     return len(rows)
 
 
-def run(args) -> int:
-    require_cdflib()
-    raw_dir, out = args.raw_dir, args.out
-    if not raw_dir.is_dir():
-        raise UserError(f"{raw_dir}: Human3.6M folder does not exist")
-    if out.exists() and not args.overwrite:
-        raise UserError(f"{out}: already exists (use --overwrite to replace it)")
-    check_writable(out)
-    jobs, skipped = _collect_jobs(args)
-    intrinsics, intrinsics_from = load_intrinsics(args.calibration, raw_dir)
-    work_dir = out.with_name(out.name + ".partial")
-    sequences_dir = work_dir / "sequences"
-
+def _plan(
+    jobs: list[tuple[SequenceFiles, str]],
+    skipped: list[Skipped],
+    intrinsics: dict,
+    intrinsics_from: str,
+    options: ClipOptions,
+) -> tuple[list[tuple[SequenceFiles, str, Settings]], dict[str, int]]:
+    """(each sequence with its split and conversion settings, the clip spacing per split)."""
     every = {
-        split: every_for(split, args.frames, args.stride, args.every, args.full_rate)
+        split: every_for(split, options.frames, options.stride, options.every, options.full_rate)
         for split in ("train", "test")
     }
-    planned: list[tuple[SequenceFiles, str, Settings]] = []
+    planned = []
     for files, split in jobs:
         if files.camera not in intrinsics:
             skipped.append(Skipped(str(files.poses3d_cdf), f"no intrinsics ({intrinsics_from})"))
             continue
         settings = Settings(
-            args.size, args.frames, args.stride, every[split], tuple(intrinsics[files.camera])
+            options.size,
+            options.frames,
+            options.stride,
+            every[split],
+            tuple(intrinsics[files.camera]),
         )
         planned.append((files, split, settings))
+    return planned, every
+
+
+def _split_meta(
+    raw_dir: Path, finished: list, done: dict, options: ClipOptions, every: int, context: dict
+) -> dict:
+    """The meta.json content of one split's store (``context``: intrinsics_from, skipped,
+    warnings)."""
+    from_2d = Counter(done[files]["poses2d_from"] for files in finished)
+    return {
+        "size": options.size,
+        "frames": options.frames,
+        "stride": options.stride,
+        "source": {
+            "kind": "h36m",
+            "raw_dir": str(raw_dir.resolve()),
+            "poses3d_from": "D3_Positions_mono",
+            "poses2d_from": dict(sorted(from_2d.items())),  # 2D source → sequences
+            "intrinsics_from": context["intrinsics_from"],
+            "crop": "one square per clip: bounding box of its 2D joints, longer side x 1.2",
+            "every": every,
+            "subjects": sorted({files.subject for files in finished}),
+        },
+        "extra": {
+            "crop_convention": CROP_CONVENTION,
+            "skipped": [item.as_dict() for item in context["skipped"]],
+            "warnings": context["warnings"],
+        },
+    }
+
+
+def convert(
+    raw_dir: Path,
+    out: Path,
+    *,
+    options: ClipOptions | None = None,
+    subjects: Sequence[str] | None = None,
+    train_subjects: Sequence[str] = TRAIN_SUBJECTS,
+    test_subjects: Sequence[str] = TEST_SUBJECTS,
+    cameras: Sequence[str] = CAMERA_IDS,
+    calibration: Path | None = None,
+    workers: int = 1,
+    overwrite: bool = False,
+) -> H36MSummary:
+    """Write the clip stores ``out/train`` and ``out/test`` from the release in ``raw_dir``
+    (see the module docstring): ``subjects`` (default: those of both splits) seen by
+    ``cameras``, intrinsics from ``calibration`` (default: ``raw_dir/metadata.xml``, else the
+    public ones), clips cut by ``options`` (default: :class:`ClipOptions`), ``workers``
+    sequences converted in parallel. Raises :class:`UserError` for a problem with the inputs
+    or ``out``, and when nothing could be converted."""
+    require_cdflib()
+    raw_dir, out = Path(raw_dir), Path(out)
+    options = options or ClipOptions()
+    options.check()
+    if workers < 1:
+        raise UserError(f"--workers {workers}: must be at least 1")
+    if not raw_dir.is_dir():
+        raise UserError(f"{raw_dir}: Human3.6M folder does not exist")
+    check_store_output(out, overwrite=overwrite, inputs=(raw_dir, calibration))
+    jobs, skipped = _collect_jobs(raw_dir, subjects, train_subjects, test_subjects, list(cameras))
+    intrinsics, intrinsics_from = load_intrinsics(calibration, raw_dir)
+    planned, every = _plan(jobs, skipped, intrinsics, intrinsics_from, options)
     if not planned:
         reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:2]) or "no .cdf files"
         raise UserError(f"{raw_dir}: no sequence can be converted ({reasons})")
 
+    work_dir = out.with_name(out.name + ".partial")
+    sequences_dir = work_dir / "sequences"
     done = {files: load_finished(sequences_dir, files, s) for files, _, s in planned}
     pending = [(files, s) for files, _, s in planned if done[files] is None]
-    if len(pending) < len(planned):
-        print(f"resuming: {len(planned) - len(pending)} sequences already converted")
     warnings: list[str] = []
-    for result in _convert_all(pending, sequences_dir, args.workers):
+    for result in _convert_all(pending, sequences_dir, workers):
         warnings += result.warnings
         if result.skipped is None:
             done[result.files] = {"poses2d_from": result.poses2d_from}
         else:
             skipped.append(Skipped(*result.skipped))
-    for item in skipped:
-        _warn(f"skipped {item.path}: {item.reason}")
-    for message in warnings:
-        _warn(message)
+    summary = H36MSummary(out, {}, len(skipped), len(planned) - len(pending))
+    summary.warnings = [f"skipped {item.path}: {item.reason}" for item in skipped] + warnings
 
     stores_dir = work_dir / "stores"
     shutil.rmtree(stores_dir, ignore_errors=True)  # an interrupted assembly's leftovers
-    counts = {}
+    context = {"intrinsics_from": intrinsics_from, "skipped": skipped, "warnings": warnings}
     for split in ("train", "test"):
         finished = sorted(
             (files for files, s, _ in planned if s == split and done[files] is not None),
             key=lambda f: (f.subject, f.action, f.sequence, f.camera),
         )
         if not finished:
-            _warn(f"no {split} clips: {split} store not written")
+            summary.warnings.append(f"no {split} clips: {split} store not written")
             continue
-        from_2d = Counter(done[files]["poses2d_from"] for files in finished)
-        meta = {
-            "size": args.size,
-            "frames": args.frames,
-            "stride": args.stride,
-            "source": {
-                "kind": "h36m",
-                "raw_dir": str(raw_dir.resolve()),
-                "poses3d_from": "D3_Positions_mono",
-                "poses2d_from": dict(sorted(from_2d.items())),  # 2D source → sequences
-                "intrinsics_from": intrinsics_from,
-                "crop": "one square per clip: bounding box of its 2D joints, longer side x 1.2",
-                "every": every[split],
-                "subjects": sorted({files.subject for files in finished}),
-            },
-            "extra": {
-                "crop_convention": CROP_CONVENTION,
-                "skipped": [item.as_dict() for item in skipped],
-                "warnings": warnings,
-            },
-        }
-        counts[split] = _assemble(stores_dir / split, finished, sequences_dir, meta)
-    if not counts:
-        raise UserError(f"{raw_dir}: nothing could be converted (see the warnings above)")
+        meta = _split_meta(raw_dir, finished, done, options, every[split], context)
+        summary.clips[split] = _assemble(stores_dir / split, finished, sequences_dir, meta)
+    if not summary.clips:
+        reasons = "; ".join(summary.warnings[:2])
+        raise UserError(f"{raw_dir}: nothing could be converted ({reasons})")
     replace_dir(stores_dir, out)
     shutil.rmtree(work_dir, ignore_errors=True)
-    summary = ", ".join(f"{split} {count} clips" for split, count in counts.items())
-    print(f"wrote {out}: {summary}; {len(skipped)} files skipped")
-    return 0
+    return summary

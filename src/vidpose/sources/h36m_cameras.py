@@ -196,13 +196,3 @@ def load_intrinsics(
     if raw_dir is not None and (raw_dir / "metadata.xml").is_file():
         return parse_metadata_xml(raw_dir / "metadata.xml"), "metadata.xml"
     return dict(PUBLIC_INTRINSICS), "public calibration (VideoPose3D's h36m_dataset.py)"
-
-
-def add_camera_arguments(parser, calibration_help: str) -> None:
-    """``--cameras`` and ``--calibration`` of ``prepare h36m`` and ``prepare videopose3d``."""
-    parser.add_argument(
-        "--cameras", nargs="+", default=list(CAMERA_IDS), help="camera ids (all four)"
-    )
-    parser.add_argument(
-        "--calibration", type=Path, default=None, metavar="FILE", help=calibration_help
-    )

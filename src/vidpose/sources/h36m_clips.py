@@ -24,12 +24,10 @@ centred on the box, in whole source pixels. Parts outside the image are black.
 
 from __future__ import annotations
 
-import argparse
 import math
 
 import numpy as np
 
-from vidpose.argtypes import int_in_range, positive_int
 from vidpose.crops import CROP_MARGIN
 
 DEFAULT_EVERY = {"train": 275, "test": 425}
@@ -64,60 +62,3 @@ def to_crop_pixels(points2d: np.ndarray, square: tuple[int, int, int], size: int
     """Source-image pixels (..., 2) → pixels of the stored ``size`` × ``size`` frame."""
     x0, y0, side = square
     return (np.asarray(points2d, dtype=np.float64) - (x0, y0)) * (size / side)
-
-
-image_size = int_in_range(MIN_SIZE, MAX_SIZE)
-
-
-def add_clip_arguments(parser: argparse.ArgumentParser) -> None:
-    """Clip-sampling and split options of ``prepare h36m``."""
-    parser.add_argument("--frames", type=positive_int, default=8, help="frames per clip (8)")
-    parser.add_argument(
-        "--stride",
-        type=positive_int,
-        default=4,
-        help="source frames (50 fps) between clip frames (4: 12.5 fps, as `synth --preset h36m`)",
-    )
-    parser.add_argument(
-        "--every",
-        type=positive_int,
-        default=None,
-        metavar="K",
-        help=f"a clip starts every K source frames (default: train {DEFAULT_EVERY['train']}, "
-        f"test {DEFAULT_EVERY['test']}: about the report's 5,964 / 1,368 clips)",
-    )
-    parser.add_argument(
-        "--full-rate",
-        action="store_true",
-        help="clips back to back (K = frames × stride): every sequence covered end to end",
-    )
-    add_split_arguments(parser)
-
-
-def add_split_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--subjects``, ``--train-subjects``, ``--test-subjects`` and ``--overwrite`` (also
-    ``prepare videopose3d``)."""
-    parser.add_argument(
-        "--subjects",
-        nargs="+",
-        default=None,
-        metavar="S",
-        help="subjects to convert (default: those of both splits)",
-    )
-    parser.add_argument(
-        "--train-subjects",
-        nargs="+",
-        default=["S1", "S5", "S6", "S7", "S8"],
-        metavar="S",
-        help="the training split (S1 S5 S6 S7 S8)",
-    )
-    parser.add_argument(
-        "--test-subjects",
-        nargs="+",
-        default=["S9", "S11"],
-        metavar="S",
-        help="the test split (S9 S11)",
-    )
-    parser.add_argument(
-        "--overwrite", action="store_true", help="replace OUT when it already exists"
-    )

@@ -1,4 +1,5 @@
-"""``vidpose prepare npy X.npy Y.npy OUT``: the course report's numpy arrays → a clip store.
+"""The course report's numpy arrays → a clip store (``vidpose prepare npy X.npy Y.npy OUT``,
+:func:`convert`).
 
 Inputs:
 
@@ -27,16 +28,17 @@ from __future__ import annotations
 import csv
 import io
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from vidpose.atomic import check_writable
 from vidpose.crops import CROP_MARGIN
 from vidpose.errors import UserError, read_utf8
+from vidpose.sources.store_output import check_store_output
 
-PREPARE_NAME = "npy"
+X_RANGES = ("auto", "unit", "byte")
 #: Margin of the 2D fit: the clip's joint bounding box spans 1/MARGIN of the frame.
 MARGIN = CROP_MARGIN
 #: A pelvis this close to the origin (metres) in every frame means Y is already root-relative.
@@ -57,45 +59,6 @@ POSES2D_CONVENTION = {
     ),
     "margin": MARGIN,
 }
-
-
-def register_prepare(subparsers) -> None:
-    parser = subparsers.add_parser(
-        PREPARE_NAME,
-        help="the report's X.npy (clips) and Y.npy (3D poses) arrays",
-        description=(
-            "Convert X.npy, (N, T, H, W, 3) RGB clips (uint8, or float in [0, 1] or [0, 255]), "
-            "and Y.npy, (N, T, 17, 3) joint positions in metres, into the clip store OUT. "
-            "Without a camera, poses2d.npy is a weak-perspective fit of the 3D poses into the "
-            "frame (see meta.json)."
-        ),
-    )
-    parser.add_argument("x", type=Path, metavar="X.npy", help="clips (N, T, H, W, 3)")
-    parser.add_argument("y", type=Path, metavar="Y.npy", help="3D poses (N, T, 17, 3), metres")
-    parser.add_argument("out", type=Path, metavar="OUT", help="clip store directory to write")
-    parser.add_argument(
-        "--meta",
-        type=Path,
-        metavar="CLIPS.csv",
-        help="per-clip labels: subject,action[,camera,sequence,start_frame]",
-    )
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing OUT store")
-    parser.add_argument(
-        "--fps", type=float, default=50.0, help="frame rate of the clips (default 50)"
-    )
-    parser.add_argument(
-        "--x-range",
-        choices=("auto", "unit", "byte"),
-        default="auto",
-        help="range of float X: [0, 1] (unit), [0, 255] (byte) or decided from the data (auto)",
-    )
-    parser.add_argument(
-        "--chunk-mb",
-        type=float,
-        default=256.0,
-        help="most megabytes of X read at once (default 256)",
-    )
-    parser.set_defaults(run=run)
 
 
 def open_inputs(x_path: Path, y_path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -163,15 +126,13 @@ def unknown_clips(num_clips: int) -> list[dict[str, Any]]:
     return [{**row, "start_frame": 0} for _ in range(num_clips)]
 
 
-def check_out(out: Path, overwrite: bool, needed_bytes: int) -> None:
+def check_out(out: Path, overwrite: bool, inputs: tuple, needed_bytes: int) -> None:
     """Fail early, before any work, when OUT cannot or must not be written."""
+    check_store_output(out, overwrite=overwrite, inputs=inputs)
     if out.exists() or out.is_symlink():
-        if not overwrite:
-            raise UserError(f"{out}: already exists (use --overwrite to replace it)")
         is_store = (out / "meta.json").is_file() or (out.is_dir() and not any(out.iterdir()))
         if not is_store:
             raise UserError(f"{out}: exists and is not a clip store; refusing to replace it")
-    check_writable(out)
     ancestor = out.absolute().parent
     while not ancestor.exists():
         ancestor = ancestor.parent
@@ -229,20 +190,56 @@ def weak_perspective_2d(poses3d: np.ndarray, image_size: tuple[int, int]) -> np.
     return ((xy - (low + high) / 2) * scale + frame / 2).astype(np.float32)
 
 
-def run(args) -> int:
+@dataclass
+class NpySummary:
+    """What :func:`convert` wrote: N clips of T frames of width × height pixels, and whether
+    Y's pelvis went to ``root.npy`` (Y was not root-relative)."""
+
+    out: Path
+    clips: int
+    frames: int
+    width: int
+    height: int
+    root_kept: bool
+    warnings: tuple = ()
+    notes: tuple = ()
+
+
+def _check_options(fps: float, x_range: str, chunk_mb: float) -> None:
+    if not chunk_mb > 0:
+        raise UserError(f"--chunk-mb {chunk_mb:g}: must be positive")
+    if not fps > 0:
+        raise UserError(f"--fps {fps:g}: must be positive")
+    if x_range not in X_RANGES:
+        raise UserError(f"--x-range {x_range!r}: choose one of {', '.join(X_RANGES)}")
+
+
+def convert(
+    x_path: Path,
+    y_path: Path,
+    out: Path,
+    *,
+    meta: Path | None = None,
+    fps: float = 50.0,
+    x_range: str = "auto",
+    chunk_mb: float = 256.0,
+    overwrite: bool = False,
+) -> NpySummary:
+    """Write the clip store ``out`` from ``x_path`` (clips) and ``y_path`` (3D poses), labelled
+    by the CSV ``meta`` (see the module docstring); X is read ``chunk_mb`` megabytes at a
+    time. Raises :class:`UserError` (nothing written) for any problem."""
     from vidpose.progress import progress_bar
     from vidpose.store import StoreWriter
 
-    if args.chunk_mb <= 0:
-        raise UserError(f"--chunk-mb {args.chunk_mb:g}: must be positive")
-    if not args.fps > 0:
-        raise UserError(f"--fps {args.fps:g}: must be positive")
-    x, y = open_inputs(args.x, args.y)
+    x_path, y_path, out = Path(x_path), Path(y_path), Path(out)
+    meta = None if meta is None else Path(meta)
+    _check_options(fps, x_range, chunk_mb)
+    x, y = open_inputs(x_path, y_path)
     n, t, height, width = x.shape[:4]
-    clips = unknown_clips(n) if args.meta is None else read_meta(args.meta, n)
-    check_out(args.out, args.overwrite, needed_bytes=n * t * height * width * 3)
+    clips = unknown_clips(n) if meta is None else read_meta(meta, n)
+    check_out(out, overwrite, (x_path, y_path, meta), needed_bytes=n * t * height * width * 3)
 
-    limit = None if x.dtype == np.uint8 else float_range_limit(x, args.x, args.x_range)
+    limit = None if x.dtype == np.uint8 else float_range_limit(x, x_path, x_range)
     pelvis = y[:, :, 0, :]
     root_relative = bool(np.abs(pelvis).max() <= ROOT_TOLERANCE_M)
     poses3d = y - pelvis[:, :, None, :]
@@ -251,41 +248,37 @@ def run(args) -> int:
         arrays["root"] = pelvis
 
     clip_bytes = t * height * width * 3 * x.dtype.itemsize
-    clips_per_chunk = max(1, int(args.chunk_mb * 1e6 // clip_bytes))
-    source = {"kind": "npy", "x": str(args.x), "y": str(args.y)}
-    if args.meta is not None:
-        source["meta"] = str(args.meta)
+    clips_per_chunk = max(1, int(chunk_mb * 1e6 // clip_bytes))
+    source = {"kind": "npy", "x": str(x_path), "y": str(y_path)}
+    if meta is not None:
+        source["meta"] = str(meta)
     extra = {
         "poses2d": POSES2D_CONVENTION,
         "input": {
             "x_dtype": str(x.dtype),
             "x_range": None if limit is None else [0.0, limit],
             "y_root_relative": root_relative,
-            "labels": "meta" if args.meta is not None else "unknown",
+            "labels": "meta" if meta is not None else "unknown",
         },
     }
     with StoreWriter(
-        args.out,
+        out,
         n,
         t,
         (height, width),
         source=source,
-        fps=args.fps,
-        overwrite=args.overwrite,
+        fps=fps,
+        overwrite=overwrite,
         optional=() if root_relative else ("root",),
         extra_meta=extra,
     ) as writer:
         writer.write(slice(None), **{k: v.astype(np.float32) for k, v in arrays.items()})
         writer.set_clips(clips)
         # leave=False: the bar clears itself, so an error below it is a clean single line.
-        with progress_bar(
-            total=n, unit="clip", desc=f"prepare npy {args.out.name}", leave=False
-        ) as bar:
+        with progress_bar(total=n, unit="clip", desc=f"prepare npy {out.name}", leave=False) as bar:
             for start in range(0, n, clips_per_chunk):
                 stop = min(n, start + clips_per_chunk)
-                frames = to_uint8(x[start:stop], limit, args.x, start)
+                frames = to_uint8(x[start:stop], limit, x_path, start)
                 writer.write(slice(start, stop), frames=frames)
                 bar.update(stop - start)
-    kept = "pelvis kept in root.npy" if not root_relative else "Y was root-relative"
-    print(f"wrote {args.out}: {n} clips x {t} frames of {width}x{height} pixels ({kept})")
-    return 0
+    return NpySummary(out, n, t, width, height, root_kept=not root_relative)

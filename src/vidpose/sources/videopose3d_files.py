@@ -41,24 +41,28 @@ IMAGE_SIZES: dict[str, tuple[int, int]] = {
 _NAME_PREFIX = "data_2d_h36m_"
 
 
+def _pickled_dict(path: Path, arrays: dict, key: str, what: str) -> dict:
+    """``arrays[key]``, a dictionary pickled into a 0-d object array, or a one-line error."""
+    value = arrays[key]
+    if value.dtype.hasobject and value.ndim == 0:
+        value = value.item()
+        if isinstance(value, dict):
+            return value
+        found = f"a {type(value).__name__}"
+    else:
+        found = f"an array of shape {value.shape} ({value.dtype})"
+    raise UserError(f"{path}: {key!r} is {found}, not VideoPose3D's dictionary of {what}")
+
+
 def load_pickled_dict(path: Path, key: str) -> tuple[dict, dict]:
-    """``(archive[key].item(), archive["metadata"].item() or {})`` with one-line errors."""
-    if not path.is_file():
-        raise UserError(f"{path}: file does not exist")
-    try:
-        with np.load(path, allow_pickle=True) as archive:  # trusted input only: see module doc
-            if key not in archive.files:
-                raise UserError(f"{path}: no {key!r} array (not a VideoPose3D file?)")
-            value = archive[key].item()
-            metadata = archive["metadata"].item() if "metadata" in archive.files else {}
-    except UserError:
-        raise
-    except Exception as exc:  # zip, pickle and numpy errors all mean "not such a file"
-        raise UserError(f"{path}: not a readable .npz file ({type(exc).__name__})") from None
-    if not isinstance(value, dict):
-        raise UserError(f"{path}: {key!r} is not a dictionary of subjects")
-    if not isinstance(metadata, dict):
-        raise UserError(f"{path}: 'metadata' is not a dictionary")
+    """``(archive[key], archive["metadata"] or {})``, both dictionaries, with one-line errors."""
+    from vidpose.npy_input import read_npz
+
+    arrays = read_npz(path, allow_pickle=True)  # trusted input only: see module doc
+    if key not in arrays:
+        raise UserError(f"{path}: no {key!r} array (not a VideoPose3D file?)")
+    value = _pickled_dict(path, arrays, key, "subjects")
+    metadata = _pickled_dict(path, arrays, "metadata", "metadata") if "metadata" in arrays else {}
     return value, metadata
 
 
@@ -159,6 +163,55 @@ class Keypoints2DFile:
         return out
 
 
+#: The layout of a 17-joint file without a ``layout_name``: VideoPose3D's
+#: ``prepare_data_h36m.py`` writes its ground-truth 2D file without one, in Human3.6M's order.
+UNNAMED_17 = "h36m17"
+
+
+def _sides(layout: str) -> tuple[frozenset, frozenset]:
+    """Indices of the ``left_*`` and of the ``right_*`` joints of ``layout``."""
+    joints = LAYOUTS[layout]
+    return (
+        frozenset(i for i, joint in enumerate(joints) if joint.startswith("left_")),
+        frozenset(i for i, joint in enumerate(joints) if joint.startswith("right_")),
+    )
+
+
+def _symmetry(metadata: dict) -> tuple[frozenset, frozenset] | None:
+    """VideoPose3D's ``keypoints_symmetry`` ([left indices], [right indices]), if readable."""
+    try:
+        left, right = metadata.get("keypoints_symmetry")
+        return frozenset(int(i) for i in left), frozenset(int(i) for i in right)
+    except (TypeError, ValueError):
+        return None
+
+
+def _layout_from_count(path: Path, name: str, metadata: dict, joints_seen: set) -> tuple[str, str]:
+    """(layout, how it was chosen) of a file without a ``layout_name``, from its joint count;
+    of two layouts with that count, the one its ``keypoints_symmetry`` fits, else (17 joints)
+    Human3.6M's order, as in VideoPose3D's ground-truth files."""
+    count = metadata.get("num_joints")
+    if count is None and len(joints_seen) == 1:
+        count = next(iter(joints_seen))
+    candidates = layouts_with(int(count)) if isinstance(count, (int, np.integer)) else []
+    how = f"{count} joints"
+    symmetry = _symmetry(metadata)
+    if len(candidates) > 1 and symmetry is not None:
+        candidates = [layout for layout in candidates if _sides(layout) == symmetry]
+        how = f"{count} joints, no layout_name, keypoints_symmetry of {' or '.join(candidates)}"
+    elif len(candidates) > 1 and UNNAMED_17 in candidates:
+        candidates = [UNNAMED_17]
+        how = f"{count} joints and no layout_name: Human3.6M's order, as VideoPose3D's gt file"
+    if len(candidates) != 1:
+        fitting = layouts_with(int(count)) if isinstance(count, (int, np.integer)) else []
+        known = " or ".join(fitting) if fitting else ", ".join(LAYOUTS)
+        raise UserError(
+            f"{path}: cannot tell the keypoint layout ({count} joints, no layout_name in "
+            f"its metadata): give it: --layout {name}={known.split(' or ')[0]} ({known})"
+        )
+    return candidates[0], how
+
+
 def _detect_layout(
     path: Path, name: str, metadata: dict, positions: dict, given: str | None
 ) -> tuple[str, str]:
@@ -192,17 +245,7 @@ def _detect_layout(
     if from_metadata is not None:
         layout, how = from_metadata, f"metadata layout_name {metadata['layout_name']!r}"
     else:
-        count = metadata.get("num_joints")
-        if count is None and len(joints_seen) == 1:
-            count = next(iter(joints_seen))
-        candidates = layouts_with(int(count)) if isinstance(count, (int, np.integer)) else []
-        if len(candidates) != 1:
-            known = " or ".join(candidates) if candidates else ", ".join(LAYOUTS)
-            raise UserError(
-                f"{path}: cannot tell the keypoint layout ({count} joints, no layout_name in "
-                f"its metadata): give it: --layout {name}={known.split(' or ')[0]} ({known})"
-            )
-        layout, how = candidates[0], f"{count} joints"
+        layout, how = _layout_from_count(path, name, metadata, joints_seen)
     expected = metadata.get("num_joints")
     if expected is not None and expected != len(LAYOUTS[layout]):
         raise UserError(
@@ -239,45 +282,38 @@ def load_2d_file(path: Path, name: str, layout: str | None = None) -> Keypoints2
     return Keypoints2DFile(name, path, chosen, by_subject, layout_from=how)
 
 
-def parse_named_file(text: str) -> tuple[str, Path]:
-    """``"cpn=FILE.npz"`` → ("cpn", Path("FILE.npz")); argparse ``type=``."""
-    import argparse
-
-    name, sep, file_name = text.partition("=")
-    if not sep or not name or not file_name:
-        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=FILE.npz")
-    return name, Path(file_name)
-
-
-def parse_named_layout(text: str) -> tuple[str, str]:
-    """``"cpn=coco17"`` → ("cpn", "coco17"); argparse ``type=``."""
-    import argparse
-
-    name, sep, layout = text.partition("=")
-    if not sep or not name or not layout:
-        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=LAYOUT")
-    try:
-        return name, canonical_layout(layout)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def check_against_3d(
     file2d: Keypoints2DFile, sequences_3d: dict[str, list[str]], subjects: list[str]
-) -> None:
-    """A 2D file must fit the 3D file: each of its subjects and sequences is in
-    ``sequences_3d`` ({subject: canonical sequence names}) and it holds every subject in
-    ``subjects`` (those being converted). A few sequences may be absent (VideoPose3D's Stacked
-    Hourglass files lack S11 Directions): they are reported, not refused."""
-    for subject, sequences in file2d.positions.items():
-        if subject not in sequences_3d:
-            raise UserError(f"{file2d.path}: subject {subject} is not in the 3D file")
-        extra = sorted(set(sequences) - set(sequences_3d[subject]))
-        if extra:
-            raise UserError(f"{file2d.path}: {subject}/{extra[0]} is not in the 3D file")
+) -> list[str]:
+    """Check that a 2D file fits the 3D file (``sequences_3d``: {subject: canonical sequence
+    names}): it must hold every subject in ``subjects`` (those being converted). Returns what
+    it holds beyond the 3D file (``S5/Discussion 2``, ``S7 (30 sequences)``), which is left
+    out, as VideoPose3D leaves it out (its Stacked Hourglass files cover 209 sequences, the 3D
+    file of some releases fewer). Sequences the 2D file lacks are reported by
+    :func:`assemble_2d`, not refused."""
     for subject in subjects:
         if subject not in file2d.positions:
             raise UserError(f"{file2d.path}: no subject {subject} (the 3D file has it)")
+    extra = []
+    for subject, sequences in sorted(file2d.positions.items()):
+        if subject not in sequences_3d:
+            count = len(sequences)
+            extra.append(f"{subject} ({count} sequence{'s' * (count != 1)})")
+        else:
+            extra += [
+                f"{subject}/{name}" for name in sorted(set(sequences) - set(sequences_3d[subject]))
+            ]
+    return extra
+
+
+def not_in_3d_note(file2d: Keypoints2DFile, extra: list[str]) -> str | None:
+    """The one line saying what of ``file2d`` was left out (None when nothing was)."""
+    if not extra:
+        return None
+    return (
+        f"{file2d.path}: left out {len(extra)} part{'s' * (len(extra) != 1)} the 3D file does "
+        f"not have, as VideoPose3D does: {', '.join(extra)}"
+    )
 
 
 def assemble_2d(

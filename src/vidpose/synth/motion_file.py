@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from vidpose.errors import UserError
+from vidpose.npy_input import read_npz
 from vidpose.synth.body import ANKLE_HEIGHT_M
 
 
@@ -31,7 +32,7 @@ class MotionSequence:
 
 
 def _label(archive, key: str, path: Path, default: str) -> str:
-    if key not in archive.files:
+    if key not in archive:
         return default
     value = archive[key]
     if value.ndim != 0 and value.size != 1:
@@ -73,40 +74,34 @@ def load_motion_file(path: str | os.PathLike, min_frames: int) -> list[MotionSeq
         raise UserError(f"{path}: motion file does not exist")
     if not path.is_file():
         raise UserError(f"{path}: motion file is not a file")
+    archive = read_npz(path)  # {name: array}; a text file, a .npy or damage: one line
+    keys = list(archive)
     try:
-        archive = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise UserError(f"{path}: not a readable .npz file ({exc})") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise UserError(f"{path}: not an .npz archive (a single array)")
-    with archive:
-        keys = list(archive.files)
-        try:
-            if "positions" in keys:
-                names = [("motion", "positions", "subject", "action")]
-            else:
-                names = [
-                    (k[len("positions_") :], k, f"subject_{k[10:]}", f"action_{k[10:]}")
-                    for k in sorted(keys)
-                    if k.startswith("positions_") and len(k) > len("positions_")
-                ]
-            if not names:
-                raise UserError(
-                    f"{path}: no 'positions' or 'positions_<name>' array (found {keys or 'none'})"
+        if "positions" in keys:
+            names = [("motion", "positions", "subject", "action")]
+        else:
+            names = [
+                (k[len("positions_") :], k, f"subject_{k[10:]}", f"action_{k[10:]}")
+                for k in sorted(keys)
+                if k.startswith("positions_") and len(k) > len("positions_")
+            ]
+        if not names:
+            raise UserError(
+                f"{path}: no 'positions' or 'positions_<name>' array (found {keys or 'none'})"
+            )
+        sequences = []
+        for name, key, subject_key, action_key in names:
+            positions = _positions(archive, key, path, min_frames)
+            ankles = positions[:, [3, 6], 2]
+            positions[..., 2] += ANKLE_HEIGHT_M - ankles.min()
+            sequences.append(
+                MotionSequence(
+                    name=name,
+                    subject=_label(archive, subject_key, path, "unknown"),
+                    action=_label(archive, action_key, path, name),
+                    positions=positions,
                 )
-            sequences = []
-            for name, key, subject_key, action_key in names:
-                positions = _positions(archive, key, path, min_frames)
-                ankles = positions[:, [3, 6], 2]
-                positions[..., 2] += ANKLE_HEIGHT_M - ankles.min()
-                sequences.append(
-                    MotionSequence(
-                        name=name,
-                        subject=_label(archive, subject_key, path, "unknown"),
-                        action=_label(archive, action_key, path, name),
-                        positions=positions,
-                    )
-                )
-        except (ValueError, OSError, zipfile.BadZipFile) as exc:
-            raise UserError(f"{path}: cannot read an array ({exc})") from None
+            )
+    except (ValueError, OSError, zipfile.BadZipFile) as exc:
+        raise UserError(f"{path}: cannot read an array ({exc})") from None
     return sequences
