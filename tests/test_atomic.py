@@ -160,3 +160,12 @@ def test_the_output_rule_never_lets_a_command_write_over_its_input(tmp_path, mon
     # An input that does not exist yet is compared by its resolved name.
     with pytest.raises(UserError, match="is also an input"):
         atomic.check_output(tmp_path / "new.npz", overwrite=True, inputs=("new.npz",))
+
+
+def test_the_output_rule_refuses_a_folder_that_holds_an_input(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "X.npy").write_bytes(b"x")
+    with pytest.raises(UserError, match=r"holds .*X.npy, an input of this command"):
+        atomic.check_output(data, overwrite=True, inputs=(data / "X.npy",))
+    assert atomic.check_output(data, overwrite=True, inputs=(tmp_path / "Y.npy",)) == data

@@ -91,6 +91,11 @@ def _same_place(a: Path, b: Path) -> bool:
         return os.path.abspath(os.path.realpath(a)) == os.path.abspath(os.path.realpath(b))
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` lies in ``folder`` or below it (links resolved)."""
+    return Path(os.path.realpath(folder)) in Path(os.path.realpath(path)).parents
+
+
 def check_output(
     path: str | os.PathLike,
     *,
@@ -102,10 +107,11 @@ def check_output(
     """The one output rule of every command; raise ``UserError`` or return ``path``.
 
     An output that is one of the command's ``inputs`` (files or folders it reads; ``None``
-    entries are skipped) is refused even with ``overwrite``: no command writes over what it
-    reads. An output that already exists is refused unless ``overwrite``. Then the place is
-    checked as :func:`check_writable` does. ``what`` (the option, e.g. ``--out``) prefixes the
-    path in the message.
+    entries are skipped), or a folder that holds one (it would be replaced whole: ``prepare
+    npy data/X.npy data/Y.npy data --overwrite``), is refused even with ``overwrite``: no
+    command writes over what it reads. An output that already exists is refused unless
+    ``overwrite``. Then the place is checked as :func:`check_writable` does. ``what`` (the
+    option, e.g. ``--out``) prefixes the path in the message.
     """
     path = Path(path)
     label = f"{what} {path}" if what else str(path)
@@ -113,6 +119,11 @@ def check_output(
         if source is not None and _same_place(path, Path(source)):
             raise UserError(
                 f"{label}: is also an input of this command ({source}); choose another output"
+            )
+        if source is not None and _inside(Path(source), path):
+            raise UserError(
+                f"{label}: holds {source}, an input of this command, and would be replaced "
+                "whole; choose another output"
             )
     if os.path.lexists(path) and not overwrite:
         raise UserError(f"{label}: already exists (use --overwrite to replace it)")

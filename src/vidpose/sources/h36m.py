@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vidpose.atomic import replace_dir
+from vidpose.atomic import check_output, replace_dir
 from vidpose.errors import UserError
 from vidpose.skeleton import TEST_SUBJECTS, TRAIN_SUBJECTS
 from vidpose.sources.h36m_cameras import CAMERA_IDS, load_intrinsics
@@ -47,7 +47,6 @@ from vidpose.sources.h36m_sequence import (
     output_paths,
     require_cdflib,
 )
-from vidpose.sources.store_output import check_store_output
 
 FPS = 50.0
 COPY_CHUNK = 64  # clips copied at a time while assembling a store
@@ -295,7 +294,7 @@ def convert(
         raise UserError(f"--workers {workers}: must be at least 1")
     if not raw_dir.is_dir():
         raise UserError(f"{raw_dir}: Human3.6M folder does not exist")
-    check_store_output(out, overwrite=overwrite, inputs=(raw_dir, calibration))
+    check_output(out, overwrite=overwrite, inputs=(raw_dir, calibration))
     jobs, skipped = _collect_jobs(raw_dir, subjects, train_subjects, test_subjects, list(cameras))
     intrinsics, intrinsics_from = load_intrinsics(calibration, raw_dir)
     planned, every = _plan(jobs, skipped, intrinsics, intrinsics_from, options)

@@ -34,9 +34,9 @@ from typing import Any
 
 import numpy as np
 
+from vidpose.atomic import check_output
 from vidpose.crops import CROP_MARGIN
 from vidpose.errors import UserError, read_utf8
-from vidpose.sources.store_output import check_store_output
 
 X_RANGES = ("auto", "unit", "byte")
 #: Margin of the 2D fit: the clip's joint bounding box spans 1/MARGIN of the frame.
@@ -128,7 +128,7 @@ def unknown_clips(num_clips: int) -> list[dict[str, Any]]:
 
 def check_out(out: Path, overwrite: bool, inputs: tuple, needed_bytes: int) -> None:
     """Fail early, before any work, when OUT cannot or must not be written."""
-    check_store_output(out, overwrite=overwrite, inputs=inputs)
+    check_output(out, overwrite=overwrite, inputs=inputs)
     if out.exists() or out.is_symlink():
         is_store = (out / "meta.json").is_file() or (out.is_dir() and not any(out.iterdir()))
         if not is_store:

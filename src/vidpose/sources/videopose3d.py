@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vidpose.atomic import partial_name, remove_stale_partials, replace_dir
+from vidpose.atomic import check_output, partial_name, remove_stale_partials, replace_dir
 from vidpose.camera import project
 from vidpose.errors import UserError
 from vidpose.mocap.convert import choose_scale, leg_length
@@ -55,7 +55,6 @@ from vidpose.sources.h36m_cameras import (
     world_to_camera,
 )
 from vidpose.sources.h36m_layout import Skipped, canonical_sequence, check_subjects, split_of
-from vidpose.sources.store_output import check_store_output
 from vidpose.sources.videopose3d_files import (
     IMAGE_SIZES,
     Keypoints2DFile,
@@ -379,9 +378,7 @@ def convert(
     named = [(name, Path(path)) for name, path in files_2d]
     if data_2d is not None:
         named.insert(0, (source_name(Path(data_2d)), Path(data_2d)))
-    check_store_output(
-        out, overwrite=overwrite, inputs=(data_3d, calibration, *[p for _, p in named])
-    )
+    check_output(out, overwrite=overwrite, inputs=(data_3d, calibration, *[p for _, p in named]))
     inputs = _read_inputs(
         data_3d, named, layouts, default_2d, subjects, train_subjects, test_subjects,
         cameras, calibration, scale,
