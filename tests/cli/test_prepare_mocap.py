@@ -162,7 +162,9 @@ def test_scale_up_and_map_options(tmp_path, capsys):
     table["head"] = ["head", "head_end"]
     (tmp_path / "map.json").write_text(json.dumps(table))
     code, stdout, err = _run(
-        ["prepare", "mocap", str(renamed), str(out), "--map", str(tmp_path / "map.json")], capsys
+        ["prepare", "mocap", str(renamed), str(out), "--map", str(tmp_path / "map.json")]
+        + ["--overwrite"],
+        capsys,
     )
     assert code == 0, err and "user map" in stdout
     code, _, err = _run(["prepare", "mocap", str(renamed), str(out), "--up", "x"], capsys)
@@ -337,5 +339,17 @@ def test_out_may_not_be_an_input(tmp_path, capsys):
     index.write_text("take\tcapture_fps_per_CMU_listing\n")
     argv = ["prepare", "mocap", str(amc), str(index), "--asf", str(asf), "--cmu-index", str(index)]
     code, _, err = _run(argv, capsys)
-    assert code == 2 and "index.npz: is one of the inputs" in err
+    assert code == 2 and "index.npz: is also an input of this command" in err
     assert index.read_text().startswith("take")
+
+
+def test_an_existing_motion_file_is_replaced_only_with_overwrite(tmp_path, capsys):
+    out = tmp_path / "m.npz"
+    out.write_bytes(b"old")
+    argv = ["prepare", "mocap", str(_bvh(tmp_path / "walk.bvh")), str(out), "--bones", "source"]
+    code, _, err = _run(argv, capsys)
+    assert code == 2 and err.strip().endswith("already exists (use --overwrite to replace it)")
+    assert out.read_bytes() == b"old"
+    code, _, err = _run([*argv, "--overwrite"], capsys)
+    assert code == 0, err
+    assert len(load_motion_file(out, min_frames=10)) == 1

@@ -18,14 +18,13 @@ import importlib
 
 ORDER = 20
 
-#: The modules of the ``prepare`` subcommands, in ``--help`` order. ``sources.mocap`` still
-#: keeps its own parser; it moves to ``cli/prepare_mocap.py`` in the same pattern.
+#: The modules of the ``prepare`` subcommands, in ``--help`` order.
 SUBCOMMANDS = (
     "vidpose.cli.prepare_npy",
     "vidpose.cli.prepare_h36m",
     "vidpose.cli.prepare_videopose3d",
     "vidpose.cli.prepare_add_2d",
-    "vidpose.sources.mocap",
+    "vidpose.cli.prepare_mocap",
 )
 
 
