@@ -25,6 +25,18 @@ def test_plot_writes_the_curves_and_names_them(tmp_path, capsys):
         assert name in out
 
 
+def test_plot_redraws_existing_curves_only_with_overwrite(tmp_path, capsys):
+    (tmp_path / "metrics.csv").write_text(METRICS)
+    (tmp_path / "curves_mpjpe.png").write_bytes(b"old")
+    assert main(["plot", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "curves_mpjpe.png: already exists (use --overwrite" in err
+    assert (tmp_path / "curves_mpjpe.png").read_bytes() == b"old"
+    assert not (tmp_path / "curves_loss.png").exists()
+    assert main(["plot", str(tmp_path), "--overwrite"]) == 0
+    assert (tmp_path / "curves_mpjpe.png").read_bytes().startswith(b"\x89PNG")
+
+
 def test_plot_of_a_folder_without_metrics_is_one_line_and_exit_2(tmp_path, capsys):
     assert main(["plot", str(tmp_path)]) == 2
     err = capsys.readouterr().err

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from vidpose.argtypes import add_overwrite_option
+
 ORDER = 50
 
 
@@ -13,21 +15,24 @@ def register(subparsers) -> None:
             "Draw the loss and MPJPE curves of a training run from RUN_DIR/metrics.csv: the "
             "training curve per step (raw, faint, and smoothed), the per-epoch training mean "
             "and the per-epoch test value. Writes RUN_DIR/curves_loss.png and "
-            "RUN_DIR/curves_mpjpe.png."
+            "RUN_DIR/curves_mpjpe.png (existing ones only with --overwrite: a finished "
+            "`vidpose train` has drawn them already)."
         ),
     )
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by vidpose train")
+    add_overwrite_option(parser)
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
     from pathlib import Path
 
-    from vidpose.atomic import check_writable
-    from vidpose.plots import plot_run
+    from vidpose.atomic import check_output
+    from vidpose.plots import LOSS_FIGURE, MPJPE_FIGURE, plot_run
 
     if Path(args.run_dir).is_dir():  # plot_run names a missing folder itself
-        check_writable(args.run_dir, into=True)
+        for name in (LOSS_FIGURE, MPJPE_FIGURE):
+            check_output(Path(args.run_dir) / name, overwrite=args.overwrite)
     for path in plot_run(args.run_dir):
         print(f"wrote {path}")
     return 0
