@@ -20,7 +20,7 @@ at least ``--lift-frames`` frames so the rate is not one call's overhead, with t
 test-time flip as ``vidpose predict`` runs it; ``lift_target_fps``
 is the issue's floor of 1,000 frames/s). ``end_to_end`` streams decode → detect → 2D → track →
 lift as ``vidpose predict VIDEO`` does (without writing files). Without model files,
-stand-ins with the published signatures (``vidpose.detect.stand_ins``) are used: every step
+stand-ins with the published signatures (``vidpose.video.detect.stand_ins``) are used: every step
 but the networks is real, so the detector's and the pose model's frames/s are NOT those of
 RTMDet / RTMPose (the JSON says so).
 
@@ -65,7 +65,7 @@ def synthetic_720p(path: Path, frames: int, seed: int = 3) -> Path:
 
     from vidpose.synth import body, motion, render, scene
     from vidpose.synth import camera as cameras
-    from vidpose.video import write_video
+    from vidpose.video.encode import write_video
 
     rng = np.random.default_rng(seed)
     subject = body.make_subject("S9")
@@ -87,17 +87,19 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
     import numpy as np
     import torch
 
-    from vidpose.detect.pipeline import Detector2D, build_detector
-    from vidpose.detect.runners import OneStagePose
-    from vidpose.inference.lift_video import lift_sequence, load_lifter
     from vidpose.keypoints import MIN_KEYPOINT_SCORE as MIN_SCORE
     from vidpose.keypoints.layouts import to_h36m17
-    from vidpose.tracking import FramePeople, follow_person
-    from vidpose.video import iter_source_frames, probe_video, write_video
+    from vidpose.video.decode import iter_source_frames, probe_video
+    from vidpose.video.detect.pipeline import Detector2D, build_detector
+    from vidpose.video.detect.runners import OneStagePose
+    from vidpose.video.encode import write_video
+    from vidpose.video.lift import lift_sequence, load_lifter
+    from vidpose.video.people import FramePeople
+    from vidpose.video.track import follow_person
 
     stand_in = args.detector_model is None and args.pose_model is None
     if stand_in:
-        from vidpose.detect.stand_ins import export_stand_ins
+        from vidpose.video.detect.stand_ins import export_stand_ins
 
         models = export_stand_ins(folder / "models")
         args.detector_model, args.pose_model = str(models["detector"]), str(models["pose"])
@@ -151,7 +153,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
 
     render = None
     if not args.skip_render:
-        from vidpose.detect.keypoints_output import overlay_frames
+        from vidpose.video.keypoints_output import overlay_frames
 
         started = time.perf_counter()
         overlay = overlay_frames(frames, track, detector.layout)
@@ -179,7 +181,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
         if stage and stage["fps"] and name != "decode"
     }
     note = (
-        "stand-in models (vidpose.detect.stand_ins): detect and pose2d time everything but "
+        "stand-in models (vidpose.video.detect.stand_ins): detect and pose2d time everything but "
         "the networks, NOT RTMDet / RTMPose; give --detector-model and --pose-model for real "
         "figures"
         if stand_in

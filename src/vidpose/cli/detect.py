@@ -56,12 +56,13 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from vidpose.atomic import check_writable
-    from vidpose.detect.keypoints_output import overlay_frames, save_keypoints
-    from vidpose.detect.person_finder import MAX_GAP_SECONDS
-    from vidpose.detect.pipeline import build_detector, detect_frames
     from vidpose.errors import UserError
-    from vidpose.tracking import follow_person
-    from vidpose.video import check_video_path, iter_source_frames, probe_video, write_video
+    from vidpose.video.decode import iter_source_frames, probe_video
+    from vidpose.video.detect.pipeline import build_detector, detect_frames
+    from vidpose.video.encode import check_video_path, write_video
+    from vidpose.video.keypoints_output import overlay_frames, save_keypoints
+    from vidpose.video.person_finder import MAX_GAP_SECONDS
+    from vidpose.video.track import follow_person
 
     started = time.perf_counter()
     video = Path(args.video)

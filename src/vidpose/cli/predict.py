@@ -1,8 +1,8 @@
 """``vidpose predict [CHECKPOINT] VIDEO``: 3D poses for every frame of a video file.
 
 Without a checkpoint, or with a lifter checkpoint, the 2D stage and a lifter
-(:mod:`vidpose.inference.lift_video`); with an image-model checkpoint, crops of the person
-through that model (:mod:`vidpose.inference.predictor`).
+(:mod:`vidpose.video.lift`); with an image-model checkpoint, crops of the person
+through that model (:mod:`vidpose.video.predictor`).
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ def run(args) -> int:
     from vidpose.devices import resolve_device
     from vidpose.errors import UserError
     from vidpose.models import is_lifter
-    from vidpose.video import check_video_path
+    from vidpose.video.encode import check_video_path
 
     started = time.perf_counter()
     checkpoint_path, video = _split_inputs(args.inputs)
@@ -194,13 +194,13 @@ def _run_image_model(args, video, out, model, checkpoint, checkpoint_path, devic
     from vidpose.atomic import user_error_on_write
     from vidpose.engine.predict import recipe_flip_test
     from vidpose.errors import UserError
-    from vidpose.inference.predictor import predict_video, save_prediction
     from vidpose.skeleton import JOINT_NAMES
-    from vidpose.video import iter_frames
+    from vidpose.video.decode import iter_frames
+    from vidpose.video.predictor import predict_video, save_prediction
 
     finder, finder_note = None, None
     if args.box is None and args.boxes is None:
-        from vidpose.detect.person_finder import choose_person_finder
+        from vidpose.video.person_finder import choose_person_finder
 
         finder, finder_note = choose_person_finder(
             args.detector_model, args.keypoints, args.person, device
@@ -234,8 +234,8 @@ def _run_image_model(args, video, out, model, checkpoint, checkpoint_path, devic
         )
     rendered = None
     if args.render:  # before the npz: a failed render leaves no poses file as if all went well
-        from vidpose.animation import video_animation_frames
-        from vidpose.video import write_video
+        from vidpose.video.encode import write_video
+        from vidpose.video.render import video_animation_frames
 
         frames = iter_frames(video, prediction.source_indices)
         animation = video_animation_frames(frames, prediction.poses3d, prediction.squares)

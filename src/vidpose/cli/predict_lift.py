@@ -1,5 +1,5 @@
 """``vidpose predict [LIFTER] VIDEO``: the lifter path of the predict command (the 2D stage,
-then :mod:`vidpose.inference.lift_video`); :mod:`vidpose.cli.predict` parses and dispatches."""
+then :mod:`vidpose.video.lift`); :mod:`vidpose.cli.predict` parses and dispatches."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def lift_animation_frames(
 ) -> Iterator[np.ndarray]:
     """Side-by-side RGB frames: the video with the person's box and 2D keypoints | the 3D
     skeleton over its floor."""
-    from vidpose.animation import SkeletonView3D, side_by_side
+    from vidpose.video.render import SkeletonView3D, side_by_side
 
     view = SkeletonView3D(poses3d, title="3D (lifted, camera frame)")
     try:
@@ -35,15 +35,15 @@ def run_lifter(args, video: Path, out: Path, model, checkpoint, checkpoint_path,
     from vidpose.camera import root_translation, video_intrinsics
     from vidpose.engine.predict import recipe_flip_test
     from vidpose.errors import UserError
-    from vidpose.inference.lift_video import (
+    from vidpose.keypoints import MIN_KEYPOINT_SCORE
+    from vidpose.keypoints.layouts import to_h36m17
+    from vidpose.skeleton import JOINT_NAMES
+    from vidpose.video.lift import (
         lift_at_model_rate,
         load_lifter,
         save_lifted,
         video_keypoints,
     )
-    from vidpose.keypoints import MIN_KEYPOINT_SCORE
-    from vidpose.keypoints.layouts import to_h36m17
-    from vidpose.skeleton import JOINT_NAMES
 
     for option, value in (("--box", args.box), ("--boxes", args.boxes), ("--fps", args.fps)):
         if value is not None:
@@ -83,8 +83,9 @@ def run_lifter(args, video: Path, out: Path, model, checkpoint, checkpoint_path,
     )
     rendered = None
     if args.render:  # before the npz: a failed render leaves no poses file as if all went well
-        from vidpose.detect.keypoints_output import overlay_frames
-        from vidpose.video import iter_source_frames, write_video
+        from vidpose.video.decode import iter_source_frames
+        from vidpose.video.encode import write_video
+        from vidpose.video.keypoints_output import overlay_frames
 
         overlays = overlay_frames(iter_source_frames(video), found.track, found.layout)
         with user_error_on_write(args.render):
