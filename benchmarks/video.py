@@ -95,7 +95,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
     from vidpose.video.encode import write_video
     from vidpose.video.lift import lift_sequence, load_lifter
     from vidpose.video.people import FramePeople
-    from vidpose.video.track import follow_person
+    from vidpose.video.track.follow import follow_person
 
     stand_in = args.detector_model is None and args.pose_model is None
     if stand_in:
@@ -137,7 +137,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
     pose2d = _rate(len(frames), time.perf_counter() - started)
 
     started = time.perf_counter()
-    track = follow_person(people, max_gap=int(round(0.5 * info.fps)))
+    track = follow_person(people, info.fps)
     tracking = _rate(len(frames), time.perf_counter() - started)
 
     joints = to_h36m17(track.keypoints, detector.layout).astype(np.float32)
@@ -153,10 +153,12 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
 
     render = None
     if not args.skip_render:
-        from vidpose.video.keypoints_output import overlay_frames
+        from vidpose.keypoints.sequence import LayoutKeypoints
+        from vidpose.video.render_tracked import tracked_overlay_frames
 
         started = time.perf_counter()
-        overlay = overlay_frames(frames, track, detector.layout)
+        keypoints = LayoutKeypoints(track.keypoints, detector.layout)
+        overlay = tracked_overlay_frames(frames, track, keypoints)
         write_video(folder / "overlay.mp4", overlay, info.fps)
         render = _rate(len(frames), time.perf_counter() - started)
     del frames
@@ -164,7 +166,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
     streaming = Detector2D(detector.person_detector, detector.pose_model)
     started = time.perf_counter()
     streamed = [streaming(frame) for frame in iter_source_frames(video)]
-    followed = follow_person(streamed, max_gap=int(round(0.5 * info.fps)))
+    followed = follow_person(streamed, info.fps)
     streamed_joints = to_h36m17(followed.keypoints, streaming.layout).astype(np.float32)
     if not (streamed_joints[..., 2] >= MIN_SCORE).any():
         streamed_joints[..., 2] = 1.0

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from vidpose.argtypes import add_overwrite_option
 from vidpose.cli._output import print_summary
 
 ORDER = 60
@@ -109,9 +110,10 @@ def register(subparsers) -> None:
     )
     parser.add_argument(
         "--person",
-        type=int,
-        metavar="ID",
-        help="follow this tracked person (ids in the summary) instead of the main one",
+        type=person_choice,
+        metavar="ID|all",
+        help="follow this tracked person (ids in the summary) instead of the main one; 'all' "
+        "(lifter): everyone tracked for a second or more, one npz each (OUT-stem.personID.npz)",
     )
     parser.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N (default cpu)")
     parser.add_argument(
@@ -128,7 +130,21 @@ def register(subparsers) -> None:
         metavar="PX",
         help="the camera's focal length in video pixels (default: 1.145 x the longer side)",
     )
+    add_overwrite_option(parser)
     parser.set_defaults(run=run)
+
+
+def person_choice(text: str) -> int | str:
+    """``--person``: a track id (0, 1, ...) or ``all``."""
+    if text == "all":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a person id or 'all', got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a person id (0 or more), got {value}")
+    return value
 
 
 def _target_fps(text: str | None, checkpoint: dict) -> float | None:
@@ -161,7 +177,7 @@ def _split_inputs(inputs: list[str]) -> tuple[str | None, str]:
 
 
 def run(args) -> int:
-    from vidpose.atomic import check_writable
+    from vidpose.atomic import check_output
     from vidpose.checkpoint import load_model
     from vidpose.devices import resolve_device
     from vidpose.errors import UserError
@@ -175,9 +191,21 @@ def run(args) -> int:
     out = Path(args.out) if args.out else Path(f"{video.stem}.poses.npz")
     if out.suffix != ".npz":
         raise UserError(f"--out {out}: the poses file must end in .npz")
-    check_writable(out, "--out")  # fail before the long part, not after
+    # The one output rule, before the long part: never an input, an existing file only with
+    # --overwrite (--person all checks its own files once the people are known).
+    inputs = (
+        video,
+        checkpoint_path,
+        args.keypoints,
+        args.boxes,
+        args.detector_model,
+        args.pose_model,
+    )
+    if args.person != "all":
+        check_output(out, overwrite=args.overwrite, inputs=inputs, what="--out")
     if args.render:
-        check_writable(check_video_path(args.render, "--render"), "--render")
+        render = check_video_path(args.render, "--render")
+        check_output(render, overwrite=args.overwrite, inputs=inputs, what="--render")
     model = checkpoint = None
     if checkpoint_path is not None:
         model, checkpoint = load_model(checkpoint_path, map_location=device)
@@ -187,6 +215,8 @@ def run(args) -> int:
         return run_lifter(args, video, out, model, checkpoint, checkpoint_path, device, started)
     if args.pose_model is not None:
         raise UserError("--pose-model: for the lifter path; an image model finds only boxes")
+    if args.person == "all":
+        raise UserError("--person all: for the lifter path; an image model follows one person")
     return _run_image_model(args, video, out, model, checkpoint, checkpoint_path, device, started)
 
 

@@ -1,4 +1,4 @@
-"""The 2D stage's result for one video: the tracked person's keypoints, saved and drawn.
+"""The 2D stage's result for one video (``vidpose detect``): the tracked person's keypoints.
 
 The npz is also a ``--keypoints`` input (:mod:`vidpose.video.keypoint_files`): ``keypoints``
 (F, K, 3) x, y pixels and score (0 where the person is not known), ``layout``, ``fps``,
@@ -12,27 +12,27 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 
 from vidpose.errors import UserError
-from vidpose.keypoints import MIN_KEYPOINT_SCORE
-from vidpose.video.track import PersonTrack
+from vidpose.keypoints.sequence import LayoutKeypoints
+from vidpose.video.track.follow import PersonTrack
 
 
 def save_keypoints(
     path: str | os.PathLike,
     track: PersonTrack,
-    layout: str,
+    keypoints: LayoutKeypoints,
     *,
     fps: float,
     size: tuple[int, int],
     source_video: str | os.PathLike,
     models: str,
 ) -> Path:
-    """Write the npz atomically; ``size`` is the video's (width, height)."""
+    """Write the npz atomically: ``track`` and its ``keypoints`` (F, K, 3) in their layout;
+    ``size`` is the video's (width, height)."""
     from vidpose.atomic import write_npz_atomic
 
     path = Path(path)
@@ -41,8 +41,8 @@ def save_keypoints(
     write_npz_atomic(
         path,
         dict(
-            keypoints=track.keypoints.astype(np.float32),
-            layout=np.asarray(layout),
+            keypoints=keypoints.points.astype(np.float32),
+            layout=np.asarray(keypoints.layout),
             fps=np.float64(fps),
             width=np.int64(size[0]),
             height=np.int64(size[1]),
@@ -58,28 +58,3 @@ def save_keypoints(
         ),
     )
     return path
-
-
-def overlay_frames(
-    frames: Iterable[np.ndarray],
-    track: PersonTrack,
-    layout: str,
-    min_score: float = MIN_KEYPOINT_SCORE,
-) -> Iterator[np.ndarray]:
-    """The frames with the person's box and skeleton (the keypoints mapped to the 17 joints)
-    drawn; interpolated frames get a dashed-looking thin box, unknown frames nothing."""
-    import cv2
-
-    from vidpose.keypoints.layouts import to_h36m17
-    from vidpose.video.render import BOX_RGB, draw_skeleton_2d
-
-    joints = to_h36m17(track.keypoints, layout)
-    for index, frame in enumerate(frames):
-        image = np.ascontiguousarray(frame).copy()
-        if track.known[index]:
-            x1, y1, x2, y2 = (int(round(float(v))) for v in track.boxes[index])
-            thickness = 1 if track.interpolated[index] else 2
-            cv2.rectangle(image, (x1, y1), (x2, y2), BOX_RGB, thickness, cv2.LINE_AA)
-            if (joints[index, :, 2] >= min_score).any():
-                draw_skeleton_2d(image, joints[index, :, :2])
-        yield image

@@ -15,10 +15,7 @@ import os
 import numpy as np
 
 from vidpose.errors import UserError
-from vidpose.video.track import PersonTrack, follow_person
-
-#: Detection gaps up to this long (seconds) are bridged by a track and filled.
-MAX_GAP_SECONDS = 0.5
+from vidpose.video.track.follow import PersonTrack, follow_person
 
 
 def _xywh(track: PersonTrack) -> np.ndarray:
@@ -29,9 +26,9 @@ def _xywh(track: PersonTrack) -> np.ndarray:
     return boxes
 
 
-def _max_gap(info, indices: np.ndarray) -> int:
-    fps = info.fps * len(indices) / max(1, info.num_frames)  # the rate of the frames used
-    return max(1, int(round(MAX_GAP_SECONDS * fps)))
+def _rate(info, indices: np.ndarray) -> float:
+    """The frame rate of the frames used (resampled or not)."""
+    return info.fps * len(indices) / max(1, info.num_frames)
 
 
 class DetectorFinder:
@@ -54,7 +51,7 @@ class DetectorFinder:
         people = detect_frames(frames, self.detector, progress=progress, total=len(indices))
         if not any(len(found) for found in people):
             raise UserError(f"{info.path}: nobody found in any frame (the detector saw no person)")
-        self.track = follow_person(people, self.person, max_gap=_max_gap(info, indices))
+        self.track = follow_person(people, _rate(info, indices), self.person)
         return _xywh(self.track), self.name
 
 
@@ -74,8 +71,7 @@ class KeypointsFinder:
         from vidpose.video.keypoint_files import read_keypoints
 
         keypoints = read_keypoints(self.path, info.num_frames, (info.width, info.height))
-        gap = max(1, int(round(MAX_GAP_SECONDS * info.fps)))
-        self.track = follow_person(keypoints.people, self.person, max_gap=gap)
+        self.track = follow_person(keypoints.people, info.fps, self.person)
         return _xywh(self.track)[indices], self.name
 
 

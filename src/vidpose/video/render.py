@@ -94,8 +94,12 @@ class SkeletonView3D:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
 
         points = np.asarray(all_poses, dtype=np.float64).reshape(-1, 3)
+        points = points[np.isfinite(points).all(axis=1)]
+        if not len(points):
+            points = np.zeros((1, 3))
         radius = max(0.9, 1.1 * float(np.abs(points[:, [0, 2]]).max()))
         self.floor = float(points[:, 1].max())  # y points down: the lowest point is the max
         self.figure = plt.figure(figsize=(size / 100, size / 100), dpi=100)
@@ -110,6 +114,10 @@ class SkeletonView3D:
         axes.set_ylabel("depth (m)", labelpad=-8)
         axes.set_zlabel("up (m)", labelpad=-8)
         axes.tick_params(labelsize=6, pad=-3)
+        # Seen from the front, the depth axis is short on screen: few ticks, or they overlap.
+        axes.xaxis.set_major_locator(MaxNLocator(nbins=4))
+        axes.yaxis.set_major_locator(MaxNLocator(nbins=2))
+        axes.zaxis.set_major_locator(MaxNLocator(nbins=4))
         if title:
             axes.set_title(title, fontsize=9)
         grid = np.linspace(-radius, radius, 9)
@@ -154,7 +162,7 @@ class SkeletonView3D:
         plt.close(self.figure)
 
 
-def _fit_height(image: np.ndarray, height: int) -> np.ndarray:
+def fit_height(image: np.ndarray, height: int) -> np.ndarray:
     import cv2
 
     if image.shape[0] == height:
@@ -167,7 +175,7 @@ def _fit_height(image: np.ndarray, height: int) -> np.ndarray:
 
 def side_by_side(left: np.ndarray, right: np.ndarray, height: int = PANEL_HEIGHT) -> np.ndarray:
     """Two RGB images scaled to ``height`` and joined left to right; even width and height."""
-    joined = np.concatenate([_fit_height(left, height), _fit_height(right, height)], axis=1)
+    joined = np.concatenate([fit_height(left, height), fit_height(right, height)], axis=1)
     return joined[: joined.shape[0] // 2 * 2, : joined.shape[1] // 2 * 2]
 
 
@@ -212,7 +220,7 @@ def clip_animation_frames(
     try:
         for index, frame in enumerate(frames):
             # Stored clips are small (64-224 px); enlarge before drawing so lines stay crisp.
-            image = _fit_height(np.asarray(frame), PANEL_HEIGHT)
+            image = fit_height(np.asarray(frame), PANEL_HEIGHT)
             if gt_poses2d is not None:
                 scale = PANEL_HEIGHT / frame.shape[0]
                 draw_skeleton_2d(image, gt_poses2d[index] * scale, thickness=3)

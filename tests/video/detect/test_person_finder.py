@@ -125,8 +125,11 @@ def test_a_keypoint_file_gives_the_person_boxes(rectangle_video, tiny_checkpoint
     with np.load(out) as data:
         np.testing.assert_allclose(data["person_boxes"][4:-4], boxes[4:-4], atol=1e-3)
     np.savez(path, keypoints=keypoints[:-1], layout="coco17")
-    code, _, err = _predict(capsys, tiny_checkpoint, video, "--out", out, "--keypoints", path)
+    other = tmp_path / "b.npz"
+    code, _, err = _predict(capsys, tiny_checkpoint, video, "--out", other, "--keypoints", path)
     assert code == 2 and f"{FRAMES - 1} frames, but the video has {FRAMES}" in err
     np.savez(path, keypoints=keypoints, layout="coco17", width=640)
-    code, _, err = _predict(capsys, tiny_checkpoint, video, "--out", out, "--keypoints", path)
+    code, _, err = _predict(
+        capsys, tiny_checkpoint, video, "--out", tmp_path / "b.npz", "--keypoints", path
+    )
     assert code == 2 and "made for a width of 640 px" in err

@@ -168,7 +168,7 @@ def _download(spec: ModelSpec, target: Path, progress: bool) -> None:
     """Fetch ``spec``'s archive and keep its ONNX file at ``target`` (atomically)."""
     from vidpose.progress import progress_bar
 
-    target.parent.mkdir(parents=True, exist_ok=True)
+    created = _make_folders(target.parent)
     archive = target.with_name(f".{target.name}.{os.getpid()}.zip")
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
     try:
@@ -192,6 +192,22 @@ def _download(spec: ModelSpec, target: Path, progress: bool) -> None:
     finally:
         archive.unlink(missing_ok=True)
         partial.unlink(missing_ok=True)
+        for folder in created:  # a failed download leaves no empty cache folders behind
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (another model is there), or already gone
+                break
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; return the ones created, deepest first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        path.mkdir(exist_ok=True)
+    return missing
 
 
 def fetch_hint(specs: list[ModelSpec]) -> str:
