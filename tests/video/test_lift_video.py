@@ -12,7 +12,9 @@ from vidpose.models import ModelConfig, build_model
 from vidpose.video.lift import (
     fill_unknown_frames,
     lift_at_model_rate,
+    lift_segments,
     lift_sequence,
+    segments,
 )
 
 SIZE = (640, 480)
@@ -103,3 +105,34 @@ def test_a_video_at_another_rate_is_lifted_at_the_models(lifter):
     poses, known = lift_at_model_rate(lifter, points, SIZE, 25.0, 50.0)
     assert poses.shape == (15, 17, 3) and known.all()
     np.testing.assert_allclose(poses, lift_sequence(lifter, upsampled, SIZE)[0][::2], atol=1e-5)
+
+
+def test_by_default_every_placed_joint_is_read_and_unplaced_ones_are_dropped(lifter):
+    points = _keypoints(30)
+    points[3:9, 4, 2] = 0.1  # a low score still comes with the detector's position
+    points[12:15, 5, 2] = 0.0  # no position: dropped
+    dropped = points.copy()
+    dropped[12:15, 5] = 0
+    poses, _ = lift_sequence(lifter, points, SIZE)
+    np.testing.assert_allclose(poses, _reference(lifter, dropped), atol=1e-5)
+
+
+def test_segments_split_where_the_person_is_away_longer_than_a_gap_may_be_held():
+    usable = np.array([0, 1, 1, 0, 0, 1, 0, 0, 0, 1, 1, 0], bool)
+    assert segments(usable, max_hold=2) == [(1, 6), (9, 11)]
+    assert segments(usable, max_hold=3) == [(1, 11)]
+    assert segments(np.zeros(4, bool), max_hold=2) == []
+
+
+def test_each_stretch_is_lifted_on_its_own_and_frames_outside_are_nan(lifter):
+    points = _keypoints(40)
+    points[:2] = 0  # not there yet
+    points[10:12] = 0  # a short gap: held
+    points[20:30] = 0  # away too long: the two stretches are lifted apart
+    poses, held = lift_segments(lifter, points, SIZE, 50.0, 50.0, max_hold=3)
+    assert np.isnan(poses[:2]).all() and np.isnan(poses[20:30]).all()
+    assert np.flatnonzero(held).tolist() == [10, 11]
+    first, _ = lift_sequence(lifter, points[2:20], SIZE)
+    second, _ = lift_sequence(lifter, points[30:], SIZE)
+    np.testing.assert_allclose(poses[2:20], first, atol=1e-6)
+    np.testing.assert_allclose(poses[30:], second, atol=1e-6)

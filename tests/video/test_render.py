@@ -69,3 +69,36 @@ def test_clip_animation_overlays_prediction(tmp_path):
     assert len(alone) == len(both) == 4
     assert alone[0].shape == both[0].shape
     assert np.abs(alone[0].astype(int) - both[0].astype(int)).sum() > 0
+
+
+def _overlapping_tick_labels(view: SkeletonView3D) -> list:
+    """Pairs of tick labels of one axis whose drawn boxes overlap, and labels drawn outside
+    the figure."""
+    renderer = view.figure.canvas.get_renderer()
+    figure_box = view.figure.bbox
+    problems = []
+    for name in ("xaxis", "yaxis", "zaxis"):
+        axis = getattr(view.axes, name)
+        low, high = sorted(axis.get_view_interval())
+        boxes = [
+            (tick.label1.get_text(), tick.label1.get_window_extent(renderer))
+            for tick in axis.get_major_ticks()
+            if tick.label1.get_visible()
+            and tick.label1.get_text()
+            and low - 1e-9 <= tick.get_loc() <= high + 1e-9  # ticks beyond the limits are not drawn
+        ]
+        for i, (text, box) in enumerate(boxes):
+            problems += [(name, text, other) for other, o in boxes[i + 1 :] if box.overlaps(o)]
+            if box.x1 > figure_box.x1 + 1 or box.x0 < figure_box.x0 - 1:
+                problems.append((name, text, "outside the figure"))
+    return problems
+
+
+def test_the_3d_views_tick_labels_do_not_overlap():
+    for spread in (0.3, 0.9, 2.0, 4.0):  # one person, or several at their roots
+        pose = standing_pose()
+        view = SkeletonView3D(np.stack([pose + [-spread, 0, spread], pose + [spread, 0, -spread]]))
+        try:
+            assert _overlapping_tick_labels(view) == [], spread
+        finally:
+            view.close()

@@ -139,9 +139,13 @@ def lifted_frames(frames: Iterable[np.ndarray], lifted) -> Iterator[np.ndarray]:
 
 
 def _status(image: np.ndarray, person, index: int) -> None:
+    """The strip and label of how the frame's pose was made, and the legend."""
     state = frame_state(person, index)
     image[:4] = STATE_RGB[state]
     error = person.reprojection_error[index]
     text = state if not np.isfinite(error) else f"{state}, reproj {100 * error:.1f}%"
     colour = FLAGGED_RGB if person.flagged[index] else (255, 255, 255)
     _text(image, text, (4, 18), colour, 0.4)
+    bottom = image.shape[0]
+    _text(image, "dots: 2D keypoints", (4, bottom - 20), KEYPOINT_RGB, 0.35)
+    _text(image, "lines: 3D projected", (4, bottom - 6), KEYPOINT_RGB, 0.35)
