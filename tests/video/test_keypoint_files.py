@@ -75,7 +75,7 @@ def test_unreadable_and_unknown_files(tmp_path):
     broken, other = tmp_path / "kp.npz", tmp_path / "kp.txt"
     broken.write_text("nope")
     other.write_text("nope")
-    with pytest.raises(UserError, match="not a readable npz"):
+    with pytest.raises(UserError, match=r"not an \.npz file \(not a NumPy archive\)"):
         read_keypoints(broken)
     with pytest.raises(UserError, match="unknown kind of file"):
         read_keypoints(other)
@@ -180,7 +180,7 @@ _K17 = [[100.0 + j, 200.0, 0.9] for j in range(17)]
         ({"instance_info": [{"instances": [{"keypoints": [1, 2, 3]}]}]}, "keypoints have shape"),
         (
             {"instance_info": [{"instances": [{"keypoints": _K17, "bbox": [1, 2]}]}]},
-            "frame 0 bbox is not x1, y1, x2, y2",
+            "frame 0 instance 0 bbox is not x1, y1, x2, y2",
         ),
         ([{"image_id": "a", "keypoints": [1, 2, 3]}], "entry 0 has no integer image_id"),
         ([{"image_id": 0, "keypoints": [1, 2]}], r"keypoints are not \[x, y, score\] \* K"),
