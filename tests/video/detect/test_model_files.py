@@ -91,3 +91,65 @@ def test_cuda_is_refused_clearly_where_onnx_runtime_has_no_cuda_provider(monkeyp
     both = ["CUDAExecutionProvider", "CPUExecutionProvider"]
     monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: both)
     assert model_files.providers_for("cuda:1")[0] == ("CUDAExecutionProvider", {"device_id": 1})
+
+
+def _pipeline(normalize: dict, size=(192, 256)) -> str:
+    """A pipeline.json as MMDeploy's SDK archives hold it (the preprocessing task)."""
+    import json
+
+    transforms = [
+        {"type": "LoadImageFromFile"},
+        {"type": "TopDownGetBboxCenterScale", "padding": 1.25, "image_size": list(size)},
+        {"type": "TopDownAffine", "image_size": list(size)},
+        {"type": "Normalize", **normalize},
+        {"type": "ImageToTensor", "keys": ["img"]},
+    ]
+    tasks = [
+        {"type": "Task", "module": "Transform", "name": "Preprocess", "transforms": transforms}
+    ]
+    return json.dumps({"pipeline": {"input": ["img"], "tasks": tasks}})
+
+
+RTMPOSE = {"mean": [123.675, 116.28, 103.53], "std": [58.395, 57.12, 57.375], "to_rgb": True}
+
+
+@pytest.mark.parametrize(
+    ("normalize", "size", "problem"),
+    [
+        (RTMPOSE, (192, 256), None),
+        ({**RTMPOSE, "to_rgb": False}, (192, 256), r"to_rgb False \(vidpose feeds RGB\)"),
+        ({**RTMPOSE, "mean": [103.53, 116.28, 123.675]}, (192, 256), "mean"),
+        ({**RTMPOSE, "std": [1, 1, 1]}, (192, 256), "std"),
+        (RTMPOSE, (288, 384), r"TopDownAffine size \[288, 384\] \(vidpose uses \[192, 256\]\)"),
+    ],
+)
+def test_the_archives_pipeline_json_is_compared_with_the_runner(
+    cache, tmp_path, monkeypatch, onnx_models, normalize, size, problem
+):
+    archive = tmp_path / "published.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.write(onnx_models["pose"], "rtmpose-m/end2end.onnx")
+        bundle.writestr("rtmpose-m/pipeline.json", _pipeline(normalize, size))
+    spec = ModelSpec("test-pose", "top-down", archive.as_uri(), (192, 256), "coco17")
+    monkeypatch.setitem(MODELS, "test-pose", spec)
+    if problem is None:
+        (path,) = resolve_models([("--pose-model", "test-pose")], progress=False)
+        assert path.is_file()
+        return
+    with pytest.raises(UserError, match=rf"test-pose: .*pipeline.json preprocesses.*{problem}"):
+        resolve_models([("--pose-model", "test-pose")], progress=False)
+    assert not cache.exists()  # nothing kept, not even the folder
+
+
+def test_the_runners_constants_agree_with_the_published_pipelines():
+    from vidpose.video.detect.preprocess import sdk_pipeline_differences
+
+    detector = {"type": "Normalize", "mean": [103.53, 116.28, 123.675],
+                "std": [57.375, 57.12, 58.395], "to_rgb": False}  # fmt: skip
+    resize = {"type": "Resize", "size": [640, 640], "keep_ratio": True}
+    pipeline = {"pipeline": {"tasks": [{"transforms": [resize, detector]}]}}
+    assert sdk_pipeline_differences(pipeline, "detector", (640, 640)) == []
+    raw = {"type": "Normalize", "mean": [0, 0, 0], "std": [1, 1, 1], "to_rgb": False}
+    pipeline = {"pipeline": {"tasks": [{"transforms": [resize, raw]}]}}
+    assert sdk_pipeline_differences(pipeline, "one-stage", (640, 640)) == []
+    assert sdk_pipeline_differences(pipeline, "detector", (640, 640)) != []

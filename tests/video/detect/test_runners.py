@@ -28,7 +28,7 @@ def test_the_pose_model_decodes_a_known_peak_through_the_affine_crop(onnx_models
     pose = load_pose_model(onnx_models["pose"])
     assert isinstance(pose, TopDownPose) and pose.layout == "coco17" and pose.batched
     frame = np.zeros((720, 1280, 3), np.uint8)
-    frame[300, 500] = (255, 0, 0)  # pure red: the model reads red minus blue of an RGB input
+    frame[300, 500] = (255, 0, 0)  # pure red: the model looks for RTMPose's normalised red
     frame[650, 1100] = (255, 0, 0)
     # Boxes whose padded crop is exactly the 192 x 256 input (1:1): the decoding is exact.
     w, h = 192 / 1.25, 256 / 1.25
@@ -40,9 +40,8 @@ def test_the_pose_model_decodes_a_known_peak_through_the_affine_crop(onnx_models
     assert keypoints.shape == (2, 17, 3)
     np.testing.assert_allclose(keypoints[0, :, :2], np.tile([500, 300], (17, 1)))
     np.testing.assert_allclose(keypoints[1, :, :2], np.tile([1100, 650], (17, 1)))
-    # Joint k's score is the peak (red minus blue, normalised) times (k + 1) / 17.
-    peak = (255 - 123.675) / 58.395 - (0 - 103.53) / 57.375
-    np.testing.assert_allclose(keypoints[0, :, 2], peak * np.arange(1, 18) / 17, rtol=1e-5)
+    # Joint k's score is the dot's purity (1: exactly normalised pure red) times (k + 1) / 17.
+    np.testing.assert_allclose(keypoints[0, :, 2], np.arange(1, 18) / 17, rtol=1e-5)
 
 
 def test_a_box_twice_the_input_decodes_to_within_a_frame_pixel(onnx_models):
@@ -118,3 +117,90 @@ def test_a_model_with_a_dynamic_input_size_uses_the_published_or_usual_size(tmp_
     assert small.input_size == (320, 320)
     boxes, _ = small(_white_rectangle())
     np.testing.assert_allclose(boxes, [[400, 100, 600, 500]])
+
+
+def test_the_stand_ins_read_the_normalised_values_not_only_their_signs(onnx_models, monkeypatch):
+    """Given the mean in the wrong channel order, or another family's mean and std, the
+    stand-ins find nothing: the pipeline's normalisation is checked by value."""
+    from vidpose.video.detect import preprocess, runners
+
+    frame = _white_rectangle()
+    frame[300, 500] = (255, 0, 0)
+    detector, pose = PersonDetector(onnx_models["detector"]), load_pose_model(onnx_models["pose"])
+    box = np.array([[400.0, 100.0, 600.0, 500.0]])
+    assert len(detector(frame)[0]) == 1 and pose(frame, box)[0, :, 2].max() == 1.0
+    swapped = preprocess.InputNormalisation(
+        preprocess.TOP_DOWN.bgr, preprocess.TOP_DOWN.mean[::-1].copy(), preprocess.TOP_DOWN.std
+    )
+    monkeypatch.setattr(runners, "TOP_DOWN", swapped)  # RTMPose's mean in BGR order
+    assert pose(frame, box)[0, :, 2].max() < 0.5
+    monkeypatch.setattr(runners, "DETECTOR", preprocess.TOP_DOWN)  # RTMPose's mean and std
+    assert len(detector(frame)[0]) == 0
+
+
+def test_detections_are_clipped_to_the_frame(onnx_models):
+    """A person cut by the right edge of a 1280 x 600 frame: the letterboxed input is grey
+    below the frame, and a box reaching into that border is clipped back to the frame."""
+    frame = np.zeros((600, 1280, 3), np.uint8)
+    frame[300:600, 1100:1280] = 255
+    detector = PersonDetector(onnx_models["detector"])
+    boxes, _ = detector(frame)
+    np.testing.assert_allclose(boxes, [[1100, 300, 1280, 600]])
+    rtmo = load_pose_model(onnx_models["rtmo"])
+    boxes, _, _ = rtmo(frame)
+    assert boxes[:, 2].max() <= 1280 and boxes[:, 3].max() <= 600
+
+
+class _SymbolicOutputs:
+    """An ONNX Runtime session whose declared output shapes name ``axis`` of ``output``
+    symbolically, as an export may (the runs are the real session's)."""
+
+    def __init__(self, session, output: str, axis: int) -> None:
+        self.session, self.output, self.axis = session, output, axis
+
+    def get_outputs(self):
+        from types import SimpleNamespace
+
+        declared = []
+        for output in self.session.get_outputs():
+            shape = list(output.shape)
+            if output.name == self.output:
+                shape[self.axis] = "keypoints"
+            declared.append(SimpleNamespace(name=output.name, shape=shape))
+        return declared
+
+    def __getattr__(self, name):
+        return getattr(self.session, name)
+
+
+def test_the_keypoint_count_is_read_from_the_output_when_the_export_leaves_it_symbolic(
+    onnx_models,
+):
+    from vidpose.video.detect.model_files import open_session
+
+    session = _SymbolicOutputs(open_session(onnx_models["pose26"], "--pose-model"), "simcc_x", 1)
+    pose = TopDownPose(onnx_models["pose26"], session=session)
+    assert pose.outputs["simcc_x"][1] == "keypoints"
+    assert pose.num_joints == 26 and pose.layout == "halpe26"
+    assert pose(np.zeros((64, 64, 3), np.uint8), np.zeros((0, 4))).shape == (0, 26, 3)
+    session = _SymbolicOutputs(open_session(onnx_models["rtmo"], "--pose-model"), "keypoints", 2)
+    rtmo = OneStagePose(onnx_models["rtmo"], session=session)
+    assert rtmo.num_joints == 17 and rtmo.layout == "coco17"
+
+
+def test_the_stand_ins_have_the_published_exports_signatures(onnx_models):
+    import onnx
+
+    detector = onnx.load(str(onnx_models["detector"]))
+    assert detector.opset_import[0].version == 11
+    types = {o.name: o.type.tensor_type for o in detector.graph.output}
+    assert types["labels"].elem_type == onnx.TensorProto.INT64
+    dims = [d.dim_param or d.dim_value for d in types["dets"].shape.dim]
+    assert dims == [1, "num_dets", 5]
+    inputs = [d.dim_value for d in detector.graph.input[0].type.tensor_type.shape.dim]
+    assert inputs == [1, 3, 640, 640]
+    session = PersonDetector(onnx_models["detector"]).session
+    dets, labels = session.run(None, {"input": np.zeros((1, 3, 640, 640), np.float32)})
+    assert dets[0, -1].tolist() == [0] * 5 and labels[0, -1] == 0  # the padding row
+    pose = onnx.load(str(onnx_models["pose"]))
+    assert pose.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"

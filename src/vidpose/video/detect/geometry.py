@@ -120,6 +120,15 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarr
     return np.asarray(keep, dtype=np.int64)
 
 
+def clip_boxes(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(N, 4) xyxy boxes clipped to a ``width`` × ``height`` frame (x in [0, width], y in
+    [0, height], as MMDetection clips to the image shape)."""
+    boxes = np.asarray(boxes, dtype=np.float64).copy()
+    boxes[:, 0::2] = np.clip(boxes[:, 0::2], 0, width)
+    boxes[:, 1::2] = np.clip(boxes[:, 1::2], 0, height)
+    return boxes
+
+
 def xyxy_to_xywh(boxes: np.ndarray) -> np.ndarray:
     """(..., 4) x1, y1, x2, y2 → x, y, w, h."""
     boxes = np.asarray(boxes, dtype=np.float64)

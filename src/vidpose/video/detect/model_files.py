@@ -185,6 +185,7 @@ def _download(spec: ModelSpec, target: Path, progress: bool) -> None:
             members = [m for m in bundle.namelist() if m.endswith("end2end.onnx")]
             if not members:
                 raise UserError(f"{spec.url}: the archive holds no end2end.onnx")
+            check_archive_pipeline(spec, bundle)
             with bundle.open(members[0]) as source, open(partial, "wb") as out:
                 while chunk := source.read(1 << 20):
                     out.write(chunk)
@@ -208,6 +209,27 @@ def _make_folders(folder: Path) -> list[Path]:
     for path in reversed(missing):
         path.mkdir(exist_ok=True)
     return missing
+
+
+def check_archive_pipeline(spec: ModelSpec, bundle: zipfile.ZipFile) -> None:
+    """``UserError`` when the archive's ``pipeline.json`` (MMDeploy's description of the
+    model's preprocessing) disagrees with what vidpose's runner does for ``spec``; nothing
+    when the archive has none or it cannot be read."""
+    import json
+
+    from vidpose.video.detect.preprocess import sdk_pipeline_differences
+
+    for member in (m for m in bundle.namelist() if m.endswith("pipeline.json")):
+        try:
+            pipeline = json.loads(bundle.read(member))
+        except (ValueError, UnicodeDecodeError):
+            continue
+        problems = sdk_pipeline_differences(pipeline, spec.role, spec.input_size)
+        if problems:
+            raise UserError(
+                f"{spec.name}: the published archive's {member} preprocesses differently from "
+                f"vidpose's runner ({'; '.join(problems)}); not using it"
+            )
 
 
 def fetch_hint(specs: list[ModelSpec]) -> str:

@@ -11,8 +11,13 @@ The models' signatures (those of OpenMMLab's MMDeploy exports, which rtmlib runs
 - **RTMO** (one-stage): input ``input`` (1, 3, H, W), BGR 0-255 unnormalised, letterboxed;
   outputs ``dets`` (1, N, 5) and ``keypoints`` (1, N, K, 3) = x, y, score in input pixels.
 
-K = 17 is COCO-17, K = 26 Halpe-26 (design.md §9). The signature is checked when a model loads,
-so a pose model given as the detector (or a classifier from elsewhere) is one clear error.
+K = 17 is COCO-17, K = 26 Halpe-26. The signature is checked when a model loads, so a pose
+model given as the detector (or a classifier from elsewhere) is one clear error. K is read from
+the declared output shape when it is a number, else from the output of one run on a blank
+input (exports may leave it symbolic). Boxes are clipped to the frame, as MMDetection clips
+them to the image: a box reaching into the letterbox's grey border would otherwise shift the
+crop of a person the frame edge cuts. The preprocessing constants are
+:mod:`vidpose.video.detect.preprocess`'s.
 """
 
 from __future__ import annotations
@@ -24,11 +29,8 @@ import numpy as np
 from vidpose.errors import UserError
 from vidpose.video.detect import geometry
 from vidpose.video.detect.model_files import open_session
+from vidpose.video.detect.preprocess import DETECTOR, ONE_STAGE, TOP_DOWN, to_nchw
 
-DETECTOR_MEAN_BGR = np.array([103.53, 116.28, 123.675], dtype=np.float32)
-DETECTOR_STD_BGR = np.array([57.375, 57.12, 58.395], dtype=np.float32)
-POSE_MEAN_RGB = np.array([123.675, 116.28, 103.53], dtype=np.float32)
-POSE_STD_RGB = np.array([58.395, 57.12, 57.375], dtype=np.float32)
 LAYOUT_BY_JOINTS = {17: "coco17", 26: "halpe26"}
 
 
@@ -81,23 +83,15 @@ class _OnnxModel:
     def run(self, batch: np.ndarray, names: list[str]) -> list[np.ndarray]:
         return self.session.run(names, {self.input_name: np.ascontiguousarray(batch)})
 
-
-def _to_nchw(
-    images: np.ndarray, bgr: bool, mean: np.ndarray | None = None, std: np.ndarray | None = None
-) -> np.ndarray:
-    """RGB uint8 images (..., H, W, 3) → (N, 3, H, W) float32 in the model's channel order
-    (``bgr``), minus ``mean`` and over ``std`` (given in that order) when given.
-
-    The channels are reordered and transposed while still uint8, then converted once."""
-    batch = np.asarray(images).reshape(-1, *images.shape[-3:]).transpose(0, 3, 1, 2)
-    if bgr:
-        batch = batch[:, ::-1]
-    # A contiguous uint8 copy first: converting a strided view to float is 5x slower.
-    batch = np.ascontiguousarray(batch).astype(np.float32)
-    if mean is not None:
-        batch -= mean.reshape(1, 3, 1, 1)
-        batch *= (1.0 / std).reshape(1, 3, 1, 1)
-    return batch
+    def _dimension(self, name: str, axis: int) -> int:
+        """Size ``axis`` of output ``name``: the declared one, else (a symbolic dimension)
+        the one a run on a blank input gives."""
+        declared = self.outputs[name][axis]
+        if isinstance(declared, int) and declared > 0:
+            return declared
+        width, height = self.input_size
+        (output,) = self.run(np.zeros((1, 3, height, width), np.float32), [name])
+        return int(output.shape[axis])
 
 
 def _keypoint_layout(model: _OnnxModel, joints: int) -> str:
@@ -129,14 +123,15 @@ class PersonDetector(_OnnxModel):
 
     def __call__(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         canvas, ratio = geometry.letterbox(frame, self.input_size)
-        batch = _to_nchw(canvas, bgr=True, mean=DETECTOR_MEAN_BGR, std=DETECTOR_STD_BGR)
         names = [self.dets] + ([self.labels] if self.labels else [])
-        outputs = self.run(batch, names)
+        outputs = self.run(to_nchw(canvas, DETECTOR), names)
         dets = outputs[0][0].astype(np.float64)
+        # The export's last row pads the output with zeros (score 0): below any threshold.
         keep = dets[:, 4] > self.score_threshold
         if self.labels:
             keep &= outputs[1][0] == 0  # class 0 is the person (the only class of these models)
-        boxes, scores = dets[keep, :4] / ratio, dets[keep, 4]
+        boxes = geometry.clip_boxes(dets[keep, :4] / ratio, frame.shape[1], frame.shape[0])
+        scores = dets[keep, 4]
         kept = geometry.nms(boxes, scores, self.nms_threshold)
         return boxes[kept], scores[kept]
 
@@ -159,7 +154,7 @@ class TopDownPose(_OnnxModel):
     ) -> None:
         super().__init__(path, option, device, threads, session, input_size)
         self.simcc = [self._output_named("simcc_x", 3), self._output_named("simcc_y", 3)]
-        self.num_joints = self.outputs["simcc_x"][1]
+        self.num_joints = self._dimension("simcc_x", 1)
         self.layout = _keypoint_layout(self, self.num_joints)
         self.batch_size = batch_size if self.batched else 1
 
@@ -169,7 +164,7 @@ class TopDownPose(_OnnxModel):
             return np.zeros((0, self.num_joints, 3))
         crops = [geometry.crop_center_scale(box, self.input_size) for box in boxes]
         images = np.stack([geometry.crop(frame, c, s, self.input_size) for c, s in crops])
-        images = _to_nchw(images, bgr=False, mean=POSE_MEAN_RGB, std=POSE_STD_RGB)
+        images = to_nchw(images, TOP_DOWN)
         simcc_x, simcc_y = [], []
         for start in range(0, len(images), self.batch_size):
             out_x, out_y = self.run(images[start : start + self.batch_size], self.simcc)
@@ -201,16 +196,17 @@ class OneStagePose(_OnnxModel):
     ) -> None:
         super().__init__(path, option, device, threads, session, input_size)
         self.names = [self._output_named("dets", 3), self._output_named("keypoints", 4)]
-        self.num_joints = self.outputs["keypoints"][2]
+        self.num_joints = self._dimension("keypoints", 2)
         self.layout = _keypoint_layout(self, self.num_joints)
         self.score_threshold, self.nms_threshold = score_threshold, nms_threshold
 
     def __call__(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         canvas, ratio = geometry.letterbox(frame, self.input_size)
-        dets, keypoints = self.run(_to_nchw(canvas, bgr=True), self.names)
+        dets, keypoints = self.run(to_nchw(canvas, ONE_STAGE), self.names)
         dets, keypoints = dets[0].astype(np.float64), keypoints[0].astype(np.float64)
         keep = dets[:, 4] > self.score_threshold
-        boxes, scores, keypoints = dets[keep, :4] / ratio, dets[keep, 4], keypoints[keep]
+        boxes = geometry.clip_boxes(dets[keep, :4] / ratio, frame.shape[1], frame.shape[0])
+        scores, keypoints = dets[keep, 4], keypoints[keep]
         keypoints[..., :2] /= ratio
         kept = geometry.nms(boxes, scores, self.nms_threshold)
         return boxes[kept], scores[kept], keypoints[kept]
