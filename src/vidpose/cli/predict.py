@@ -221,12 +221,10 @@ def run(args) -> int:
 
 
 def _run_image_model(args, video, out, model, checkpoint, checkpoint_path, device, started):
-    from vidpose.atomic import user_error_on_write
     from vidpose.engine.predict import recipe_flip_test
     from vidpose.errors import UserError
     from vidpose.skeleton import JOINT_NAMES
-    from vidpose.video.decode import iter_frames
-    from vidpose.video.predictor import predict_video, save_prediction
+    from vidpose.video.predictor import predict_video
 
     finder, finder_note = None, None
     if args.box is None and args.boxes is None:
@@ -262,22 +260,7 @@ def _run_image_model(args, video, out, model, checkpoint, checkpoint_path, devic
             f"trained at {train_fps:g} fps (--fps train resamples)",
             file=sys.stderr,
         )
-    rendered = None
-    if args.render:  # before the npz: a failed render leaves no poses file as if all went well
-        from vidpose.video.encode import write_video
-        from vidpose.video.render import video_animation_frames
-
-        frames = iter_frames(video, prediction.source_indices)
-        animation = video_animation_frames(frames, prediction.poses3d, prediction.squares)
-        with user_error_on_write(args.render):
-            rendered = write_video(args.render, animation, prediction.fps)
-    try:
-        with user_error_on_write(out):
-            save_prediction(out, prediction)
-    except UserError:
-        if rendered is not None:
-            rendered.unlink(missing_ok=True)
-        raise
+    rendered = _write_image_model_outputs(args, video, out, prediction)
     summary = {
         "source_video": str(video),
         "checkpoint": str(checkpoint_path),
@@ -307,3 +290,28 @@ def _run_image_model(args, video, out, model, checkpoint, checkpoint_path, devic
     )
     print_summary(summary, args.json, details)
     return 0
+
+
+def _write_image_model_outputs(args, video, out, prediction):
+    """The render (``--render``), then the npz; nothing is left when a write fails."""
+    from vidpose.atomic import user_error_on_write
+    from vidpose.errors import UserError
+    from vidpose.video.decode import iter_frames
+    from vidpose.video.encode import write_video
+    from vidpose.video.predictor import save_prediction
+    from vidpose.video.render import video_animation_frames
+
+    rendered = None
+    if args.render:  # before the npz: a failed render leaves no poses file as if all went well
+        frames = iter_frames(video, prediction.source_indices)
+        animation = video_animation_frames(frames, prediction.poses3d, prediction.squares)
+        with user_error_on_write(args.render):
+            rendered = write_video(args.render, animation, prediction.fps)
+    try:
+        with user_error_on_write(out):
+            save_prediction(out, prediction)
+    except UserError:
+        if rendered is not None:
+            rendered.unlink(missing_ok=True)
+        raise
+    return rendered

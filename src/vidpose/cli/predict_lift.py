@@ -45,19 +45,13 @@ def _person_summary(person, fps: float) -> dict:
 
 
 def run_lifter(args, video: Path, out: Path, model, checkpoint, checkpoint_path, device, started):
-    from vidpose.atomic import check_output, user_error_on_write
     from vidpose.errors import UserError
-    from vidpose.skeleton import JOINT_NAMES
-    from vidpose.video.decode import iter_source_frames
-    from vidpose.video.encode import write_video
-    from vidpose.video.lifted import lift_video, person_output, save_lifted
-    from vidpose.video.render_tracked import lifted_frames
+    from vidpose.video.lifted import lift_video
 
     for option, value in (("--box", args.box), ("--boxes", args.boxes), ("--fps", args.fps)):
         if value is not None:
             raise UserError(f"{option}: for image-model checkpoints; the lifter reads keypoints")
-    every = args.person == "all"
-    if every and not args.overwrite and (existing := person_outputs_exist(out)):
+    if args.person == "all" and not args.overwrite and (existing := person_outputs_exist(out)):
         raise UserError(
             f"--out {out}: --person all writes {out.stem}.personN{out.suffix}, and "
             f"{existing[0]} already exists (use --overwrite to replace it)"
@@ -76,9 +70,23 @@ def run_lifter(args, video: Path, out: Path, model, checkpoint, checkpoint_path,
         device=device,
         progress=True,
     )
-    info = lifted.info
+    written, rendered = _write(args, lifted, video, out, checkpoint_path)
+    _report(args, lifted, video, written, rendered, device, started)
+    return 0
+
+
+def _write(args, lifted, video: Path, out: Path, checkpoint_path) -> tuple[list[Path], Path | None]:
+    """The render, then the npz of each person (``--person all``: one each, named by
+    :func:`vidpose.video.lifted.person_output`); nothing is left when a write fails."""
+    from vidpose.atomic import check_output, user_error_on_write
+    from vidpose.errors import UserError
+    from vidpose.video.decode import iter_source_frames
+    from vidpose.video.encode import write_video
+    from vidpose.video.lifted import person_output, save_lifted
+    from vidpose.video.render_tracked import lifted_frames
+
     outputs = [(out, lifted.main)]
-    if every:
+    if args.person == "all":
         inputs = (video, args.keypoints, checkpoint_path)
         outputs = [(person_output(out, p.id), p) for p in lifted.people]
         for path, _ in outputs:
@@ -87,7 +95,7 @@ def run_lifter(args, video: Path, out: Path, model, checkpoint, checkpoint_path,
     if args.render:  # before the npz: a failed render leaves no poses file as if all went well
         with user_error_on_write(args.render):
             frames = lifted_frames(iter_source_frames(video), lifted)
-            rendered = write_video(args.render, frames, info.fps)
+            rendered = write_video(args.render, frames, lifted.info.fps)
     written: list[Path] = []
     try:
         for path, person in outputs:
@@ -97,6 +105,14 @@ def run_lifter(args, video: Path, out: Path, model, checkpoint, checkpoint_path,
         for path in [*written, *([rendered] if rendered else [])]:
             path.unlink(missing_ok=True)
         raise
+    return written, rendered
+
+
+def _report(args, lifted, video, written, rendered, device, started) -> None:
+    """The note on stderr about frames without the person, and the summary."""
+    from vidpose.skeleton import JOINT_NAMES
+
+    info = lifted.info
     people = [_person_summary(p, info.fps) for p in lifted.people]
     main = people[0]
     summary = {
@@ -129,15 +145,14 @@ def run_lifter(args, video: Path, out: Path, model, checkpoint, checkpoint_path,
             f"(held), {main['frames_not_lifted']} are NaN (person_known in the npz)",
             file=sys.stderr,
         )
-    who = f"{len(people)} people" if every else f"person {main['id']}"
+    others = f" (and {len(people) - 1} more people)" if len(people) > 1 else ""
     details = (
-        f"{info.num_frames} frames at {info.fps:g} fps, {who}: person {main['id']} known in "
+        f"{info.num_frames} frames at {info.fps:g} fps, person {main['id']}{others} known in "
         f"{main['frames_known']} ({main['frames_interpolated']} interpolated, "
         f"{main['frames_held']} held), {_trust_text(main['reprojection'])}; "
         f"{summary['layout']} keypoints from the {lifted.source} lifted by {lifted.model_name}"
     )
     print_summary(summary, args.json, details)
-    return 0
 
 
 def _rounded(poses: np.ndarray) -> list:

@@ -74,6 +74,22 @@ def _person_boxes(
     return person_boxes.detect_person_boxes(iter_frames(video, indices), progress=progress)
 
 
+def _cut_crops(video: Path, indices: np.ndarray, squares: np.ndarray, image_size: int):
+    """The person crops (F, S, S, 3) uint8 of the frames at ``indices``, ``squares`` (F, 3)."""
+    crops = np.stack(
+        [
+            cut_and_resize(frame, square, image_size)
+            for frame, square in zip(iter_frames(video, indices), squares, strict=False)
+        ]
+    )
+    if len(crops) != len(indices):
+        raise UserError(
+            f"{video}: decoded {len(crops)} frames on the second pass, not "
+            f"{len(indices)} (a damaged file?)"
+        )
+    return crops
+
+
 def predict_video(
     model,
     video: str | os.PathLike,
@@ -124,17 +140,7 @@ def predict_video(
     )
     smoothed = person_boxes.smooth_boxes(person_boxes.fill_gaps(raw_boxes), smoothing_window)
     squares = person_boxes.square_crops(smoothed)
-    crops = np.stack(
-        [
-            cut_and_resize(frame, square, image_size)
-            for frame, square in zip(iter_frames(video, indices), squares, strict=False)
-        ]
-    )
-    if len(crops) != len(indices):
-        raise UserError(
-            f"{video}: decoded {len(crops)} frames on the second pass, not "
-            f"{len(indices)} (a damaged file?)"
-        )
+    crops = _cut_crops(video, indices, squares, image_size)
     camera = video_intrinsics(info.width, info.height, focal)
     poses = predict_windows(
         model,
