@@ -7,7 +7,8 @@ lifter read) and their 3D skeleton projected back with the fitted root and the v
 image; beside it the 3D view. A strip along the top of the frame and a label say how the main
 person's pose of that frame was made: detected (green), interpolated over a short gap
 (yellow), held at the nearest known pose (orange) or not in view (grey); the label gives the
-frame's reprojection error, red when it is flagged.
+frame's reprojection error, red when it is flagged. With several people, each is labelled by
+id and the strip and label are the main person's.
 """
 
 from __future__ import annotations
@@ -131,19 +132,19 @@ def lifted_frames(frames: Iterable[np.ndarray], lifted) -> Iterator[np.ndarray]:
             for person in lifted.people:
                 label = f"person {person.id}" if several else None
                 _draw_person(image, person, index, lifted.intrinsics, scale, label)
-            _status(image, lifted.main, index)
+            _status(image, lifted.main, index, f"person {lifted.main.id}: " if several else "")
             view_poses = [p[index] for p in poses if np.isfinite(p[index]).all()]
             yield side_by_side(image, view.render(view_poses, styles=["-"]))
     finally:
         view.close()
 
 
-def _status(image: np.ndarray, person, index: int) -> None:
+def _status(image: np.ndarray, person, index: int, prefix: str) -> None:
     """The strip and label of how the frame's pose was made, and the legend."""
     state = frame_state(person, index)
     image[:4] = STATE_RGB[state]
     error = person.reprojection_error[index]
-    text = state if not np.isfinite(error) else f"{state}, reproj {100 * error:.1f}%"
+    text = prefix + (state if not np.isfinite(error) else f"{state}, reproj {100 * error:.1f}%")
     colour = FLAGGED_RGB if person.flagged[index] else (255, 255, 255)
     _text(image, text, (4, 18), colour, 0.4)
     bottom = image.shape[0]

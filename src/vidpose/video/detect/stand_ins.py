@@ -47,9 +47,10 @@ def _normalised(rgb: tuple[int, int, int], normalisation) -> torch.Tensor:
 
 
 def _purity(image, target: torch.Tensor, tolerance: float):
-    """(B, H, W) in (0, 1]: how close each pixel of (B, 3, H, W) is to ``target`` (3,)."""
+    """(B, H, W) in [0, 1]: 1 where a pixel of (B, 3, H, W) is exactly ``target`` (3,),
+    falling to 0 at ``tolerance`` (Euclidean, in the input's units) and beyond."""
     squared = ((image - target[None, :, None, None]) ** 2).sum(dim=1)
-    return torch.exp(-squared / (2 * tolerance**2))
+    return torch.relu(1.0 - squared / tolerance**2)
 
 
 def _span(mask, dim: int):
