@@ -24,6 +24,8 @@ outputs:
   the npz holds keypoints (F, K, 3) x, y pixels and score of the tracked person (0 where not
   known), layout, fps, width, height, boxes (F, 4) x1, y1, x2, y2, detected / interpolated
   (F,), low_confidence (F, K), person and tracks; vidpose predict --keypoints reads it.
+  An existing --out or --render is refused unless --overwrite is given; the video is never
+  written over.
 
 examples:
   vidpose detect walk.mp4 --out walk.keypoints.npz --render walk.2d.mp4

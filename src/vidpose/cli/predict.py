@@ -19,16 +19,21 @@ ORDER = 60
 
 EPILOG = """\
 the lifter (no CHECKPOINT, or a lifter checkpoint):
-  the 2D stage (the built-in detector, or --keypoints FILE) gives the person's keypoints in
-  every frame; they are mapped to the 17 Human3.6M joints and lifted to 3D over the whole
-  sequence. Without CHECKPOINT the lifter shipped with vidpose is used (licence-free data
-  only; docs/video.md). The npz holds poses3d (F, 17, 3) metres, root-relative, camera
-  frame (x right, y down, z forward); root (F, 3) the pelvis in the camera, metres, fitted so
-  poses3d + root projects onto the keypoints with intrinsics (4,) (--focal, else 1.145 x the
-  longer side); keypoints2d (F, J, 3) x, y pixels and score in their
-  layout; keypoints2d_h36m17 (F, 17, 3) what the lifter read; boxes (F, 4) x, y, w, h
-  (NaN where the person is not known); person_known, detected, interpolated (F,); fps,
-  width, height, source_video, keypoints_source, model, person, tracks.
+  the 2D stage (the built-in detector, or --keypoints FILE) gives the people of every frame;
+  they are tracked, the main person's (or --person ID's, or with --person all everyone's)
+  keypoints are mapped to the 17 Human3.6M joints and lifted to 3D at the lifter's frame
+  rate. Without CHECKPOINT the lifter shipped with vidpose is used (licence-free data only;
+  docs/video.md). The npz holds poses3d (F, 17, 3) metres, root-relative, camera frame
+  (x right, y down, z forward), NaN where the person is not in view; root (F, 3) the pelvis
+  in the camera, metres, fitted so poses3d + root projects onto the keypoints with
+  intrinsics (4,) (--focal, else 1.145 x the longer side); reprojection_error (F,) the mean
+  limb-joint distance between keypoints and that projection over the person's size, with
+  reprojection_flagged (F,) above 10 %; keypoints2d (F, J, 3) in their layout;
+  keypoints2d_h36m17 (F, 17, 3) what the lifter read; boxes (F, 4) x, y, w, h; person_known,
+  detected, interpolated, held (F,); fps, width, height, source_video, keypoints_source,
+  model, person, tracks. --person all writes one npz per person: OUT-stem.personID.npz.
+  The summary line gives the median reprojection error, the worst second and the frames
+  flagged. --render draws the 2D keypoints and the 3D projected back beside a 3D view.
 
 RGB checkpoints (an image model):
   the npz holds poses3d (F, 17, 3) in metres, root-relative (pelvis at 0), in the camera frame
@@ -56,11 +61,16 @@ camera:
   (Human3.6M-like: focal length = 1.145 x the video's longer side, about 47 degrees across),
   with the principal point at the image centre. The checkpoint's eval.flip_test is honoured.
 
+outputs:
+  an existing --out or --render is refused unless --overwrite is given; an input (the video,
+  --keypoints, the checkpoint) is never written over, --overwrite or not.
+
 examples:
   vidpose predict walk.mp4 --render walk.3d.mp4                     # shipped lifter
+  vidpose predict walk.mp4 --person all --render walk.all.mp4       # everyone, one npz each
   vidpose predict walk.mp4 --keypoints walk.keypoints.npz --json    # 2D from another tool
   vidpose predict runs/lift/best.pt walk.mp4 --pose-model rtmo-m     # your lifter
-  vidpose predict runs/demo/best.pt walk.mp4 --out walk.npz --render walk.mp4
+  vidpose predict runs/demo/best.pt walk.mp4 --out walk.npz --render walk.3d.mp4
   vidpose predict runs/demo/best.pt walk.mp4 --box 420,80,300,760 --fps train --json
 """
 
