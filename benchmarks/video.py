@@ -341,6 +341,9 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
         "device": "cpu",
         "onnxruntime_threads": args.threads,
         "cpu_count": os.cpu_count(),
+        # Others' work on a shared machine slows every stage alike; the ratios to decoding,
+        # measured in the same run, stay comparable.
+        "load_average_1min": round(os.getloadavg()[0], 2),
         "stages": stages,
         "end_to_end": {**end_to_end, "stages": "decode + detect + pose2d + track + lift, streamed"},
         "lift_target_fps": LIFT_TARGET_FPS,

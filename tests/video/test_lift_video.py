@@ -136,3 +136,17 @@ def test_each_stretch_is_lifted_on_its_own_and_frames_outside_are_nan(lifter):
     second, _ = lift_sequence(lifter, points[30:], SIZE)
     np.testing.assert_allclose(poses[2:20], first, atol=1e-6)
     np.testing.assert_allclose(poses[30:], second, atol=1e-6)
+
+
+def test_no_stretch_of_held_frames_is_longer_than_a_gap_may_be_held(lifter):
+    """Whatever frames lack keypoints, a held run never exceeds ``max_hold`` frames: longer
+    absences split the stretches and are NaN."""
+    rng = np.random.default_rng(5)
+    for _ in range(5):
+        points = _keypoints(80, seed=int(rng.integers(1000)))
+        points[rng.random(80) < 0.3] = 0
+        poses, held = lift_segments(lifter, points, SIZE, 50.0, 50.0, max_hold=4)
+        runs = np.diff(np.flatnonzero(np.diff(np.concatenate([[0], held, [0]]).astype(int))))
+        assert (runs[::2] <= 4).all()
+        absent = ~(points[..., 2] > 0).any(-1)
+        assert np.array_equal(np.isnan(poses).all(axis=(1, 2)), absent & ~held)
