@@ -26,9 +26,6 @@ class VideoPeople:
     source: str  # "detector" or "keypoints-file"
     models: str  # the detector's model files, or the keypoint file
 
-    def describe(self) -> str:
-        return f"{self.source}: {self.models}"
-
 
 def find_people(
     video: str | os.PathLike,
