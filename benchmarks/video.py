@@ -20,12 +20,22 @@ at least ``--lift-frames`` frames so the rate is not one call's overhead, with t
 test-time flip as ``vidpose predict`` runs it; ``lift_target_fps``
 is the issue's floor of 1,000 frames/s). ``end_to_end`` streams decode → detect → 2D → track →
 lift as ``vidpose predict VIDEO`` does (without writing files). Without model files,
-stand-ins with the published signatures (``vidpose.detect.stand_ins``) are used: every step
+stand-ins with the published signatures (``vidpose.video.detect.stand_ins``) are used: every step
 but the networks is real, so the detector's and the pose model's frames/s are NOT those of
 RTMDet / RTMPose (the JSON says so).
 
+**Tracking on real footage** (``real_clip``): the Sports2D demo and its BlazePose keypoints
+from ``../shared/video`` (or ``--shared DIR``; left out, and said so, when absent) through
+``lift_video(..., person="all")``: the people tracked, identity switches against who BlazePose
+followed in each frame (:data:`SPORTS2D_PEOPLE`, read off the frames), the main person's frames
+known beside the frames their keypoints were found in, held and unlifted frames, and how well
+the 3D projects: the per-frame reprojection error ``vidpose predict`` stores (camera and
+fitted root, :mod:`vidpose.video.fit`) and the shared README's measure (a per-frame scale and
+shift of the 3D's x, y onto the 12 limb keypoints, over the vertical extent of the frame's
+keypoints), with the time tracking and lifting took.
+
 Prints ONE JSON object: per stage frames/s and seconds, each stage's frames/s as a ratio of
-decoding's (measured in the same run), and the end-to-end rate.
+decoding's (measured in the same run), the end-to-end rate, and the real clip's figures.
 """
 
 from __future__ import annotations
@@ -40,6 +50,12 @@ from pathlib import Path
 
 #: The issue's floor for the lifter stage on 2 CPU cores.
 LIFT_TARGET_FPS = 1000.0
+#: Who BlazePose followed in each frame of sports2d_demo.mp4 (inclusive frame ranges, read
+#: off the frames): the parkour runner on the box, who flips off it and lands on the grass,
+#: and the woman walking past while BlazePose followed her.
+SPORTS2D_PEOPLE = {"runner": ((3, 168), (202, 226)), "walker": ((170, 200),)}
+#: The 12 limb joints of the Human3.6M skeleton.
+LIMBS = [1, 2, 3, 4, 5, 6, 11, 12, 13, 14, 15, 16]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -55,6 +71,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--skip-render", action="store_true", help="leave the render stage out")
     parser.add_argument("--json", type=Path, help="also write the JSON object to this file")
+    parser.add_argument(
+        "--shared",
+        type=Path,
+        help="the shared data folder with video/sports2d_* (default: ../shared beside the "
+        "repository, else $VIDPOSE_SHARED)",
+    )
     return parser.parse_args(argv)
 
 
@@ -65,7 +87,7 @@ def synthetic_720p(path: Path, frames: int, seed: int = 3) -> Path:
 
     from vidpose.synth import body, motion, render, scene
     from vidpose.synth import camera as cameras
-    from vidpose.video import write_video
+    from vidpose.video.encode import write_video
 
     rng = np.random.default_rng(seed)
     subject = body.make_subject("S9")
@@ -75,8 +97,125 @@ def synthetic_720p(path: Path, frames: int, seed: int = 3) -> Path:
     joints = camera.to_camera(world)
     whole_view = np.tile(np.array([0.0, 0.0, 1000.0]), (frames, 1))  # the 1000-px camera image
     squares = render.render_clip(view, subject, joints, world[:, 0, :2], whole_view, 720, rng)
-    wide = (cv2.copyMakeBorder(s, 0, 0, 280, 280, cv2.BORDER_REFLECT) for s in squares)
-    return write_video(path, wide, fps=50.0)
+    pixels = cameras.to_stored(camera.project(joints), whole_view[0], 720) + [280, 0]
+
+    def marked(index: int, square: np.ndarray) -> np.ndarray:
+        # What the stand-ins look for: a white frame round the walker, a red dot on the pelvis.
+        image = cv2.copyMakeBorder(square, 0, 0, 280, 280, cv2.BORDER_REFLECT)
+        low, high = pixels[index].min(axis=0) - 12, pixels[index].max(axis=0) + 12
+        cv2.rectangle(image, tuple(map(int, low)), tuple(map(int, high)), (255, 255, 255), 4)
+        cv2.circle(image, tuple(map(int, pixels[index, 0])), 3, (255, 0, 0), -1)
+        return image
+
+    return write_video(path, (marked(i, s) for i, s in enumerate(squares)), fps=50.0)
+
+
+def shared_clip(folder: Path | None) -> tuple[Path, Path] | None:
+    """The Sports2D video and keypoints under ``folder`` (default: ../shared beside the
+    repository, else $VIDPOSE_SHARED), or None when they are not there."""
+    candidates = [folder] if folder else [Path(__file__).resolve().parents[2] / "shared"]
+    if not folder and os.environ.get("VIDPOSE_SHARED"):
+        candidates.append(Path(os.environ["VIDPOSE_SHARED"]))
+    for candidate in candidates:
+        video = candidate / "video" / "sports2d_demo.mp4"
+        keypoints = candidate / "video" / "sports2d_blazepose.npz"
+        if video.is_file() and keypoints.is_file():
+            return video, keypoints
+    return None
+
+
+def identity_switches(tracks: list[dict], truth: dict[str, tuple]) -> int:
+    """Tracks over the annotated frames: for each person, the distinct tracks covering them
+    beyond the first, plus, for each track, the distinct people it covers beyond the first."""
+    owner = {}
+    for name, spans in truth.items():
+        for first, last in spans:
+            owner.update({frame: name for frame in range(first, last + 1)})
+    people_of_track, tracks_of_person = {}, {}
+    for track in tracks:
+        for frame in track["frames"]:
+            if frame in owner:
+                people_of_track.setdefault(track["id"], set()).add(owner[frame])
+                tracks_of_person.setdefault(owner[frame], set()).add(track["id"])
+    return sum(len(s) - 1 for s in tracks_of_person.values()) + sum(
+        len(s) - 1 for s in people_of_track.values()
+    )
+
+
+def readme_measure(poses3d, keypoints):
+    """The shared README's per-frame measure: the 3D's x, y scaled and shifted onto the 12
+    limb keypoints (least squares), the mean distance over the vertical extent of the frame's
+    keypoints (score > 0); NaN where a limb keypoint or the pose is missing."""
+    import numpy as np
+
+    from vidpose.keypoints.layouts import to_h36m17
+
+    mapped = to_h36m17(keypoints, "coco17")
+    out = np.full(len(poses3d), np.nan)
+    for frame, pose in enumerate(poses3d):
+        if not (mapped[frame, LIMBS, 2] > 0).all() or not np.isfinite(pose).all():
+            continue
+        a = pose[LIMBS, :2] - pose[LIMBS, :2].mean(axis=0)
+        b = mapped[frame, LIMBS, :2] - mapped[frame, LIMBS, :2].mean(axis=0)
+        scale = (a * b).sum() / (a * a).sum()
+        found = keypoints[frame, keypoints[frame, :, 2] > 0, 1]
+        out[frame] = np.linalg.norm(scale * a - b, axis=1).mean() / np.ptp(found)
+    return out
+
+
+def real_clip(paths: tuple[Path, Path] | None) -> dict:
+    """Tracking and reprojection figures on the shared Sports2D clip (see the module docs)."""
+    import numpy as np
+
+    from vidpose.video.fit import trust_summary
+    from vidpose.video.keypoint_files import read_keypoints
+    from vidpose.video.lifted import lift_video
+    from vidpose.video.track.follow import track_people
+
+    if paths is None:
+        return {"skipped": "../shared/video/sports2d_* not found (give --shared DIR)"}
+    video, keypoints_file = paths
+    found = read_keypoints(keypoints_file)
+    started = time.perf_counter()
+    tracks = track_people(found.people, found.fps)
+    tracking_s = time.perf_counter() - started
+    started = time.perf_counter()
+    lifted = lift_video(video, keypoints_file=keypoints_file, person="all", progress=False)
+    lift_s = time.perf_counter() - started
+    main = lifted.main
+    raw = np.load(keypoints_file)["keypoints"].astype(np.float64)
+    held = np.flatnonzero(main.held)
+    runs = np.split(held, np.flatnonzero(np.diff(held) > 1) + 1) if len(held) else []
+    readme = readme_measure(main.poses3d, raw)
+    every = np.full(len(raw), np.nan)
+    for person in lifted.people:  # each frame from the person lifted in it
+        every = np.where(np.isnan(every), readme_measure(person.poses3d, raw), every)
+    summaries = [dict(t.summary(), frames=t.frames) for t in tracks]
+    return {
+        "video": str(video),
+        "keypoints": str(keypoints_file),
+        "frames": len(raw),
+        "frames_with_keypoints": int(sum(len(people) > 0 for people in found.people)),
+        "people_tracked": len(tracks),
+        "tracks": [{k: v for k, v in s.items() if k != "frames"} for s in summaries],
+        "identity_switches": identity_switches(summaries, SPORTS2D_PEOPLE),
+        "people_lifted": len(lifted.people),
+        "main_person": {
+            "id": main.id,
+            "frames_detected": int(main.track.detected.sum()),
+            "frames_known": int(main.known.sum()),
+            "known_of_detected": round(float(main.known[main.track.detected].mean()), 4),
+            "frames_held": int(len(held)),
+            "longest_held_stretch": max((len(r) for r in runs), default=0),
+            "frames_not_lifted": int((~main.lifted).sum()),
+            "reprojection": trust_summary(main.reprojection_error, found.fps),
+            "readme_measure_mean": round(float(np.nanmean(readme)), 4),
+        },
+        "readme_measure_mean_every_lifted_frame": round(float(np.nanmean(every)), 4),
+        "frames_in_readme_measure": int(np.isfinite(every).sum()),
+        "tracking": _rate(len(raw), tracking_s),
+        "lift_video": _rate(len(raw), lift_s),
+    }
 
 
 def _rate(count: int, seconds: float) -> dict:
@@ -87,17 +226,19 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
     import numpy as np
     import torch
 
-    from vidpose.detect.pipeline import Detector2D, build_detector
-    from vidpose.detect.runners import OneStagePose
-    from vidpose.inference.lift_video import lift_sequence, load_lifter
     from vidpose.keypoints import MIN_KEYPOINT_SCORE as MIN_SCORE
     from vidpose.keypoints.layouts import to_h36m17
-    from vidpose.tracking import FramePeople, follow_person
-    from vidpose.video import iter_source_frames, probe_video, write_video
+    from vidpose.video.decode import iter_source_frames, probe_video
+    from vidpose.video.detect.pipeline import Detector2D, build_detector
+    from vidpose.video.detect.runners import OneStagePose
+    from vidpose.video.encode import write_video
+    from vidpose.video.lift import lift_sequence, load_lifter
+    from vidpose.video.people import FramePeople
+    from vidpose.video.track.follow import follow_person
 
     stand_in = args.detector_model is None and args.pose_model is None
     if stand_in:
-        from vidpose.detect.stand_ins import export_stand_ins
+        from vidpose.video.detect.stand_ins import export_stand_ins
 
         models = export_stand_ins(folder / "models")
         args.detector_model, args.pose_model = str(models["detector"]), str(models["pose"])
@@ -135,7 +276,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
     pose2d = _rate(len(frames), time.perf_counter() - started)
 
     started = time.perf_counter()
-    track = follow_person(people, max_gap=int(round(0.5 * info.fps)))
+    track = follow_person(people, info.fps)
     tracking = _rate(len(frames), time.perf_counter() - started)
 
     joints = to_h36m17(track.keypoints, detector.layout).astype(np.float32)
@@ -151,10 +292,12 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
 
     render = None
     if not args.skip_render:
-        from vidpose.detect.keypoints_output import overlay_frames
+        from vidpose.keypoints.sequence import LayoutKeypoints
+        from vidpose.video.render_tracked import tracked_overlay_frames
 
         started = time.perf_counter()
-        overlay = overlay_frames(frames, track, detector.layout)
+        keypoints = LayoutKeypoints(track.keypoints, detector.layout)
+        overlay = tracked_overlay_frames(frames, track, keypoints)
         write_video(folder / "overlay.mp4", overlay, info.fps)
         render = _rate(len(frames), time.perf_counter() - started)
     del frames
@@ -162,7 +305,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
     streaming = Detector2D(detector.person_detector, detector.pose_model)
     started = time.perf_counter()
     streamed = [streaming(frame) for frame in iter_source_frames(video)]
-    followed = follow_person(streamed, max_gap=int(round(0.5 * info.fps)))
+    followed = follow_person(streamed, info.fps)
     streamed_joints = to_h36m17(followed.keypoints, streaming.layout).astype(np.float32)
     if not (streamed_joints[..., 2] >= MIN_SCORE).any():
         streamed_joints[..., 2] = 1.0
@@ -179,7 +322,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
         if stage and stage["fps"] and name != "decode"
     }
     note = (
-        "stand-in models (vidpose.detect.stand_ins): detect and pose2d time everything but "
+        "stand-in models (vidpose.video.detect.stand_ins): detect and pose2d time everything but "
         "the networks, NOT RTMDet / RTMPose; give --detector-model and --pose-model for real "
         "figures"
         if stand_in
@@ -198,6 +341,9 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
         "device": "cpu",
         "onnxruntime_threads": args.threads,
         "cpu_count": os.cpu_count(),
+        # Others' work on a shared machine slows every stage alike; the ratios to decoding,
+        # measured in the same run, stay comparable.
+        "load_average_1min": round(os.getloadavg()[0], 2),
         "stages": stages,
         "end_to_end": {**end_to_end, "stages": "decode + detect + pose2d + track + lift, streamed"},
         "lift_target_fps": LIFT_TARGET_FPS,
@@ -205,6 +351,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
         "ratio_to_decode": ratios,
         "end_to_end_ratio_to_decode": round(end_to_end["fps"] / base, 4),
         "person_frames_detected": int(track.detected.sum()),
+        "real_clip": real_clip(shared_clip(args.shared)),
     }
 
 

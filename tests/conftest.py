@@ -61,7 +61,7 @@ def draw_walking_figure(
 @pytest.fixture(scope="session")
 def walking_video(tmp_path_factory) -> FigureVideo:
     """36 frames, 160x120, 25 fps, as an MP4 file."""
-    from vidpose.video import write_video
+    from vidpose.video.encode import write_video
 
     frames, boxes = draw_walking_figure()
     path = tmp_path_factory.mktemp("video") / "walk.mp4"
@@ -100,7 +100,7 @@ def render_synth_walk(
 def synth_video(tmp_path_factory) -> FigureVideo:
     """40 frames, 128x128, 25 fps, of a synthetic walker, as an MP4 file. ``person_boxes`` are
     the bounding boxes of the projected joints (the drawn body reaches a little beyond)."""
-    from vidpose.video import write_video
+    from vidpose.video.encode import write_video
 
     frames, joints = render_synth_walk()
     low, high = joints.min(axis=1), joints.max(axis=1)

@@ -6,7 +6,7 @@ import torch
 
 from vidpose.camera import video_intrinsics
 from vidpose.cli import main
-from vidpose.video import count_decodable_frames, write_video
+from vidpose.video.encode import count_decodable_frames, write_video
 
 
 def test_predict_writes_npz_json_and_an_animation(synth_video, tiny_checkpoint, tmp_path, capsys):

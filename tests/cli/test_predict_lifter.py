@@ -10,7 +10,7 @@ from vidpose.camera import video_intrinsics
 from vidpose.checkpoint import make_checkpoint, save_checkpoint
 from vidpose.cli import main
 from vidpose.models import ModelConfig, build_model
-from vidpose.video import count_decodable_frames, write_video
+from vidpose.video.encode import count_decodable_frames, write_video
 
 FRAMES = 24
 

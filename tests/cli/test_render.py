@@ -3,7 +3,7 @@ import pytest
 
 from vidpose.cli import main
 from vidpose.store import write_store
-from vidpose.video import count_decodable_frames
+from vidpose.video.encode import count_decodable_frames
 
 
 @pytest.fixture(scope="module")

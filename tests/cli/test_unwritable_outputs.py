@@ -69,15 +69,15 @@ COMMANDS = {
     ),
     "predict --out": (
         lambda i, c, v, d: ["predict", c, v, "--out", d / "p.npz"],
-        "vidpose.inference.predictor.predict_video",
+        "vidpose.video.predictor.predict_video",
     ),
     "predict --render": (
         lambda i, c, v, d: ["predict", c, v, "--out", i / "never.npz", "--render", d / "r.gif"],
-        "vidpose.inference.predictor.predict_video",
+        "vidpose.video.predictor.predict_video",
     ),
     "render --out": (
         lambda i, c, v, d: ["render", i / "data" / "test", "--clip", "0", "--out", d / "c.gif"],
-        "vidpose.animation.clip_animation_frames",
+        "vidpose.video.render.clip_animation_frames",
     ),
     "export": (lambda i, c, v, d: ["export", c, d / "m.onnx"], "vidpose.export.export_onnx"),
     "show --out": (
@@ -102,7 +102,7 @@ COMMANDS = {
     ),
     "detect": (
         lambda i, c, v, d: ["detect", v, "--out", d / "k.npz"],
-        "vidpose.detect.pipeline.build_detector",
+        "vidpose.video.detect.pipeline.build_detector",
     ),
 }
 
@@ -196,7 +196,7 @@ def test_a_failed_render_leaves_no_poses_file(
 ):
     """The npz of a predict whose --render failed must not look like a finished result."""
     out, render = tmp_path / "p.npz", tmp_path / "r.gif"
-    monkeypatch.setattr("vidpose.video.write_video", _disk_full)
+    monkeypatch.setattr("vidpose.video.encode.write_video", _disk_full)
     argv = ["predict", str(tiny_checkpoint), str(walking_video.path), "--out", str(out)]
     assert main([*argv, "--render", str(render), "--box", "40,10,60,100"]) == 2
     message = _one_line_error(capsys, "predict")
@@ -208,7 +208,7 @@ def test_a_poses_file_that_cannot_be_written_takes_the_render_with_it(
     tiny_checkpoint, walking_video, tmp_path, capsys, monkeypatch
 ):
     out, render = tmp_path / "p.npz", tmp_path / "r.gif"
-    monkeypatch.setattr("vidpose.inference.predictor.save_prediction", _disk_full)
+    monkeypatch.setattr("vidpose.video.predictor.save_prediction", _disk_full)
     argv = ["predict", str(tiny_checkpoint), str(walking_video.path), "--out", str(out)]
     assert main([*argv, "--render", str(render), "--box", "40,10,60,100"]) == 2
     assert _one_line_error(capsys, "predict").endswith(f"{out}: cannot write (disk full)")

@@ -6,6 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
+from vidpose.argtypes import add_overwrite_option
 from vidpose.cli._output import print_summary
 
 ORDER = 55
@@ -23,6 +24,8 @@ outputs:
   the npz holds keypoints (F, K, 3) x, y pixels and score of the tracked person (0 where not
   known), layout, fps, width, height, boxes (F, 4) x1, y1, x2, y2, detected / interpolated
   (F,), low_confidence (F, K), person and tracks; vidpose predict --keypoints reads it.
+  An existing --out or --render is refused unless --overwrite is given; the video is never
+  written over.
 
 examples:
   vidpose detect walk.mp4 --out walk.keypoints.npz --render walk.2d.mp4
@@ -51,56 +54,70 @@ def register(subparsers) -> None:
     parser.add_argument("--person", type=int, metavar="ID", help="follow this tracked person")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary to stdout")
+    add_overwrite_option(parser)
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
-    from vidpose.atomic import check_writable
-    from vidpose.detect.keypoints_output import overlay_frames, save_keypoints
-    from vidpose.detect.person_finder import MAX_GAP_SECONDS
-    from vidpose.detect.pipeline import build_detector, detect_frames
+    from vidpose.atomic import check_output, user_error_on_write
     from vidpose.errors import UserError
-    from vidpose.tracking import follow_person
-    from vidpose.video import check_video_path, iter_source_frames, probe_video, write_video
+    from vidpose.keypoints.sequence import LayoutKeypoints
+    from vidpose.video.decode import iter_source_frames
+    from vidpose.video.encode import check_video_path, write_video
+    from vidpose.video.find_people import find_people
+    from vidpose.video.keypoints_output import save_keypoints
+    from vidpose.video.render_tracked import tracked_overlay_frames
+    from vidpose.video.track.follow import follow_person
 
     started = time.perf_counter()
     video = Path(args.video)
     out = Path(args.out) if args.out else Path(f"{video.stem}.keypoints.npz")
     if out.suffix != ".npz":
         raise UserError(f"--out {out}: the keypoints file must end in .npz")
-    check_writable(out, "--out")  # fail before the long part, not after
+    # The one output rule, before the long part.
+    inputs = (video, args.detector_model, args.pose_model)
+    check_output(out, overwrite=args.overwrite, inputs=inputs, what="--out")
     if args.render:
-        check_writable(check_video_path(args.render, "--render"), "--render")
-    info = probe_video(video)
-    detector = build_detector(args.detector_model, args.pose_model, device=args.device)
-    people = detect_frames(
-        iter_source_frames(video), detector, progress=True, total=info.num_frames
+        render = check_video_path(args.render, "--render")
+        check_output(render, overwrite=args.overwrite, inputs=inputs, what="--render")
+    found = find_people(
+        video,
+        detector_model=args.detector_model,
+        pose_model=args.pose_model,
+        device=args.device,
+        progress=True,
     )
-    if not any(len(found) for found in people):
-        raise UserError(f"{video}: nobody found in any frame (the detector saw no person)")
-    gap = max(1, int(round(MAX_GAP_SECONDS * info.fps)))
-    track = follow_person(people, args.person, max_gap=gap)
-    save_keypoints(
-        out,
-        track,
-        detector.layout,
-        fps=info.fps,
-        size=(info.width, info.height),
-        source_video=video,
-        models=detector.describe(),
-    )
+    info = found.info
+    track = follow_person(found.people, info.fps, args.person)
+    keypoints = LayoutKeypoints(track.keypoints, found.layout)
     rendered = None
-    if args.render:
-        frames = overlay_frames(iter_source_frames(video), track, detector.layout)
-        rendered = write_video(args.render, frames, info.fps)
+    if args.render:  # before the npz: a failed render leaves no keypoints as if all went well
+        with user_error_on_write(args.render):
+            frames = tracked_overlay_frames(iter_source_frames(video), track, keypoints)
+            rendered = write_video(args.render, frames, info.fps)
+    try:
+        with user_error_on_write(out):
+            save_keypoints(
+                out,
+                track,
+                keypoints,
+                fps=info.fps,
+                size=(info.width, info.height),
+                source_video=video,
+                models=found.models,
+            )
+    except UserError:
+        if rendered is not None:
+            rendered.unlink(missing_ok=True)
+        raise
     summary = {
         "source_video": str(video),
         "out": str(out),
         "render": None if rendered is None else str(rendered),
         "num_frames": info.num_frames,
         "fps": info.fps,
-        "layout": detector.layout,
-        "models": detector.describe(),
+        "layout": keypoints.layout,
+        "models": found.models,
         "person": track.track_id,
         "tracks": track.tracks,
         "frames_detected": int(track.detected.sum()),
@@ -108,7 +125,7 @@ def run(args) -> int:
         "elapsed_s": round(time.perf_counter() - started, 3),
     }
     details = (
-        f"{info.num_frames} frames, {detector.layout} keypoints of person {track.track_id} "
+        f"{info.num_frames} frames, {keypoints.layout} keypoints of person {track.track_id} "
         f"({len(track.tracks)} tracked), detected in {summary['frames_detected']}, "
         f"filled in {summary['frames_interpolated']}"
     )

@@ -1,8 +1,8 @@
 """``vidpose predict [CHECKPOINT] VIDEO``: 3D poses for every frame of a video file.
 
 Without a checkpoint, or with a lifter checkpoint, the 2D stage and a lifter
-(:mod:`vidpose.inference.lift_video`); with an image-model checkpoint, crops of the person
-through that model (:mod:`vidpose.inference.predictor`).
+(:mod:`vidpose.video.lift`); with an image-model checkpoint, crops of the person
+through that model (:mod:`vidpose.video.predictor`).
 """
 
 from __future__ import annotations
@@ -12,22 +12,28 @@ import sys
 import time
 from pathlib import Path
 
+from vidpose.argtypes import add_overwrite_option
 from vidpose.cli._output import print_summary
 
 ORDER = 60
 
 EPILOG = """\
 the lifter (no CHECKPOINT, or a lifter checkpoint):
-  the 2D stage (the built-in detector, or --keypoints FILE) gives the person's keypoints in
-  every frame; they are mapped to the 17 Human3.6M joints and lifted to 3D over the whole
-  sequence. Without CHECKPOINT the lifter shipped with vidpose is used (licence-free data
-  only; docs/video.md). The npz holds poses3d (F, 17, 3) metres, root-relative, camera
-  frame (x right, y down, z forward); root (F, 3) the pelvis in the camera, metres, fitted so
-  poses3d + root projects onto the keypoints with intrinsics (4,) (--focal, else 1.145 x the
-  longer side); keypoints2d (F, J, 3) x, y pixels and score in their
-  layout; keypoints2d_h36m17 (F, 17, 3) what the lifter read; boxes (F, 4) x, y, w, h
-  (NaN where the person is not known); person_known, detected, interpolated (F,); fps,
-  width, height, source_video, keypoints_source, model, person, tracks.
+  the 2D stage (the built-in detector, or --keypoints FILE) gives the people of every frame;
+  they are tracked, the main person's (or --person ID's, or with --person all everyone's)
+  keypoints are mapped to the 17 Human3.6M joints and lifted to 3D at the lifter's frame
+  rate. Without CHECKPOINT the lifter shipped with vidpose is used (licence-free data only;
+  docs/video.md). The npz holds poses3d (F, 17, 3) metres, root-relative, camera frame
+  (x right, y down, z forward), NaN where the person is not in view; root (F, 3) the pelvis
+  in the camera, metres, fitted so poses3d + root projects onto the keypoints with
+  intrinsics (4,) (--focal, else 1.145 x the longer side); reprojection_error (F,) the mean
+  limb-joint distance between keypoints and that projection over the person's size, with
+  reprojection_flagged (F,) above 10 %; keypoints2d (F, J, 3) in their layout;
+  keypoints2d_h36m17 (F, 17, 3) what the lifter read; boxes (F, 4) x, y, w, h; person_known,
+  detected, interpolated, held (F,); fps, width, height, source_video, keypoints_source,
+  model, person, tracks. --person all writes one npz per person: OUT-stem.personID.npz.
+  The summary line gives the median reprojection error, the worst second and the frames
+  flagged. --render draws the 2D keypoints and the 3D projected back beside a 3D view.
 
 RGB checkpoints (an image model):
   the npz holds poses3d (F, 17, 3) in metres, root-relative (pelvis at 0), in the camera frame
@@ -55,11 +61,16 @@ camera:
   (Human3.6M-like: focal length = 1.145 x the video's longer side, about 47 degrees across),
   with the principal point at the image centre. The checkpoint's eval.flip_test is honoured.
 
+outputs:
+  an existing --out or --render is refused unless --overwrite is given; an input (the video,
+  --keypoints, the checkpoint) is never written over, --overwrite or not.
+
 examples:
   vidpose predict walk.mp4 --render walk.3d.mp4                     # shipped lifter
+  vidpose predict walk.mp4 --person all --render walk.all.mp4       # everyone, one npz each
   vidpose predict walk.mp4 --keypoints walk.keypoints.npz --json    # 2D from another tool
   vidpose predict runs/lift/best.pt walk.mp4 --pose-model rtmo-m     # your lifter
-  vidpose predict runs/demo/best.pt walk.mp4 --out walk.npz --render walk.mp4
+  vidpose predict runs/demo/best.pt walk.mp4 --out walk.npz --render walk.3d.mp4
   vidpose predict runs/demo/best.pt walk.mp4 --box 420,80,300,760 --fps train --json
 """
 
@@ -109,9 +120,10 @@ def register(subparsers) -> None:
     )
     parser.add_argument(
         "--person",
-        type=int,
-        metavar="ID",
-        help="follow this tracked person (ids in the summary) instead of the main one",
+        type=person_choice,
+        metavar="ID|all",
+        help="follow this tracked person (ids in the summary) instead of the main one; 'all' "
+        "(lifter): everyone tracked for a second or more, one npz each (OUT-stem.personID.npz)",
     )
     parser.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N (default cpu)")
     parser.add_argument(
@@ -128,7 +140,21 @@ def register(subparsers) -> None:
         metavar="PX",
         help="the camera's focal length in video pixels (default: 1.145 x the longer side)",
     )
+    add_overwrite_option(parser)
     parser.set_defaults(run=run)
+
+
+def person_choice(text: str) -> int | str:
+    """``--person``: a track id (0, 1, ...) or ``all``."""
+    if text == "all":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a person id or 'all', got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a person id (0 or more), got {value}")
+    return value
 
 
 def _target_fps(text: str | None, checkpoint: dict) -> float | None:
@@ -161,12 +187,12 @@ def _split_inputs(inputs: list[str]) -> tuple[str | None, str]:
 
 
 def run(args) -> int:
-    from vidpose.atomic import check_writable
+    from vidpose.atomic import check_output
     from vidpose.checkpoint import load_model
     from vidpose.devices import resolve_device
     from vidpose.errors import UserError
     from vidpose.models import is_lifter
-    from vidpose.video import check_video_path
+    from vidpose.video.encode import check_video_path
 
     started = time.perf_counter()
     checkpoint_path, video = _split_inputs(args.inputs)
@@ -175,9 +201,21 @@ def run(args) -> int:
     out = Path(args.out) if args.out else Path(f"{video.stem}.poses.npz")
     if out.suffix != ".npz":
         raise UserError(f"--out {out}: the poses file must end in .npz")
-    check_writable(out, "--out")  # fail before the long part, not after
+    # The one output rule, before the long part: never an input, an existing file only with
+    # --overwrite (--person all checks its own files once the people are known).
+    inputs = (
+        video,
+        checkpoint_path,
+        args.keypoints,
+        args.boxes,
+        args.detector_model,
+        args.pose_model,
+    )
+    if args.person != "all":
+        check_output(out, overwrite=args.overwrite, inputs=inputs, what="--out")
     if args.render:
-        check_writable(check_video_path(args.render, "--render"), "--render")
+        render = check_video_path(args.render, "--render")
+        check_output(render, overwrite=args.overwrite, inputs=inputs, what="--render")
     model = checkpoint = None
     if checkpoint_path is not None:
         model, checkpoint = load_model(checkpoint_path, map_location=device)
@@ -187,20 +225,20 @@ def run(args) -> int:
         return run_lifter(args, video, out, model, checkpoint, checkpoint_path, device, started)
     if args.pose_model is not None:
         raise UserError("--pose-model: for the lifter path; an image model finds only boxes")
+    if args.person == "all":
+        raise UserError("--person all: for the lifter path; an image model follows one person")
     return _run_image_model(args, video, out, model, checkpoint, checkpoint_path, device, started)
 
 
 def _run_image_model(args, video, out, model, checkpoint, checkpoint_path, device, started):
-    from vidpose.atomic import user_error_on_write
     from vidpose.engine.predict import recipe_flip_test
     from vidpose.errors import UserError
-    from vidpose.inference.predictor import predict_video, save_prediction
     from vidpose.skeleton import JOINT_NAMES
-    from vidpose.video import iter_frames
+    from vidpose.video.predictor import predict_video
 
     finder, finder_note = None, None
     if args.box is None and args.boxes is None:
-        from vidpose.detect.person_finder import choose_person_finder
+        from vidpose.video.person_finder import choose_person_finder
 
         finder, finder_note = choose_person_finder(
             args.detector_model, args.keypoints, args.person, device
@@ -232,22 +270,7 @@ def _run_image_model(args, video, out, model, checkpoint, checkpoint_path, devic
             f"trained at {train_fps:g} fps (--fps train resamples)",
             file=sys.stderr,
         )
-    rendered = None
-    if args.render:  # before the npz: a failed render leaves no poses file as if all went well
-        from vidpose.animation import video_animation_frames
-        from vidpose.video import write_video
-
-        frames = iter_frames(video, prediction.source_indices)
-        animation = video_animation_frames(frames, prediction.poses3d, prediction.squares)
-        with user_error_on_write(args.render):
-            rendered = write_video(args.render, animation, prediction.fps)
-    try:
-        with user_error_on_write(out):
-            save_prediction(out, prediction)
-    except UserError:
-        if rendered is not None:
-            rendered.unlink(missing_ok=True)
-        raise
+    rendered = _write_image_model_outputs(args, video, out, prediction)
     summary = {
         "source_video": str(video),
         "checkpoint": str(checkpoint_path),
@@ -277,3 +300,28 @@ def _run_image_model(args, video, out, model, checkpoint, checkpoint_path, devic
     )
     print_summary(summary, args.json, details)
     return 0
+
+
+def _write_image_model_outputs(args, video, out, prediction):
+    """The render (``--render``), then the npz; nothing is left when a write fails."""
+    from vidpose.atomic import user_error_on_write
+    from vidpose.errors import UserError
+    from vidpose.video.decode import iter_frames
+    from vidpose.video.encode import write_video
+    from vidpose.video.predictor import save_prediction
+    from vidpose.video.render import video_animation_frames
+
+    rendered = None
+    if args.render:  # before the npz: a failed render leaves no poses file as if all went well
+        frames = iter_frames(video, prediction.source_indices)
+        animation = video_animation_frames(frames, prediction.poses3d, prediction.squares)
+        with user_error_on_write(args.render):
+            rendered = write_video(args.render, animation, prediction.fps)
+    try:
+        with user_error_on_write(out):
+            save_prediction(out, prediction)
+    except UserError:
+        if rendered is not None:
+            rendered.unlink(missing_ok=True)
+        raise
+    return rendered

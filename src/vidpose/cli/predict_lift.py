@@ -1,11 +1,11 @@
-"""``vidpose predict [LIFTER] VIDEO``: the lifter path of the predict command (the 2D stage,
-then :mod:`vidpose.inference.lift_video`); :mod:`vidpose.cli.predict` parses and dispatches."""
+"""``vidpose predict [LIFTER] VIDEO``: the lifter path of the predict command. The pipeline is
+:func:`vidpose.video.lifted.lift_video`; this module checks the options, writes the render and
+the npz and prints the summary; :mod:`vidpose.cli.predict` parses and dispatches."""
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,133 +13,149 @@ import numpy as np
 from vidpose.cli._output import print_summary
 
 
-def lift_animation_frames(
-    overlays: Iterable[np.ndarray], poses3d: np.ndarray
-) -> Iterator[np.ndarray]:
-    """Side-by-side RGB frames: the video with the person's box and 2D keypoints | the 3D
-    skeleton over its floor."""
-    from vidpose.animation import SkeletonView3D, side_by_side
+def person_outputs_exist(out: Path) -> list[Path]:
+    """The files ``--person all`` would replace: ``OUT-stem.person*.npz`` beside ``out``."""
+    folder = out.parent if str(out.parent) else Path(".")
+    return sorted(folder.glob(f"{out.stem}.person*{out.suffix}"))
 
-    view = SkeletonView3D(poses3d, title="3D (lifted, camera frame)")
-    try:
-        for index, image in enumerate(overlays):
-            if index >= len(poses3d):
-                break
-            yield side_by_side(image, view.render([poses3d[index]]))
-    finally:
-        view.close()
+
+def _trust_text(trust: dict) -> str:
+    if trust["median"] is None:
+        return "reprojection not measured"
+    text = f"reprojection median {100 * trust['median']:.1f}%"
+    worst = trust["worst_stretch"]
+    if worst is not None:
+        text += f", worst {100 * worst['mean']:.1f}% over {worst['start_s']:g}-{worst['end_s']:g} s"
+    flagged = trust["frames_flagged"]
+    return text + f", {flagged} frame{'s' * (flagged != 1)} over {100 * trust['threshold']:g}%"
+
+
+def _person_summary(person, fps: float) -> dict:
+    from vidpose.video.fit import trust_summary
+
+    return {
+        "id": person.id,
+        "frames_known": int(person.known.sum()),
+        "frames_detected": int(person.track.detected.sum()),
+        "frames_interpolated": int((person.known & person.track.interpolated).sum()),
+        "frames_held": int(person.held.sum()),
+        "frames_not_lifted": int((~person.lifted).sum()),
+        "reprojection": trust_summary(person.reprojection_error, fps),
+    }
 
 
 def run_lifter(args, video: Path, out: Path, model, checkpoint, checkpoint_path, device, started):
-    from vidpose.atomic import user_error_on_write
-    from vidpose.camera import root_translation, video_intrinsics
-    from vidpose.engine.predict import recipe_flip_test
     from vidpose.errors import UserError
-    from vidpose.inference.lift_video import (
-        lift_at_model_rate,
-        load_lifter,
-        save_lifted,
-        video_keypoints,
-    )
-    from vidpose.keypoints import MIN_KEYPOINT_SCORE
-    from vidpose.keypoints.layouts import to_h36m17
-    from vidpose.skeleton import JOINT_NAMES
+    from vidpose.video.lifted import lift_video
 
     for option, value in (("--box", args.box), ("--boxes", args.boxes), ("--fps", args.fps)):
         if value is not None:
             raise UserError(f"{option}: for image-model checkpoints; the lifter reads keypoints")
-    if args.focal is not None and not 0 < args.focal < float("inf"):
-        raise UserError(f"--focal: expected a positive focal length in pixels, got {args.focal}")
-    if args.batch_size < 1:
-        raise UserError(f"--batch-size: expected a positive number, got {args.batch_size}")
-    if model is None:
-        model, checkpoint, model_name = load_lifter(None, device)
-    else:
-        model_name = str(checkpoint_path)
-    found = video_keypoints(
+    if args.person == "all" and not args.overwrite and (existing := person_outputs_exist(out)):
+        raise UserError(
+            f"--out {out}: --person all writes {out.stem}.personN{out.suffix}, and "
+            f"{existing[0]} already exists (use --overwrite to replace it)"
+        )
+    lifted = lift_video(
         video,
+        model=model,
+        checkpoint=checkpoint,
+        model_name=None if checkpoint_path is None else str(checkpoint_path),
         keypoints_file=args.keypoints,
         detector_model=args.detector_model,
         pose_model=args.pose_model,
         person=args.person,
+        focal=args.focal,
+        batch_size=args.batch_size,
         device=device,
         progress=True,
     )
-    keypoints17 = to_h36m17(found.track.keypoints, found.layout).astype(np.float32)
-    info = found.info
-    poses3d, known = lift_at_model_rate(
-        model,
-        keypoints17,
-        (info.width, info.height),
-        info.fps,
-        float(checkpoint["fps"]),
-        batch_size=args.batch_size,
-        flip_test=recipe_flip_test(checkpoint),
-        progress=True,
-    )
-    intrinsics = video_intrinsics(info.width, info.height, args.focal)
-    root = root_translation(
-        poses3d, keypoints17[..., :2], intrinsics, keypoints17[..., 2] >= MIN_KEYPOINT_SCORE
-    )
+    written, rendered = _write(args, lifted, video, out, checkpoint_path)
+    _report(args, lifted, video, written, rendered, device, started)
+    return 0
+
+
+def _write(args, lifted, video: Path, out: Path, checkpoint_path) -> tuple[list[Path], Path | None]:
+    """The render, then the npz of each person (``--person all``: one each, named by
+    :func:`vidpose.video.lifted.person_output`); nothing is left when a write fails."""
+    from vidpose.atomic import check_output, user_error_on_write
+    from vidpose.errors import UserError
+    from vidpose.video.decode import iter_source_frames
+    from vidpose.video.encode import write_video
+    from vidpose.video.lifted import person_output, save_lifted
+    from vidpose.video.render_tracked import lifted_frames
+
+    outputs = [(out, lifted.main)]
+    if args.person == "all":
+        inputs = (video, args.keypoints, checkpoint_path)
+        outputs = [(person_output(out, p.id), p) for p in lifted.people]
+        for path, _ in outputs:
+            check_output(path, overwrite=args.overwrite, inputs=inputs, what="--out")
     rendered = None
     if args.render:  # before the npz: a failed render leaves no poses file as if all went well
-        from vidpose.detect.keypoints_output import overlay_frames
-        from vidpose.video import iter_source_frames, write_video
-
-        overlays = overlay_frames(iter_source_frames(video), found.track, found.layout)
         with user_error_on_write(args.render):
-            rendered = write_video(args.render, lift_animation_frames(overlays, poses3d), info.fps)
+            frames = lifted_frames(iter_source_frames(video), lifted)
+            rendered = write_video(args.render, frames, lifted.info.fps)
+    written: list[Path] = []
     try:
-        with user_error_on_write(out):
-            save_lifted(
-                out,
-                poses3d=poses3d,
-                root=root,
-                intrinsics=intrinsics,
-                known=known,
-                found=found,
-                keypoints17=keypoints17,
-                model_name=model_name,
-                source_video=video,
-            )
+        for path, person in outputs:
+            with user_error_on_write(path):
+                written.append(save_lifted(path, lifted, person, video))
     except UserError:
-        if rendered is not None:
-            rendered.unlink(missing_ok=True)
+        for path in [*written, *([rendered] if rendered else [])]:
+            path.unlink(missing_ok=True)
         raise
+    return written, rendered
+
+
+def _report(args, lifted, video, written, rendered, device, started) -> None:
+    """The note on stderr about frames without the person, and the summary."""
+    from vidpose.skeleton import JOINT_NAMES
+
+    info = lifted.info
+    people = [_person_summary(p, info.fps) for p in lifted.people]
+    main = people[0]
     summary = {
         "source_video": str(video),
-        "model": model_name,
-        "lifter": {
-            "receptive_field": int(sum(model.context)) + 1,
-            "flip_test": recipe_flip_test(checkpoint),
-            "fps": float(checkpoint["fps"]),
-        },
-        "keypoints_source": found.source,
-        "keypoints_models": found.models,
-        "layout": found.layout,
-        "num_frames": int(len(poses3d)),
-        "frames_with_person": int(known.sum()),
+        "model": lifted.model_name,
+        "lifter": lifted.lifter,
+        "keypoints_source": lifted.source,
+        "keypoints_models": lifted.models,
+        "layout": lifted.main.keypoints.layout,
+        "num_frames": info.num_frames,
         "fps": info.fps,
-        "focal_px": round(float(intrinsics[0]), 2),
-        "person": found.track.track_id,
-        "tracks": found.track.tracks,
-        "out": str(out),
+        "focal_px": round(float(lifted.intrinsics[0]), 2),
+        "person": lifted.main.id,
+        "people": people,
+        "frames_with_person": main["frames_known"],
+        "tracks": lifted.tracks,
+        "out": ", ".join(str(p) for p in written),
         "render": None if rendered is None else str(rendered),
         "device": str(device),
         "elapsed_s": round(time.perf_counter() - started, 3),
         "units": "metres, root-relative, camera frame (x right, y down, z forward)",
         "joint_names": list(JOINT_NAMES),
-        "poses3d": np.round(poses3d.astype(np.float64), 5).tolist(),
+        "poses3d": _rounded(lifted.main.poses3d),
     }
-    if known.sum() < len(known):
+    missing = main["frames_not_lifted"] + main["frames_held"]
+    if missing:
         print(
-            f"vidpose predict: note: the person is not known in {len(known) - int(known.sum())} "
-            "of the frames; their poses repeat the nearest known frame (person_known in the npz)",
+            f"vidpose predict: note: person {main['id']} is not known in {missing} of the "
+            f"{info.num_frames} frames: {main['frames_held']} hold the nearest known pose "
+            f"(held), {main['frames_not_lifted']} are NaN (person_known in the npz)",
             file=sys.stderr,
         )
+    others = f" (and {len(people) - 1} more people)" if len(people) > 1 else ""
     details = (
-        f"{len(poses3d)} frames at {info.fps:g} fps, {found.layout} keypoints from the "
-        f"{found.source} lifted by {model_name}"
+        f"{info.num_frames} frames at {info.fps:g} fps, person {main['id']}{others} known in "
+        f"{main['frames_known']} ({main['frames_interpolated']} interpolated, "
+        f"{main['frames_held']} held), {_trust_text(main['reprojection'])}; "
+        f"{summary['layout']} keypoints from the {lifted.source} lifted by {lifted.model_name}"
     )
     print_summary(summary, args.json, details)
-    return 0
+
+
+def _rounded(poses: np.ndarray) -> list:
+    """(F, 17, 3) → nested lists rounded to 0.01 mm, None for frames that were not lifted."""
+    rounded = np.round(poses.astype(np.float64), 5)
+    return [pose.tolist() if np.isfinite(pose).all() else None for pose in rounded]

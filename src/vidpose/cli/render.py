@@ -25,12 +25,12 @@ def register(subparsers) -> None:
 def run(args) -> int:
     import numpy as np
 
-    from vidpose.animation import clip_animation_frames
     from vidpose.atomic import check_writable
     from vidpose.devices import resolve_device
     from vidpose.errors import UserError
     from vidpose.store import open_store
-    from vidpose.video import check_video_path, write_video
+    from vidpose.video.encode import check_video_path, write_video
+    from vidpose.video.render import clip_animation_frames
 
     out = check_writable(check_video_path(args.out or f"clip{args.clip}.gif", "--out"), "--out")
     store = open_store(args.store)
@@ -48,8 +48,8 @@ def run(args) -> int:
     if args.checkpoint:
         from vidpose.checkpoint import load_model, require_image_model
         from vidpose.engine.predict import recipe_flip_test
-        from vidpose.inference.windows import predict_windows
         from vidpose.metrics import mpjpe_mm
+        from vidpose.video.clip_windows import predict_windows
 
         if not store.has_frames:
             raise UserError(f"{store.path}: a pose-only store has no frames to predict from")

@@ -2,6 +2,8 @@
 
 - :mod:`vidpose.keypoints.layouts`: the joint lists of H36M-17, COCO-17, Halpe-26, MPII-16 and
   OpenPose BODY_25, and one table per layout mapping it to the 17 Human3.6M joints;
+- :mod:`vidpose.keypoints.sequence`: keypoints that carry their layout, mapped to the 17
+  Human3.6M joints once;
 - :mod:`vidpose.keypoints.normalize`: VideoPose3D's screen normalisation and its inverse.
 """
 

@@ -1,4 +1,4 @@
-"""2D keypoint layouts and how each maps to the 17 Human3.6M joints (design.md §2, §9).
+"""2D keypoint layouts and how each maps to the 17 Human3.6M joints (docs/lifting_data.md).
 
 A *layout* is an ordered tuple of joint names. The five known ones:
 
@@ -16,12 +16,12 @@ joints it is made of. :func:`to_h36m17` places each Human3.6M joint at the **mea
 source joints with the **smallest** of their confidences, so a synthesised joint is only as
 trusted as its least trusted part; a joint with no source is ``(0, 0, 0)`` (zero confidence).
 
-The approximations (design.md §9): Human3.6M's ``head`` is the top of the head and its
-``neck`` sits near the nose. COCO and BODY_25 have neither, so ``neck`` is the nose and
-``head`` the mid-point of the eyes (below the true head top); ``spine`` is the mid-point of
-pelvis and thorax everywhere but in ``h36m17``. These leave systematic offsets a lifter trained
-on Human3.6M's own 2D will see; a lifter meant for a detector is best trained on 2D mapped the
-same way.
+The approximations (docs/lifting_data.md, "Keypoint layouts"): Human3.6M's ``head`` is the top of
+the head and its ``neck`` sits near the nose. COCO and BODY_25 have neither, so ``neck`` is the
+nose and ``head`` the mid-point of the eyes (below the true head top); ``spine`` is the mid-point
+of pelvis and thorax everywhere but in ``h36m17``. These leave systematic offsets a lifter trained
+on Human3.6M's own 2D will see; a lifter meant for a detector is best trained on 2D mapped the same
+way.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""VideoPose3D's screen normalisation of 2D keypoints (design.md §8), and its inverse.
+"""VideoPose3D's screen normalisation of 2D keypoints (docs/lifting_data.md), and its inverse.
 
 ``x_n = x / w * 2 - 1`` and ``y_n = y / w * 2 - h / w``: both axes are scaled by the image
 *width*, so the aspect ratio is kept, x spans [-1, 1] and y spans [-h/w, h/w], and the image
