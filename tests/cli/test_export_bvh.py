@@ -8,7 +8,7 @@ from vidpose.mocap.bvh import read_bvh
 from vidpose.mocap.bvh_export import reproduced_positions
 from vidpose.mocap.convert import y_up_to_z_up
 from vidpose.mocap.importer import ImportOptions, import_file
-from vidpose.mocap.poses_input import to_bvh_axes
+from vidpose.mocap.poses_input import bridge_unposed_frames, to_bvh_axes
 from vidpose.skeleton import JOINT_NAMES
 
 # A standing body, z up, facing -y with its left at +x, metres.
@@ -67,6 +67,28 @@ def test_prediction_npz_round_trips_within_1mm(tmp_path, capsys):
     positions = np.stack([imported[..., 0], imported[..., 2], -imported[..., 1]], axis=-1)
     assert positions[:, [3, 6], 1].min() == pytest.approx(0, abs=1e-5)
     assert (positions[:, 10, 1] > 1.0).all()
+
+
+def test_frames_without_a_pose_in_a_prediction_are_cut_at_the_ends_and_bridged_inside(
+    tmp_path, capsys
+):
+    world = _noisy(12)
+    camera = np.stack([world[..., 0], -world[..., 2], 4 + world[..., 1]], axis=-1)
+    camera -= camera[:, :1]
+    camera[[0, 1, 5, 6, 11]] = np.nan  # not in view: two at the start, two inside, one at the end
+    np.savez(tmp_path / "p.npz", poses3d=camera, fps=np.float64(30.0))
+    out = tmp_path / "p.bvh"
+    code, stdout, err = _run(["export-bvh", str(tmp_path / "p.npz"), str(out)], capsys)
+    assert code == 0, err
+    assert "kept frames 2-10 of 12, 2 inside them interpolated" in stdout
+    assert len(read_bvh(out).motion) == 9
+    bridged, first, filled = bridge_unposed_frames(camera)
+    assert (first, filled, len(bridged)) == (2, 2, 9)
+    np.testing.assert_allclose(bridged[3], camera[4] + (camera[7] - camera[4]) / 3)
+    np.testing.assert_allclose(bridged[[0, 1, 2, 5, 6, 7, 8]], camera[[2, 3, 4, 7, 8, 9, 10]])
+    np.savez(tmp_path / "none.npz", poses3d=np.full((3, 17, 3), np.nan), fps=np.float64(30.0))
+    code, _, err = _run(["export-bvh", str(tmp_path / "none.npz"), str(tmp_path / "n.bvh")], capsys)
+    assert code == 2 and "'poses3d' has no frame with a pose" in err
 
 
 def test_plain_npy_with_z_up_is_detected(tmp_path, capsys):

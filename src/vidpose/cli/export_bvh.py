@@ -89,6 +89,12 @@ def run(args) -> int:
         f"(input {up} up: {why})"
         + ("; root-relative input lifted to the floor" if root_relative else "")
     )
+    if poses.bridged or len(positions) < (poses.frames_in_file or len(positions)):
+        print(
+            f"{args.poses}: frames without a pose (the person not in view): kept frames "
+            f"{poses.first_frame}-{poses.first_frame + len(positions) - 1} of "
+            f"{poses.frames_in_file}, {poses.bridged} inside them interpolated"
+        )
     if args.rotations_only:
         residual = branch_residual_m(positions) * 1000
         print(f"rotations only: branch joints off by up to {residual:.1f} mm")

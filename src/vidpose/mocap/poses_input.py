@@ -29,6 +29,27 @@ class PosesInput:
     fps: float | None  # stated by the file, if it does
     up: str | None  # known from the layout ('-y' for predict's camera frame), else None
     key: str
+    first_frame: int = 0  # the file's frame that is positions[0] (frames without a pose cut)
+    bridged: int = 0  # frames without a pose inside the take, filled by interpolation
+    frames_in_file: int | None = None  # before cutting frames without a pose (None: none cut)
+
+
+def bridge_unposed_frames(array: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """``predict``'s poses (F, 17, 3) with NaN frames where the person was not in view →
+    (the poses from the first to the last posed frame, interior NaN frames linearly
+    interpolated joint by joint, the first posed frame's index, how many were interpolated).
+    A motion file cannot skip frames, so a gap is bridged and said, not left as NaN."""
+    posed = np.isfinite(array).reshape(len(array), -1).all(1)
+    index = np.flatnonzero(posed)
+    if len(index) == 0:
+        return array[:0], 0, 0
+    kept = np.array(array[index[0] : index[-1] + 1], dtype=np.float64)
+    known = posed[index[0] : index[-1] + 1]
+    frames = np.arange(len(kept))
+    flat = kept.reshape(len(kept), -1)
+    for column in range(flat.shape[1]):
+        flat[~known, column] = np.interp(frames[~known], frames[known], flat[known, column])
+    return flat.reshape(kept.shape), int(index[0]), int((~known).sum())
 
 
 def _check(array: np.ndarray, path: Path, key: str) -> np.ndarray:
@@ -102,10 +123,16 @@ def load_poses(path: str | os.PathLike, key: str | None = None) -> PosesInput:
             what = "no" if not shaped else f"{len(shaped)} ({', '.join(shaped)})"
             raise UserError(f"{path}: {what} (F, 17, 3) arrays; name the one to export with --key")
         chosen = shaped[0]
-    positions = _check(archive[chosen], path, chosen)
     fps = _fps(archive, path)
     if chosen == "poses3d":
-        return PosesInput(positions, fps, "-y", chosen)
+        # predict leaves frames where the person is not in view NaN.
+        bridged, first, filled = bridge_unposed_frames(np.asarray(archive[chosen]))
+        if bridged.ndim == 3 and len(bridged) == 0 and len(archive[chosen]):
+            raise UserError(f"{path}: 'poses3d' has no frame with a pose")
+        positions = _check(bridged if bridged.ndim == 3 else archive[chosen], path, chosen)
+        total = len(archive[chosen])
+        return PosesInput(positions, fps, "-y", chosen, first, filled, total)
+    positions = _check(archive[chosen], path, chosen)
     if chosen == "positions" or chosen.startswith("positions_"):
         return PosesInput(positions, fps or 50.0, "z", chosen)
     return PosesInput(positions, fps, None, chosen)
