@@ -84,8 +84,9 @@ def phone(script: Script, rng: np.random.Generator, loads) -> None:
     active, other = _sides(rng)
     sign = 1.0 if active == "r" else -1.0
     key = {**start, "neck_pitch": start["neck_pitch"] + rng.uniform(0.0, 0.2)}
-    ear = head_point(script.subject, key, (sign * 0.09, rng.uniform(-0.02, 0.03), -0.1))
-    key.update(arm_to(script.subject, key, active, ear, (0.6, 0.4, -1.0)))
+    frame = script.trunk(key)
+    ear = head_point(script.subject, key, (sign * 0.09, rng.uniform(-0.02, 0.03), -0.1), frame)
+    key.update(arm_to(script.subject, key, active, ear, (0.6, 0.4, -1.0), frame=frame))
     changes = {name: key[name] for name in ("neck_pitch", *_arm_channels(key, active))}
     script.move("hand to ear", rng.uniform(0.8, 1.3), loads, **changes)
     begin, hold = script.now, rng.uniform(2.0, 6.0)
@@ -97,7 +98,7 @@ def phone(script: Script, rng: np.random.Generator, loads) -> None:
         script.overlay(f"{other}_elbow", smooth_wave(rng, 0.4, 0.3, 0.8), begin, begin + hold)
         script.overlay(f"{other}_sh_flex", smooth_wave(rng, 0.25, 0.3, 0.8), begin, begin + hold)
     down = {"neck_pitch": start["neck_pitch"], **_arm_channels(start, active)}
-    script.move("hand down", rng.uniform(0.7, 1.2), loads, **down)
+    script.move("hand down", rng.uniform(0.9, 1.4), loads, **down)
 
 
 def eat(script: Script, rng: np.random.Generator, loads, seated: bool) -> None:
@@ -105,23 +106,28 @@ def eat(script: Script, rng: np.random.Generator, loads, seated: bool) -> None:
     start = script.last
     active, other = _sides(rng)
     sign = 1.0 if active == "r" else -1.0
-    frame = script.frame()
+    frame = script.trunk()
     pelvis = frame.joints[0]
     if seated:  # over a table or the lap, in front of the body
         rest = pelvis + frame.pelvis @ np.array([sign * 0.15, rng.uniform(0.3, 0.45), 0.25])
     else:  # holding it at the waist
         rest = pelvis + frame.pelvis @ np.array([sign * 0.18, rng.uniform(0.2, 0.35), 0.2])
-    holding = {**start, **arm_to(script.subject, start, active, rest, (0.4, -0.6, -1.0))}
+    holding = {
+        **start,
+        **arm_to(script.subject, start, active, rest, (0.4, -0.6, -1.0), frame=frame),
+    }
     if rng.random() < 0.5:  # the other hand holds a plate or a cup
         plate = pelvis + frame.pelvis @ np.array([-sign * 0.12, rng.uniform(0.25, 0.35), 0.22])
-        holding.update(arm_to(script.subject, holding, other, plate, (0.4, -0.6, -1.0)))
+        holding.update(
+            arm_to(script.subject, holding, other, plate, (0.4, -0.6, -1.0), frame=frame)
+        )
     script.move("take food", rng.uniform(0.6, 1.0), loads, **_restore(holding, "rl"))
-    mouth = head_point(script.subject, holding, (sign * 0.02, 0.12, -0.1))
-    to_mouth = arm_to(script.subject, holding, active, mouth, (0.5, 0.0, -1.0))
+    mouth = head_point(script.subject, holding, (sign * 0.02, 0.12, -0.1), frame)
+    to_mouth = arm_to(script.subject, holding, active, mouth, (0.5, 0.0, -1.0), frame=frame)
     for _ in range(int(rng.integers(1, 5))):
-        script.move("hand to mouth", rng.uniform(0.6, 1.0), loads, **to_mouth)
+        script.move("hand to mouth", rng.uniform(0.7, 1.1), loads, **to_mouth)
         script.hold("bite", rng.uniform(0.3, 1.2), loads)
-        script.move("hand down", rng.uniform(0.6, 1.0), loads, **_arm_channels(holding, active))
+        script.move("hand down", rng.uniform(0.7, 1.1), loads, **_arm_channels(holding, active))
         script.hold("chew", rng.uniform(0.6, 2.5), loads)
     script.move("put down", rng.uniform(0.6, 1.0), loads, **_restore(start, "rl"))
 
@@ -131,8 +137,9 @@ def photo(script: Script, rng: np.random.Generator, loads) -> None:
     start = script.last
     key = dict(start)
     for side, sign in SIDES:
-        target = head_point(script.subject, key, (sign * 0.07, 0.22, -0.06))
-        key.update(arm_to(script.subject, key, side, target, (0.8, 0.0, -1.0)))
+        frame = script.trunk(key)
+        target = head_point(script.subject, key, (sign * 0.07, 0.22, -0.06), frame)
+        key.update(arm_to(script.subject, key, side, target, (0.8, 0.0, -1.0), frame=frame))
     script.move("camera up", rng.uniform(0.7, 1.2), loads, **_restore(key, "rl"))
     script.hold("photo", rng.uniform(1.0, 3.0), loads)
     script.move("camera down", rng.uniform(0.7, 1.2), loads, **_restore(start, "rl"))
@@ -141,7 +148,7 @@ def photo(script: Script, rng: np.random.Generator, loads) -> None:
 def wait(script: Script, rng: np.random.Generator, loads) -> None:
     """Waiting: arms crossed, hands on the hips or behind the back, looking around."""
     start = script.last
-    frame = script.frame()
+    frame = script.trunk()
     kind = rng.integers(3)
     key = dict(start)
     for side, sign in SIDES:
@@ -152,7 +159,7 @@ def wait(script: Script, rng: np.random.Generator, loads) -> None:
         hip = frame.joints[1 if side == "r" else 4]
         offset = (sign * 0.06, -0.02, 0.08) if kind == 1 else (-sign * 0.02, -0.16, 0.05)
         target = hip + frame.pelvis @ np.array(offset)
-        key.update(arm_to(script.subject, key, side, target, (1.0, -0.4, 0.0)))
+        key.update(arm_to(script.subject, key, side, target, (1.0, -0.4, 0.0), frame=frame))
     script.move("settle arms", rng.uniform(0.7, 1.2), loads, **_restore(key, "rl"))
     begin, hold = script.now, rng.uniform(2.0, 5.0)
     script.hold("wait", hold, loads)

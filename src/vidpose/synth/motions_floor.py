@@ -19,13 +19,12 @@ from vidpose.synth.postures import (
     arm_above_floor,
     arm_pose,
     arm_to,
-    ease_lean,
     leg_at,
     pelvis_rotation,
     relaxed_arms,
     stand,
 )
-from vidpose.synth.staging import FPS, Performance, Script, key_frame, perform
+from vidpose.synth.staging import FPS, Performance, Script, key_frame, perform, solve
 
 #: Height of the pelvis joint above the floor when sitting or lying on the back (metres).
 PELVIS_ON_FLOOR_M = 0.11
@@ -85,7 +84,9 @@ def floor_sit(subject: Subject, standing: dict, rng: np.random.Generator) -> dic
     across = abs(key["r_ankle_x"] - key["pelvis_x"]) - subject.bones["hip"]
     rise = PELVIS_ON_FLOOR_M - key["r_ankle_z"]
     key["pelvis_y"] = feet_y - np.sqrt(max(reach**2 - rise**2 - across**2, 0.0))
-    key = ease_lean(subject, key, margin=0.15)
+    key["lean"] = float(
+        solve(subject, {n: np.array([v]) for n, v in key.items()}, {})[1]["lean"][0]
+    )
     rot = pelvis_rotation({**key, "lean": 0.0, "roll": 0.0, "turn": 0.0})
     behind = rng.random() < 0.6
     knees = key_frame(subject, key).joints[[2, 5]]

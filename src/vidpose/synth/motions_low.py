@@ -20,7 +20,6 @@ from vidpose.synth.postures import (
     arm_pose,
     arm_to,
     bent_leg,
-    ease_lean,
     pelvis_height,
     pelvis_rotation,
     relaxed_arms,
@@ -34,10 +33,11 @@ from vidpose.synth.staging import (
     Script,
     key_frame,
     perform,
+    solve,
 )
 
 FEET = frozenset({"r_foot", "l_foot"})
-HIP_FLEX_MAX = LIMITS["r_hip_flex"][1] - 0.1
+HIP_FLEX_MAX = LIMITS["r_hip_flex"][1] - 0.1  # at key poses; staging guards every frame
 
 
 def _long_enough(rng: np.random.Generator, num_frames: int) -> float:
@@ -70,7 +70,7 @@ def low_key(subject: Subject, standing: dict, knee: float, shin_tilt: float, rng
         l_swivel=rng.uniform(0.15, 0.6),
     )
     key["pelvis_z"] = pelvis_height(subject, key, knee)
-    return ease_lean(subject, key)
+    return key
 
 
 def squatting(subject: Subject, num_frames: int, rng: np.random.Generator) -> Performance:
@@ -108,7 +108,6 @@ def crouching(subject: Subject, num_frames: int, rng: np.random.Generator) -> Pe
         script.hold("stand", rng.uniform(0.4, 2.0), FEET)
         low = low_key(subject, standing, rng.uniform(2.1, 2.45), rng.uniform(0.5, 0.65), rng)
         low.update(lean=min(low["lean"] + 0.15, 0.6), spine_bend=rng.uniform(0.4, 0.8))
-        low = ease_lean(subject, low)
         script.move("crouch down", rng.uniform(1.0, 1.8), FEET, **_hands_down(subject, low, rng))
         for _ in range(int(rng.integers(2, 5))):
             key = dict(low)
@@ -116,7 +115,6 @@ def crouching(subject: Subject, num_frames: int, rng: np.random.Generator) -> Pe
             key["pelvis_x"] = low["pelvis_x"] + shift
             key["spine_twist"] = rng.uniform(-0.3, 0.3)
             key["pelvis_z"] = min(low["pelvis_z"], pelvis_height(subject, key, 2.1))
-            key = ease_lean(subject, key)
             script.move("reach", rng.uniform(0.6, 1.2), FEET, **_hands_down(subject, key, rng))
             begin, hold = script.now, rng.uniform(0.8, 2.5)
             script.hold("work", hold, FEET)
@@ -186,22 +184,27 @@ def reach_down(subject: Subject, standing: dict, rng: np.random.Generator) -> di
     arm = 0.95 * (subject.bones["upper_arm"] + subject.bones["forearm"])
     hands = [(s, target + np.array([sign * 0.12 if both else 0.0, 0.0, 0.0])) for s, sign in SIDES]
     hands = [(s, spot) for s, spot in hands if both or s == side]
-    for _ in range(14):  # bend further (trunk first when stooping, knees first when squatting)
+    keys = []
+    for _ in range(14):  # ever deeper: the trunk first when stooping, the knees when squatting
         key["pelvis_y"] = feet[1] - 0.12 * key["lean"] - (0.1 if not stoop else 0.0)
         key["pelvis_z"] = pelvis_height(subject, key, knee)
-        key = ease_lean(subject, key)
-        joints = key_frame(subject, key).joints
-        shoulders = {"r": joints[14], "l": joints[11]}
-        if all(np.linalg.norm(spot - shoulders[s]) < arm for s, spot in hands):
-            break
-        if stoop and (key["lean"] < 1.3 or key["spine_bend"] < 1.0):
-            key["lean"] = min(key["lean"] + 0.15, 1.3)
-            key["spine_bend"] = min(key["spine_bend"] + 0.1, 1.0)
+        keys.append(dict(key))
+        # the chest (pelvis pitch + spine flexion) tips at most 110 degrees, as in a toe touch
+        if stoop and (key["lean"] < 1.1 or key["spine_bend"] < 0.8):
+            key["lean"] = min(key["lean"] + 0.15, 1.1)
+            key["spine_bend"] = min(key["spine_bend"] + 0.1, 0.8)
         elif knee < (1.6 if stoop else 2.3):
             knee = min(knee + 0.25, 1.6 if stoop else 2.3)
         else:
-            key["spine_bend"] = min(key["spine_bend"] + 0.1, 1.0)
-            key["lean"] = min(key["lean"] + 0.1, 0.8)
+            key["spine_bend"] = min(key["spine_bend"] + 0.1, 0.9)
+            key["lean"] = min(key["lean"] + 0.1, 0.7)
+    joints, params, _ = solve(subject, {n: np.array([k[n] for k in keys]) for n in keys[0]}, {})
+    reached = np.ones(len(keys), bool)
+    for s, spot in hands:
+        reached &= np.linalg.norm(joints[:, 14 if s == "r" else 11] - spot, axis=-1) < arm
+    pick = int(np.argmax(reached)) if reached.any() else len(keys) - 1
+    key = {**keys[pick], "lean": float(params["lean"][pick])}  # as far back as the hips allow
+    shoulders = {"r": joints[pick, 14], "l": joints[pick, 11]}
     for i, (s, spot) in enumerate(hands):  # what is still out of reach comes nearer the feet
         shoulder = shoulders[s]
         drop = shoulder[2] - spot[2]
@@ -213,6 +216,11 @@ def reach_down(subject: Subject, standing: dict, rng: np.random.Generator) -> di
             hands[i] = (s, spot)
     for s, spot in hands:
         key.update(arm_to(subject, key, s, spot, (0.6, -0.3, -0.4)))
+    if not both:  # the other arm hangs
+        other = "l" if side == "r" else "r"
+        hang = shoulders[other] + np.array([0.0, 0.0, -0.5])
+        hang[:2] += 0.1 * (target[:2] - shoulders[other][:2])
+        key.update(arm_to(subject, key, other, hang, (0.3, -1.0, 0.0)))
     return key
 
 

@@ -73,21 +73,6 @@ def pelvis_height(subject: Subject, key: dict[str, float], knee: float, sides: s
     return float(min(heights))
 
 
-def ease_lean(subject: Subject, key: dict[str, float], margin: float = 0.1) -> dict[str, float]:
-    """``key`` with its pelvis tipped back until neither hip flexes beyond its limit less
-    ``margin``. Tipping the pelvis about the hips' axis leaves the hips, and so the thighs,
-    where they are: each radian less lean is a radian less hip flexion."""
-    key = dict(key)
-    high = LIMITS["r_hip_flex"][1] - margin
-    for _ in range(3):  # exact without roll or turn; a second pass covers those
-        params = solve(subject, {name: np.array([v]) for name, v in key.items()}, {})[1]
-        excess = max(params["r_hip_flex"][0], params["l_hip_flex"][0]) - high
-        if excess <= 0:
-            break
-        key["lean"] -= excess + 1e-3
-    return key
-
-
 def bent_leg(subject: Subject, knee: float, shin_tilt: float) -> tuple[float, float]:
     """(forward, up) of the hip from the ankle, metres, of a leg in a vertical plane whose shin
     leans ``shin_tilt`` forward of vertical and whose knee bends by ``knee``."""
@@ -128,7 +113,7 @@ _ARM_JOINTS = (("flex", "sh_flex"), ("abd", "sh_abd"), ("rot", "sh_rot"), ("bend
 
 def _arm_solutions(subject: Subject, frame, side: str, target, elbow_towards, swivels):
     """Arm angles (n,), clipped 0.1 rad inside the limits, for each of ``swivels`` (n,), and
-    whether any had to be clipped (n,)."""
+    how far (radians, summed) they had to be clipped (n,)."""
     sign = 1.0 if side == "r" else -1.0
     count = len(swivels)
     shoulder = frame.joints[8] + frame.chest @ shoulder_offset(subject, sign)
@@ -145,12 +130,16 @@ def _arm_solutions(subject: Subject, frame, side: str, target, elbow_towards, sw
     limits = {a: LIMITS[f"{side}_{j}"] for a, j in _ARM_JOINTS[:3]}
     chest = np.broadcast_to(frame.chest, (count, 3, 3))
     angles = limbs.limb_angles(chest, shoulder * repeat, elbow, wrist, sign, 1.0, limits)
-    out, clipped = {}, np.zeros(count, bool)
+    out, clipped = {}, np.zeros(count)
     for name, joint in _ARM_JOINTS:
         low, high = LIMITS[f"{side}_{joint}"]
         out[f"{side}_{joint}"] = np.clip(angles[name], low + 0.1, high - 0.1)
-        clipped |= out[f"{side}_{joint}"] != angles[name]
+        clipped += np.abs(out[f"{side}_{joint}"] - angles[name])
     return out, clipped
+
+
+#: Swivels tried, in order, until the arm's angles fit inside its limits.
+_SWIVELS = np.array([0.0, 0.4, -0.4, 0.8, -0.8, 1.2, -1.2, 1.6, -1.6, 2.0, -2.0])
 
 
 def arm_to(
@@ -168,11 +157,15 @@ def arm_to(
 
     ``elbow_towards`` is the direction, in the chest frame with x to the arm's own side (so
     one value serves both arms), the elbow should point to; ``swivel`` turns it about the
-    shoulder -> wrist axis, away from the body when positive.
+    shoulder -> wrist axis, away from the body when positive; where the angles would leave
+    the arm's limits the elbow is turned further, up to 2 rad either way.
     """
     frame = frame or key_frame(subject, key)
-    angles = _arm_solutions(subject, frame, side, target, elbow_towards, [swivel])[0]
-    return {name: float(value[0]) for name, value in angles.items()}
+    swivels = swivel + _SWIVELS  # the elbow turns from where it is preferred if it must
+    angles, clipped = _arm_solutions(subject, frame, side, target, elbow_towards, swivels)
+    fits = np.flatnonzero(clipped == 0)
+    pick = int(fits[0]) if len(fits) else int(np.argmin(clipped))
+    return {name: float(value[pick]) for name, value in angles.items()}
 
 
 def leg_at(
@@ -220,16 +213,22 @@ def arm_above_floor(
     elbow = 15 if side == "r" else 12
     height = solve(subject, options, {})[0][:, elbow, 2]  # with the angles as clipped
     # within the limits if any is: the least swivel that clears the floor, else the highest
-    allowed = ~clipped if (~clipped).any() else np.ones_like(clipped)
+    fits = clipped == 0
+    allowed = fits if fits.any() else np.ones_like(fits)
     good = np.flatnonzero((height >= clearance) & allowed)
     pick = int(good[0]) if len(good) else int(np.argmax(np.where(allowed, height, -np.inf)))
     return {name: float(value[pick]) for name, value in angles.items()}
 
 
-def head_point(subject: Subject, key: dict[str, float], offset: tuple[float, float, float]):
+def head_point(
+    subject: Subject,
+    key: dict[str, float],
+    offset: tuple[float, float, float],
+    frame: KeyFrame | None = None,
+):
     """A point (3,) fixed to the head of ``key``: ``offset`` metres from the head's centre
     (between the nose-level neck joint and the head top) in the head frame (x right, y
-    forward, z up)."""
-    frame = key_frame(subject, key)
+    forward, z up). ``frame``, when given, is ``key`` solved."""
+    frame = frame or key_frame(subject, key)
     centre = 0.5 * (frame.joints[9] + frame.joints[10])
     return centre + frame.head @ np.asarray(offset, np.float64)

@@ -11,8 +11,9 @@ described in a *take frame*: metres, z up, floor at z = 0, facing +y at yaw 0.
 :func:`perform` turns a script into world joints: it samples the channels at 50 fps, adds small
 per-take tremor and postural sway, solves the legs analytically (:mod:`vidpose.synth.limbs`)
 so that each ankle is exactly at its channel position, lowers the pelvis where a loaded leg
-could not reach its foot, and runs :func:`vidpose.synth.body.forward_kinematics`. A loaded foot
-therefore cannot skate: :meth:`Script.move` refuses a key that moves a loaded foot or knee.
+could not reach its foot, tips it back where a hip would flex past its limit, and poses the
+body (:func:`vidpose.synth.body.posed_joints`). A loaded foot therefore cannot skate:
+:meth:`Script.move` refuses a key that moves a loaded foot or knee.
 """
 
 from __future__ import annotations
@@ -40,9 +41,9 @@ LEGS = tuple(f"{s}_{j}" for s in "rl" for j in ("ankle_x", "ankle_y", "ankle_z",
 #: Every channel of a key pose. ``sway`` (0 to 1) scales postural sway of the pelvis.
 CHANNELS = ("pelvis_x", "pelvis_y", "pelvis_z", "sway") + TRUNK + NECK + ARMS + LEGS
 
-#: What can bear weight: flat feet (ankle at its standing height), knees, a seat, the floor
-#: under the trunk (lying or sitting on it) and the hands.
-CONTACTS = ("r_foot", "l_foot", "r_knee", "l_knee", "seat", "floor", "hands")
+#: What can bear weight: flat feet (ankle at its standing height), knees, a seat, and the
+#: floor under the trunk (lying or sitting on it).
+CONTACTS = ("r_foot", "l_foot", "r_knee", "l_knee", "seat", "floor")
 
 #: Height of a knee joint above the floor when kneeling on it (metres).
 KNEE_ON_FLOOR_M = 0.06
@@ -52,6 +53,7 @@ KNEE_ON_FLOOR_M = 0.06
 KNEE_PREFERRED = np.array([0.0, 1.0, 0.3]) / np.hypot(1.0, 0.3)
 
 _PELVIS = ("pelvis_x", "pelvis_y", "pelvis_z", "yaw", "lean", "roll", "turn")
+_UPPER = ("pelvis_x", "pelvis_y", "pelvis_z", *TRUNK, *NECK)
 
 
 def min_jerk(tau: np.ndarray) -> np.ndarray:
@@ -62,6 +64,8 @@ def min_jerk(tau: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Segment:
+    """The move (or hold) from one key pose to the next."""
+
     name: str
     start: float  # seconds from the script's start
     end: float
@@ -99,6 +103,7 @@ class Script:
         self.segments: list[Segment] = []
         self.overlays: list[tuple[str, float, float, object]] = []
         self.props: dict[str, float] = {}
+        self._trunks: dict[tuple[float, ...], KeyFrame] = {}
 
     @property
     def now(self) -> float:
@@ -157,6 +162,14 @@ class Script:
         """Joints and segment rotations of ``key`` (default the last), without sway or tremor."""
         return key_frame(self.subject, key or self.keys[-1])
 
+    def trunk(self, key: dict[str, float] | None = None) -> KeyFrame:
+        """:func:`trunk_frame` of ``key`` (default the last), remembered per trunk pose."""
+        key = key or self.keys[-1]
+        name = tuple(key[c] for c in _UPPER)
+        if name not in self._trunks:
+            self._trunks[name] = trunk_frame(self.subject, key)
+        return self._trunks[name]
+
 
 @dataclass(frozen=True)
 class KeyFrame:
@@ -166,6 +179,17 @@ class KeyFrame:
     pelvis: np.ndarray
     chest: np.ndarray
     head: np.ndarray
+
+
+def trunk_frame(subject: Subject, key: dict[str, float]) -> KeyFrame:
+    """:func:`key_frame` without solving the legs: of the joints only the pelvis, hips,
+    spine, thorax, neck, head and arms are meaningful (and no hip-flexion guard is applied),
+    for placing hands relative to the upper body cheaply."""
+    params = _params({name: np.array([value]) for name, value in key.items()})
+    clipped = clip_to_limits(params)
+    rotations = body_rotations(clipped)
+    joints = posed_joints(subject, clipped, rotations, pelvis_height=np.array([key["pelvis_z"]]))
+    return KeyFrame(joints[0], *(rotation[0] for rotation in rotations))
 
 
 def key_frame(subject: Subject, key: dict[str, float]) -> KeyFrame:
@@ -230,8 +254,10 @@ def solve(
     clipped = clip_to_limits(params)
     rotations = body_rotations(clipped)
     pelvis, legs = _legs(subject, ch, rotations[0], loaded)
-    excess = np.maximum(legs["r_hip_flex"], legs["l_hip_flex"]) - HIP_FLEX_GUARD
-    if np.any(excess > 0):
+    for _ in range(3):  # exact in one pass unless the pelvis rolls or turns
+        excess = np.maximum(legs["r_hip_flex"], legs["l_hip_flex"]) - HIP_FLEX_GUARD
+        if not np.any(excess > 0):
+            break
         params["lean"] = params["lean"] - np.maximum(excess, 0.0)
         clipped = clip_to_limits(params)
         rotations = body_rotations(clipped)
