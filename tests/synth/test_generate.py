@@ -8,7 +8,7 @@ from vidpose.errors import UserError
 from vidpose.synth import generate
 from vidpose.synth.camera import CAMERA_IDS, project_to_stored
 from vidpose.synth.generate import generate_dataset
-from vidpose.synth.motion import ACTIONS
+from vidpose.synth.motion import RENDERED_ACTIONS
 from vidpose.synth.plan import PRESETS, procedural_units
 
 SMALL = dict(size=32, frames=4, train_clips=6, test_clips=3, seconds=1.0, supersample=1)
@@ -24,7 +24,7 @@ def test_tiny_preset_writes_both_splits_like_human36m(tiny_dataset):
         assert store.num_clips == count and store.frames_per_clip == preset.frames
         assert store.frames.shape[2:] == (preset.size, preset.size, 3)
         assert set(store.subjects) <= set(subjects)
-        assert set(store.actions) <= set(ACTIONS) and len(store.actions) >= 5
+        assert set(store.actions) <= set(RENDERED_ACTIONS) and len(store.actions) >= 5
         assert set(store.column("camera")) <= set(CAMERA_IDS)
         assert store.meta["fps"] == 50.0 and store.meta["frame_stride"] == preset.stride
         assert store.meta["source"]["kind"] == "synth"
@@ -63,7 +63,7 @@ def test_every_action_appears_for_every_subject_in_the_big_presets():
     units = procedural_units(PRESETS["h36m"], seed=0)
     for split, subjects in (("train", skeleton.TRAIN_SUBJECTS), ("test", skeleton.TEST_SUBJECTS)):
         pairs = {(u.subject, u.action) for u in units[split]}
-        assert pairs == {(s, a) for s in subjects for a in ACTIONS}
+        assert pairs == {(s, a) for s in subjects for a in RENDERED_ACTIONS}
     assert sum(u.num_clips for u in units["train"]) == 5964
     assert sum(u.num_clips for u in units["test"]) == 1368
 

@@ -3,7 +3,14 @@ import pytest
 
 from vidpose import skeleton
 from vidpose.synth.body import ANKLE_HEIGHT_M, make_subject, subject_bone_lengths
-from vidpose.synth.motion import ACTIONS, FPS, action_motion
+from vidpose.synth.motion import (
+    ACTIONS,
+    FPS,
+    RENDERED_ACTIONS,
+    action_motion,
+    perform_action,
+    takes_per_action,
+)
 
 FRAMES = 250
 
@@ -23,6 +30,32 @@ def _body_frame(joints):
     return np.stack([x, y, rel[..., 2]], -1)
 
 
+def test_the_registry_names_the_new_postures_and_keeps_the_rendered_set():
+    assert RENDERED_ACTIONS == (
+        "Walking", "Turning", "Waving", "Squatting", "SittingDown", "Reaching", "Kicking",
+        "Jumping", "Boxing", "Bending", "Stretching", "Phoning", "Pointing",
+    )  # fmt: skip
+    assert list(ACTIONS)[: len(RENDERED_ACTIONS)] == list(RENDERED_ACTIONS)  # stable take keys
+    new = {"Sitting", "Standing", "Crouching", "Kneeling", "Lying", "Balancing"}
+    assert new <= set(ACTIONS) and all(ACTIONS[n].weight > 0 for n in ACTIONS)
+    with pytest.raises(ValueError, match="unknown action 'Flying'"):
+        perform_action("Flying", make_subject("S1"), 10, np.random.default_rng(0))
+
+
+def test_takes_per_action_scale_with_the_weights():
+    assert takes_per_action(2) == {
+        name: max(1, int(np.floor(2 * action.weight + 0.5))) for name, action in ACTIONS.items()
+    }
+    one = takes_per_action(1)
+    assert one["Walking"] == 2 and one["Sitting"] == 3 and one["Balancing"] == 1
+    assert takes_per_action(2)["Sitting"] == 5 and takes_per_action(2)["Turning"] == 1
+    # the postures the issue is about get about half of the frames
+    shares = takes_per_action(4)
+    postures = ("Sitting", "SittingDown", "Lying", "Kneeling", "Crouching", "Squatting",
+                "Bending", "Balancing")  # fmt: skip
+    assert 0.45 < sum(shares[n] for n in postures) / sum(shares.values()) < 0.6
+
+
 @pytest.mark.parametrize("action", sorted(ACTIONS))
 def test_action_is_plausible(action):
     subject = make_subject("S7")
@@ -34,14 +67,12 @@ def test_action_is_plausible(action):
     )
     speed = np.linalg.norm(np.diff(joints, axis=0), axis=-1) * FPS
     assert speed.max() < 12.0, f"{action}: a joint moves at {speed.max():.1f} m/s"
-    assert joints[..., 2].min() >= ANKLE_HEIGHT_M - 0.15  # nothing sinks into the floor
-    assert np.ptp(joints[..., 2].max(axis=1)) < 1.5
+    assert joints[..., 2].min() >= ANKLE_HEIGHT_M - 0.1  # nothing sinks into the floor
     moving = np.abs(np.diff(_body_frame(joints), axis=0)).sum(axis=0).max()
     assert moving > 0.5, f"{action} barely moves"
 
 
-def test_at_least_eight_clearly_different_actions():
-    assert len(ACTIONS) >= 8
+def test_clearly_different_actions():
     features = {}
     for action in ACTIONS:
         body = np.concatenate([_body_frame(_motion(action, seed)) for seed in range(3)])

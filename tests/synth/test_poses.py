@@ -8,7 +8,9 @@ import pytest
 from vidpose.cli import main
 from vidpose.sequences import open_sequences
 from vidpose.skeleton import TEST_SUBJECTS, TRAIN_SUBJECTS, bone_lengths
-from vidpose.synth.motion import ACTIONS
+from vidpose.synth.body import H36M_BONES_M, make_subject, sample_bones
+from vidpose.synth.motion import ACTIONS, action_motion, takes_per_action
+from vidpose.synth.plan import seed_sequence
 from vidpose.synth.poses import generate_pose_sequences, procedural_takes
 from vidpose.synth.virtual_cameras import CameraRanges, sample_cameras
 
@@ -33,7 +35,8 @@ def test_every_take_is_seen_by_every_view(stores):
     _, train, test = stores
     for store, subjects in ((train, TRAIN_SUBJECTS), (test, TEST_SUBJECTS)):
         assert store.subjects == sorted(subjects) and store.actions == sorted(ACTIONS)
-        assert len(store) == len(subjects) * len(ACTIONS) * 1 * 3  # tiny: one take each
+        takes = sum(takes_per_action(1).values())  # tiny: one take of a weight-1 action
+        assert len(store) == len(subjects) * takes * 3
         assert all(info.frames == 10 for info in store.sequences)
         assert {(i.width, i.height) for i in store.sequences} == {(1000, 1000)}
         assert store.from_mocap is True and store.meta["source"] == "synth-poses"
@@ -172,14 +175,26 @@ def test_existing_output_needs_overwrite(stores, capsys):
     assert main(["synth", str(out), *FAST, "--seed", "4", "--overwrite"]) == 0
 
 
-def test_built_in_motions_are_the_rendered_synths():
+def test_each_take_has_its_own_body_and_the_rendered_synths_motion():
+    """A take is the rendered synth's take (same random stream) performed by a body drawn for
+    the take within Human3.6M's range, so two takes of one subject differ in proportions."""
     from vidpose.synth.generate import take_motion
     from vidpose.synth.plan import procedural_units, resolve_preset
 
+    takes = procedural_takes(6.0, 2)
+    walks = [t for t in takes if t.subject == "S1" and t.action == "Walking"]
+    assert len(walks) == takes_per_action(2)["Walking"] == 4
+    bodies = [bone_lengths(t.world(7)[:1])[0] for t in walks[:2]]
+    assert np.abs(bodies[0] - bodies[1]).max() > 0.002
+    for take in walks[:2]:
+        bones = sample_bones(np.random.default_rng(seed_sequence(7, 6, *take.key)))
+        for key, (_, low, high) in H36M_BONES_M.items():
+            assert low <= bones[key] <= high
+        rng = np.random.default_rng(seed_sequence(7, 1, *take.key))
+        expected = action_motion("Walking", make_subject("S1", bones), take.num_frames, rng)
+        np.testing.assert_array_equal(take.world(7), expected)
     unit = procedural_units(resolve_preset("small"), 7)["test"][5]
-    take = next(
-        t
-        for t in procedural_takes(6.0, 2)
-        if (t.subject, t.sequence) == (unit.subject, unit.sequence)
-    )
-    np.testing.assert_array_equal(take.world(7), take_motion(unit))
+    take = next(t for t in takes if (t.subject, t.sequence) == (unit.subject, unit.sequence))
+    rng = np.random.default_rng(seed_sequence(7, 1, *take.key))
+    same_body = action_motion(unit.action, make_subject(unit.subject), take.num_frames, rng)
+    np.testing.assert_array_equal(same_body, take_motion(unit))

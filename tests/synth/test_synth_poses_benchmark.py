@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from vidpose.synth.motion import takes_per_action
+
 BENCHMARK = Path(__file__).parents[2] / "benchmarks" / "synth_poses.py"
 
 
@@ -17,7 +19,8 @@ def test_benchmark_prints_one_consistent_json_object(capsys, tmp_path):
     assert module.main(argv) == 0
     result = json.loads(capsys.readouterr().out)
     assert result == json.loads((tmp_path / "o").read_text())
-    assert result["frames"] == 91 * 100 * 2  # 7 subjects × 13 actions, 2 s at 50 fps, 2 views
+    takes = sum(takes_per_action(1).values())  # per subject, in the mix
+    assert result["frames"] == 7 * takes * 100 * 2  # 7 subjects, 2 s at 50 fps, 2 views
     synth, motions = result["synth"], result["baseline_motions"]
     assert synth["frames_per_s"] == pytest.approx(result["frames"] / synth["seconds"])
     assert result["ratio_synth_to_motions"] == pytest.approx(synth["seconds"] / motions["seconds"])

@@ -4,7 +4,10 @@
 :func:`vidpose.synth.generate.generate_dataset`. The parts, in the order data flows:
 
 - :mod:`~vidpose.synth.body` — subjects (bones, clothes), forward kinematics, joint limits;
-- :mod:`~vidpose.synth.motion` — the named procedural actions;
+- :mod:`~vidpose.synth.motion` — the named actions and the default mix: staged ones
+  (:mod:`~vidpose.synth.staging`, :mod:`~vidpose.synth.limbs`, :mod:`~vidpose.synth.postures`,
+  :mod:`~vidpose.synth.activities`, ``motions_chair``, ``motions_low``, ``motions_floor``,
+  ``motions_standing``) and periodic ones (:mod:`~vidpose.synth.motion_styled`);
 - :mod:`~vidpose.synth.motion_file` — world joint sequences from ``--motion FILE.npz``;
 - :mod:`~vidpose.synth.camera` — Human3.6M-like cameras, projection, person crops;
 - :mod:`~vidpose.synth.scene` — floor, wall, props, light and image quality of a view;

@@ -17,53 +17,59 @@ import numpy as np
 
 from vidpose import skeleton
 
-#: Human3.6M mean bone lengths in metres (averaged over the training subjects), by child joint.
-H36M_MEAN_BONES_M = {
-    "hip": 0.133,  # pelvis -> hip, sideways
-    "thigh": 0.450,
-    "shin": 0.440,
-    "spine": 0.233,  # pelvis -> spine
-    "thorax": 0.252,  # spine -> thorax
-    "neck": 0.121,  # thorax -> neck (nose level in Human3.6M)
-    "head": 0.115,  # neck -> top of head
-    "shoulder": 0.151,  # thorax -> shoulder, sideways
-    "upper_arm": 0.280,
-    "forearm": 0.250,
+#: Human3.6M bone lengths in metres, by child joint: (mean over the five training subjects, lowest
+#: and highest subject mean), measured on the released pose files (design.md section 11). The
+#: head bone has no measured spread; it gets +-4 %.
+H36M_BONES_M: dict[str, tuple[float, float, float]] = {
+    "hip": (0.136, 0.119, 0.147),  # pelvis -> hip, sideways
+    "thigh": (0.452, 0.428, 0.487),
+    "shin": (0.447, 0.438, 0.461),
+    "spine": (0.242, 0.224, 0.262),  # pelvis -> spine
+    "thorax": (0.256, 0.251, 0.260),  # spine -> thorax
+    "neck": (0.117, 0.107, 0.121),  # thorax -> neck (nose level in Human3.6M)
+    "head": (0.115, 0.110, 0.120),  # neck -> top of head
+    "shoulder": (0.151, 0.140, 0.169),  # thorax -> shoulder, sideways
+    "upper_arm": (0.282, 0.265, 0.301),
+    "forearm": (0.250, 0.244, 0.258),
 }
-
-#: Overall body scale of each Human3.6M subject (female subjects are smaller).
-SUBJECT_SCALE = {"S1": 0.95, "S5": 0.96, "S6": 1.04, "S7": 0.97, "S8": 1.02, "S9": 1.03, "S11": 1.0}
+H36M_MEAN_BONES_M = {key: mean for key, (mean, _, _) in H36M_BONES_M.items()}
 
 #: Joint limits in radians: name -> (low, high). Every pose parameter is clipped to these.
+#: ``lean`` and ``roll`` orient the whole body (lying down turns it by 90 degrees); the others
+#: are anatomical ranges of motion of the joints.
 LIMITS: dict[str, tuple[float, float]] = {
-    "lean": (-0.35, 1.0),  # pelvis pitch, forward positive; hip flexion is relative to it
-    "roll": (-0.3, 0.3),
-    "spine_bend": (-0.35, 1.2),
-    "spine_side": (-0.5, 0.5),
+    "lean": (-1.75, 1.75),  # pelvis pitch in the world, forward positive
+    "roll": (-1.75, 1.75),  # pelvis roll in the world, towards the right positive
+    "spine_bend": (-0.5, 1.2),  # flexion (forward) positive, lumbar + thoracic
+    "spine_side": (-0.6, 0.6),
     "spine_twist": (-0.7, 0.7),
-    "neck_pitch": (-0.6, 0.8),
+    "neck_pitch": (-0.7, 0.9),  # nodding forward positive
     "neck_yaw": (-1.2, 1.2),
-    "r_hip_flex": (-0.5, 2.1),
-    "l_hip_flex": (-0.5, 2.1),
-    "r_hip_abd": (-0.3, 0.9),
-    "l_hip_abd": (-0.3, 0.9),
-    "r_knee": (0.0, 2.5),
-    "l_knee": (0.0, 2.5),
+    "r_hip_flex": (-0.5, 2.2),  # relative to the pelvis
+    "l_hip_flex": (-0.5, 2.2),
+    "r_hip_abd": (-0.5, 0.9),  # adduction (across the midline) negative
+    "l_hip_abd": (-0.5, 0.9),
+    "r_hip_rot": (-1.0, 0.7),  # internal positive (40 deg), external to 57 deg
+    "l_hip_rot": (-1.0, 0.7),
+    "r_knee": (0.0, 2.7),
+    "l_knee": (0.0, 2.7),
     "r_sh_flex": (-1.0, 3.1),
     "l_sh_flex": (-1.0, 3.1),
-    "r_sh_abd": (-0.2, 3.0),
-    "l_sh_abd": (-0.2, 3.0),
+    "r_sh_abd": (-0.3, 3.0),
+    "l_sh_abd": (-0.3, 3.0),
     "r_sh_rot": (-1.6, 1.2),  # humeral rotation (internal positive): turns the elbow plane
     "l_sh_rot": (-1.6, 1.2),
     "r_elbow": (0.0, 2.6),
     "l_elbow": (0.0, 2.6),
 }
 
-#: Parameters that are not joint angles: heading (yaw, any value), position and lift (metres).
-FREE = ("heading", "root_x", "root_y", "lift")
+#: Parameters that are not joint angles: heading (yaw, any value), position and lift (metres),
+#: and ``turn``, the body's rotation about its own long axis (rolling over when lying down).
+FREE = ("heading", "root_x", "root_y", "lift", "turn")
 PARAMS = FREE + tuple(LIMITS)
 
-ANKLE_HEIGHT_M = 0.08
+#: Height of the ankle joints above the floor when the foot stands flat (Human3.6M: 0.10 m).
+ANKLE_HEIGHT_M = 0.10
 
 
 @dataclass(frozen=True)
@@ -86,18 +92,33 @@ def _colour(rng: np.random.Generator, low: int, high: int) -> tuple[int, int, in
     return tuple(int(v) for v in rng.integers(low, high, size=3))
 
 
-def make_subject(name: str) -> Subject:
+def sample_bones(rng: np.random.Generator) -> dict[str, float]:
+    """Bone lengths (metres) of one body, each within the range of Human3.6M's subject means.
+
+    An overall size shared by all bones (weight 0.6) plus each bone's own variation (0.4), both
+    uniform in [-1, 1], map the mean to the range's ends; left and right are equal.
+    """
+    size = rng.uniform(-1.0, 1.0)
+    own = rng.uniform(-1.0, 1.0, size=len(H36M_BONES_M))
+    bones = {}
+    for z, (key, (mean, low, high)) in zip(
+        0.6 * size + 0.4 * own, H36M_BONES_M.items(), strict=True
+    ):
+        bones[key] = float(mean + z * (high - mean) if z >= 0 else mean + z * (mean - low))
+    return bones
+
+
+def make_subject(name: str, bones: dict[str, float] | None = None) -> Subject:
     """The subject called ``name``: the same body and clothes for the same name, always.
 
-    Human3.6M names get their subject's overall scale; any other name (from ``--motion``) is
-    scaled by a value drawn from its name.
+    ``bones`` (metres, the keys of :data:`H36M_BONES_M`) replaces the body the name draws, e.g.
+    one of :func:`sample_bones` per take.
     """
     rng = np.random.default_rng(zlib.crc32(name.encode()))
-    scale = SUBJECT_SCALE.get(name, float(rng.uniform(0.93, 1.05)))
-    bones = {
-        key: float(value * scale * rng.uniform(0.96, 1.04))
-        for key, value in H36M_MEAN_BONES_M.items()
-    }
+    drawn = sample_bones(rng)
+    bones = dict(drawn if bones is None else bones)
+    leg = H36M_MEAN_BONES_M["thigh"] + H36M_MEAN_BONES_M["shin"]
+    scale = (bones["thigh"] + bones["shin"]) / leg
     build = float(rng.uniform(0.85, 1.2))  # slim to broad, independent of height
     radii = {
         "thigh": 0.075 * build,
@@ -126,65 +147,106 @@ def make_subject(name: str) -> Subject:
     )
 
 
-def _rot_x(angle: np.ndarray) -> np.ndarray:
+def _rotation(angle: np.ndarray, axis: int) -> np.ndarray:
+    """Rotations (F, 3, 3) by ``angle`` (F,) radians about coordinate axis 0, 1 or 2."""
+    angle = np.asarray(angle, np.float64)
     c, s = np.cos(angle), np.sin(angle)
-    o, z = np.ones_like(angle), np.zeros_like(angle)
-    return np.stack([o, z, z, z, c, -s, z, s, c], axis=-1).reshape(*angle.shape, 3, 3)
+    i, j = [(1, 2), (2, 0), (0, 1)][axis]
+    out = np.zeros((*angle.shape, 3, 3))
+    out[..., axis, axis] = 1.0
+    out[..., i, i] = c
+    out[..., j, j] = c
+    out[..., i, j] = -s
+    out[..., j, i] = s
+    return out
+
+
+def _rot_x(angle: np.ndarray) -> np.ndarray:
+    return _rotation(angle, 0)
 
 
 def _rot_y(angle: np.ndarray) -> np.ndarray:
-    c, s = np.cos(angle), np.sin(angle)
-    o, z = np.ones_like(angle), np.zeros_like(angle)
-    return np.stack([c, z, s, z, o, z, -s, z, c], axis=-1).reshape(*angle.shape, 3, 3)
+    return _rotation(angle, 1)
 
 
 def _rot_z(angle: np.ndarray) -> np.ndarray:
-    c, s = np.cos(angle), np.sin(angle)
-    o, z = np.ones_like(angle), np.zeros_like(angle)
-    return np.stack([c, -s, z, s, c, z, z, z, o], axis=-1).reshape(*angle.shape, 3, 3)
+    return _rotation(angle, 2)
 
 
 def _apply(rot: np.ndarray, vec) -> np.ndarray:
-    return np.einsum("fij,j->fi", rot, np.asarray(vec, dtype=np.float64))
+    return rot @ np.asarray(vec, dtype=np.float64)
 
 
 def clip_to_limits(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """``params`` with every joint angle clipped to :data:`LIMITS` (missing ones set to 0)."""
     frames = len(params["heading"])
-    out = {name: np.asarray(params.get(name, np.zeros(frames)), np.float64) for name in PARAMS}
+    zeros = np.zeros(frames)
+    out = {name: np.asarray(params.get(name, zeros), np.float64) for name in FREE}
     for name, (low, high) in LIMITS.items():
-        out[name] = np.clip(out[name], low, high)
+        out[name] = np.minimum(
+            np.maximum(np.asarray(params.get(name, zeros), np.float64), low), high
+        )
     return out
 
 
-def forward_kinematics(subject: Subject, params: dict[str, np.ndarray]) -> np.ndarray:
-    """World joint positions (F, 17, 3), metres, z up, feet on the floor (z = 0).
+def body_rotations(p: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """World rotations (F, 3, 3) of the pelvis, the chest and the head for clipped ``p``."""
+    # torso pitches are negated so that positive lean / bend all tip forward (+y)
+    pelvis = _rot_z(p["heading"]) @ _rot_x(-p["lean"]) @ _rot_y(p["roll"]) @ _rot_z(p["turn"])
+    chest = pelvis @ _rot_x(-p["spine_bend"]) @ _rot_y(p["spine_side"]) @ _rot_z(p["spine_twist"])
+    head = chest @ _rot_z(p["neck_yaw"]) @ _rot_x(-p["neck_pitch"])
+    return pelvis, chest, head
+
+
+def hip_offset(subject: Subject, sign: float) -> np.ndarray:
+    """Pelvis -> hip (3,) in the pelvis frame: straight sideways, as Human3.6M's hips are."""
+    return np.array([sign * subject.bones["hip"], 0.0, 0.0])
+
+
+def shoulder_offset(subject: Subject, sign: float) -> np.ndarray:
+    """Thorax -> shoulder (3,) in the chest frame: sideways and a little down."""
+    return _unit([sign, 0.0, -0.12]) * subject.bones["shoulder"]
+
+
+def forward_kinematics(
+    subject: Subject, params: dict[str, np.ndarray], pelvis_height: np.ndarray | None = None
+) -> np.ndarray:
+    """World joint positions (F, 17, 3), metres, z up.
 
     ``params`` maps the names of :data:`PARAMS` to arrays (F,); joint angles are clipped to
-    :data:`LIMITS` first. The pelvis height is set so the lower ankle rests on the floor, plus
-    ``lift`` (for jumps).
+    :data:`LIMITS` first. Without ``pelvis_height`` the pelvis height is set so the lower ankle
+    rests on the floor (at :data:`ANKLE_HEIGHT_M`), plus ``lift`` (for jumps); with it (F,),
+    metres, the pelvis is put at that height and ``lift`` is ignored.
     """
     p = clip_to_limits(params)
+    return posed_joints(subject, p, body_rotations(p), pelvis_height)
+
+
+def posed_joints(
+    subject: Subject,
+    p: dict[str, np.ndarray],
+    rotations: tuple[np.ndarray, np.ndarray, np.ndarray],
+    pelvis_height: np.ndarray | None = None,
+) -> np.ndarray:
+    """:func:`forward_kinematics` for parameters ``p`` already clipped and their
+    :func:`body_rotations`."""
     b = subject.bones
     frames = len(p["heading"])
     down = np.array([0.0, 0.0, -1.0])
     up = -down
-    # torso pitches are negated so that positive lean / bend / nod all tip forward (+y)
-    root_rot = _rot_z(p["heading"]) @ _rot_x(-p["lean"]) @ _rot_y(p["roll"])
+    root_rot, chest, head_rot = rotations
     lower_spine = root_rot @ _rot_x(-0.4 * p["spine_bend"])
-    chest = (
-        lower_spine
-        @ _rot_x(-0.6 * p["spine_bend"])
-        @ _rot_y(p["spine_side"])
-        @ _rot_z(p["spine_twist"])
-    )
-    head_rot = chest @ _rot_z(p["neck_yaw"]) @ _rot_x(-p["neck_pitch"])
 
     joints = np.zeros((frames, skeleton.NUM_JOINTS, 3))
     for side, sign, hip, knee, ankle in (("r", 1.0, 1, 2, 3), ("l", -1.0, 4, 5, 6)):
-        joints[:, hip] = _apply(root_rot, _unit([sign, 0.0, -0.08]) * b["hip"])
+        joints[:, hip] = _apply(root_rot, hip_offset(subject, sign))
         # abduction moves the leg away from the midline: +x for the right leg, -x for the left
-        thigh = root_rot @ _rot_x(p[f"{side}_hip_flex"]) @ _rot_y(-sign * p[f"{side}_hip_abd"])
+        thigh = (
+            root_rot
+            @ _rot_x(p[f"{side}_hip_flex"])
+            @ _rot_y(-sign * p[f"{side}_hip_abd"])
+            @ _rot_z(sign * p[f"{side}_hip_rot"])
+        )
         joints[:, knee] = joints[:, hip] + _apply(thigh, down * b["thigh"])
         shin = thigh @ _rot_x(-p[f"{side}_knee"])
         joints[:, ankle] = joints[:, knee] + _apply(shin, down * b["shin"])
@@ -194,8 +256,7 @@ def forward_kinematics(subject: Subject, params: dict[str, np.ndarray]) -> np.nd
     joints[:, 9] = joints[:, 8] + _apply(head_rot, _unit([0.0, 0.35, 1.0]) * b["neck"])
     joints[:, 10] = joints[:, 9] + _apply(head_rot, _unit([0.0, -0.15, 1.0]) * b["head"])
     for side, sign, shoulder, elbow, wrist in (("l", -1.0, 11, 12, 13), ("r", 1.0, 14, 15, 16)):
-        collar = _unit([sign, 0.0, -0.12]) * b["shoulder"]
-        joints[:, shoulder] = joints[:, 8] + _apply(chest, collar)
+        joints[:, shoulder] = joints[:, 8] + _apply(chest, shoulder_offset(subject, sign))
         upper = (
             chest
             @ _rot_x(p[f"{side}_sh_flex"])
@@ -206,10 +267,12 @@ def forward_kinematics(subject: Subject, params: dict[str, np.ndarray]) -> np.nd
         fore = upper @ _rot_x(p[f"{side}_elbow"])
         joints[:, wrist] = joints[:, elbow] + _apply(fore, down * b["forearm"])
 
-    lowest_ankle = np.minimum(joints[:, 3, 2], joints[:, 6, 2])
     joints[..., 0] += p["root_x"][:, None]
     joints[..., 1] += p["root_y"][:, None]
-    joints[..., 2] += (ANKLE_HEIGHT_M - lowest_ankle + np.maximum(p["lift"], 0.0))[:, None]
+    if pelvis_height is None:
+        lowest_ankle = np.minimum(joints[:, 3, 2], joints[:, 6, 2])
+        pelvis_height = ANKLE_HEIGHT_M - lowest_ankle + np.maximum(p["lift"], 0.0)
+    joints[..., 2] += np.asarray(pelvis_height, np.float64)[:, None]
     return joints
 
 

@@ -1,9 +1,16 @@
-"""A procedural library of named actions, varied per sequence, as world joint sequences.
+"""The built-in actions by name, what each is for, and the default mix of ``--poses-only``.
 
-Each action maps time (seconds) and a :class:`Style` (speed, amplitude, phase, heading, side,
-travel) to the pose parameters of :mod:`vidpose.synth.body`; forward kinematics with the
-subject's bones and joint limits then gives anatomically plausible joints. Angles are in
-radians, "forward" angles are measured in the world (so hip flexion = thigh angle + lean).
+Two kinds of action make world joint sequences (F, 17, 3), metres, z up, 50 fps:
+
+- *staged* actions (:mod:`vidpose.synth.staging`): key poses joined by minimum-jerk moves of
+  human durations, legs solved by inverse kinematics so that loaded feet and knees stay put —
+  everything that sits, kneels, lies, squats, bends or balances;
+- *styled* actions (:mod:`vidpose.synth.motion_styled`): periodic closed-form motions (walking,
+  waving, boxing, ...).
+
+Each :class:`Action` has a ``weight``: how many takes it gets in the default ``--poses-only``
+mix per take of a weight-1 action (:func:`takes_per_action`). ``rendered`` actions are the
+ones the rendered ``vidpose synth`` films (it puts a stool only under ``SittingDown``).
 """
 
 from __future__ import annotations
@@ -13,430 +20,74 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vidpose.synth.body import LIMITS, Subject, forward_kinematics
+from vidpose.synth import motion_styled as styled_actions
+from vidpose.synth.body import Subject
+from vidpose.synth.motion_styled import styled
+from vidpose.synth.motions_chair import sitting, sitting_down
+from vidpose.synth.motions_floor import lying
+from vidpose.synth.motions_low import bending, crouching, kneeling, squatting
+from vidpose.synth.motions_standing import balancing, standing
+from vidpose.synth.staging import FPS, Performance
 
-FPS = 50.0
+__all__ = ["ACTIONS", "FPS", "RENDERED_ACTIONS", "Action", "action_motion", "perform_action"]
 
 
 @dataclass(frozen=True)
-class Style:
-    """How one sequence performs its action."""
+class Action:
+    """A named built-in action: ``perform(subject, num_frames, rng)`` gives a take."""
 
-    speed: float  # tempo multiplier
-    amplitude: float  # range-of-motion multiplier
-    phase: float  # radians
-    heading: float  # initial facing, radians (0 faces +y)
-    side: float  # +1 right, -1 left: the leading arm or leg
-    start_xy: tuple[float, float]  # metres, near the capture-area centre
-    drift_xy: tuple[float, float]  # amplitude of slow wandering, metres
-    radius: float  # walking circle radius, metres
-    direction: float  # +1 counter-clockwise, -1 clockwise
-    wobble: tuple[tuple[float, float, float], ...]  # (amp rad, freq Hz, phase) per joint angle
+    perform: Callable[[Subject, int, np.random.Generator], Performance]
+    weight: float  # takes in the default --poses-only mix per take of a weight-1 action
+    rendered: bool  # filmed by the rendered ``vidpose synth``
+    like: str  # the Human3.6M actions it stands in for, or what it adds to them
 
 
-def sample_style(rng: np.random.Generator) -> Style:
-    angle, dist = rng.uniform(0, 2 * np.pi), rng.uniform(0, 0.8)
-    return Style(
-        speed=float(rng.uniform(0.8, 1.25)),
-        amplitude=float(rng.uniform(0.75, 1.1)),
-        phase=float(rng.uniform(0, 2 * np.pi)),
-        heading=float(rng.uniform(0, 2 * np.pi)),
-        side=float(rng.choice([-1.0, 1.0])),
-        start_xy=(float(dist * np.cos(angle)), float(dist * np.sin(angle))),
-        drift_xy=(float(rng.uniform(0, 0.35)), float(rng.uniform(0, 0.35))),
-        radius=float(rng.uniform(1.0, 1.8)),
-        direction=float(rng.choice([-1.0, 1.0])),
-        wobble=tuple(
-            tuple(float(v) for v in rng.uniform([0.02, 0.1, 0.0], [0.07, 0.5, 6.3])) for _ in LIMITS
-        ),
-    )
-
-
-def _relu(x: np.ndarray) -> np.ndarray:
-    return np.maximum(x, 0.0)
-
-
-def _hold(w: np.ndarray) -> np.ndarray:
-    """0 → 1 → 0 over a cycle with pauses at both ends (sit, stand, ...)."""
-    return np.clip(0.5 - 0.8 * np.cos(w), 0.0, 1.0)
-
-
-def _relaxed(t: np.ndarray) -> dict[str, np.ndarray]:
-    z = np.zeros_like(t)
-    return {
-        "r_sh_abd": z + 0.12,
-        "l_sh_abd": z + 0.12,
-        "r_elbow": z + 0.2,
-        "l_elbow": z + 0.2,
-        "r_knee": z + 0.05,
-        "l_knee": z + 0.05,
-    }
-
-
-def _in_place(t: np.ndarray, s: Style) -> dict[str, np.ndarray]:
-    """Standing actions wander slowly and turn a little."""
-    w = 2 * np.pi * 0.07 * t + s.phase
-    return {
-        "root_x": s.start_xy[0] + s.drift_xy[0] * np.sin(w),
-        "root_y": s.start_xy[1] + s.drift_xy[1] * np.sin(0.8 * w + 1.0),
-        "heading": s.heading + 0.25 * np.sin(0.6 * w),
-    }
-
-
-Anchor = str | None  # which point keeps the planned root_x/root_y: "feet", "r_foot", "l_foot"
-
-
-def walking(t: np.ndarray, s: Style) -> tuple[dict, Anchor]:
-    w = 2 * np.pi * 0.9 * s.speed * t + s.phase
-    a, lean = s.amplitude, 0.06
-    theta = s.heading + s.direction * 1.15 * s.speed * t / s.radius
-    p = _relaxed(t)
-    p.update(
-        # circles around the capture-area centre, like Human3.6M's walks
-        root_x=s.radius * np.cos(theta),
-        root_y=s.radius * np.sin(theta),
-        heading=theta + (0.0 if s.direction > 0 else np.pi),
-        lean=lean + 0 * t,
-        spine_twist=0.12 * a * np.sin(w),
-        r_hip_flex=lean + 0.1 + 0.42 * a * np.sin(w),
-        l_hip_flex=lean + 0.1 - 0.42 * a * np.sin(w),
-        r_knee=0.08 + 0.85 * a * _relu(np.cos(w + 0.5)),
-        l_knee=0.08 + 0.85 * a * _relu(np.cos(w + 0.5 + np.pi)),
-        r_sh_flex=-0.4 * a * np.sin(w),
-        l_sh_flex=0.4 * a * np.sin(w),
-        r_elbow=0.3 + 0.25 * _relu(-np.sin(w)),
-        l_elbow=0.3 + 0.25 * _relu(np.sin(w)),
-    )
-    return p, None
-
-
-def turning(t: np.ndarray, s: Style) -> tuple[dict, Anchor]:
-    w = 2 * np.pi * 1.4 * s.speed * t + s.phase
-    a = s.amplitude
-    p = _relaxed(t)
-    p.update(_in_place(t, s))
-    p.update(
-        heading=s.heading + s.direction * (1.3 * s.speed * t + 0.3 * np.sin(0.5 * w)),
-        neck_yaw=0.35 * s.direction + 0 * t,
-        spine_twist=0.15 * s.direction + 0 * t,
-        r_hip_flex=0.3 * a * _relu(np.sin(w)),
-        l_hip_flex=0.3 * a * _relu(-np.sin(w)),
-        r_knee=0.05 + 0.6 * a * _relu(np.sin(w)),
-        l_knee=0.05 + 0.6 * a * _relu(-np.sin(w)),
-        r_sh_abd=0.2 + 0.15 * _relu(np.sin(w)),
-        l_sh_abd=0.2 + 0.15 * _relu(-np.sin(w)),
-        r_elbow=0.5 + 0 * t,
-        l_elbow=0.5 + 0 * t,
-    )
-    return p, "feet"
-
-
-def waving(t: np.ndarray, s: Style) -> tuple[dict, Anchor]:
-    w = 2 * np.pi * 1.8 * s.speed * t + s.phase
-    arm, other = ("r", "l") if s.side > 0 else ("l", "r")
-    p = _relaxed(t)
-    p.update(_in_place(t, s))
-    raise_ = np.clip(0.8 - 0.9 * np.cos(2 * np.pi * 0.15 * t + s.phase), 0.0, 1.0)
-    p.update(
-        {
-            f"{arm}_sh_abd": 0.15 + 1.45 * raise_,
-            f"{arm}_sh_flex": 0.35 * raise_,
-            f"{arm}_sh_rot": -1.4 * raise_,
-            f"{arm}_elbow": 0.2 + raise_ * (1.2 + 0.45 * s.amplitude * np.sin(w)),
-            f"{other}_elbow": 0.3 + 0 * t,
-            "spine_side": -0.08 * s.side * raise_,
-            "neck_yaw": 0.3 * s.side * raise_,
-        }
-    )
-    return p, "feet"
-
-
-def squatting(t: np.ndarray, s: Style) -> tuple[dict, Anchor]:
-    w = 2 * np.pi * 0.35 * s.speed * t + s.phase
-    c = s.amplitude * (1 - np.cos(w)) / 2
-    lean = 0.45 * c
-    thigh = 0.05 + 1.45 * c
-    p = _relaxed(t)
-    p.update(_in_place(t, s))
-    p.update(
-        lean=lean,
-        spine_bend=0.2 * c,
-        r_hip_flex=lean + thigh,
-        l_hip_flex=lean + thigh,
-        r_hip_abd=0.05 + 0.2 * c,
-        l_hip_abd=0.05 + 0.2 * c,
-        r_knee=thigh + 0.3 * c,
-        l_knee=thigh + 0.3 * c,
-        r_sh_flex=2.2 * c,
-        l_sh_flex=2.2 * c,
-        r_elbow=0.2 + 0 * t,
-        l_elbow=0.2 + 0 * t,
-    )
-    return p, "feet"
-
-
-def sitting_down(t: np.ndarray, s: Style) -> tuple[dict, Anchor]:
-    w = 2 * np.pi * 0.18 * s.speed * t + s.phase
-    c = _hold(w)
-    transit = 4 * c * (1 - c)  # extra forward lean while getting up or down
-    lean = 0.15 * c + 0.55 * transit
-    thigh = 1.45 * c
-    p = _relaxed(t)
-    p.update(_in_place(t, s))
-    p.update(
-        lean=lean,
-        spine_bend=0.25 * transit,
-        r_hip_flex=lean + thigh,
-        l_hip_flex=lean + thigh,
-        r_hip_abd=0.05 + 0.12 * c * s.amplitude,
-        l_hip_abd=0.05 + 0.12 * c * s.amplitude,
-        r_knee=thigh + 0.1 * c,
-        l_knee=thigh + 0.1 * c,
-        r_sh_flex=0.5 * c + lean,
-        l_sh_flex=0.5 * c + lean,
-        r_elbow=0.2 + 0.9 * c,
-        l_elbow=0.2 + 0.9 * c,
-    )
-    return p, "feet"
-
-
-def reaching(t: np.ndarray, s: Style) -> tuple[dict, Anchor]:
-    w = 2 * np.pi * 0.3 * s.speed * t + s.phase
-    r, l = _relu(np.sin(w)), _relu(-np.sin(w))
-    a = s.amplitude
-    p = _relaxed(t)
-    p.update(_in_place(t, s))
-    p.update(
-        r_sh_flex=0.1 + 2.7 * a * r,
-        l_sh_flex=0.1 + 2.7 * a * l,
-        r_sh_abd=0.12 + 0.5 * r,
-        l_sh_abd=0.12 + 0.5 * l,
-        r_elbow=0.4 * (1 - r),
-        l_elbow=0.4 * (1 - l),
-        spine_side=0.22 * (r - l),
-        spine_twist=0.25 * (l - r) * s.side,
-        neck_pitch=-0.45 * (r + l),
-        lift=0.05 * (r + l) ** 2,
-    )
-    return p, "feet"
-
-
-def kicking(t: np.ndarray, s: Style) -> tuple[dict, Anchor]:
-    w = 2 * np.pi * 0.6 * s.speed * t + s.phase
-    leg, stance = ("r", "l") if s.side > 0 else ("l", "r")
-    kick = _relu(np.sin(w)) ** 2
-    chamber = _relu(np.sin(w + 0.9))
-    p = _relaxed(t)
-    p.update(_in_place(t, s))
-    p.update(
-        {
-            "lean": -0.2 * kick,
-            f"{leg}_hip_flex": -0.25 * _relu(-np.sin(w)) + 1.55 * s.amplitude * kick,
-            f"{leg}_knee": 0.1 + 1.4 * chamber * (1 - 0.9 * kick),
-            f"{stance}_knee": 0.15 + 0.1 * kick,
-            f"{stance}_hip_flex": 0.1 - 0.2 * kick,
-            "r_sh_abd": 0.5 + 0.35 * kick,
-            "l_sh_abd": 0.5 + 0.35 * kick,
-            "r_elbow": 0.6 + 0 * t,
-            "l_elbow": 0.6 + 0 * t,
-        }
-    )
-    return p, f"{stance}_foot"
-
-
-def jumping(t: np.ndarray, s: Style) -> tuple[dict, Anchor]:
-    """Jumping jacks: arms and legs out and in, airborne on each switch."""
-    w = 2 * np.pi * 0.9 * s.speed * t + s.phase
-    c = (1 - np.cos(w)) / 2
-    air = np.abs(np.sin(w))
-    p = _relaxed(t)
-    p.update(_in_place(t, s))
-    p.update(
-        r_sh_abd=0.15 + 2.75 * s.amplitude * c,
-        l_sh_abd=0.15 + 2.75 * s.amplitude * c,
-        r_elbow=0.3 - 0.2 * c,
-        l_elbow=0.3 - 0.2 * c,
-        r_hip_abd=0.03 + 0.32 * c,
-        l_hip_abd=0.03 + 0.32 * c,
-        r_knee=0.1 + 0.4 * (1 - air),
-        l_knee=0.1 + 0.4 * (1 - air),
-        r_hip_flex=0.05 + 0.25 * (1 - air),
-        l_hip_flex=0.05 + 0.25 * (1 - air),
-        lean=0.1 * (1 - air),
-        lift=0.12 * s.amplitude * air**2,
-    )
-    return p, "feet"
-
-
-def boxing(t: np.ndarray, s: Style) -> tuple[dict, Anchor]:
-    w = 2 * np.pi * 1.1 * s.speed * t + s.phase
-    pr, pl = _relu(np.sin(w)) ** 3, _relu(-np.sin(w)) ** 3
-    lean = 0.15
-    p = _relaxed(t)
-    p.update(_in_place(t, s))
-    p.update(
-        lean=lean + 0 * t,
-        r_hip_flex=lean + 0.25 * s.side + 0.1,
-        l_hip_flex=lean - 0.25 * s.side + 0.1,
-        r_knee=0.35 + 0 * t,
-        l_knee=0.35 + 0 * t,
-        spine_twist=0.45 * (pl - pr),
-        r_sh_flex=lean + 0.75 + 0.75 * s.amplitude * pr,
-        l_sh_flex=lean + 0.75 + 0.75 * s.amplitude * pl,
-        r_sh_abd=0.35 - 0.2 * pr,
-        l_sh_abd=0.35 - 0.2 * pl,
-        r_sh_rot=0.45 * (1 - pr),
-        l_sh_rot=0.45 * (1 - pl),
-        r_elbow=2.1 * (1 - pr) + 0.1,
-        l_elbow=2.1 * (1 - pl) + 0.1,
-        neck_pitch=0.15 + 0 * t,
-    )
-    return p, "feet"
-
-
-def bending(t: np.ndarray, s: Style) -> tuple[dict, Anchor]:
-    """Bending down to pick something up from the floor and straightening again."""
-    w = 2 * np.pi * 0.22 * s.speed * t + s.phase
-    c = s.amplitude * _hold(w)
-    lean, bend = 0.6 * c, 0.75 * c
-    p = _relaxed(t)
-    p.update(_in_place(t, s))
-    p.update(
-        lean=lean,
-        spine_bend=bend,
-        r_hip_flex=lean + 0.2 * c,
-        l_hip_flex=lean + 0.2 * c,
-        r_knee=0.35 * c,
-        l_knee=0.35 * c,
-        r_sh_flex=lean + bend + 0.25 * c,
-        l_sh_flex=lean + bend + 0.1 * c,
-        r_elbow=0.15 + 0 * t,
-        l_elbow=0.3 + 0 * t,
-        neck_pitch=-0.35 * c,
-    )
-    return p, "feet"
-
-
-def stretching(t: np.ndarray, s: Style) -> tuple[dict, Anchor]:
-    """Both arms overhead, bending the trunk from side to side."""
-    w = 2 * np.pi * 0.25 * s.speed * t + s.phase
-    up = np.clip(0.5 - 1.2 * np.cos(0.5 * w), 0.0, 1.0)
-    side = np.sin(w) * up
-    p = _relaxed(t)
-    p.update(_in_place(t, s))
-    p.update(
-        r_sh_abd=0.12 + 2.6 * up,
-        l_sh_abd=0.12 + 2.6 * up,
-        r_elbow=0.2 + 0.3 * up,
-        l_elbow=0.2 + 0.3 * up,
-        spine_side=0.45 * s.amplitude * side,
-        roll=0.1 * side,
-        r_hip_abd=0.12 + 0 * t,
-        l_hip_abd=0.12 + 0 * t,
-    )
-    return p, "feet"
-
-
-def phoning(t: np.ndarray, s: Style) -> tuple[dict, Anchor]:
-    """Holding a phone to the ear, shifting weight and gesturing with the free hand."""
-    w = 2 * np.pi * 0.4 * s.speed * t + s.phase
-    arm, other = ("r", "l") if s.side > 0 else ("l", "r")
-    p = _relaxed(t)
-    p.update(_in_place(t, s))
-    p.update(
-        {
-            "heading": s.heading + 0.6 * np.sin(0.25 * w),
-            f"{arm}_sh_flex": 1.4 + 0 * t,
-            f"{arm}_sh_abd": 0.9 + 0 * t,
-            f"{arm}_sh_rot": 0.3 + 0 * t,
-            f"{arm}_elbow": 2.55 + 0 * t,
-            f"{other}_sh_flex": 0.3 + 0.35 * s.amplitude * _relu(np.sin(w)),
-            f"{other}_elbow": 0.4 + 0.9 * s.amplitude * _relu(np.sin(w)),
-            f"{other}_sh_rot": 0.4 * _relu(np.sin(w)),
-            "neck_pitch": 0.15 + 0.1 * np.sin(0.5 * w),
-            "neck_yaw": -0.25 * s.side + 0 * t,
-            "spine_side": 0.06 * np.sin(0.5 * w),
-            "r_knee": 0.05 + 0.12 * _relu(np.sin(0.5 * w)),
-            "l_knee": 0.05 + 0.12 * _relu(-np.sin(0.5 * w)),
-        }
-    )
-    return p, "feet"
-
-
-def pointing(t: np.ndarray, s: Style) -> tuple[dict, Anchor]:
-    """Giving directions: an outstretched arm pointing here and there, the body following."""
-    w = 2 * np.pi * 0.2 * s.speed * t + s.phase
-    r, l = _hold(w), _hold(w + np.pi)
-    sweep = np.sin(2.3 * w)
-    p = _relaxed(t)
-    p.update(_in_place(t, s))
-    p.update(
-        # the pointing arm stretches out; the other hand goes to the hip
-        r_sh_flex=0.1 + 1.45 * r * s.amplitude - 0.3 * l,
-        l_sh_flex=0.1 + 1.45 * l * s.amplitude - 0.3 * r,
-        r_sh_abd=0.12 + r * (0.5 + 0.5 * sweep) + 0.5 * l,
-        l_sh_abd=0.12 + l * (0.5 - 0.5 * sweep) + 0.5 * r,
-        r_sh_rot=0.6 * l,
-        l_sh_rot=0.6 * r,
-        r_elbow=0.05 + 0.25 * (1 - r) + 1.6 * l,
-        l_elbow=0.05 + 0.25 * (1 - l) + 1.6 * r,
-        spine_twist=0.3 * (l - r) * (0.5 + 0.5 * sweep),
-        neck_yaw=0.5 * (l - r),
-        r_hip_flex=0.15 * r,
-        r_knee=0.1 * r,
-    )
-    return p, "feet"
-
-
-ActionFn = Callable[[np.ndarray, Style], tuple[dict, Anchor]]
-
-#: The built-in actions, by the name written to clips.csv.
-ACTIONS: dict[str, ActionFn] = {
-    "Walking": walking,
-    "Turning": turning,
-    "Waving": waving,
-    "Squatting": squatting,
-    "SittingDown": sitting_down,
-    "Reaching": reaching,
-    "Kicking": kicking,
-    "Jumping": jumping,
-    "Boxing": boxing,
-    "Bending": bending,
-    "Stretching": stretching,
-    "Phoning": phoning,
-    "Pointing": pointing,
+#: The built-in actions, by the name written to clips.csv and sequences.csv. The order is part
+#: of each take's random stream (its index), so new actions go at the end.
+ACTIONS: dict[str, Action] = {
+    "Walking": Action(styled(styled_actions.walking), 2.0, True, "Walking, WalkDog, WalkTogether"),
+    "Turning": Action(styled(styled_actions.turning), 0.5, True, "turning on the spot"),
+    "Waving": Action(styled(styled_actions.waving), 0.5, True, "Greeting"),
+    "Squatting": Action(squatting, 1.0, True, "squats, heels down"),
+    "SittingDown": Action(sitting_down, 2.0, True, "SittingDown (on a chair)"),
+    "Reaching": Action(styled(styled_actions.reaching), 0.5, True, "reaching up"),
+    "Kicking": Action(styled(styled_actions.kicking), 0.5, True, "kicks"),
+    "Jumping": Action(styled(styled_actions.jumping), 0.5, True, "jumping jacks"),
+    "Boxing": Action(styled(styled_actions.boxing), 0.5, True, "punches"),
+    "Bending": Action(bending, 1.0, True, "Purchases: picking things up"),
+    "Stretching": Action(styled(styled_actions.stretching), 0.5, True, "arms overhead"),
+    "Phoning": Action(styled(styled_actions.phoning), 1.0, True, "Phoning (standing)"),
+    "Pointing": Action(styled(styled_actions.pointing), 1.0, True, "Directions"),
+    "Sitting": Action(sitting, 2.5, False, "Sitting, Eating, Phoning, Smoking seated"),
+    "Standing": Action(standing, 2.0, False, "Discussion, Eating, Smoking, Photo, Waiting"),
+    "Crouching": Action(crouching, 1.0, False, "working low near the floor"),
+    "Kneeling": Action(kneeling, 1.0, False, "on one knee or both"),
+    "Lying": Action(lying, 1.5, False, "SittingDown (on the floor), lying, getting up"),
+    "Balancing": Action(balancing, 0.5, False, "Posing: one leg, arms out"),
 }
 
-_ANCHOR_JOINTS = {"feet": [3, 6], "r_foot": [3], "l_foot": [6]}
+#: The actions the rendered ``vidpose synth`` films, in registry order.
+RENDERED_ACTIONS = tuple(name for name, action in ACTIONS.items() if action.rendered)
 
 
-def action_params(action: str, num_frames: int, style: Style) -> tuple[dict, Anchor]:
-    """Pose parameters (name -> (F,)) of ``action`` performed in ``style``, plus its anchor."""
-    t = np.arange(num_frames) / FPS
-    params, anchor = ACTIONS[action](t, style)
-    params.setdefault("root_x", np.full_like(t, style.start_xy[0]))
-    params.setdefault("root_y", np.full_like(t, style.start_xy[1]))
-    for (name, _), (amp, freq, phase) in zip(LIMITS.items(), style.wobble, strict=True):
-        scale = 4.0 if name == "neck_yaw" else 1.0
-        base = params.get(name, np.zeros_like(t))
-        params[name] = base + scale * amp * np.sin(2 * np.pi * freq * t + phase)
-    return params, anchor
+def takes_per_action(takes: int) -> dict[str, int]:
+    """Takes of each action in the default mix for ``takes`` takes of a weight-1 action:
+    the weight times ``takes``, rounded half up, at least one."""
+    return {name: max(1, int(np.floor(a.weight * takes + 0.5))) for name, a in ACTIONS.items()}
+
+
+def perform_action(
+    action: str, subject: Subject, num_frames: int, rng: np.random.Generator
+) -> Performance:
+    """``subject`` performing ``action`` for ``num_frames`` frames (50 fps); ``rng`` decides
+    everything else, so the same generator state gives the same take."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}; known: {sorted(ACTIONS)}")
+    return ACTIONS[action].perform(subject, num_frames, rng)
 
 
 def action_motion(
     action: str, subject: Subject, num_frames: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """World joints (F, 17, 3) in metres, z up, of ``subject`` performing ``action``.
-
-    ``rng`` decides the :class:`Style`, so the same generator state gives the same motion.
-    """
-    if action not in ACTIONS:
-        raise ValueError(f"unknown action {action!r}; known: {sorted(ACTIONS)}")
-    params, anchor = action_params(action, num_frames, sample_style(rng))
-    joints = forward_kinematics(subject, params)
-    if anchor is not None:
-        # keep the supporting feet where the plan puts the body, so feet do not skate
-        planted = joints[:, _ANCHOR_JOINTS[anchor], :2].mean(axis=1)
-        target = np.stack([params["root_x"], params["root_y"]], axis=-1)
-        joints[..., :2] += (target - planted)[:, None, :]
-    return joints
+    """World joints (F, 17, 3) in metres, z up, of ``subject`` performing ``action``."""
+    return perform_action(action, subject, num_frames, rng).joints

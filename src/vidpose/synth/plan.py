@@ -17,7 +17,7 @@ import numpy as np
 from vidpose import skeleton
 from vidpose.errors import UserError
 from vidpose.synth import camera as cameras
-from vidpose.synth.motion import ACTIONS, FPS
+from vidpose.synth.motion import ACTIONS, FPS, RENDERED_ACTIONS
 from vidpose.synth.motion_file import MotionSequence, load_motion_file
 
 
@@ -84,7 +84,7 @@ def procedural_units(p: Preset, seed: int) -> dict[str, list[Unit]]:
         plan = [
             (subject, action, take, cam)
             for subject in subjects
-            for action in ACTIONS
+            for action in RENDERED_ACTIONS
             for take in range(1, p.takes + 1)
             for cam in range(len(cameras.CAMERA_IDS))
         ]

@@ -1,7 +1,9 @@
 """``vidpose synth OUT --poses-only``: synthetic pose-sequence stores, no rendering.
 
-Every take — each subject performing each built-in action ``takes`` times for ``seconds``, or
-each sequence of a ``--motion`` file — is seen by ``views`` random virtual cameras
+Every take — each subject performing each built-in action for ``seconds``, as many times as
+the action's weight in the mix times ``takes`` (:func:`vidpose.synth.motion.takes_per_action`),
+each take with its own body (:func:`vidpose.synth.body.sample_bones`), or each sequence of a
+``--motion`` file — is seen by ``views`` random virtual cameras
 (:mod:`vidpose.synth.virtual_cameras`), and each view becomes one sequence of the sequence
 stores ``OUT/train`` (S1 S5 S6 S7 S8) and ``OUT/test`` (S9 S11) (:mod:`vidpose.sequences`):
 3D joints in the camera frame, root-relative metres with the pelvis in ``root.npy``, and the
@@ -9,9 +11,10 @@ stores ``OUT/train`` (S1 S5 S6 S7 S8) and ``OUT/test`` (S9 S11) (:mod:`vidpose.s
 confidence 1). ``from_mocap`` is true, so training may rotate the cameras further.
 
 Randomness comes from streams named by (seed, take), so the output is the same for a seed
-whatever else changes; the built-in motions are those ``vidpose synth`` renders for the same
-seed and take length. Motion-file sequences split as in ``synth --motion``: S9 and S11 go to
-test; without them the last fifth of the sequences (or the last 20 % of a single one) does.
+whatever else changes; a take's motion is the one ``vidpose synth`` renders for the same seed,
+take and length, performed by the take's own body rather than the subject's. Motion-file
+sequences split as in ``synth --motion``: S9 and S11 go to test; without them the last fifth of
+the sequences (or the last 20 % of a single one) does.
 
 In Python::
 
@@ -33,8 +36,8 @@ from vidpose.atomic import check_writable, partial_name, remove_stale_partials, 
 from vidpose.errors import UserError
 from vidpose.progress import progress_bar
 from vidpose.sequences import SequenceInfo, SequenceStore, open_sequences, write_sequences
-from vidpose.synth.body import make_subject
-from vidpose.synth.motion import ACTIONS, FPS, action_motion
+from vidpose.synth.body import make_subject, sample_bones
+from vidpose.synth.motion import ACTIONS, FPS, action_motion, takes_per_action
 from vidpose.synth.motion_file import load_motion_file
 from vidpose.synth.plan import PRESETS, name_key, seed_sequence, split_sequences
 from vidpose.synth.virtual_cameras import (
@@ -44,7 +47,7 @@ from vidpose.synth.virtual_cameras import (
     sample_cameras,
 )
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 DEFAULT_VIEWS = 8
 
 
@@ -65,18 +68,21 @@ class Take:
         """World joints (F, 17, 3), metres, z up."""
         if self.positions is not None:
             return self.positions
+        bones = sample_bones(np.random.default_rng(seed_sequence(seed, 6, *self.key)))
         rng = np.random.default_rng(seed_sequence(seed, 1, *self.key))
-        return action_motion(self.action, make_subject(self.subject), self.num_frames, rng)
+        subject = make_subject(self.subject, bones)
+        return action_motion(self.action, subject, self.num_frames, rng)
 
 
 def procedural_takes(seconds: float, takes: int) -> list[Take]:
-    """Every subject × built-in action × take, ``seconds`` long at 50 fps."""
+    """Every subject × built-in action × its takes in the mix, ``seconds`` long at 50 fps."""
     frames = int(round(seconds * FPS))
+    counts = takes_per_action(takes)
     plan = []
     for split, subjects in (("train", skeleton.TRAIN_SUBJECTS), ("test", skeleton.TEST_SUBJECTS)):
         for subject in subjects:
             for index, action in enumerate(ACTIONS):
-                for take in range(1, takes + 1):
+                for take in range(1, counts[action] + 1):
                     key = (name_key(subject), index, take)  # as the rendered synth's takes
                     plan.append(Take(split, subject, action, f"{action} {take}", key, frames))
     return plan
@@ -180,7 +186,7 @@ def generate_pose_sequences(
 ) -> tuple[SequenceStore, SequenceStore]:
     """Write the sequence stores ``out_dir/train`` and ``out_dir/test``; return them opened.
 
-    ``seconds`` and ``takes`` (per subject and action) default to the preset's; with
+    ``seconds`` and ``takes`` (per subject, of a weight-1 action) default to the preset's; with
     ``motion`` the file's sequences are used instead of the built-in actions. Both splits are
     written under a hidden sibling renamed into place at the end: an error leaves nothing.
     """
