@@ -66,6 +66,30 @@ H36M_32_TO_17 = np.array(
 )
 
 #: Human3.6M subjects and the standard split.
+#: Human3.6M's bone lengths, millimetres, keyed by the bone's child joint (1..16): (mean over
+#: the five training subjects, lowest and highest subject mean), measured on the released pose
+#: files. Human3.6M gives no range for neck/nose → head; it takes the relative range of
+#: thorax → neck/nose (107-121 of 117). The one table the mocap importer and the synthetic
+#: bodies draw from.
+H36M_BONE_LENGTHS_MM: dict[int, tuple[float, float, float]] = {
+    1: (136.0, 119.0, 147.0),  # pelvis -> right hip
+    2: (452.0, 428.0, 487.0),  # hip -> knee
+    3: (447.0, 438.0, 461.0),  # knee -> ankle
+    4: (136.0, 119.0, 147.0),
+    5: (452.0, 428.0, 487.0),
+    6: (447.0, 438.0, 461.0),
+    7: (242.0, 224.0, 262.0),  # pelvis -> spine
+    8: (256.0, 251.0, 260.0),  # spine -> thorax
+    9: (117.0, 107.0, 121.0),  # thorax -> neck/nose
+    10: (115.0, 115.0 * 107.0 / 117.0, 115.0 * 121.0 / 117.0),  # neck/nose -> head top
+    11: (151.0, 140.0, 169.0),  # thorax -> shoulder
+    12: (282.0, 265.0, 301.0),  # shoulder -> elbow
+    13: (250.0, 244.0, 258.0),  # elbow -> wrist
+    14: (151.0, 140.0, 169.0),
+    15: (282.0, 265.0, 301.0),
+    16: (250.0, 244.0, 258.0),
+}
+
 TRAIN_SUBJECTS: tuple[str, ...] = ("S1", "S5", "S6", "S7", "S8")
 TEST_SUBJECTS: tuple[str, ...] = ("S9", "S11")
 

@@ -1,9 +1,8 @@
 """Human3.6M's bone lengths, seeded per-subject bodies within their ranges, and rescaling.
 
-Figures (design.md §11, measured on Human3.6M's released poses): the mean bone length over
-the five training subjects and the range of the subjects' means, in millimetres, by the child
-joint of each bone. Human3.6M gives no range for neck/nose → head; it takes the relative
-range of thorax → neck/nose (107-121 of 117).
+Figures: :data:`vidpose.skeleton.H36M_BONE_LENGTHS_MM` (the mean bone length over the five
+training subjects and the range of the subjects' means, millimetres, by each bone's child
+joint).
 
 :func:`rescale_bones` gives a motion these lengths: each bone keeps its direction in every
 frame and takes its target length, rebuilt down the tree from the pelvis, and the pelvis path
@@ -17,27 +16,10 @@ import zlib
 
 import numpy as np
 
-from vidpose.skeleton import NUM_JOINTS, PARENTS
+from vidpose.skeleton import H36M_BONE_LENGTHS_MM, NUM_JOINTS, PARENTS
 
 #: (mean, low, high) millimetres per bone, keyed by the bone's child joint (1..16).
-H36M_BONES_MM: dict[int, tuple[float, float, float]] = {
-    1: (136.0, 119.0, 147.0),  # pelvis -> right hip
-    2: (452.0, 428.0, 487.0),  # hip -> knee
-    3: (447.0, 438.0, 461.0),  # knee -> ankle
-    4: (136.0, 119.0, 147.0),
-    5: (452.0, 428.0, 487.0),
-    6: (447.0, 438.0, 461.0),
-    7: (242.0, 224.0, 262.0),  # pelvis -> spine
-    8: (256.0, 251.0, 260.0),  # spine -> thorax
-    9: (117.0, 107.0, 121.0),  # thorax -> neck/nose
-    10: (115.0, 115.0 * 107.0 / 117.0, 115.0 * 121.0 / 117.0),  # neck/nose -> head top
-    11: (151.0, 140.0, 169.0),  # thorax -> shoulder
-    12: (282.0, 265.0, 301.0),  # shoulder -> elbow
-    13: (250.0, 244.0, 258.0),  # elbow -> wrist
-    14: (151.0, 140.0, 169.0),
-    15: (282.0, 265.0, 301.0),
-    16: (250.0, 244.0, 258.0),
-}
+H36M_BONES_MM = H36M_BONE_LENGTHS_MM
 #: Human3.6M's leg, hip → knee → ankle, mm: the body size that anatomy offsets scale with.
 H36M_LEG_MM = H36M_BONES_MM[2][0] + H36M_BONES_MM[3][0]
 #: Left bones and the right bones they mirror: one draw gives both the same length.

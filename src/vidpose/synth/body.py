@@ -17,20 +17,24 @@ import numpy as np
 
 from vidpose import skeleton
 
-#: Human3.6M bone lengths in metres, by child joint: (mean over the five training subjects, lowest
-#: and highest subject mean), measured on the released pose files (design.md section 11). The
-#: head bone has no measured spread; it gets +-4 %.
+#: Human3.6M's bone lengths in metres by the synthetic body's bone names: (mean, lowest and
+#: highest subject mean), from :data:`vidpose.skeleton.H36M_BONE_LENGTHS_MM` by each bone's
+#: child joint (the right side's; the left is the same).
+_CHILD_JOINTS = {
+    "hip": 1,  # pelvis -> hip, sideways
+    "thigh": 2,
+    "shin": 3,
+    "spine": 7,  # pelvis -> spine
+    "thorax": 8,  # spine -> thorax
+    "neck": 9,  # thorax -> neck (nose level in Human3.6M)
+    "head": 10,  # neck -> top of head
+    "shoulder": 14,  # thorax -> shoulder, sideways
+    "upper_arm": 15,
+    "forearm": 16,
+}
 H36M_BONES_M: dict[str, tuple[float, float, float]] = {
-    "hip": (0.136, 0.119, 0.147),  # pelvis -> hip, sideways
-    "thigh": (0.452, 0.428, 0.487),
-    "shin": (0.447, 0.438, 0.461),
-    "spine": (0.242, 0.224, 0.262),  # pelvis -> spine
-    "thorax": (0.256, 0.251, 0.260),  # spine -> thorax
-    "neck": (0.117, 0.107, 0.121),  # thorax -> neck (nose level in Human3.6M)
-    "head": (0.115, 0.110, 0.120),  # neck -> top of head
-    "shoulder": (0.151, 0.140, 0.169),  # thorax -> shoulder, sideways
-    "upper_arm": (0.282, 0.265, 0.301),
-    "forearm": (0.250, 0.244, 0.258),
+    name: tuple(value / 1000.0 for value in skeleton.H36M_BONE_LENGTHS_MM[child])
+    for name, child in _CHILD_JOINTS.items()
 }
 H36M_MEAN_BONES_M = {key: mean for key, (mean, _, _) in H36M_BONES_M.items()}
 
