@@ -91,8 +91,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(
             f"--stop-after-steps: expected an integer >= 0, got {args.stop_after_steps}"
         )
-    track = store_track(args.data / "train")
     config = load_config(config_path, args.overrides)
+    track = store_track(args.data / "train")
     require_same_track(config_track(config), track, config_path, args.data / "train")
     check_writable(args.out, "--out", into=True)
     result = track.train(
