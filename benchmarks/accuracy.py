@@ -60,9 +60,9 @@ _JITTER_BEYOND_GAIN_OFF = ["augment.brightness=0", "augment.contrast=0", "augmen
 #: Each ingredient of the default recipe and the overrides that turn it off (or swap it for
 #: the plainer choice), most telling first: ``--only`` can run a prefix of them.
 ABLATIONS: dict[str, list[str]] = {
-    "heatmap term -> soft-argmax L1 2D term": ["train.heatmap_weight=0", "train.loss_2d_weight=5"],
-    "heatmap Gaussian 0.5 -> 1 cell": ["train.heatmap_sigma=1.0"],
-    "no depth-map term": ["train.depth_map_weight=0"],
+    "heatmap term -> soft-argmax L1 2D term": ["model.heatmap_weight=0", "model.loss_2d_weight=5"],
+    "heatmap Gaussian 0.5 -> 1 cell": ["model.heatmap_sigma=1.0"],
+    "no depth-map term": ["model.depth_map_weight=0"],
     "MPJPE-style pose loss -> L1": ["train.loss=l1"],
     "lr 2e-3 -> 1e-3": ["optim.lr=0.001"],
     "schedule linear -> cosine": ["optim.schedule=cosine"],
@@ -74,8 +74,8 @@ ABLATIONS: dict[str, list[str]] = {
     "backbone resfpn -> tinycnn": ["model.backbone=tinycnn"],
     "integral -> direct head": [
         "model.head=direct",
-        "train.heatmap_weight=0",
-        "train.depth_map_weight=0",
+        "model.heatmap_weight=0",
+        "model.depth_map_weight=0",
         "model.relative_depth=root",
     ],
     "input 112 -> 64 px": ["data.image_size=64"],
@@ -332,7 +332,7 @@ def train_and_score(
     """Train one recipe into ``run_dir`` (continuing the run there when ``resume`` and it has
     a ``last.pt``) and score its final test predictions; ``train_s`` counts every part of a
     resumed run."""
-    from vidpose.engine.trainer import train
+    from vidpose.tracks import train
 
     config = load_config(config_path, overrides)
     resume = resume and (run_dir / "last.pt").is_file()

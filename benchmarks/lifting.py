@@ -82,11 +82,9 @@ class StepClock:
 
 
 def _trainer(config, data: Path, run_dir: Path, device: str, stop_after_steps: int = 0):
-    from vidpose.engine.lifting_trainer import LiftingTrainer
+    from vidpose.tracks import trainer as make_trainer
 
-    trainer = LiftingTrainer(
-        config, data, run_dir, device=device, stop_after_steps=stop_after_steps
-    )
+    trainer = make_trainer(config, data, run_dir, device=device, stop_after_steps=stop_after_steps)
     clock = StepClock(trainer.steps_per_epoch)
     trainer.on_step = clock
     return trainer, clock
@@ -94,7 +92,7 @@ def _trainer(config, data: Path, run_dir: Path, device: str, stop_after_steps: i
 
 def sized(config, data: Path, samples: int):
     """``config`` with epochs (and, below one epoch, a sample stride) for ~``samples``."""
-    from vidpose.config import RunConfig
+    from vidpose.config import run_config
     from vidpose.lifting.windows import KeypointSequences, TrainingWindows
     from vidpose.sequences import open_sequences
 
@@ -110,7 +108,7 @@ def sized(config, data: Path, samples: int):
         values["train"]["epochs"] = 1
         values["data"]["sample_stride"] = config.data.sample_stride * math.ceil(per_epoch / samples)
     values["train"]["tensorboard"] = False
-    return RunConfig.from_dict(values)
+    return run_config(values)
 
 
 def run_model(name, config, args, work: Path) -> dict:

@@ -169,8 +169,8 @@ def run_engine(args, data_dir: Path, work_dir: Path) -> dict:
     import torch
 
     from vidpose.config import load_config
-    from vidpose.engine.trainer import Trainer
     from vidpose.store import open_store
+    from vidpose.tracks import trainer as make_trainer
 
     model = model_config(args)
     overrides = [
@@ -208,7 +208,7 @@ def run_engine(args, data_dir: Path, work_dir: Path) -> dict:
     if args.device == "cuda":
         torch.cuda.reset_peak_memory_stats()
     started = time.perf_counter()
-    trainer = Trainer(
+    trainer = make_trainer(
         config,
         data_dir,
         work_dir / "engine_run",
@@ -226,7 +226,7 @@ def run_engine(args, data_dir: Path, work_dir: Path) -> dict:
         trainer.predict_test()
         _sync(args.device)
         eval_seconds.append(time.perf_counter() - began)
-    test_clips = len(trainer.test_data)
+    test_clips = len(trainer.data.test_data)
     return {
         "clips_per_s": train_clips_per_s,
         "batch_size": args.batch_size,

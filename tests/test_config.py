@@ -3,12 +3,15 @@ from pathlib import Path
 import pytest
 
 from vidpose.config import (
+    ClipRunConfig,
+    LifterRunConfig,
     OptimConfig,
     RunConfig,
     apply_overrides,
     dump_config,
     load_config,
     read_yaml,
+    run_config,
 )
 from vidpose.errors import UserError
 
@@ -17,10 +20,94 @@ CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
 def test_defaults_and_round_trip_through_yaml(tmp_path):
     config = load_config(None)
-    assert config == RunConfig()
+    assert config == ClipRunConfig()
     path = tmp_path / "config.yaml"
     path.write_text(dump_config(config))
     assert load_config(path) == config
+
+
+def test_a_lifter_config_is_the_lifting_tracks_and_round_trips(tmp_path):
+    config = load_config(None, ["model.lifter=mlp", "model.receptive_field=1"])
+    assert isinstance(config, LifterRunConfig) and config.kind == "lifter"
+    assert config.augment.enabled is False and config.output_frames == 1
+    path = tmp_path / "config.yaml"
+    path.write_text(dump_config(config))
+    assert load_config(path) == config
+    assert set(config.to_dict()["model"]) == {
+        "lifter",
+        "receptive_field",
+        "causal",
+        "input_confidence",
+        "hidden_size",
+        "temporal_layers",
+        "transformer_heads",
+        "dropout",
+    }
+
+
+def test_the_integral_heads_loss_weights_load_from_their_old_train_keys():
+    old = ["model.head=integral", "train.heatmap_weight=0.3", "train.heatmap_sigma=0.5"]
+    config = load_config(None, old)
+    assert (config.model.heatmap_weight, config.model.heatmap_sigma) == (0.3, 0.5)
+    assert config == load_config(
+        None, ["model.head=integral", "model.heatmap_weight=0.3", "model.heatmap_sigma=0.5"]
+    )
+    with pytest.raises(UserError, match=r"^train.heatmap_weight: moved to model.heatmap_weight"):
+        load_config(None, [*old, "model.heatmap_weight=0.1"])
+
+
+def test_the_old_shared_sections_load_with_the_other_tracks_keys_unused():
+    """A run folder's config.yaml from before the tracks had their own configs holds every key
+    of the one model and data section both shared (here: the old defaults)."""
+    old_model = {
+        "lifter": None,
+        "receptive_field": 27,
+        "causal": False,
+        "input_confidence": False,
+        "backbone": "tinycnn",
+        "pretrained": False,
+        "temporal": "lstm",
+        "temporal_layers": 1,
+        "hidden_size": 256,
+        "bidirectional": False,
+        "transformer_heads": 4,
+        "max_frames": 1024,
+        "head": "direct",
+        "dropout": 0.0,
+        "feature_dim": 256,
+        "norm": "batch",
+        "head_channels": 64,
+        "heatmap_stride": 4,
+        "relative_depth": "root",
+    }
+    old_data = {
+        "clip_frames": None,
+        "image_size": 224,
+        "keypoints": None,
+        "sample_stride": 1,
+        "output_frames": None,
+    }
+    old_train = {"loss_2d_weight": 0.0, "heatmap_weight": 0.0, "heatmap_sigma": 1.0}
+    old = {"model": old_model, "data": old_data, "train": {**old_train, "epochs": 3}}
+    assert run_config(old) == load_config(None, ["train.epochs=3"])
+    lifter = {**old, "model": {**old_model, "lifter": "tcn"}}
+    assert run_config(lifter) == load_config(None, ["model.lifter=tcn", "train.epochs=3"])
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["data.keypoints=cpn"], "data.keypoints: only applies to lifters (model.lifter)"),
+        (["model.causal=true"], "model.causal: only applies to lifters (model.lifter)"),
+        (["model.lifter=tcn", "model.backbone=resnet18"], "model.backbone: only applies to image"),
+        (["model.lifter=tcn", "data.clip_frames=8"], "data.clip_frames: only applies to image"),
+        (["model.lifter=tcn", "train.heatmap_weight=1"], "model.heatmap_weight: only applies to"),
+    ],
+)
+def test_a_key_of_the_other_track_is_refused_by_name(overrides, message):
+    with pytest.raises(UserError) as info:
+        load_config(None, overrides)
+    assert str(info.value).startswith(message) and "\n" not in str(info.value)
 
 
 def test_overrides_are_parsed_as_yaml_and_typed(tmp_path):

@@ -265,8 +265,10 @@ def test_reserving_space_without_fallocate_checks_the_free_space(tmp_path, monke
     )
 
 
-def test_a_pose_sequence_store_is_named_as_such(tmp_path):
-    """Commands that read clip stores (info, show, render) say what a lifting store is."""
+def test_another_kind_of_store_names_its_format(tmp_path):
     (tmp_path / "meta.json").write_text('{"format": "vidpose-sequences", "version": 1}')
-    with pytest.raises(UserError, match="a pose-sequence store .* not a clip store"):
+    with pytest.raises(UserError) as info:
         open_store(tmp_path)
+    assert str(info.value) == (
+        f"{tmp_path / 'meta.json'}: not a vidpose-clip-store meta file (format 'vidpose-sequences')"
+    )

@@ -1,17 +1,24 @@
 """Checkpoints: one dict per file, written atomically with ``torch.save``.
 
-Layout (version 1)::
+Layout (version 2)::
 
     format        "vidpose-checkpoint"
-    version       1
-    model_config  dict of ModelConfig fields
-    model         state_dict of the unwrapped PoseModel (incl. target_mean / target_std)
-    clip_frames   int, frames per clip T the model was trained on
-    image_size    int, side of the square model input, pixels
-    fps           float, effective clip frame rate (store fps / frame stride)
+    version       2
+    kind          the track: "clips" (an image model) or "lifter"
+                  (vidpose.models.config.CLIPS / LIFTER)
+    model_config  dict of the model section's fields (ModelConfig or LifterConfig)
+    model         state_dict of the unwrapped model (incl. target_mean / target_std)
+    clip_frames   clips only: int, frames per clip T the model was trained on
+    image_size    clips only: int, side of the square model input, pixels
+    fps           float, frame rate of the training data (store fps / frame stride)
     config        the full resolved run config (dict)
     training      optimizer, scheduler, position, step, rng states, best metric, ... (only in
                   the trainer's last.pt / best.pt; see vidpose.engine.training_state)
+
+Version 1 had no ``kind`` (a lifter's ``model_config`` names its ``lifter``), stored a lifter's
+receptive field as ``clip_frames`` and an ``image_size`` of 0, and kept the integral head's
+loss weights in ``config["train"]``; :func:`read_checkpoint` returns a version-1 file in the
+layout above.
 
 Inference needs only :func:`load_model`; the trainer also uses :func:`rng_state` and
 :func:`restore_rng_state` so a resumed run draws the same random numbers.
@@ -35,9 +42,24 @@ import torch
 
 from vidpose.atomic import atomic_path
 from vidpose.errors import UserError
+from vidpose.models import build_model
+from vidpose.models.config import (
+    CLIPS,
+    LIFTER,
+    MODEL_CONFIGS,
+    MOVED_FROM_TRAIN,
+    load_model_section,
+    model_kind,
+)
 
 FORMAT_NAME = "vidpose-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: The versions this vidpose reads (see the module docstring).
+READABLE_VERSIONS = (1, 2)
+#: What a checkpoint of each kind records about the model's input, besides the common fields.
+KIND_FIELDS: dict[str, tuple[str, ...]] = {CLIPS: ("clip_frames", "image_size"), LIFTER: ()}
+#: What each kind of checkpoint is called in messages, and what its model reads.
+KIND_NOUNS = {CLIPS: ("an image model", "frames"), LIFTER: ("a lifter", "2D keypoint sequences")}
 
 
 def save_checkpoint(path: str | os.PathLike, checkpoint: dict[str, Any]) -> None:
@@ -121,20 +143,26 @@ def _first_line(exc: BaseException) -> str:
 def make_checkpoint(
     model: torch.nn.Module,
     *,
-    clip_frames: int,
-    image_size: int,
     fps: float,
     config: dict[str, Any],
     training: dict[str, Any] | None = None,
+    **fields: int,
 ) -> dict[str, Any]:
-    """The checkpoint dict for an (unwrapped) PoseModel built by ``build_model``."""
+    """The checkpoint dict for an (unwrapped) model built by ``build_model``: ``fields`` are
+    those its kind records (``KIND_FIELDS``: an image model's ``clip_frames`` and
+    ``image_size``; none for a lifter)."""
+    kind = model.config.kind
+    if set(fields) != set(KIND_FIELDS[kind]):
+        raise TypeError(
+            f"a {kind!r} checkpoint records {sorted(KIND_FIELDS[kind])}, got {sorted(fields)}"
+        )
     checkpoint = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
+        "kind": kind,
         "model_config": model.config.to_dict(),
         "model": {key: value.detach().cpu() for key, value in model.state_dict().items()},
-        "clip_frames": int(clip_frames),
-        "image_size": int(image_size),
+        **{name: int(value) for name, value in fields.items()},
         "fps": float(fps),
         "config": config,
     }
@@ -166,11 +194,28 @@ def read_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[
         ) from None
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT_NAME:
         raise UserError(f"{path}: not a vidpose checkpoint")
-    if checkpoint.get("version") != FORMAT_VERSION:
+    if checkpoint.get("version") not in READABLE_VERSIONS:
         raise UserError(
             f"{path}: checkpoint version {checkpoint.get('version')!r} unsupported "
-            f"(this vidpose reads version {FORMAT_VERSION})"
+            f"(this vidpose reads versions {', '.join(map(str, READABLE_VERSIONS))})"
         )
+    if not isinstance(checkpoint.get("model_config"), dict):
+        raise UserError(f"{path}: invalid checkpoint (no model_config)")
+    return _current_layout(checkpoint) if checkpoint["version"] == 1 else checkpoint
+
+
+def _current_layout(checkpoint: dict[str, Any]) -> dict[str, Any]:
+    """A version-1 checkpoint in the current layout (module docstring)."""
+    checkpoint = dict(checkpoint, version=FORMAT_VERSION)
+    kind = checkpoint["kind"] = model_kind(checkpoint["model_config"])
+    for fields in KIND_FIELDS.values():
+        for name in set(fields) - set(KIND_FIELDS[kind]):
+            checkpoint.pop(name, None)
+    config = checkpoint.get("config")
+    train = config.get("train") if isinstance(config, dict) else None
+    if isinstance(train, dict):  # (a lifter's model section drops them again)
+        moved = {key: train[key] for key in MOVED_FROM_TRAIN if key in train}
+        checkpoint["model_config"] = {**moved, **checkpoint["model_config"]}
     return checkpoint
 
 
@@ -189,43 +234,46 @@ def load_weights(model: torch.nn.Module, checkpoint: dict[str, Any], path: Any) 
 def load_model(
     path: str | os.PathLike, map_location: Any = "cpu"
 ) -> tuple[torch.nn.Module, dict[str, Any]]:
-    """(PoseModel in eval mode with the checkpoint's weights, the checkpoint dict).
+    """(The model in eval mode with the checkpoint's weights, the checkpoint dict): a
+    ``PoseModel`` or a ``LiftingModel`` as the checkpoint's ``kind`` says.
 
-    The model also carries ``image_size`` and ``clip_frames`` attributes from the checkpoint,
-    which :func:`vidpose.engine.predict.predict_store` uses to resize frames.
+    The model also carries its kind's ``KIND_FIELDS`` as attributes (an image model's
+    ``image_size`` and ``clip_frames``, which :func:`vidpose.engine.predict.predict_store`
+    uses to resize frames).
     """
-    from vidpose.config import load_section
-    from vidpose.models import ModelConfig, build_model
-    from vidpose.models.config import without_removed_keys
-
     checkpoint = read_checkpoint(path, map_location=map_location)
+    kind = checkpoint["kind"]
     try:
-        saved = without_removed_keys(dict(checkpoint["model_config"]), str(path))
-        model_config = load_section(ModelConfig, saved, "model")
+        model_config = load_model_section(
+            MODEL_CONFIGS[kind], dict(checkpoint["model_config"]), "model", saved_in=str(path)
+        )
     except (KeyError, TypeError, UserError) as exc:
         raise UserError(f"{path}: invalid model_config in checkpoint ({exc})") from None
-    if model_config.pretrained is not False:
-        # The weights are in the checkpoint; the backbone file need not exist any more.
-        model_config.pretrained = False
-    model = build_model(model_config)
+    # The weights are in the checkpoint; a backbone's weights file need not exist any more.
+    model = build_model(model_config.without_pretrained(), load_pretrained=False)
     load_weights(model, checkpoint, path)
-    model.image_size = int(checkpoint["image_size"])
-    model.clip_frames = int(checkpoint["clip_frames"])
+    for name in KIND_FIELDS[kind]:
+        setattr(model, name, int(checkpoint[name]))
     if isinstance(map_location, (str, torch.device)):
         model.to(map_location)
     model.eval()
     return model, checkpoint
 
 
+def require_kind(model: torch.nn.Module, kind: str, path: Any, command: str) -> None:
+    """``UserError`` unless ``model`` (from the checkpoint at ``path``) is of ``kind``."""
+    if model.config.kind != kind:
+        have, have_input = KIND_NOUNS[model.config.kind]
+        want, want_input = KIND_NOUNS[kind]
+        raise UserError(
+            f"{path}: {have} checkpoint ({have_input} in), but {command} needs {want} "
+            f"({want_input} in)"
+        )
+
+
 def require_image_model(model: torch.nn.Module, path: Any, command: str) -> None:
     """``UserError`` when ``model`` is a lifter (it reads 2D keypoints, not frames)."""
-    from vidpose.models import is_lifter
-
-    if is_lifter(model):
-        raise UserError(
-            f"{path}: a lifter checkpoint (2D keypoint sequences in), but {command} runs image "
-            "models on frames; score a lifter with vidpose evaluate on a sequence store"
-        )
+    require_kind(model, CLIPS, path, command)
 
 
 def rng_state() -> dict[str, Any]:

@@ -137,19 +137,22 @@ def evaluate_predictions(
     return report
 
 
-def evaluate_sequences(
+def _score_value(score, grouping, key, field, group=None) -> float | None:
+    """One number of a ``_score``, or None for a missing baseline or a protocol without data."""
+    if score is None or key not in score[grouping]:
+        return None
+    summary = score[grouping][key]
+    return float(summary["groups"][group] if group is not None else summary[field])
+
+
+def _checked_sequences(
     preds: Sequence[np.ndarray],
     gts: Sequence[np.ndarray],
     rows: Sequence[dict[str, Any]],
     train_mean_pose: np.ndarray | None,
-    *,
-    baseline_source: str | None = None,
-) -> dict[str, Any]:
-    """The report of :func:`evaluate_predictions` for sequences of any lengths: ``preds`` and
-    ``gts`` hold one (F_i, 17, 3) array per sequence, metres; ``rows`` one dict per sequence
-    with its ``subject`` and ``action``. Every frame of every sequence counts once; MPJVE is
-    taken within each sequence. ``num_clips`` counts the sequences, ``frames_per_clip`` is None.
-    """
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """:func:`evaluate_sequences`' inputs checked (``UserError`` naming what does not fit),
+    the poses as float64."""
     if len(preds) != len(gts) or len(rows) != len(gts):
         raise UserError(f"{len(preds)} predictions, {len(gts)} ground truths, {len(rows)} rows")
     if not gts:
@@ -166,6 +169,23 @@ def evaluate_sequences(
             raise UserError("predictions contain NaN or inf (the model diverged?)")
     if train_mean_pose is not None and np.shape(train_mean_pose) != (skeleton.NUM_JOINTS, 3):
         raise UserError(f"train mean pose has shape {np.shape(train_mean_pose)}, expected (17, 3)")
+    return preds, gts
+
+
+def evaluate_sequences(
+    preds: Sequence[np.ndarray],
+    gts: Sequence[np.ndarray],
+    rows: Sequence[dict[str, Any]],
+    train_mean_pose: np.ndarray | None,
+    *,
+    baseline_source: str | None = None,
+) -> dict[str, Any]:
+    """The report of :func:`evaluate_predictions` for sequences of any lengths: ``preds`` and
+    ``gts`` hold one (F_i, 17, 3) array per sequence, metres; ``rows`` one dict per sequence
+    with its ``subject`` and ``action``. Every frame of every sequence counts once; MPJVE is
+    taken within each sequence. ``num_clips`` counts the sequences, ``frames_per_clip`` is None.
+    """
+    preds, gts = _checked_sequences(preds, gts, rows, train_mean_pose)
     actions = np.asarray([str(row["action"]) for row in rows], dtype=object)
     subjects = np.asarray([str(row["subject"]) for row in rows], dtype=object)
     lengths = np.array([len(g) for g in gts])
@@ -178,13 +198,7 @@ def evaluate_sequences(
         means = [np.broadcast_to(mean_pose, g.shape) for g in gts]
         base = _score(means, gts_aligned, actions, subjects)
 
-    def value(score, grouping, key, field, group=None):
-        """One number of a score, or None for a missing baseline or a protocol without data."""
-        if score is None or key not in score[grouping]:
-            return None
-        summary = score[grouping][key]
-        return float(summary["groups"][group] if group is not None else summary[field])
-
+    value = _score_value
     headline = {
         key: {
             "frame_average": value(model, "by_action", key, "frame_average"),

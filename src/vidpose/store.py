@@ -162,14 +162,10 @@ def open_store(path: str | os.PathLike, load_frames: bool = False) -> ClipStore:
         meta = json.loads(meta_path.read_text())
     except (ValueError, OSError) as exc:
         raise _fail(meta_path, f"not valid JSON ({exc})") from None
-    if isinstance(meta, dict) and meta.get("format") == "vidpose-sequences":
-        # The lifting track's store (vidpose.sequences): this module must not import it.
-        raise UserError(
-            f"{path}: a pose-sequence store (2D keypoints → 3D, for lifters), not a clip store of "
-            "frames; use it with a lifter's vidpose train / evaluate (docs/lifting.md)"
-        )
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
-        raise _fail(meta_path, f"not a {FORMAT_NAME} meta file")
+        # Commands tell the kinds of store apart first (vidpose.tracks.store_track).
+        found = meta.get("format") if isinstance(meta, dict) else None
+        raise _fail(meta_path, f"not a {FORMAT_NAME} meta file (format {found!r})")
     version = meta.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise _fail(meta_path, f"format_version {version!r} unsupported (max {FORMAT_VERSION})")

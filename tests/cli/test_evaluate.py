@@ -177,7 +177,7 @@ def _bad_inputs(tmp_path: Path, workspace: Path) -> dict[str, tuple[list, str]]:
         "clip length": ([run, "--data", tmp_path / "long" / "test"], "clips of 5 frames"),
         "pose-only store": ([run, "--data", tmp_path / "poses_only" / "test"], "pose-only"),
         "joint set": ([run, "--data", renamed], "joint_names differ"),
-        "missing store": ([run, "--data", tmp_path / "none"], "not a clip store"),
+        "missing store": ([run, "--data", tmp_path / "none"], "not a store directory"),
         "bad device": ([run, "--data", test, "--device", "gpu7"], "--device"),
         "bad batch size": ([run, "--data", test, "--batch-size", "0"], "--batch-size"),
     }

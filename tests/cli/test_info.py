@@ -182,4 +182,74 @@ def test_an_existing_file_is_not_said_to_be_missing(tmp_path, capsys):
     np.save(path, np.zeros((1, 17, 3)))
     assert main(["info", str(path)]) == 2
     err = capsys.readouterr().err
-    assert err == f"vidpose info: error: {path}: not a clip store directory (it is a file)\n"
+    assert err == f"vidpose info: error: {path}: not a store directory (it is a file)\n"
+
+
+def make_sequences(path, poses, subjects, actions):
+    """A sequence store with one sequence per entry of ``poses`` (3 frames of that pose each,
+    1 m from a 1000x1000 camera), 2D source ``gt`` (H36M-17) and ``coco`` (COCO-17)."""
+    from vidpose.sequences import write_sequences
+
+    n, frames = len(poses), 3
+    poses3d = np.repeat(np.asarray(poses, np.float32), frames, axis=0)
+    root = np.tile(np.float32([0.0, 0.0, 4.0]), (n * frames, 1))
+    rows = [
+        dict(subject=s, action=a, camera="c1", sequence=a, frames=frames, width=1000, height=1000)
+        for s, a in zip(subjects, actions, strict=True)
+    ]
+    keypoints = np.full((n * frames, 17, 2), 500.0, np.float32)
+    coco = np.full((n * frames, 17, 2), 500.0, np.float32)
+    return write_sequences(
+        path,
+        rows,
+        poses3d,
+        root,
+        np.tile(np.float32([1000, 1000, 500, 500]), (n, 1)),
+        {"gt": (keypoints, "h36m17"), "coco": (coco, "coco17")},
+        source="test",
+        missing_2d={"coco": [0]},
+    )
+
+
+@pytest.fixture
+def sequence_splits(tmp_path):
+    tmp_path = tmp_path / "sequences"
+    a, b = stick_pose(0.1), stick_pose(0.1, lean=0.5)
+    make_sequences(tmp_path / "train", [a, b, a, b], ["S1", "S1", "S5", "S5"], ["Eat", "Walk"] * 2)
+    make_sequences(tmp_path / "test", [a, a, b], ["S9", "S11", "S11"], ["Eat", "Eat", "Walk"])
+    return tmp_path
+
+
+def test_a_sequence_store_is_described_too(sequence_splits, capsys):
+    info = info_json(capsys, sequence_splits / "test")
+    assert info["kind"] == "pose-sequence store"
+    assert (info["num_sequences"], info["num_frames"]) == (3, 9)
+    assert info["frames_per_sequence"] == {"min": 3, "max": 3}
+    assert info["subjects"] == {"S11": 2, "S9": 1} and info["actions"] == {"Eat": 2, "Walk": 1}
+    assert info["sources_2d"] == {
+        "gt": {"layout": "h36m17", "missing_sequences": 0},
+        "coco": {"layout": "coco17", "missing_sequences": 1},
+    }
+    assert info["default_2d"] == "gt" and info["image_sizes"] == {"1000x1000": 3}
+    assert info["arrays"]["keypoints2d_coco"] == {"shape": [9, 17, 3], "dtype": "float32"}
+    assert info["root_depth_m"] == {"min": 4.0, "max": 4.0}
+    for length in info["bone_lengths_mm"].values():
+        assert length == pytest.approx(100.0, rel=1e-6)
+    baseline = info["mean_pose_baseline"]
+    assert baseline["mpjpe_mm"] == pytest.approx(expected_baseline_mm(), rel=1e-5)
+    assert main(["info", str(sequence_splits / "test")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"sequence store {sequence_splits / 'test'}  (format v1, source: ?)")
+    assert "3 sequences, 9 frames (3..3 per sequence), 3 in the standard evaluation" in out
+    assert "gt (h36m17, default), coco (coco17, missing in 1)" in out
+    assert f"mean-pose baseline: {expected_baseline_mm():.1f} mm" in out
+
+
+def test_a_training_store_of_the_other_kind_is_refused(sequence_splits, splits, capsys):
+    args = ["info", str(sequence_splits / "test"), "--train", str(splits / "train")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"vidpose info: error: --train {splits / 'train'}: a clip store, but "
+        f"{sequence_splits / 'test'} is a pose-sequence store\n"
+    )

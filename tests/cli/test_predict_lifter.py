@@ -9,7 +9,7 @@ import torch
 from vidpose.camera import video_intrinsics
 from vidpose.checkpoint import make_checkpoint, save_checkpoint
 from vidpose.cli import main
-from vidpose.models import ModelConfig, build_model
+from vidpose.models import LifterConfig, build_model
 from vidpose.video.encode import count_decodable_frames, write_video
 
 FRAMES = 24
@@ -18,12 +18,10 @@ FRAMES = 24
 @pytest.fixture(scope="module")
 def lifter_checkpoint(tmp_path_factory):
     torch.manual_seed(0)
-    model = build_model(ModelConfig(lifter="tcn", receptive_field=9, hidden_size=16))
+    model = build_model(LifterConfig(lifter="tcn", receptive_field=9, hidden_size=16))
     path = tmp_path_factory.mktemp("lifter") / "lifter.pt"
     config = {"eval": {"flip_test": True}}
-    save_checkpoint(
-        path, make_checkpoint(model, clip_frames=9, image_size=0, fps=50, config=config)
-    )
+    save_checkpoint(path, make_checkpoint(model, fps=50, config=config))
     return path
 
 

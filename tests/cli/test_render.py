@@ -68,4 +68,4 @@ def test_render_bad_inputs_fail_in_one_line(small_store, tmp_path, capsys, extra
 
 def test_render_rejects_a_directory_that_is_not_a_store(tmp_path, capsys):
     assert main(["render", str(tmp_path), "--clip", "0", "--out", str(tmp_path / "x.gif")]) == 2
-    assert "not a clip store" in capsys.readouterr().err
+    assert "meta.json: missing (not a vidpose store)" in capsys.readouterr().err

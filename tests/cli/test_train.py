@@ -100,14 +100,14 @@ def test_missing_or_invalid_data(setup, tmp_path, capsys):
         main(["train", "--config", config, "--data", str(tmp_path), "--out", str(tmp_path / "r")])
         == 2
     )
-    _one_line_error(capsys, "train: not a clip store directory")
+    _one_line_error(capsys, "train: not a store directory (does not exist)")
     (tmp_path / "train").mkdir()
     (tmp_path / "train" / "meta.json").write_text(json.dumps({"format": "something else"}))
     assert (
         main(["train", "--config", config, "--data", str(tmp_path), "--out", str(tmp_path / "r")])
         == 2
     )
-    _one_line_error(capsys, "meta.json: not a vidpose-clip-store meta file")
+    _one_line_error(capsys, "meta.json: format 'something else' is not a vidpose store's")
     assert main(["train", "--data", str(setup / "data"), "--out", str(tmp_path / "r")]) == 2
     _one_line_error(capsys, "--config is required")
 

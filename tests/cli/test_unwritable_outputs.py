@@ -228,7 +228,7 @@ def test_any_other_os_error_is_one_line_naming_the_file(inputs, tmp_path, capsys
     def vanished(*args, **kwargs):
         raise FileNotFoundError(errno.ENOENT, "No such file or directory", "data/test/x.npy")
 
-    monkeypatch.setattr("vidpose.store.open_store", vanished)
+    monkeypatch.setattr("vidpose.tracks.clips.ClipTrack.describe", vanished)
     assert main(["info", str(inputs / "data" / "test")]) == 2
     message = _one_line_error(capsys, "info")
     assert message == "vidpose info: error: data/test/x.npy: No such file or directory"

@@ -30,7 +30,7 @@ def test_items_and_batches_keep_the_requested_order(tmp_path):
     assert np.array_equal(poses, store.poses3d[4])
     indices = np.array([5, 1, 3, 1])
     batch = data.get_batch(indices)
-    assert batch.inputs.shape == (4, 3, 8, 10, 3) and batch.has_frames
+    assert batch.inputs.shape == (4, 3, 8, 10, 3)
     assert np.array_equal(batch.inputs.numpy(), np.asarray(store.frames)[indices])
     assert np.array_equal(batch.poses3d.numpy(), store.poses3d[indices])
     assert np.array_equal(batch.poses2d.numpy(), store.poses2d[indices])

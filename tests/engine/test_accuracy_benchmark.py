@@ -99,7 +99,7 @@ def test_without_image_size_each_recipe_keeps_its_own_capped_at_the_stores(tiny_
 def test_resume_continues_an_interrupted_run_to_the_same_result(tiny_data, tmp_path, monkeypatch):
     """A benchmark stopped mid-run and started again with --resume ends where an uninterrupted
     one does (resuming is exact), instead of refusing the run folder or starting over."""
-    from vidpose.engine import trainer
+    import vidpose.tracks as tracks
     from vidpose.errors import UserError
 
     accuracy = _load()
@@ -114,12 +114,12 @@ def test_resume_continues_an_interrupted_run_to_the_same_result(tiny_data, tmp_p
         return json.loads(out.read_text())["results"]["default"]
 
     straight = run(tmp_path / "straight")
-    real_train = trainer.train
-    monkeypatch.setattr(trainer, "train", lambda *a, **k: real_train(*a, **k, stop_after_steps=3))
+    real_train = tracks.train
+    monkeypatch.setattr(tracks, "train", lambda *a, **k: real_train(*a, **k, stop_after_steps=3))
     with pytest.raises(UserError, match="training stopped before its last epoch"):
         accuracy.main([*argv, "--work", str(tmp_path / "resumed")])
     assert (tmp_path / "resumed" / "run_0" / "last.pt").is_file()
-    monkeypatch.setattr(trainer, "train", real_train)
+    monkeypatch.setattr(tracks, "train", real_train)
     with pytest.raises(UserError, match="already holds a run"):
         accuracy.main([*argv, "--work", str(tmp_path / "resumed")])
     resumed = run(tmp_path / "resumed", "--resume")

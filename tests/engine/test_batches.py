@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 import torch
 
-from vidpose.data.batch import ClipBatch
 from vidpose.data.source import ClipDataset
 from vidpose.engine.batches import (
     DeviceBatches,
@@ -60,8 +59,8 @@ def test_every_path_gives_the_whole_batches_of_the_store_in_order(dataset, path)
 
 
 def test_a_source_without_arrays_is_read_batch_by_batch(dataset):
-    class KeypointSource:
-        """A stand-in for a source whose batches hold keypoints, not frames."""
+    class BatchSource:
+        """A stand-in for a source that reads whole batches only (no per-clip arrays)."""
 
         poses3d = dataset.poses3d
 
@@ -69,15 +68,14 @@ def test_a_source_without_arrays_is_read_batch_by_batch(dataset):
             return len(dataset)
 
         def get_batch(self, indices):
-            poses = torch.from_numpy(self.poses3d[indices])
-            return ClipBatch(inputs=poses[..., :2], poses3d=poses, indices=indices)
+            return dataset.get_batch(indices)
 
-    train, test = place_training_data(KeypointSource(), dataset, CPU, "stream", None)
+    train, test = place_training_data(BatchSource(), dataset, CPU, "stream", None)
     assert (train.path, test.path) == ("direct", "stream")
     (batch,) = train.batches([np.array([3, 1])])
-    assert not batch.has_frames and batch.inputs.shape == (2, 3, 17, 2)
+    assert torch.equal(batch.inputs, dataset.get_batch(np.array([3, 1])).inputs)
     with pytest.raises(ValueError, match="per-clip arrays"):
-        DeviceBatches(KeypointSource(), CPU, "stream")
+        DeviceBatches(BatchSource(), CPU, "stream")
 
 
 def test_stream_stops_its_thread_when_the_consumer_stops_early(dataset):

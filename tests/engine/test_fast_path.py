@@ -7,7 +7,9 @@ import torch
 
 from vidpose.config import load_config
 from vidpose.engine import losses
-from vidpose.engine.trainer import Trainer, TrainingDiverged, train
+from vidpose.engine.trainer import Trainer, TrainingDiverged
+from vidpose.tracks import train
+from vidpose.tracks import trainer as make_trainer
 
 
 def _rows(run_dir):
@@ -40,7 +42,7 @@ def test_streamed_batches_train_exactly_like_direct_reads(
     plain_run, tiny_data, tiny_overrides, tmp_path
 ):
     config = load_config(None, [*tiny_overrides, ONE_EPOCH, "train.data_path=stream"])
-    trainer = Trainer(config, tiny_data, tmp_path / "run", device="cpu")
+    trainer = make_trainer(config, tiny_data, tmp_path / "run", device="cpu")
     assert trainer.speed_summary()["data_path_train"] == "stream"
     trainer.run()
     _same_run(plain_run, tmp_path / "run")
@@ -79,7 +81,7 @@ def test_bf16_autocast_and_channels_last_train_on_cpu_too(
     plain_run, tiny_data, tiny_overrides, tmp_path
 ):
     overrides = [*tiny_overrides, ONE_EPOCH, "train.precision=bf16", "train.channels_last=true"]
-    trainer = Trainer(load_config(None, overrides), tiny_data, tmp_path / "run", device="cpu")
+    trainer = make_trainer(load_config(None, overrides), tiny_data, tmp_path / "run", device="cpu")
     summary = trainer.speed_summary()
     assert (summary["precision"], summary["channels_last"]) == ("bf16", True)
     result = trainer.run()

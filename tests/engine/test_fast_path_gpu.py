@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from vidpose.config import load_config
-from vidpose.engine.trainer import train
+from vidpose.tracks import train
 
 pytestmark = [
     pytest.mark.gpu,

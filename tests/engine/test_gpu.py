@@ -6,8 +6,8 @@ import torch
 
 from vidpose.checkpoint import load_model
 from vidpose.engine.predict import predict_store
-from vidpose.engine.trainer import train
 from vidpose.store import open_store
+from vidpose.tracks import train
 
 pytestmark = [
     pytest.mark.gpu,

@@ -36,14 +36,14 @@ def test_augmentation_is_off_without_a_section_and_on_with_one():
         (["train.loss_units=cm"], "train.loss_units: 'cm' is not one of metres, normalized"),
         (["train.velocity_weight=-1"], "train.velocity_weight: expected a value >= 0"),
         (["train.velocity_loss=l3"], "train.velocity_loss: 'l3' is not one of l1, l2"),
-        (["train.loss_2d_weight=-1"], "train.loss_2d_weight: expected a value >= 0"),
-        (["train.loss_2d_weight=1"], "train.loss_2d_weight: 1.0 needs model.head: integral"),
-        (["train.heatmap_weight=0.1"], "train.heatmap_weight: 0.1 needs model.head: integral"),
-        (["train.heatmap_weight=-1"], "train.heatmap_weight: expected a value >= 0"),
+        (["model.loss_2d_weight=-1"], "model.loss_2d_weight: expected a value >= 0"),
+        (["model.loss_2d_weight=1"], "model.loss_2d_weight: 1.0 needs model.head: integral"),
+        (["model.heatmap_weight=0.1"], "model.heatmap_weight: 0.1 needs model.head: integral"),
+        (["model.heatmap_weight=-1"], "model.heatmap_weight: expected a value >= 0"),
         (["train.bone_weight=-1"], "train.bone_weight: expected a value >= 0"),
-        (["train.depth_map_weight=1"], "train.depth_map_weight: 1.0 needs model.head: integral"),
-        (["train.depth_map_weight=-1"], "train.depth_map_weight: expected a value >= 0"),
-        (["train.heatmap_sigma=0"], "train.heatmap_sigma: expected a value > 0"),
+        (["model.depth_map_weight=1"], "model.depth_map_weight: 1.0 needs model.head: integral"),
+        (["model.depth_map_weight=-1"], "model.depth_map_weight: expected a value >= 0"),
+        (["model.heatmap_sigma=0"], "model.heatmap_sigma: expected a value > 0"),
         (["eval.flip_test=maybe"], "eval.flip_test: expected true or false"),
     ],
 )
@@ -63,10 +63,10 @@ def test_good_recipe_values_load():
             "train.loss=smooth_l1",
             "train.loss_units=normalized",
             "model.head=integral",
-            "train.loss_2d_weight=0.5",
-            "train.heatmap_weight=0.1",
-            "train.heatmap_sigma=1.5",
+            "model.loss_2d_weight=0.5",
+            "model.heatmap_weight=0.1",
+            "model.heatmap_sigma=1.5",
         ],
     )
-    assert config.optim.step_milestones == [2, 3.5] and config.train.loss_2d_weight == 0.5
-    assert config.train.heatmap_weight == 0.1 and config.train.heatmap_sigma == 1.5
+    assert config.optim.step_milestones == [2, 3.5] and config.model.loss_2d_weight == 0.5
+    assert config.model.heatmap_weight == 0.1 and config.model.heatmap_sigma == 1.5

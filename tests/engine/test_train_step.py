@@ -9,12 +9,13 @@ from vidpose.data.batch import ClipBatch
 from vidpose.data.order import epoch_order, train_step_indices
 from vidpose.engine.losses import bone_loss
 from vidpose.engine.train_step import Objective, StepInputs
-from vidpose.engine.trainer import Trainer
 from vidpose.models.geometry import crop_axis
 from vidpose.models.integral_losses import depth_map_loss, heatmap_loss
 from vidpose.models.preprocess import normalize_frames
+from vidpose.models.targets import PoseOutput
 from vidpose.skeleton import PARENTS
 from vidpose.store import open_store
+from vidpose.tracks import trainer as make_trainer
 
 FLIP_ONLY = [
     "augment.flip=1.0",
@@ -39,7 +40,7 @@ class _Spy(torch.nn.Module):
 
 def test_a_flip_only_config_feeds_the_model_mirrored_clips(tiny_data, tiny_overrides, tmp_path):
     config = load_config(None, [*tiny_overrides, *FLIP_ONLY])
-    trainer = Trainer(config, tiny_data, tmp_path / "run", device="cpu", stop_after_steps=1)
+    trainer = make_trainer(config, tiny_data, tmp_path / "run", device="cpu", stop_after_steps=1)
     spy = _Spy(trainer.model)
     trainer.train_model = spy
     targets = []
@@ -49,7 +50,7 @@ def test_a_flip_only_config_feeds_the_model_mirrored_clips(tiny_data, tiny_overr
     )
     assert trainer.run().status == "stopped"
 
-    order = epoch_order(len(trainer.train_data), config.seed, 0)
+    order = epoch_order(trainer.data.train_size, config.seed, 0)
     indices = train_step_indices(order, 0, config.train.batch_size, 0, 1)
     store = open_store(tiny_data / "train")
     frames = torch.from_numpy(np.asarray(store.frames[indices]))
@@ -117,7 +118,7 @@ def test_a_turned_picture_turns_the_poses_about_the_crop_axis(tiny_data_with_geo
 
 def _first_step(config, data, tmp_path):
     """Train one step of ``config``; (its objective, and the outputs, batch and model it saw)."""
-    trainer = Trainer(config, data, tmp_path / "run", device="cpu", stop_after_steps=1)
+    trainer = make_trainer(config, data, tmp_path / "run", device="cpu", stop_after_steps=1)
     seen = []
     objective = trainer.objective
     trainer.objective = lambda outputs, batch, model: (
@@ -127,24 +128,31 @@ def _first_step(config, data, tmp_path):
     return objective, *seen[0]
 
 
+def _without_head_terms(model) -> None:
+    """``model`` with its integral head's loss weights at 0."""
+    model.head.loss_weights = {**model.head.loss_weights, "heatmap_weight": 0.0}
+    model.head.loss_weights.update(depth_map_weight=0.0, loss_2d_weight=0.0)
+
+
 def test_the_heatmap_term_adds_its_weighted_kl_to_the_loss(tiny_data, tiny_overrides, tmp_path):
-    integral = ["model.head=integral", "model.heatmap_stride=4", "train.heatmap_weight=0.5"]
-    config = load_config(None, [*tiny_overrides, *integral, "train.heatmap_sigma=1.5"])
+    integral = ["model.head=integral", "model.heatmap_stride=4", "model.heatmap_weight=0.5"]
+    config = load_config(None, [*tiny_overrides, *integral, "model.heatmap_sigma=1.5"])
     objective, outputs, batch, model = _first_step(config, tiny_data, tmp_path)
     assert batch.poses2d is not None  # the store's 2D joints, loaded for this term alone
     size = int(batch.inputs.shape[-1])
-    without = load_config(None, [*tiny_overrides, "model.head=integral"]).train
-    expected = Objective(without)(outputs, batch, model) + 0.5 * heatmap_loss(
+    with_term = objective(outputs, batch, model)
+    _without_head_terms(model)
+    expected = objective(outputs, batch, model) + 0.5 * heatmap_loss(
         outputs["log_heatmaps"], batch.poses2d, size, sigma_cells=1.5
     )
-    torch.testing.assert_close(objective(outputs, batch, model), expected)
+    torch.testing.assert_close(with_term, expected)
 
 
 def test_the_depth_map_term_adds_its_weighted_error_to_the_loss(
     tiny_data_with_geometry, tiny_overrides, tmp_path
 ):
     integral = ["model.head=integral", "model.heatmap_stride=4", "model.relative_depth=parent"]
-    config = load_config(None, [*tiny_overrides, *integral, "train.depth_map_weight=2"])
+    config = load_config(None, [*tiny_overrides, *integral, "model.depth_map_weight=2"])
     objective, outputs, batch, model = _first_step(config, tiny_data_with_geometry, tmp_path)
     assert batch.poses2d is not None and batch.geometry is not None
     size = int(batch.inputs.shape[-1])
@@ -152,9 +160,10 @@ def test_the_depth_map_term_adds_its_weighted_error_to_the_loss(
     depth = batch.poses3d[..., 2]
     targets = depth - depth[..., torch.tensor(PARENTS).clamp_min(0)]
     term = depth_map_loss(outputs["depth_maps"], targets, batch.poses2d, size)
-    without = load_config(None, [*tiny_overrides, *integral]).train
-    expected = Objective(without)(outputs, batch, model) + 2.0 * term
-    torch.testing.assert_close(objective(outputs, batch, model), expected)
+    with_term = objective(outputs, batch, model)
+    _without_head_terms(model)
+    expected = objective(outputs, batch, model) + 2.0 * term
+    torch.testing.assert_close(with_term, expected)
     assert float(term.detach()) > 0
 
 
@@ -164,5 +173,6 @@ def test_the_bone_term_adds_its_weighted_bone_error_to_the_loss():
     outputs = {"poses3d": pred}
     plain = TrainConfig(loss="l1")
     with_bones = TrainConfig(loss="l1", bone_weight=2.0)
-    expected = Objective(plain)(outputs, batch, None) + 2.0 * bone_loss(pred, gt)
-    torch.testing.assert_close(Objective(with_bones)(outputs, batch, None), expected)
+    model = PoseOutput()  # owns no terms of its own
+    expected = Objective(plain)(outputs, batch, model) + 2.0 * bone_loss(pred, gt)
+    torch.testing.assert_close(Objective(with_bones)(outputs, batch, model), expected)

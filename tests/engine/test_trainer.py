@@ -8,9 +8,10 @@ import torch
 
 from vidpose.config import load_config
 from vidpose.engine import losses
-from vidpose.engine.trainer import TrainingDiverged, train
+from vidpose.engine.trainer import TrainingDiverged
 from vidpose.errors import UserError
 from vidpose.store import open_store
+from vidpose.tracks import train
 
 # 10 training clips at batch 3 → 4 steps per epoch (the last one short); 2 epochs.
 STEPS_PER_EPOCH, EPOCHS = 4, 2

@@ -108,14 +108,3 @@ def test_flip_test_averages_with_the_unflipped_mirror_prediction():
     x = torch.randn(1, 4, 17, 2)
     expected = 0.5 * (constant + flip_poses3d(constant))
     torch.testing.assert_close(lift(Constant(), x, flip_test=True)[0, 0], expected)
-
-
-def test_the_engine_forward_pass_lifts_keypoint_batches():
-    from vidpose.data.batch import ClipBatch
-    from vidpose.engine.predict import predict_batch
-
-    torch.manual_seed(0)
-    model = build_model(dict(lifter="tcn", receptive_field=9, hidden_size=8)).eval()
-    x = torch.randn(2, 12, 17, 2)
-    batch = ClipBatch(x, torch.zeros(2, 4, 17, 3))
-    torch.testing.assert_close(predict_batch(model, batch, flip_test=True), lift(model, x, True))

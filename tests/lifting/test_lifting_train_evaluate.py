@@ -12,8 +12,9 @@ from vidpose.checkpoint import read_checkpoint
 from vidpose.cli import main
 from vidpose.config import load_config
 from vidpose.engine.divergence import TrainingDiverged
-from vidpose.engine.lifting_trainer import LiftingStepInputs, train_lifter
 from vidpose.errors import UserError
+from vidpose.tracks import train as train_lifter
+from vidpose.tracks.lifter_training import LiftingStepInputs
 
 CONFIG = Path(__file__).parents[2] / "configs" / "lift_tcn27.yaml"
 SMALL = [
@@ -94,8 +95,8 @@ def test_resume_continues_exactly(pose_dataset, tmp_path, trained):
 def test_a_nan_loss_stops_the_run(pose_dataset, tmp_path, monkeypatch):
     prepare = LiftingStepInputs.prepare
 
-    def poisoned(self, windows):
-        batch = prepare(self, windows)
+    def poisoned(self, indices):
+        batch = prepare(self, indices)
         batch.inputs[0, 0, 0, 0] = float("nan")
         return batch
 
@@ -113,7 +114,7 @@ def test_lifter_given_frames_or_image_model_given_keypoints(
     code = main(["evaluate", str(trained), "--data", str(clips)])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1
-    assert "is a lifter that reads 2D keypoint sequences" in err
+    assert f"{clips}: a clip store, but {trained / 'best.pt'} is a lifter, which reads" in err
     code = main(["evaluate", str(tiny_checkpoint), "--data", str(pose_dataset / "test")])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1
@@ -138,13 +139,27 @@ def test_training_an_image_model_on_a_sequence_store_is_refused(pose_dataset, tm
         ]
     )
     assert code == 2
+    err = capsys.readouterr().err
+    assert f"{pose_dataset / 'train'}: a pose-sequence store, but " in err
+    assert "cpu.yaml is an image model, which reads clip stores" in err and err.count("\n") == 1
     assert not (tmp_path / "rgb").exists()
+
+
+def test_training_a_lifter_on_a_clip_store_is_refused(tmp_path, capsys):
+    from vidpose.synth.generate import generate_dataset
+
+    generate_dataset(tmp_path / "clips", size=32, frames=2, train_clips=2, test_clips=2)
+    code = main(["train", "--config", str(CONFIG), "--data", str(tmp_path / "clips"), "--out", "x"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert f"{tmp_path / 'clips' / 'train'}: a clip store, but {CONFIG} is a lifter" in err
+    assert "vidpose prepare videopose3d or vidpose synth --poses-only" in err
 
 
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        (["data.clip_frames=8"], "data.clip_frames: 8, but a lifter reads whole sequences"),
+        (["data.clip_frames=8"], "data.clip_frames: only applies to image models; a lifter"),
         (["train.velocity_weight=1.0"], "train.velocity_weight: 1.0 needs at least 2 output"),
         (
             ["model.lifter=transformer", "data.output_frames=3"],
@@ -182,3 +197,24 @@ def test_export_refuses_a_lifter_checkpoint(trained, tmp_path, capsys):
     assert code == 2 and err.count("\n") == 1, err
     assert "a lifter checkpoint" in err
     assert not (tmp_path / "lifter.onnx").exists()
+
+
+def test_a_lifter_checkpoint_records_its_kind_not_a_clip_shape(trained):
+    checkpoint = read_checkpoint(trained / "last.pt")
+    assert checkpoint["kind"] == "lifter" and checkpoint["version"] == 2
+    assert not {"clip_frames", "image_size"} & set(checkpoint)
+
+
+def test_a_run_saved_before_checkpoints_had_a_kind_resumes(pose_dataset, tmp_path):
+    """tests/fixtures/v1_lifter_run: a lifter run stopped after 2 steps by vidpose before this
+    layout (checkpoint version 1, the shared model/data sections in config.yaml), written with
+    the SMALL-like settings in its config.yaml on this module's pose_dataset."""
+    import shutil
+
+    run_dir = tmp_path / "old"
+    shutil.copytree(Path(__file__).parents[1] / "fixtures" / "v1_lifter_run", run_dir)
+    assert read_checkpoint(run_dir / "last.pt")["kind"] == "lifter"
+    resumed = train_lifter(
+        load_config(run_dir / "config.yaml"), pose_dataset, run_dir, resume=True, device="cpu"
+    )
+    assert resumed.status == "finished" and resumed.step == 12

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from vidpose.config import load_section
 from vidpose.errors import UserError
-from vidpose.models import ModelConfig, available_lifters, build_model, is_lifter
+from vidpose.models import LiftingModel, available_lifters, build_model
+from vidpose.models.config import model_config
 
 SMALL = {
     "tcn": dict(lifter="tcn", receptive_field=9, hidden_size=16, dropout=0.1),
@@ -33,7 +33,7 @@ def test_every_registered_lifter_is_covered():
 def test_forward_and_backward(name, confidence):
     torch.manual_seed(0)
     model = build_model({**SMALL[name], "input_confidence": confidence}).train()
-    assert is_lifter(model)
+    assert isinstance(model, LiftingModel) and model.config.kind == "lifter"
     channels = 3 if confidence else 2
     before, after = model.context
     frames = model.window or before + after + 5
@@ -149,7 +149,7 @@ def test_videopose3d_sized_tcn_has_its_parameter_count():
 )
 def test_bad_lifter_settings_name_the_key(values, message):
     with pytest.raises(UserError, match=message):
-        load_section(ModelConfig, values, "model")
+        model_config(values)
 
 
 def test_an_unknown_lifter_is_named_where_models_are_built():

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from vidpose.config import load_section
+from vidpose.config_sections import load_section
 from vidpose.errors import UserError
 from vidpose.models import ModelConfig, build_model, check_names
-from vidpose.models.config import without_removed_keys
+from vidpose.models.config import LifterConfig, model_config, without_removed_keys
 
 
 def test_defaults_are_the_reports_shape():
@@ -107,3 +107,44 @@ def test_a_saved_config_with_a_removed_option_loads_when_it_was_off():
     assert without_removed_keys(saved, "old.pt") == ModelConfig(head="integral").to_dict()
     with pytest.raises(UserError, match=r"^old\.pt: uses model\.depth_lifter, an option removed"):
         without_removed_keys({**saved, "depth_lifter": 64}, "old.pt")
+
+
+def test_build_model_builds_a_checked_section_as_it_is(monkeypatch):
+    """The run config checked its model section when it was loaded; ``build_model`` checks only
+    the names (against the registries), and a plain dict once."""
+    import vidpose.models.config as config_module
+
+    calls = []
+    real = config_module.load_section
+    monkeypatch.setattr(
+        config_module, "load_section", lambda *a, **k: calls.append(a[0]) or real(*a, **k)
+    )
+    build_model(ModelConfig(feature_dim=8, hidden_size=8))
+    assert calls == []
+    build_model({"feature_dim": 8, "hidden_size": 8})
+    assert calls == [ModelConfig]
+
+
+def test_a_model_section_names_its_track():
+    assert isinstance(model_config({"lifter": "tcn"}), LifterConfig)
+    assert isinstance(model_config({"lifter": None, "temporal": "gru"}), ModelConfig)
+    assert (ModelConfig.kind, LifterConfig.kind) == ("clips", "lifter")
+    with pytest.raises(UserError, match=r"^model\.backbone: only applies to image models"):
+        model_config({"lifter": "tcn", "backbone": "resnet18"})
+    # In a checkpoint the other track's keys were never used: whatever they hold, they go.
+    saved = model_config({"lifter": "tcn", "backbone": "resnet18"}, saved_in="old.pt")
+    assert saved == LifterConfig(lifter="tcn")
+
+
+def test_the_integral_heads_loss_weights_need_the_integral_head():
+    with pytest.raises(UserError, match=r"^model\.heatmap_weight: 0\.5 needs model\.head: integ"):
+        model_config({"heatmap_weight": 0.5})
+    config = model_config({"head": "integral", "heatmap_weight": 0.5, "heatmap_sigma": 2.0})
+    head = build_model(dict(config.to_dict(), feature_dim=8, hidden_size=8)).head
+    assert head.loss_weights == config.loss_weights
+    assert config.loss_weights == {
+        "loss_2d_weight": 0.0,
+        "heatmap_weight": 0.5,
+        "heatmap_sigma": 2.0,
+        "depth_map_weight": 0.0,
+    }

@@ -8,7 +8,7 @@ from vidpose.errors import UserError
 from vidpose.keypoints.normalize import normalize_screen
 from vidpose.lifting.predict import CHUNK_FRAMES
 from vidpose.lifting.windows import screen_input
-from vidpose.models import ModelConfig, build_model
+from vidpose.models import LifterConfig, build_model
 from vidpose.video.lift import (
     fill_unknown_frames,
     lift_at_model_rate,
@@ -23,7 +23,7 @@ SIZE = (640, 480)
 @pytest.fixture(scope="module")
 def lifter():
     torch.manual_seed(0)
-    return build_model(ModelConfig(lifter="tcn", receptive_field=9, hidden_size=16)).eval()
+    return build_model(LifterConfig(lifter="tcn", receptive_field=9, hidden_size=16)).eval()
 
 
 def _keypoints(frames: int, seed: int = 0) -> np.ndarray:

@@ -42,7 +42,10 @@ def _command_modules():
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="vidpose",
-        description="3D human pose (17 joints, metres) from monocular RGB video clips.",
+        description=(
+            "3D human pose (17 joints, metres) from monocular video: image models on RGB "
+            "clips, or lifters on 2D keypoint sequences."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"vidpose {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

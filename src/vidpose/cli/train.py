@@ -1,4 +1,7 @@
-"""``vidpose train``: train a model on DATA/train, test every epoch on DATA/test."""
+"""``vidpose train``: train a model on DATA/train, test every epoch on DATA/test.
+
+The stores tell the track (vidpose.tracks): clip stores train image models, pose-sequence
+stores lifters; the config must be of the same track."""
 
 from __future__ import annotations
 
@@ -35,7 +38,11 @@ def register(subparsers) -> None:
         "--config", type=Path, help="run config YAML (default on --resume: the run's config.yaml)"
     )
     parser.add_argument(
-        "--data", type=Path, required=True, help="folder holding the train/ and test/ clip stores"
+        "--data",
+        type=Path,
+        required=True,
+        help="folder holding the train/ and test/ stores: clip stores for an image model, "
+        "pose-sequence stores for a lifter",
     )
     parser.add_argument("--out", type=Path, required=True, help="run folder to write")
     parser.add_argument(
@@ -71,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
     from vidpose.atomic import check_writable
     from vidpose.config import load_config
     from vidpose.errors import UserError
+    from vidpose.tracks import config_track, require_same_track, store_track
 
     config_path = args.config
     if config_path is None:
@@ -84,12 +92,10 @@ def run(args: argparse.Namespace) -> int:
             f"--stop-after-steps: expected an integer >= 0, got {args.stop_after_steps}"
         )
     config = load_config(config_path, args.overrides)
-    if config.model.lifter is None:
-        from vidpose.engine.trainer import train
-    else:  # 2D keypoint sequences → 3D, on sequence stores
-        from vidpose.engine.lifting_trainer import train_lifter as train
+    track = store_track(args.data / "train")
+    require_same_track(config_track(config), track, config_path, args.data / "train")
     check_writable(args.out, "--out", into=True)
-    result = train(
+    result = track.train(
         config,
         args.data,
         args.out,

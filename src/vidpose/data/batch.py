@@ -8,13 +8,10 @@ the test-time forward pass (vidpose.engine.inputs, vidpose.engine.predict) turn 
 
 Pixel quantities follow the batch's ``inputs``: ``poses2d`` are pixels of the image ``inputs``
 shows and ``geometry.input_size`` is its side, whether that is the stored frame (as read) or the
-resized model input (prepared).
+resized model input (prepared). ``inputs`` are uint8 frames (B, T, H, W, 3) RGB as read, float
+(B, T, 3, S, S) once normalised.
 
-The model input is either
-
-- frames: uint8 (B, T, H, W, 3) RGB as read, float (B, T, 3, S, S) once normalised; or
-- keypoints: float (B, T, J, C), C = 2 (x, y) or 3 (x, y, confidence), for models that lift
-  2D pose sequences to 3D; such a batch has no frames, and ``geometry`` is optional.
+This is the clip track's batch; a lifter's is ``vidpose.lifting.windows.KeypointBatch``.
 """
 
 from __future__ import annotations
@@ -32,7 +29,7 @@ from vidpose.models.geometry import Geometry, make_geometry
 class ClipBatch:
     """B clips of T frames (module docstring for the units of each field).
 
-    - ``inputs``: the model input, frames or keypoints;
+    - ``inputs``: the frames;
     - ``poses3d`` (B, T, 17, 3): the targets, metres, camera frame, root-relative (None when
       predicting where no truth is known, e.g. a video);
     - ``poses2d`` (B, T, 17, 2) or None: the true 2D joints, pixels of ``inputs``;
@@ -52,9 +49,9 @@ class ClipBatch:
         return int(self.inputs.shape[0])
 
     @property
-    def has_frames(self) -> bool:
-        """Whether ``inputs`` are frames (B, T, H, W, 3) or (B, T, 3, S, S), not keypoints."""
-        return self.inputs.ndim == 5
+    def model_args(self) -> tuple:
+        """What a prepared batch passes the image model: ``(inputs, geometry)``."""
+        return self.inputs, self.geometry
 
     def to(self, device: torch.device | str, non_blocking: bool = False) -> ClipBatch:
         """The batch on ``device`` (tensors already there are not copied)."""
@@ -81,7 +78,7 @@ def batch_from_tensors(tensors: dict[str, torch.Tensor], indices: np.ndarray) ->
     geometry = None
     inputs = tensors["inputs"]
     if "crop" in tensors and "intrinsics" in tensors:
-        side = int(inputs.shape[-2]) if inputs.ndim == 5 else 0
+        side = int(inputs.shape[-2])
         geometry = make_geometry(tensors["crop"], tensors["intrinsics"], side, inputs.device)
     return ClipBatch(
         inputs=inputs,

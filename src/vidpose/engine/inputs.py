@@ -25,12 +25,7 @@ def to_model_input(
     batch: ClipBatch, image_size: int | None, normalize: Normalizer | None = None
 ) -> ClipBatch:
     """``batch`` with its uint8 frames normalised to model input of side ``image_size`` (None:
-    the stored side), ``poses2d`` in model-input pixels and the geometry at that side.
-
-    A batch of keypoints is returned as it is: a lifting model normalises its own input.
-    """
-    if not batch.has_frames:
-        return batch
+    the stored side), ``poses2d`` in model-input pixels and the geometry at that side."""
     frames = batch.inputs
     inputs = (normalize or normalize_frames)(frames, size=image_size)
     stored, size = int(frames.shape[-2]), int(inputs.shape[-1])

@@ -1,4 +1,5 @@
-"""Batched inference over a whole clip store, on one process or split across torchrun's."""
+"""Batched inference of an image model over a whole clip store, on one process or split across
+torchrun's (the clip track; a lifter's is vidpose.lifting.predict)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from vidpose.data.source import ClipDataset, ClipSource
 from vidpose.engine import distributed, performance
 from vidpose.engine.inputs import Normalizer, to_model_input
 from vidpose.engine.performance import Speed
-from vidpose.lifting.predict import lift
 from vidpose.models.geometry import flip_geometry
 from vidpose.progress import progress_bar
 from vidpose.store import ClipStore
@@ -43,12 +43,7 @@ def predict_batch(
     (crops and camera) feeds the integral head's lift, None means the default camera.
     ``flip_test`` averages with the prediction on the mirrored clip, mapped back by
     ``unflip_poses3d`` (the mirrored clip's geometry is the mirrored crop).
-
-    A batch of keypoint windows (inputs (B, W, 17, C), screen-normalised) goes through its
-    lifter by ``vidpose.lifting.predict.lift``, flipped in screen coordinates.
     """
-    if not batch.has_frames:
-        return lift(model, batch.inputs, flip_test)
     batch = to_model_input(batch, image_size, normalize)
     poses = model(batch.inputs, batch.geometry)
     if flip_test:

@@ -4,9 +4,9 @@
 model's input: augmentation on the training device (``augment:``, one random draw per clip,
 from a seeded generator that the trainer saves for exact resume), the crop/camera geometry of
 each clip (moved with the flip and zoom so the integral head's lift stays right), and the 2D
-targets in model-input pixels. :class:`Objective` is the loss of ``train:``: the pose term by
-name, plus the optional velocity and bone terms (vidpose.engine.losses) and the terms the
-model's head owns (vidpose.models.integral_losses).
+targets in model-input pixels. :class:`Objective` is the loss of ``train:`` for either track: the
+pose term by name, plus the optional velocity and bone terms (vidpose.engine.losses) and the
+terms the model owns (an integral head's, vidpose.models.integral_losses).
 """
 
 from __future__ import annotations
@@ -78,8 +78,8 @@ class StepInputs(SeededAugmentation):
 
 class Objective:
     """The training loss of ``train:``: the pose term, velocity and bone terms, then the
-    head's own terms (``PoseModel.head_losses``: the integral head's 2D, heatmap and
-    depth-map terms)."""
+    model's own terms (``training_terms``: the integral head's 2D, heatmap and depth-map
+    terms, weighted by its ``model:`` keys)."""
 
     def __init__(self, config: TrainConfig) -> None:
         self.config = config
@@ -92,9 +92,10 @@ class Objective:
             return None
         return model.target_std.clamp_min(1e-3)
 
-    def __call__(self, outputs: dict, batch: ClipBatch, model: torch.nn.Module) -> torch.Tensor:
-        """``outputs``: the model's ``forward(..., return_aux=True)`` dict; ``model`` the
-        unwrapped PoseModel (for ``target_std``)."""
+    def __call__(self, outputs: dict, batch, model: torch.nn.Module) -> torch.Tensor:
+        """``outputs``: the model's ``forward(..., return_aux=True)`` dict; ``batch`` the
+        prepared batch (its ``poses3d`` are the targets); ``model`` the unwrapped model (for
+        ``target_std`` and its own ``training_terms``)."""
         pred, gt = outputs["poses3d"], batch.poses3d
         scale = self.scale(model)
         loss = self.pose_loss(pred, gt, scale)
@@ -105,17 +106,6 @@ class Objective:
             loss = loss + self.config.n_mpjpe_weight * n_mpjpe_loss(pred, gt)
         if self.config.bone_weight > 0:
             loss = loss + self.config.bone_weight * bone_loss(pred, gt)
-        if batch.poses2d is not None and model is not None:
-            terms = model.head_losses(
-                outputs,
-                gt,
-                batch.poses2d,
-                int(batch.inputs.shape[-1]),
-                loss_2d_weight=self.config.loss_2d_weight,
-                heatmap_weight=self.config.heatmap_weight,
-                depth_map_weight=self.config.depth_map_weight,
-                heatmap_sigma=self.config.heatmap_sigma,
-            )
-            for term in terms.values():
-                loss = loss + term
+        for term in model.training_terms(outputs, batch).values():
+            loss = loss + term
         return loss

@@ -1,9 +1,11 @@
 """The training loop: one plain PyTorch loop for CPU, one GPU, or many under torchrun (DDP).
 
-Per step: a batch of uint8 clips → normalised input → model → loss (``train.loss``, metres) →
-backward → optimizer and per-step schedule. Every step logs its training loss and MPJPE; every
-epoch ends with a pass over the whole test store, the epoch rows of ``metrics.csv``, ``best.pt``
-when the test MPJPE improved and ``last.pt``.
+The loop is the same for both tracks; what it trains on comes from the track's
+:class:`TrainingData` (vidpose.tracks: clips of frames, or keypoint windows of pose
+sequences). Per step: a batch as stored → the track's step inputs (augmented, normalised) →
+model → loss (``train.loss``, metres) → backward → optimizer and per-step schedule. Every step
+logs its training loss and MPJPE; every epoch ends with a pass over the whole test split,
+the epoch rows of ``metrics.csv``, ``best.pt`` when the test MPJPE improved and ``last.pt``.
 
 Resuming is exact: ``last.pt`` holds the optimizer and schedule, every process's random states,
 and the position ``(epoch, step in epoch)`` in the seeded data order (vidpose.data.order), so a
@@ -13,12 +15,11 @@ ends with the same weights as one that never stopped.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -26,38 +27,68 @@ from tqdm import tqdm
 
 from vidpose import metrics
 from vidpose.atomic import write_text_atomic
-from vidpose.config import RunConfig, dump_config
+from vidpose.config import EvalConfig, RunConfig, TrainConfig, dump_config
 from vidpose.data.order import epoch_order, train_step_indices, train_steps_per_epoch
-from vidpose.data.source import ClipDataset
 from vidpose.engine import distributed, performance, run_folder
-from vidpose.engine.batches import place_training_data
 from vidpose.engine.divergence import (
     TrainingDiverged,  # noqa: F401 - raised by train(); callers import it from here
     training_diverged,
 )
 from vidpose.engine.optim import WeightAverage, build_optimizer, build_scheduler
-from vidpose.engine.predict import predict_source
 from vidpose.engine.run_log import truncate_metrics
 from vidpose.engine.run_report import RunReport
-from vidpose.engine.run_setup import (
-    build_training_model,
-    check_same_clip_length,
-    open_split,
-    seed_everything,
-    training_modules,
-)
+from vidpose.engine.run_setup import seed_everything, training_modules
 from vidpose.engine.step_metrics import READ_BACK_EVERY, ReadBack, StepMetrics
 from vidpose.engine.stop_request import StopRequest, agree_to_stop, stop_now
-from vidpose.engine.train_step import Objective, StepInputs
+from vidpose.engine.train_step import Objective
 from vidpose.engine.training_state import (
     TrainingState,
-    effective_fps,
     make_training_checkpoint,
     restore_training_state,
     save_training_checkpoint,
 )
-from vidpose.models.preprocess import normalize_frames
 from vidpose.progress import progress_bar
+
+
+class TrainingData(Protocol):
+    """What a run trains and tests on: each track's (``vidpose.tracks``), opened from
+    DATA/train and DATA/test as ``open_data(config, data_dir, context)``.
+
+    The trainer calls, in this order: ``set_up_speed`` (precision, layout, compile and the data
+    path), ``build_model``, ``step_inputs``; each step ``train_batches.batches(index_lists)``
+    (one batch per list of sample indices) and the step inputs' ``prepare(batch)``, whose
+    result gives the model its arguments (``model_args``) and the targets (``poses3d``); each
+    epoch ``predict_test`` against ``test_targets``; at the end ``write_evaluation``.
+    """
+
+    train_size: int  # training samples: the data order permutes 0 .. train_size - 1
+    fps: float  # frame rate of the training data (the checkpoint's fps)
+    train_batches: Any  # .batches(index_lists) -> iterator of batches; .path: its data path
+    test_targets: np.ndarray  # what predict_test's poses are scored against, metres
+
+    def set_up_speed(
+        self, train: TrainConfig, total_steps: int, context: distributed.Context
+    ) -> performance.Speed: ...
+
+    def build_model(
+        self, config: RunConfig, context: distributed.Context, speed: performance.Speed
+    ) -> torch.nn.Module: ...
+
+    def step_inputs(self, model: torch.nn.Module, seed: int) -> Any: ...
+
+    def predict_test(
+        self,
+        model: torch.nn.Module,
+        settings: EvalConfig,
+        context: distributed.Context,
+        speed: performance.Speed,
+    ) -> np.ndarray: ...
+
+    def write_evaluation(self, run_dir: Path, predictions: np.ndarray) -> None: ...
+
+    def checkpoint_fields(self) -> dict[str, int]: ...
+
+    def data_paths(self) -> tuple[str, str]: ...
 
 
 @dataclass
@@ -80,6 +111,7 @@ class Trainer:
         config: RunConfig,
         data_dir: str | Path,
         run_dir: str | Path,
+        open_data: Callable[[RunConfig, Path, distributed.Context], TrainingData],
         *,
         resume: bool = False,
         device: str | None = None,
@@ -93,16 +125,16 @@ class Trainer:
         self.resume = resume
         self.context = distributed.init(device)
         run_folder.check_run_dir(self.run_dir, resume)
-        self._open_data(Path(data_dir))
+        self.data = open_data(config, Path(data_dir), self.context)
         self.batch_size = config.train.batch_size
         self.steps_per_epoch = train_steps_per_epoch(
-            len(self.train_data), self.batch_size, self.context.world_size
+            self.data.train_size, self.batch_size, self.context.world_size
         )
         self.total_steps = self.steps_per_epoch * config.train.epochs
         self.objective = Objective(config.train)
-        self._set_up_speed()
+        self.speed = self.data.set_up_speed(config.train, self.total_steps, self.context)
 
-        self.model = self._build_model()
+        self.model = self.data.build_model(config, self.context, self.speed)
         self.optimizer = build_optimizer(
             self.model.parameters(),
             config.optim,
@@ -115,7 +147,9 @@ class Trainer:
         self.ema = None
         if config.optim.ema_decay:
             self.ema = WeightAverage(self.model, config.optim.ema_decay)
-        self.step_inputs = self._make_step_inputs()
+        self.step_inputs = self.data.step_inputs(
+            self.model, seed=config.seed * 1_000_003 + self.context.rank
+        )
         self.train_model, self.eager_train_model = training_modules(
             self.model, self.context, self.speed
         )
@@ -131,74 +165,15 @@ class Trainer:
         if resume:
             restore_training_state(self.state, config, self.run_dir / "last.pt")
 
-    # -- what the run trains on: image clips here, keypoint sequences in LiftingTrainer --------
-
-    def _open_data(self, data_dir: Path) -> None:
-        """The stores and datasets of DATA/train and DATA/test, and the model's input shape."""
-        config = self.config
-        self.train_store = open_split(data_dir, "train")
-        self.test_store = open_split(data_dir, "test")
-        self.train_data = ClipDataset(self.train_store, config.data.clip_frames)
-        self.test_data = ClipDataset(self.test_store, config.data.clip_frames)
-        check_same_clip_length(self.train_store, self.test_store)
-        self.clip_frames = self.train_store.frames_per_clip
-        self.image_size = config.data.image_size
-
-    def _build_model(self) -> torch.nn.Module:
-        return build_training_model(
-            self.config,
-            self.train_store,
-            image_size=self.image_size,
-            clip_frames=self.clip_frames,
-            device=self.context.device,
-            speed=self.speed,
-        )
-
-    def _make_step_inputs(self) -> StepInputs:
-        """What turns each stored batch into the model's input and targets (``prepare``)."""
-        return StepInputs(
-            self.config.augment,
-            self.image_size,
-            self.context.device,
-            seed=self.config.seed * 1_000_003 + self.context.rank,
-            normalize=self.normalizer,
-        )
-
-    def test_targets(self) -> np.ndarray:
-        """Ground truth that ``predict_test``'s poses are scored against, metres."""
-        return self.test_data.poses3d
-
-    def _write_evaluation(self, predictions: np.ndarray) -> None:
-        run_folder.write_evaluation(self.run_dir, predictions, self.train_store, self.test_store)
-
-    def _set_up_speed(self) -> None:
-        """Precision, layout, compile and the data path of each store (vidpose.engine.batches
-        and .performance); ``auto`` settings resolve to the plain path on CPU."""
-        train, device = self.config.train, self.context.device
-        work = (
-            float(self.total_steps * self.batch_size * self.context.world_size)
-            * self.clip_frames
-            * self.image_size**2
-        )
-        self.speed = performance.resolve_speed(
-            device, train.precision, train.channels_last, train.compile, training_work=work
-        )
-        performance.configure_backends(device)
-        self.normalizer = functools.partial(
-            normalize_frames, channels_last=self.speed.channels_last
-        )
-        self.train_batches, self.test_batches = place_training_data(
-            self.train_data, self.test_data, device, train.data_path, train.gpu_memory_budget_gb
-        )
-
     def speed_summary(self) -> dict[str, Any]:
         """The resolved speed settings (for logs and benchmarks)."""
+        train_path, test_path = self.data.data_paths()
         return {
             "precision": self.speed.precision,
             "channels_last": self.speed.channels_last,
             "compile": self.speed.compile,
-            "data_path_train": self.train_batches.path,
-            "data_path_test": self.test_batches.path,
+            "data_path_train": train_path,
+            "data_path_test": test_path,
             "fused_optimizer": performance.fused_optimizer_ok(self.context.device),
         }
 
@@ -217,11 +192,7 @@ class Trainer:
         """The run's checkpoint now, written to each of ``names`` in the run folder; every
         process must call it (it gathers the random states of all of them)."""
         checkpoint = make_training_checkpoint(
-            self.state,
-            self.config,
-            clip_frames=self.clip_frames,
-            image_size=self.image_size,
-            fps=effective_fps(self.train_store),
+            self.state, self.config, fps=self.data.fps, **self.data.checkpoint_fields()
         )
         save_training_checkpoint(checkpoint, self.run_dir, names, self.context)
 
@@ -259,7 +230,7 @@ class Trainer:
         epochs = self.config.train.epochs
         stop_after = self.stop_after_steps
         while self.state.epoch < epochs:
-            order = epoch_order(len(self.train_data), self.config.seed, self.state.epoch)
+            order = epoch_order(self.data.train_size, self.config.seed, self.state.epoch)
             bar = progress_bar(
                 total=self.steps_per_epoch,
                 initial=self.state.step_in_epoch,
@@ -273,7 +244,7 @@ class Trainer:
                 )
                 for step in range(self.state.step_in_epoch, self.steps_per_epoch)
             ]
-            batches = self.train_batches.batches(index_lists)
+            batches = self.data.train_batches.batches(index_lists)
             try:
                 with bar:
                     for indices in index_lists:
@@ -303,7 +274,7 @@ class Trainer:
         model = self.train_model if full else self.eager_train_model
         model.train()
         with performance.autocast(self.context.device, self.speed):
-            outputs = model(batch.inputs, batch.geometry, return_aux=True)
+            outputs = model(*batch.model_args, return_aux=True)
         pred = outputs["poses3d"].float()
         loss = self.objective(outputs, batch, self.model)
         with torch.no_grad():
@@ -361,7 +332,7 @@ class Trainer:
         if self.ema is not None:
             distributed.sync_buffers(self.ema.module, self.context)
         test_pred = self.predict_test()
-        test_gt = self.test_targets()
+        test_gt = self.data.test_targets
         test_loss = float(metrics.mse(test_pred, test_gt))
         test_mpjpe_mm = float(metrics.mpjpe_mm(test_pred, test_gt))
         if not (math.isfinite(test_loss) and math.isfinite(test_mpjpe_mm)):
@@ -388,19 +359,9 @@ class Trainer:
         self._test_predictions = test_pred
 
     def predict_test(self) -> np.ndarray:
-        """The current model's poses for every test clip (N, T, 17, 3) metres, on every process."""
-        return predict_source(
-            self.eval_model,
-            self.test_batches,
-            batch_size=self.config.eval.batch_size,
-            device=self.context.device,
-            flip_test=self.config.eval.flip_test,
-            image_size=self.image_size,
-            context=self.context,
-            progress=True,
-            speed=self.speed,
-            normalize=self.normalizer,
-        )
+        """The current model's poses for the whole test split (the track's layout, metres), on
+        every process."""
+        return self.data.predict_test(self.eval_model, self.config.eval, self.context, self.speed)
 
     def _finish(self) -> None:
         """Final test predictions, evaluation report and curves (main process only)."""
@@ -411,7 +372,7 @@ class Trainer:
             return
         run_folder.write_predictions(self.run_dir, predictions)
         if self.config.train.final_report:
-            self._write_evaluation(predictions)
+            self.data.write_evaluation(self.run_dir, predictions)
             run_folder.plot_curves(self.run_dir)
 
 
@@ -419,24 +380,25 @@ def train(
     config: RunConfig,
     data_dir: str | Path,
     run_dir: str | Path,
+    open_data: Callable[[RunConfig, Path, distributed.Context], TrainingData],
     *,
     resume: bool = False,
     device: str | None = None,
     stop_after_steps: int = 0,
-    trainer_class: type[Trainer] | None = None,
 ) -> TrainResult:
-    """Train ``config`` on ``data_dir``/{train,test} into ``run_dir`` (see module docstring),
-    with ``trainer_class`` (default :class:`Trainer`; lifters pass theirs).
+    """Train ``config`` on ``data_dir``/{train,test} (read by the track's ``open_data``) into
+    ``run_dir`` (see module docstring).
 
     ``stop_after_steps`` > 0 stops once the run has taken that many steps in all, saving
     ``last.pt`` for ``--resume`` (for debugging and for tests of resuming). Joins torchrun's
     process group when launched by it, and leaves it at the end.
     """
     try:
-        trainer = (trainer_class or Trainer)(
+        trainer = Trainer(
             config,
             data_dir,
             run_dir,
+            open_data,
             resume=resume,
             device=device,
             stop_after_steps=stop_after_steps,

@@ -25,13 +25,7 @@ from vidpose.atomic import user_error_on_write, write_atomic
 from vidpose.config import RunConfig
 from vidpose.engine import distributed
 from vidpose.errors import UserError
-from vidpose.models.config import REMOVED_KEYS
-from vidpose.store import ClipStore
-
-
-def effective_fps(store: ClipStore) -> float:
-    """Frames per second of the store's clips: the recording's fps over the frame stride."""
-    return float(store.meta.get("fps", 50.0)) / max(1, int(store.meta.get("frame_stride", 1)))
+from vidpose.models.config import MODEL_CONFIGS, load_model_section
 
 
 class TrainingState:
@@ -117,17 +111,17 @@ class TrainingState:
 
 
 def make_training_checkpoint(
-    state: TrainingState, config: RunConfig, *, clip_frames: int, image_size: int, fps: float
+    state: TrainingState, config: RunConfig, *, fps: float, **fields: int
 ) -> dict[str, Any]:
     """The one checkpoint dict of a run: the evaluated weights and what the model needs
-    (vidpose.checkpoint.make_checkpoint), the run config, and ``training`` (the state)."""
+    (vidpose.checkpoint.make_checkpoint, with its kind's ``fields``), the run config, and
+    ``training`` (the state)."""
     checkpoint = ckpt.make_checkpoint(
         state.eval_model,
-        clip_frames=clip_frames,
-        image_size=image_size,
         fps=fps,
         config=config.to_dict(),
         training=state.state_dict(),
+        **fields,
     )
     checkpoint["epoch"], checkpoint["step"] = state.epoch, state.step
     return checkpoint
@@ -151,17 +145,11 @@ def restore_training_state(state: TrainingState, config: RunConfig, path: Path) 
     exactly (another model, weights only, another number of processes, batch size or seed)."""
     context = state.context
     checkpoint = ckpt.read_checkpoint(path)
-    saved_model = checkpoint.get("model_config")
-    if isinstance(saved_model, dict):  # options removed since, at their "off" value, are moot
-        saved_model = {
-            key: value
-            for key, value in saved_model.items()
-            if not (key in REMOVED_KEYS and value == REMOVED_KEYS[key])
-        }
-    if saved_model != config.model.to_dict():
+    saved_model = _saved_model_config(checkpoint, path)
+    if saved_model != config.model:
         raise UserError(
             f"{path}: checkpoint is from a different model "
-            f"({_model_difference(saved_model, config.model.to_dict())})"
+            f"({_model_difference(saved_model.to_dict(), config.model.to_dict())})"
         )
     training = checkpoint.get("training")
     if not isinstance(training, dict):
@@ -219,6 +207,16 @@ def link_or_copy(source: Path, target: Path) -> None:
             shutil.copyfile(source, tmp)
 
     write_atomic(target, writer)
+
+
+def _saved_model_config(checkpoint: dict[str, Any], path: Path) -> Any:
+    """The checkpoint's model section as its kind's config class (what the run config's
+    ``model`` is compared with); options removed since, at their "off" value, are moot."""
+    cls = MODEL_CONFIGS[checkpoint["kind"]]
+    try:
+        return load_model_section(cls, dict(checkpoint["model_config"]), saved_in=str(path))
+    except UserError as exc:
+        raise UserError(f"{path}: invalid model_config in checkpoint ({exc})") from None
 
 
 def _model_difference(saved: Any, wanted: dict[str, Any]) -> str:

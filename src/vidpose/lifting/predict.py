@@ -54,7 +54,10 @@ def predict_sequences(
     autocast=None,
 ) -> list[np.ndarray]:
     """Poses (F_i, 17, 3) float32, metres, root-relative, for every frame of each of the store
-    ``sequences`` (indices into ``data.store.sequences``), in that order."""
+    ``sequences`` (indices into ``data.store.sequences``, of those ``data`` loaded), in that
+    order."""
+    if not set(sequences) <= set(data.indices):
+        raise ValueError(f"sequences {sorted(set(sequences) - set(data.indices))} not loaded")
     was_training = model.training
     model.eval()
     before, after = model.context

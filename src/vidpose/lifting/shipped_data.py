@@ -75,8 +75,6 @@ def weights_only(run_dir: Path, out: Path) -> Path:
         raise UserError(f"{run_dir / 'last.pt'}: not a lifter checkpoint")
     slim = make_checkpoint(
         model,
-        clip_frames=int(checkpoint["clip_frames"]),
-        image_size=0,
         fps=float(checkpoint["fps"]),
         config=checkpoint.get("config", {}),
     )

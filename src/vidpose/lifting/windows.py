@@ -49,11 +49,28 @@ class Windows:
     intrinsics: torch.Tensor
 
 
+@dataclass
+class KeypointBatch:
+    """A lifter's prepared training batch: ``inputs`` (B, W, 17, C) screen-normalised keypoints
+    (C = 2, or 3 with the confidence; ``model_input``), ``poses3d`` (B, K, 17, 3) metres,
+    root-relative: the targets of the K output frames."""
+
+    inputs: torch.Tensor
+    poses3d: torch.Tensor
+
+    @property
+    def model_args(self) -> tuple[torch.Tensor]:
+        """What the batch passes the lifter: ``(inputs,)``."""
+        return (self.inputs,)
+
+
 class KeypointSequences:
     """One split of a sequence store with one named 2D source, as tensors on ``device``.
 
     ``sequences``: the indices of the store's sequences in use (default: all those the 2D
-    source does not lack). ``with_root`` also loads the pelvis positions (for camera rotation).
+    source does not lack); only their frames are loaded, back to back, and ``starts`` (per
+    store sequence) locates each in those arrays. ``with_root`` also loads the pelvis
+    positions (for camera rotation).
     """
 
     def __init__(
@@ -84,13 +101,25 @@ class KeypointSequences:
         def as_tensor(values, dtype):  # a copy: the store's arrays are read-only memory maps
             return torch.tensor(np.asarray(values), dtype=dtype, device=self.device)
 
-        self.starts = as_tensor([info[i].start for i in range(len(info))], torch.int64)
-        self.lengths = as_tensor([info[i].frames for i in range(len(info))], torch.int64)
+        lengths = np.array([item.frames for item in info], dtype=np.int64)
+        loaded = sorted(set(self.indices))
+        starts = np.zeros(len(info), dtype=np.int64)
+        starts[loaded] = np.cumsum(lengths[loaded]) - lengths[loaded]
+        everything = loaded == list(range(len(info)))
+
+        def load(array: np.ndarray):  # (F, ...) → the rows of the sequences in use, copied
+            if everything:
+                return as_tensor(array, torch.float32)
+            rows = np.concatenate([np.arange(info[i].start, info[i].stop) for i in loaded])
+            return as_tensor(array[rows], torch.float32)
+
+        self.starts = as_tensor(starts, torch.int64)
+        self.lengths = as_tensor(lengths, torch.int64)
         self.image_sizes = as_tensor(store.image_sizes(), torch.float32)
         self.intrinsics = as_tensor(store.intrinsics, torch.float32)
-        self.keypoints = as_tensor(store.keypoints(self.source), torch.float32)
-        self.poses3d = as_tensor(store.poses3d, torch.float32)
-        self.root = as_tensor(store.root, torch.float32) if with_root else None
+        self.keypoints = load(store.keypoints(self.source))
+        self.poses3d = load(store.poses3d)
+        self.root = load(store.root) if with_root else None
 
     @property
     def num_frames(self) -> int:

@@ -1,10 +1,11 @@
-"""Models: per-frame backbone → temporal module → head, built by name from a ``ModelConfig``.
+"""Models, built by name: image models (per-frame backbone → temporal module → head) from a
+``ModelConfig``, lifters from a ``LifterConfig``.
 
 from vidpose.models import ModelConfig, build_model, normalize_frames
 model = build_model(ModelConfig(backbone="tinycnn", temporal="lstm"))
 poses = model(normalize_frames(frames_uint8, size=64))  # (B, T, 17, 3), metres
 poses = model(frames, geometry)  # the integral head lifts with the crop and camera (geometry.py)
-lifter = build_model(ModelConfig(lifter="tcn", receptive_field=27))
+lifter = build_model(LifterConfig(lifter="tcn", receptive_field=27))
 poses = lifter(keypoints)  # (B, T, 17, 2) screen-normalised → (B, T - 26, 17, 3), metres
 """
 
@@ -23,7 +24,7 @@ from vidpose.models import (  # noqa: F401  (registers the built-ins)
     temporal,
 )
 from vidpose.models.backbones import build_backbone, check_backbone_name
-from vidpose.models.config import ModelConfig
+from vidpose.models.config import LifterConfig, ModelConfig, model_config
 from vidpose.models.lifting import LiftingModel, is_lifter
 from vidpose.models.pose_model import PoseModel
 from vidpose.models.preprocess import denormalize_frames, normalize_frames
@@ -42,36 +43,15 @@ from vidpose.models.registry import (
 
 def check_names(config: ModelConfig, prefix: str = "model") -> None:
     """``UserError`` naming the key unless the temporal module and head are registered and the
-    backbone is a built-in or timm name (for a lifter: unless the lifter is registered)."""
-    if config.lifter is not None:
-        LIFTERS.check(config.lifter, f"{prefix}.lifter")
-        return
+    backbone is a built-in or timm name."""
     TEMPORAL_MODULES.check(config.temporal, f"{prefix}.temporal")
     HEADS.check(config.head, f"{prefix}.head")
     check_backbone_name(config.backbone, f"{prefix}.backbone")
 
 
-def build_model(
-    config: ModelConfig | dict[str, Any], load_pretrained: bool = True
-) -> PoseModel | LiftingModel:
-    """A freshly initialised ``PoseModel`` (or, with ``model.lifter``, a ``LiftingModel``) for
-    ``config`` (a ModelConfig or a plain dict); invalid settings raise ``UserError`` naming
-    the ``model.*`` key.
-
-    ``load_pretrained=False`` skips reading ``config.pretrained``: use it when the weights come
-    from a checkpoint anyway (the backbone's weights file need not exist on that machine).
-    """
-    # The one config check of every section (vidpose.config imports no model code).
-    from vidpose.config import load_section
-
-    values = config.to_dict() if isinstance(config, ModelConfig) else config
-    config = load_section(ModelConfig, values, "model")
+def build_pose_model(config: ModelConfig, load_pretrained: bool = True) -> PoseModel:
+    """A freshly initialised image model for a checked ``ModelConfig`` (see build_model)."""
     check_names(config)
-    if config.lifter is not None:
-        channels = 3 if config.input_confidence else 2
-        model = LiftingModel(LIFTERS.get(config.lifter)(config, channels), channels)
-        model.config = config
-        return model
     backbone = build_backbone(config, load_pretrained)
     # timm models with a pre-logits stage (e.g. MobileNetV3's conv_head) pool to
     # head_hidden_size features, not num_features.
@@ -83,11 +63,41 @@ def build_model(
     return model
 
 
+def build_lifter(config: LifterConfig, load_pretrained: bool = True) -> LiftingModel:
+    """A freshly initialised lifter for a checked ``LifterConfig`` (``load_pretrained``: unused,
+    lifters start from scratch)."""
+    LIFTERS.check(config.lifter, "model.lifter")
+    channels = 3 if config.input_confidence else 2
+    model = LiftingModel(LIFTERS.get(config.lifter)(config, channels), channels)
+    model.config = config
+    return model
+
+
+_BUILDERS = {ModelConfig: build_pose_model, LifterConfig: build_lifter}
+
+
+def build_model(
+    config: ModelConfig | LifterConfig | dict[str, Any], load_pretrained: bool = True
+) -> PoseModel | LiftingModel:
+    """A freshly initialised ``PoseModel`` for a ``ModelConfig``, or ``LiftingModel`` for a
+    ``LifterConfig``; a plain dict is checked first (``vidpose.models.config.model_config``:
+    a lifter's names its ``lifter``). A config section is used as it is: the run config
+    checked it when it was loaded. Invalid names raise ``UserError`` naming the ``model.*`` key.
+
+    ``load_pretrained=False`` skips reading ``config.pretrained``: use it when the weights come
+    from a checkpoint anyway (the backbone's weights file need not exist on that machine).
+    """
+    if isinstance(config, dict):
+        config = model_config(config)
+    return _BUILDERS[type(config)](config, load_pretrained)
+
+
 __all__ = [
     "BACKBONES",
     "HEADS",
     "LIFTERS",
     "TEMPORAL_MODULES",
+    "LifterConfig",
     "LiftingModel",
     "ModelConfig",
     "PoseModel",
@@ -96,7 +106,9 @@ __all__ = [
     "available_lifters",
     "available_temporal_modules",
     "build_backbone",
+    "build_lifter",
     "build_model",
+    "build_pose_model",
     "check_names",
     "denormalize_frames",
     "is_lifter",

@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from vidpose.camera import FOCAL_PER_SIDE
+from vidpose.camera import FOCAL_PER_SIDE, project_torch
 
 #: The default camera's image side and focal length, pixels (Human3.6M-like).
 DEFAULT_SOURCE_SIZE = 1000.0
@@ -146,10 +146,10 @@ def crop_axis(geometry: Geometry) -> torch.Tensor:
 
 
 def project_to_input(points: torch.Tensor, geometry: Geometry) -> torch.Tensor:
-    """Camera-frame points (B, T, J, 3), metres (Z > 0) → model-input pixels (B, T, J, 2)."""
-    crop, intrinsics, size = _parts(geometry)
-    source = points[..., :2] / points[..., 2:3] * intrinsics[..., None, 0:2]
-    source = source + intrinsics[..., None, 2:4]
+    """Camera-frame points (B, T, J, 3), metres (Z > 0) → model-input pixels (B, T, J, 2):
+    the pinhole projection (vidpose.camera) to source pixels, then the crop."""
+    crop, _, size = _parts(geometry)
+    source = project_torch(points, geometry.intrinsics.expand(points.shape[0], 4))
     return (source - crop[..., None, :2]) * (size / crop[..., None, 2:3])
 
 

@@ -101,8 +101,12 @@ class IntegralHead(nn.Module):
         heatmap_stride: int = 4,
         dropout: float = 0.0,
         relative_depth: str = "root",
+        loss_weights: dict[str, float] | None = None,
     ) -> None:
         super().__init__()
+        #: ``loss_2d_weight``, ``heatmap_weight``, ``depth_map_weight`` and ``heatmap_sigma`` of
+        #: :meth:`losses` (``ModelConfig.loss_weights``; absent weights are 0, the width 1).
+        self.loss_weights = dict(loss_weights or {})
         #: Depth maps per joint: a root-relative and a per-bone one with ``relative_depth:
         #: both``, else one.
         self.depth_sets = 2 if relative_depth == "both" else 1
@@ -248,18 +252,19 @@ class IntegralHead(nn.Module):
         poses3d: torch.Tensor,
         poses2d: torch.Tensor,
         input_size: int,
-        *,
-        loss_2d_weight: float = 0.0,
-        heatmap_weight: float = 0.0,
-        depth_map_weight: float = 0.0,
-        heatmap_sigma: float = 1.0,
     ) -> dict[str, torch.Tensor]:
-        """The head's weighted training terms, in the order they are added to the loss (those
-        of weight 0 left out): ``loss_2d`` (soft-argmax L1, input sides), ``heatmap`` (KL to a
-        Gaussian ``heatmap_sigma`` cells wide at the true joint, nats) and ``depth_map`` (L1 of
-        the depth maps under that Gaussian, metres). ``outputs``: :meth:`forward`'s dict;
-        ``poses3d`` (B, T, 17, 3) true root-relative poses, metres; ``poses2d`` (B, T, 17, 2)
-        true joints in model-input pixels; ``input_size`` the input side."""
+        """The head's weighted training terms (weights from ``loss_weights``), in the order
+        they are added to the loss (those of weight 0 left out): ``loss_2d`` (soft-argmax L1,
+        input sides), ``heatmap`` (KL to a Gaussian ``heatmap_sigma`` cells wide at the true
+        joint, nats) and ``depth_map`` (L1 of the depth maps under that Gaussian, metres).
+        ``outputs``: :meth:`forward`'s dict; ``poses3d`` (B, T, 17, 3) true root-relative
+        poses, metres; ``poses2d`` (B, T, 17, 2) true joints in model-input pixels;
+        ``input_size`` the input side."""
+        weights = self.loss_weights
+        loss_2d_weight = weights.get("loss_2d_weight", 0.0)
+        heatmap_weight = weights.get("heatmap_weight", 0.0)
+        depth_map_weight = weights.get("depth_map_weight", 0.0)
+        heatmap_sigma = weights.get("heatmap_sigma", 1.0)
         terms = {}
         if loss_2d_weight > 0:
             term = loss_2d(outputs["poses2d_input_px"], poses2d, input_size)
@@ -285,4 +290,5 @@ def build_integral_head(in_features: int, config: ModelConfig, backbone: nn.Modu
         heatmap_stride=config.heatmap_stride,
         dropout=config.dropout,
         relative_depth=config.relative_depth,
+        loss_weights=config.loss_weights,
     )

@@ -72,11 +72,11 @@ class LiftingModel(PoseOutput):
         return {"poses3d": poses, "poses3d_normalized": normalized}
 
     def forward(
-        self, keypoints: torch.Tensor, geometry: dict | None = None, return_aux: bool = False
+        self, keypoints: torch.Tensor, return_aux: bool = False
     ) -> torch.Tensor | dict[str, torch.Tensor]:
-        """keypoints (N, T, 17, C) → poses (N, K, 17, 3) metres; ``geometry`` is accepted for
-        the trainer's common call and unused (a lifter's input is already in the image's
-        frame); ``return_aux`` gives the whole ``forward_with_aux`` dict."""
+        """keypoints (N, T, 17, C) → poses (N, K, 17, 3) metres; ``return_aux`` gives the whole
+        ``forward_with_aux`` dict (call it this way through DistributedDataParallel, which only
+        wraps ``forward``)."""
         outputs = self.forward_with_aux(keypoints)
         return outputs if return_aux else outputs["poses3d"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vidpose.models.config import ModelConfig
+from vidpose.models.config import LifterConfig
 from vidpose.models.registry import LIFTERS
 from vidpose.skeleton import NUM_JOINTS
 
@@ -56,7 +56,7 @@ class FramewiseMLP(nn.Module):
 
 
 @LIFTERS.register("mlp")
-def build_mlp(config: ModelConfig, input_channels: int) -> nn.Module:
+def build_mlp(config: LifterConfig, input_channels: int) -> nn.Module:
     return FramewiseMLP(
         input_channels,
         features=config.hidden_size,

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from vidpose.errors import UserError
-from vidpose.models.config import ModelConfig
+from vidpose.models.config import LifterConfig
 from vidpose.models.registry import LIFTERS
 from vidpose.skeleton import NUM_JOINTS
 
@@ -114,7 +114,7 @@ class TemporalConvNet(nn.Module):
 
 
 @LIFTERS.register("tcn")
-def build_tcn(config: ModelConfig, input_channels: int) -> nn.Module:
+def build_tcn(config: LifterConfig, input_channels: int) -> nn.Module:
     return TemporalConvNet(
         input_channels,
         receptive_field=config.receptive_field,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vidpose.models.config import ModelConfig
+from vidpose.models.config import LifterConfig
 from vidpose.models.registry import LIFTERS
 from vidpose.skeleton import NUM_JOINTS
 
@@ -77,7 +77,7 @@ class SpatialTemporalTransformer(nn.Module):
 
 
 @LIFTERS.register("transformer")
-def build_transformer(config: ModelConfig, input_channels: int) -> nn.Module:
+def build_transformer(config: LifterConfig, input_channels: int) -> nn.Module:
     return SpatialTemporalTransformer(
         input_channels,
         window=config.receptive_field,

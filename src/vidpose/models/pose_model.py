@@ -85,15 +85,12 @@ class PoseModel(PoseOutput):
         outputs = self.forward_with_aux(frames, geometry)
         return outputs if return_aux else outputs["poses3d"]
 
-    def head_losses(
-        self,
-        outputs: dict[str, torch.Tensor],
-        poses3d: torch.Tensor,
-        poses2d: torch.Tensor,
-        input_size: int,
-        **weights: float,
-    ) -> dict[str, torch.Tensor]:
-        """The head's own weighted training terms, by name, in the order they are added (an
-        empty dict for a head without any, e.g. ``direct``); see ``IntegralHead.losses``."""
+    def training_terms(self, outputs: dict[str, torch.Tensor], batch) -> dict[str, torch.Tensor]:
+        """The head's own weighted training terms, by name, in the order they are added (see
+        ``IntegralHead.losses``; none for a head without any, e.g. ``direct``, or for a batch
+        without true 2D joints). ``batch``: the prepared batch (``poses3d``, ``poses2d`` in
+        model-input pixels, ``inputs`` (B, T, 3, S, S))."""
         losses = getattr(self.head, "losses", None)
-        return {} if losses is None else losses(outputs, poses3d, poses2d, input_size, **weights)
+        if losses is None or batch.poses2d is None:
+            return {}
+        return losses(outputs, batch.poses3d, batch.poses2d, int(batch.inputs.shape[-1]))

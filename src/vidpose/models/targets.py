@@ -25,12 +25,16 @@ class PoseOutput(nn.Module):
         root_mask = torch.ones(NUM_JOINTS, 1)
         root_mask[ROOT] = 0.0
         self.register_buffer("root_mask", root_mask, persistent=False)
-        #: The ModelConfig this model was built from (set by ``build_model``).
+        #: The ModelConfig or LifterConfig this model was built from (set by ``build_model``).
         self.config = None
 
     def to_metres(self, normalized: torch.Tensor) -> torch.Tensor:
         """(..., 17, 3) normalised target units → metres, pelvis exactly 0."""
         return (normalized * self.target_std + self.target_mean) * self.root_mask
+
+    def training_terms(self, outputs: dict[str, torch.Tensor], batch) -> dict[str, torch.Tensor]:
+        """Training terms the model owns beside the pose loss, by name (none here)."""
+        return {}
 
     @torch.no_grad()
     def set_target_stats(

@@ -146,21 +146,40 @@ def write_sequences(
         "from_mocap": bool(from_mocap),
         "num_sequences": len(infos),
         "num_frames": frames,
-        "sources_2d": {
-            name: {
-                "layout": layout,
-                "has_confidence": has_confidence,
-                "file": f"keypoints2d_{name}.npy",
-                "missing": check_missing(
-                    list(missing_2d.get(name, [])), len(infos), f"{where}: 2D source {name!r}"
-                ),
-                **dict((describe_2d or {}).get(name, {})),
-            }
-            for name, (_, layout, has_confidence) in prepared.items()
-        },
+        "sources_2d": _sources_meta(prepared, missing_2d, describe_2d or {}, len(infos), where),
         "default_2d": default_2d,
         **dict(extra_meta or {}),
     }
+    arrays = {"poses3d": poses3d, "root": root, "intrinsics": intrinsics}
+    for name, (array, _, _) in prepared.items():
+        arrays[f"keypoints2d_{name}"] = array
+    _write_store(out_dir, arrays, infos, meta)
+    return open_sequences(out_dir)
+
+
+def _sources_meta(
+    prepared: dict[str, tuple], missing: dict, describe: Mapping, count: int, where: str
+) -> dict[str, dict[str, Any]]:
+    """meta.json's ``sources_2d`` for the ``prepared`` 2D sources of ``count`` sequences."""
+    return {
+        name: {
+            "layout": layout,
+            "has_confidence": has_confidence,
+            "file": f"keypoints2d_{name}.npy",
+            "missing": check_missing(
+                list(missing.get(name, [])), count, f"{where}: 2D source {name!r}"
+            ),
+            **dict(describe.get(name, {})),
+        }
+        for name, (_, layout, has_confidence) in prepared.items()
+    }
+
+
+def _write_store(
+    out_dir: Path, arrays: dict[str, np.ndarray], infos: list[SequenceInfo], meta: dict
+) -> None:
+    """Write ``arrays`` (NAME.npy each), sequences.csv and meta.json into a hidden folder
+    renamed to ``out_dir`` when whole."""
     tmp = out_dir.with_name(f".{out_dir.name}.partial-{os.getpid()}")
     try:
         try:
@@ -170,11 +189,8 @@ def write_sequences(
         except OSError as exc:
             raise UserError(f"{out_dir}: cannot write here ({exc.strerror})") from None
         with user_error_on_write(out_dir):  # a full disk: one line naming the store
-            np.save(tmp / "poses3d.npy", poses3d)
-            np.save(tmp / "root.npy", root)
-            np.save(tmp / "intrinsics.npy", intrinsics)
-            for name, (array, _, _) in prepared.items():
-                np.save(tmp / f"keypoints2d_{name}.npy", array)
+            for name, array in arrays.items():
+                np.save(tmp / f"{name}.npy", array)
             with open(tmp / "sequences.csv", "w", newline="") as handle:
                 writer = csv.DictWriter(handle, fieldnames=SEQUENCE_COLUMNS, lineterminator="\n")
                 writer.writeheader()
@@ -183,7 +199,6 @@ def write_sequences(
         replace_dir(tmp, out_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return open_sequences(out_dir)
 
 
 def add_2d_source(

@@ -7,7 +7,7 @@ import torch
 
 from vidpose.checkpoint import make_checkpoint, save_checkpoint
 from vidpose.cli import main
-from vidpose.models import ModelConfig, build_model
+from vidpose.models import LifterConfig, build_model
 from vidpose.video.encode import write_video
 
 FRAMES = 10
@@ -21,9 +21,9 @@ def test_detector_keypoints_are_lifted(onnx_models, tmp_path, capsys):
         frames[index, 98:103, x + 28 : x + 33] = (255, 0, 0)
     video = write_video(tmp_path / "person.mp4", frames, fps=20.0)
     torch.manual_seed(0)
-    model = build_model(ModelConfig(lifter="tcn", receptive_field=3, hidden_size=8))
+    model = build_model(LifterConfig(lifter="tcn", receptive_field=3, hidden_size=8))
     lifter = tmp_path / "lifter.pt"
-    save_checkpoint(lifter, make_checkpoint(model, clip_frames=3, image_size=0, fps=50, config={}))
+    save_checkpoint(lifter, make_checkpoint(model, fps=50, config={}))
     out = tmp_path / "person.npz"
     argv = ["predict", str(lifter), str(video), "--out", str(out), "--json"]
     argv += ["--detector-model", str(onnx_models["detector"])]

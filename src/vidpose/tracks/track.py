@@ -1,0 +1,99 @@
+"""What every track is: the names it goes by and the training run it starts (vidpose.tracks
+has the whole interface; vidpose.tracks.clips and vidpose.tracks.lifting the two tracks)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from vidpose.baselines import mean_training_pose
+from vidpose.config import RunConfig
+from vidpose.engine.trainer import Trainer, TrainingData, TrainResult, train
+from vidpose.errors import UserError
+
+
+@dataclass(frozen=True)
+class EvaluateOptions:
+    """How ``vidpose evaluate`` predicts: on ``device``, ``batch_size`` clips or windows at a
+    time, with or without the test-time flip, and (lifters) from 2D source ``keypoints``
+    (None: the run's, else the store's default)."""
+
+    device: Any
+    batch_size: int
+    flip_test: bool
+    keypoints: str | None = None
+
+
+class Track:
+    """The part of a track that is the same for both (see vidpose.tracks)."""
+
+    kind: ClassVar[str]  # a checkpoint's and run config's "kind"
+    store_format: ClassVar[str]  # the "format" its stores' meta.json names
+    store_noun: ClassVar[str]  # "clip store"
+    row_noun: ClassVar[str]  # what one of its stores holds: "clip"
+    model_noun: ClassVar[str]  # "an image model"
+    store_hint: ClassVar[str]  # how to make a store of this kind
+    config_class: ClassVar[type]  # its run config
+    read_store: Callable[[str | Path], Any]  # its stores' reader (a staticmethod)
+    training_class: ClassVar[type]  # its TrainingData, built (config, data_dir, context)
+
+    def open_training(self, config: RunConfig, data_dir: Path, context: Any) -> TrainingData:
+        """The ``TrainingData`` of ``config`` on the stores ``data_dir``/{train,test}."""
+        return self.training_class(config, data_dir, context)
+
+    def trainer(
+        self, config: RunConfig, data_dir: str | Path, run_dir: str | Path, **options: Any
+    ) -> Trainer:
+        """The engine's trainer of ``config`` on this track's stores ``data_dir``/{train,test}
+        (``options``: those of ``Trainer``)."""
+        return Trainer(config, data_dir, run_dir, self.open_training, **options)
+
+    def train(
+        self, config: RunConfig, data_dir: str | Path, run_dir: str | Path, **options: Any
+    ) -> TrainResult:
+        """``vidpose.engine.trainer.train`` on this track's stores (``options``: resume,
+        device, stop_after_steps)."""
+        return train(config, data_dir, run_dir, self.open_training, **options)
+
+    def open_store(self, path: str | Path) -> Any:
+        """The validated store of this track's kind at ``path``."""
+        return self.read_store(path)
+
+    def training_mean_pose(
+        self, store_path: Path, checkpoint: dict[str, Any]
+    ) -> tuple[np.ndarray | None, str | None]:
+        """The evaluation baseline's mean pose (17, 3) metres and where it came from, or
+        (None, None): the mean of the sibling ``train`` store of ``store_path`` when there is
+        one of this track's kind (the definition), else the checkpoint's ``target_mean`` (the
+        same mean when the run normalised its targets; all zeros, unknown, otherwise)."""
+        sibling = store_path.resolve().parent / "train"
+        if (sibling / "meta.json").is_file() and store_format(sibling) == self.store_format:
+            train = self.open_store(sibling)
+            return mean_training_pose(train.poses3d), f"train store {sibling}"
+        target_mean = checkpoint.get("model", {}).get("target_mean")
+        if target_mean is not None:
+            mean = np.asarray(target_mean.detach().cpu().numpy(), dtype=np.float64)
+            if mean.shape == (17, 3) and np.abs(mean).max() > 0:
+                return mean, "the checkpoint's target_mean (no sibling train store)"
+        return None, None
+
+    def __repr__(self) -> str:
+        return f"<track {self.kind}>"
+
+
+def store_format(path: Path) -> Any:
+    """The ``format`` that ``path``/meta.json names (None when it names none); a missing or
+    unreadable meta.json is a one-line ``UserError``."""
+    meta_path = path / "meta.json"
+    if not meta_path.is_file():
+        raise UserError(f"{meta_path}: missing (not a vidpose store)")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (ValueError, OSError) as exc:
+        raise UserError(f"{meta_path}: not valid JSON ({exc})") from None
+    return meta.get("format") if isinstance(meta, dict) else None
