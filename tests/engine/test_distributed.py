@@ -38,6 +38,7 @@ def test_torchrun_two_processes_evaluate_every_clip_once(tiny_data, tiny_overrid
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     done = subprocess.run(command, capture_output=True, text=True, timeout=180, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("done: 1 epoch") == 1  # the summary once, not once per process
 
     # 10 clips, 3 per process and step → 2 steps of a global batch of 6, padded by wrapping.
     rows = (run_dir / "metrics.csv").read_text().splitlines()

@@ -1,4 +1,5 @@
 import csv
+import json
 import os
 import signal
 
@@ -69,6 +70,12 @@ def test_a_run_writes_its_folder(reference_run, tiny_data):
     assert predictions.shape == test.poses3d.shape
     mpjpe_mm = 1000 * np.linalg.norm(predictions - test.poses3d, axis=-1).mean()
     assert float(test_rows[-1][5]) == pytest.approx(mpjpe_mm, abs=1e-2)
+    # evaluation.json scores those same predictions and says which checkpoint made them.
+    report = json.loads((run_dir / "evaluation.json").read_text())
+    assert report["context"]["checkpoint"] == str(run_dir / "last.pt")
+    assert report["context"]["predictions"] == str(run_dir / "predictions_test.npy")
+    assert (report["context"]["epoch"], report["context"]["step"]) == (2, 8)
+    assert report["headline"]["mpjpe_mm"]["frame_average"] == pytest.approx(mpjpe_mm, abs=1e-2)
     # Targets were normalised with the training store's statistics.
     train_poses = open_store(tiny_data / "train").poses3d.reshape(-1, 17, 3)
     np.testing.assert_allclose(last["model"]["target_mean"], train_poses.mean(0), atol=1e-5)

@@ -113,10 +113,10 @@ def run(args: argparse.Namespace) -> int:
     if result.status == "stopped":
         print(f"stopped after step {result.step}; continue with --resume", file=sys.stderr)
         return 0
-    if result.test_mpjpe_mm is not None:
+    if result.test_mpjpe_mm is not None and result.is_main:  # once, not once per process
         print(
             f"done: {plural(result.epochs_done, 'epoch')}, {plural(result.step, 'step')}; "
-            f"test MPJPE {result.test_mpjpe_mm:.1f} mm (best {result.best_mpjpe_mm:.1f} mm); "
-            f"run folder {result.run_dir}"
+            f"test MPJPE {result.test_mpjpe_mm:.1f} mm (best {result.best_mpjpe_mm:.1f} mm, "
+            f"best.pt); predictions_test.npy from last.pt; run folder {result.run_dir}"
         )
     return 0

@@ -81,23 +81,31 @@ def open_tensorboard(run_dir: Path) -> Any:
     return SummaryWriter(log_dir=str(run_dir / "tensorboard"))
 
 
-def write_evaluation(
-    run_dir: Path, predictions: np.ndarray, train_store: ClipStore, test_store: ClipStore
-) -> None:
+def clip_evaluation(
+    predictions: np.ndarray, train_store: ClipStore, test_store: ClipStore
+) -> dict | None:
+    """The evaluation report of a clip model's test ``predictions`` (None when the
+    evaluation code cannot be imported)."""
     try:
         from vidpose.baselines import mean_training_pose
         from vidpose.evaluation import evaluate_predictions
     except ImportError:
-        return
+        return None
     mean_pose = mean_training_pose(train_store.poses3d)
-    report = evaluate_predictions(
+    return evaluate_predictions(
         predictions,
         test_store.poses3d,
         test_store.clips,
         mean_pose,
         baseline_source=str(train_store.path),
     )
-    write_json_atomic(run_dir / "evaluation.json", report)
+
+
+def write_evaluation(run_dir: Path, report: dict | None, context: dict) -> None:
+    """``evaluation.json``: the final report, with ``context`` saying which checkpoint and
+    predictions it scores (``vidpose evaluate --json`` writes the same fields)."""
+    if report is not None:
+        write_json_atomic(run_dir / "evaluation.json", {**report, "context": context})
 
 
 def plot_curves(run_dir: Path) -> None:
@@ -109,6 +117,8 @@ def plot_curves(run_dir: Path) -> None:
 
 
 def write_predictions(run_dir: Path, predictions: np.ndarray) -> None:
-    """``predictions_test.npy``: the final model's test poses (N, T, 17, 3) float32, metres."""
+    """``predictions_test.npy``: the final model's (``last.pt``'s) test poses, float32 metres
+    ((N, T, 17, 3) clips, or the lifter's frames); the trainer's ``evaluation.json`` scores
+    the same poses and says so in its ``context``."""
     with atomic_path(run_dir / "predictions_test.npy") as tmp, open(tmp, "wb") as out:
         np.save(out, predictions.astype(np.float32))

@@ -58,7 +58,7 @@ class TrainingData(Protocol):
     path), ``build_model``, ``step_inputs``; each step ``train_batches.batches(index_lists)``
     (one batch per list of sample indices) and the step inputs' ``prepare(batch)``, whose
     result gives the model its arguments (``model_args``) and the targets (``poses3d``); each
-    epoch ``predict_test`` against ``test_targets``; at the end ``write_evaluation``.
+    epoch ``predict_test`` against ``test_targets``; at the end ``evaluation_report``.
     """
 
     train_size: int  # training samples: the data order permutes 0 .. train_size - 1
@@ -84,7 +84,7 @@ class TrainingData(Protocol):
         speed: performance.Speed,
     ) -> np.ndarray: ...
 
-    def write_evaluation(self, run_dir: Path, predictions: np.ndarray) -> None: ...
+    def evaluation_report(self, predictions: np.ndarray) -> dict | None: ...
 
     def checkpoint_fields(self) -> dict[str, int]: ...
 
@@ -100,6 +100,7 @@ class TrainResult:
     test_mpjpe_mm: float | None  # after the last completed epoch
     best_mpjpe_mm: float | None
     train_s: float  # training wall time, seconds, including the runs this one resumed
+    is_main: bool = True  # this process reports (rank 0 under torchrun)
 
 
 class Trainer:
@@ -125,7 +126,8 @@ class Trainer:
         self.resume = resume
         self.context = distributed.init(device)
         run_folder.check_run_dir(self.run_dir, resume)
-        self.data = open_data(config, Path(data_dir), self.context)
+        self.data_dir = Path(data_dir)
+        self.data = open_data(config, self.data_dir, self.context)
         self.batch_size = config.train.batch_size
         self.steps_per_epoch = train_steps_per_epoch(
             self.data.train_size, self.batch_size, self.context.world_size
@@ -224,6 +226,7 @@ class Trainer:
             self.state.last_test_mpjpe_mm,
             self.state.best_mpjpe_mm,
             self.elapsed_s(),
+            self.context.is_main,
         )
 
     def _loop(self, stop: StopRequest) -> str:
@@ -372,7 +375,16 @@ class Trainer:
             return
         run_folder.write_predictions(self.run_dir, predictions)
         if self.config.train.final_report:
-            self.data.write_evaluation(self.run_dir, predictions)
+            context = {
+                "checkpoint": str(self.run_dir / "last.pt"),
+                "predictions": str(self.run_dir / "predictions_test.npy"),
+                "data": str(self.data_dir / "test"),
+                "flip_test": bool(self.config.eval.flip_test),
+                "epoch": self.state.epoch,
+                "step": self.state.step,
+            }
+            report = self.data.evaluation_report(predictions)
+            run_folder.write_evaluation(self.run_dir, report, context)
             run_folder.plot_curves(self.run_dir)
 
 

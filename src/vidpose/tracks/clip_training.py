@@ -119,8 +119,8 @@ class ClipTraining:
             normalize=self.normalizer,
         )
 
-    def write_evaluation(self, run_dir: Path, predictions: np.ndarray) -> None:
-        run_folder.write_evaluation(run_dir, predictions, self.train_store, self.test_store)
+    def evaluation_report(self, predictions: np.ndarray) -> dict | None:
+        return run_folder.clip_evaluation(predictions, self.train_store, self.test_store)
 
     def checkpoint_fields(self) -> dict[str, int]:
         """The model's input: clip length and input side."""

@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vidpose.atomic import write_json_atomic
 from vidpose.camera import project_torch
 from vidpose.config import EvalConfig, LifterRunConfig, TrainConfig
 from vidpose.data.order import eval_shard
@@ -201,15 +200,14 @@ class LifterTraining:
             predictions = [poses for part in gathered for poses in part]
         return np.concatenate(predictions) if predictions else np.zeros((0, 17, 3), np.float32)
 
-    def write_evaluation(self, run_dir: Path, predictions: np.ndarray) -> None:
-        report = evaluate_store_predictions(
+    def evaluation_report(self, predictions: np.ndarray) -> dict | None:
+        return evaluate_store_predictions(
             predictions,
             self.test_store,
             self.evaluation_indices,
             self.train_store.poses3d.reshape(-1, 17, 3).mean(0, dtype=np.float64),
             baseline_source=str(self.train_store.path),
         )
-        write_json_atomic(run_dir / "evaluation.json", report)
 
     def checkpoint_fields(self) -> dict[str, int]:
         """A lifter's checkpoint records nothing about its input beyond the model section."""
