@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from vidpose.atomic import atomic_path, write_json_atomic
+from vidpose.atomic import atomic_path, user_error_on_write, write_json_atomic
 from vidpose.errors import UserError
 from vidpose.store import ClipStore
 
@@ -105,7 +105,8 @@ def write_evaluation(run_dir: Path, report: dict | None, context: dict) -> None:
     """``evaluation.json``: the final report, with ``context`` saying which checkpoint and
     predictions it scores (``vidpose evaluate --json`` writes the same fields)."""
     if report is not None:
-        write_json_atomic(run_dir / "evaluation.json", {**report, "context": context})
+        with user_error_on_write(run_dir / "evaluation.json"):  # a full disk: one line
+            write_json_atomic(run_dir / "evaluation.json", {**report, "context": context})
 
 
 def plot_curves(run_dir: Path) -> None:
@@ -120,5 +121,6 @@ def write_predictions(run_dir: Path, predictions: np.ndarray) -> None:
     """``predictions_test.npy``: the final model's (``last.pt``'s) test poses, float32 metres
     ((N, T, 17, 3) clips, or the lifter's frames); the trainer's ``evaluation.json`` scores
     the same poses and says so in its ``context``."""
-    with atomic_path(run_dir / "predictions_test.npy") as tmp, open(tmp, "wb") as out:
+    path = run_dir / "predictions_test.npy"
+    with user_error_on_write(path), atomic_path(path) as tmp, open(tmp, "wb") as out:
         np.save(out, predictions.astype(np.float32))

@@ -26,7 +26,7 @@ import torch
 from tqdm import tqdm
 
 from vidpose import metrics
-from vidpose.atomic import write_text_atomic
+from vidpose.atomic import user_error_on_write, write_text_atomic
 from vidpose.config import EvalConfig, RunConfig, TrainConfig, dump_config
 from vidpose.data.order import epoch_order, train_step_indices, train_steps_per_epoch
 from vidpose.engine import distributed, performance, run_folder
@@ -203,7 +203,8 @@ class Trainer:
         main = self.context.is_main
         if main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
-            write_text_atomic(self.run_dir / "config.yaml", dump_config(self.config))
+            with user_error_on_write(self.run_dir / "config.yaml"):
+                write_text_atomic(self.run_dir / "config.yaml", dump_config(self.config))
             if self.resume:
                 truncate_metrics(self.run_dir / "metrics.csv", self.state.step, self.state.epoch)
         distributed.barrier(self.context)
