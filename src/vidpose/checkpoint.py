@@ -18,7 +18,7 @@ Layout (version 2)::
 Version 1 had no ``kind`` (a lifter's ``model_config`` names its ``lifter``), stored a lifter's
 receptive field as ``clip_frames`` and an ``image_size`` of 0, and kept the integral head's
 loss weights in ``config["train"]``; :func:`read_checkpoint` returns a version-1 file in the
-layout above.
+structure above.
 
 Inference needs only :func:`load_model`; the trainer also uses :func:`rng_state` and
 :func:`restore_rng_state` so a resumed run draws the same random numbers.
@@ -201,11 +201,11 @@ def read_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[
         )
     if not isinstance(checkpoint.get("model_config"), dict):
         raise UserError(f"{path}: invalid checkpoint (no model_config)")
-    return _current_layout(checkpoint) if checkpoint["version"] == 1 else checkpoint
+    return _current_structure(checkpoint) if checkpoint["version"] == 1 else checkpoint
 
 
-def _current_layout(checkpoint: dict[str, Any]) -> dict[str, Any]:
-    """A version-1 checkpoint in the current layout (module docstring)."""
+def _current_structure(checkpoint: dict[str, Any]) -> dict[str, Any]:
+    """A version-1 checkpoint in the current structure (module docstring)."""
     checkpoint = dict(checkpoint, version=FORMAT_VERSION)
     kind = checkpoint["kind"] = model_kind(checkpoint["model_config"])
     for fields in KIND_FIELDS.values():

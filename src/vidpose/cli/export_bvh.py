@@ -73,7 +73,7 @@ def run(args) -> int:
     if args.up != "auto":
         up, why = args.up, "--up"
     elif poses.up is not None:
-        up, why = poses.up, f"the layout of '{poses.key}'"
+        up, why = poses.up, f"the key '{poses.key}'"
     else:
         up, why = detect_up(poses.positions, args.poses), "detected from pelvis → head"
     fps = args.fps or poses.fps or 50.0

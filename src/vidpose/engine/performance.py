@@ -1,4 +1,4 @@
-"""How the engine runs fast on a GPU without changing what it computes: precision, memory layout,
+"""How the engine runs fast on a GPU without changing what it computes: precision, memory format,
 ``torch.compile`` and cuDNN settings, resolved from the ``train:`` config section.
 
 Every ``auto`` resolves to the plain fp32 eager path on CPU (nothing here may slow a CPU run
@@ -7,7 +7,7 @@ down) and to the fast path on CUDA:
 - ``precision``: ``bf16`` autocast (weights, optimizer state and the loss stay fp32; bf16 has
   fp32's exponent range, so no loss scaling is needed);
 - ``channels_last``: NHWC convolutions (what cuDNN's tensor-core kernels want); the input
-  arrives in that layout for free from ``normalize_frames(..., channels_last=True)``;
+  arrives in that memory format for free from ``normalize_frames(..., channels_last=True)``;
 - ``compile``: ``torch.compile`` of the model when the run is long enough for the compile time
   (tens of seconds per input shape) to be paid back by faster steps;
 - cuDNN benchmark mode and TF32 matmuls for whatever still runs in fp32.

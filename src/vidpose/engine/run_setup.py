@@ -1,6 +1,6 @@
 """Building what a training run trains: the model (seeded, with the training targets'
-statistics, on the device in the resolved layout) and the modules the training step calls (DDP
-under torchrun, compiled when ``train.compile`` resolves on)."""
+statistics, on the device in the resolved memory format) and the modules the training step
+calls (DDP under torchrun, compiled when ``train.compile`` resolves on)."""
 
 from __future__ import annotations
 

@@ -54,9 +54,10 @@ class TrainingData(Protocol):
     """What a run trains and tests on: each track's (``vidpose.tracks``), opened from
     DATA/train and DATA/test as ``open_data(config, data_dir, context)``.
 
-    The trainer calls, in this order: ``set_up_speed`` (precision, layout, compile and the data
-    path), ``build_model``, ``step_inputs``; each step ``train_batches.batches(index_lists)``
-    (one batch per list of sample indices) and the step inputs' ``prepare(batch)``, whose
+    The trainer calls, in this order: ``set_up_speed`` (precision, memory format, compile and
+    the data path), ``build_model``, ``step_inputs``; each step
+    ``train_batches.batches(index_lists)`` (one batch per list of sample indices) and the step
+    inputs' ``prepare(batch)``, whose
     result gives the model its arguments (``model_args``) and the targets (``poses3d``); each
     epoch ``predict_test`` against ``test_targets``; at the end ``evaluation_report``.
     """
@@ -363,7 +364,7 @@ class Trainer:
         self._test_predictions = test_pred
 
     def predict_test(self) -> np.ndarray:
-        """The current model's poses for the whole test split (the track's layout, metres), on
+        """The current model's poses for the whole test split (in the track's shape, metres), on
         every process."""
         return self.data.predict_test(self.eval_model, self.config.eval, self.context, self.speed)
 

@@ -5,7 +5,7 @@
 generator, every process's random states, the position ``(epoch, step in epoch)`` in the
 seeded data order, the partial epoch sums and the scores so far. ``state_dict()`` and
 ``load_state_dict()`` carry the parts that are not weights; :func:`make_training_checkpoint`
-builds the one checkpoint dict (vidpose.checkpoint's layout, with the evaluated weights as
+builds the one checkpoint dict (vidpose.checkpoint's structure, with the evaluated weights as
 ``model`` and the rest under ``training``) and :func:`restore_training_state` reads it back,
 refusing a checkpoint it cannot continue exactly.
 """

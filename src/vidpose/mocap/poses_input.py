@@ -27,7 +27,7 @@ UP_AXES = ("y", "z", "-y")
 class PosesInput:
     positions: np.ndarray  # (F, 17, 3) float64 metres
     fps: float | None  # stated by the file, if it does
-    up: str | None  # known from the layout ('-y' for predict's camera frame), else None
+    up: str | None  # known from the key ('-y' for predict's camera frame), else None
     key: str
     first_frame: int = 0  # the file's frame that is positions[0] (frames without a pose cut)
     bridged: int = 0  # frames without a pose inside the take, filled by interpolation

@@ -42,7 +42,7 @@ def normalize_frames(
     ``size`` (a side or (H', W')) resizes with antialiased bilinear interpolation when the model
     input differs from the stored frames; by default the size is kept. ``channels_last`` skips
     the final copy: the result is a view of NHWC memory, which flattens to a channels_last
-    (N, 3, H', W') batch, the layout channels_last convolutions want.
+    (N, 3, H', W') batch, the memory format channels_last convolutions want.
     """
     frames = torch.as_tensor(frames)
     if frames.dtype != torch.uint8 or frames.ndim < 3 or frames.shape[-1] != 3:

@@ -60,7 +60,7 @@ class ClipTraining:
     def set_up_speed(
         self, train: TrainConfig, total_steps: int, context: distributed.Context
     ) -> performance.Speed:
-        """Precision, layout, compile and the data path of each store (vidpose.engine.batches
+        """Precision, memory format, compile and the data path of each store (vidpose.engine.batches
         and .performance); ``auto`` settings resolve to the plain path on CPU."""
         device = context.device
         work = (
