@@ -49,11 +49,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from vidpose import metrics  # noqa: E402
-from vidpose.baselines import mean_pose_mpjpe_mm  # noqa: E402
-from vidpose.config import load_config  # noqa: E402
-from vidpose.errors import UserError  # noqa: E402
-from vidpose.store import OPTIONAL_ARRAYS, open_store, read_clips_csv, write_store  # noqa: E402
+from vidpose.clips.clip_store import OPTIONAL_ARRAYS, open_store, read_clips_csv, write_store  # noqa: E402
+from vidpose.infra.errors import UserError  # noqa: E402
+from vidpose.pose import metrics  # noqa: E402
+from vidpose.pose.baselines import mean_pose_mpjpe_mm  # noqa: E402
+from vidpose.runs.run_config import load_config  # noqa: E402
 
 #: The default's colour jitter apart from the per-channel gain, switched off.
 _JITTER_BEYOND_GAIN_OFF = ["augment.brightness=0", "augment.contrast=0", "augment.hue=0"]
@@ -295,8 +295,8 @@ def evaluate_only(
 ) -> dict:
     """Score the final weights of the trained run in ``run_dir`` with other ``eval.``
     settings (an ablation of a test-time option needs no retraining)."""
-    from vidpose.checkpoint import load_model
-    from vidpose.engine.predict import predict_store
+    from vidpose.engine.clip_inference import predict_store
+    from vidpose.runs.checkpoint import load_model
 
     config = load_config(config_path, overrides)
     import torch

@@ -92,8 +92,8 @@ def _trainer(config, data: Path, run_dir: Path, device: str, stop_after_steps: i
 
 def sized(config, data: Path, samples: int):
     """``config`` with epochs (and, below one epoch, a sample stride) for ~``samples``."""
-    from vidpose.config import run_config
     from vidpose.lifting.windows import KeypointSequences, TrainingWindows
+    from vidpose.runs.run_config import run_config
     from vidpose.sequences import open_sequences
 
     store = open_sequences(data / "train")
@@ -112,7 +112,7 @@ def sized(config, data: Path, samples: int):
 
 
 def run_model(name, config, args, work: Path) -> dict:
-    from vidpose.lifting.predict import predict_sequences
+    from vidpose.lifting.sequence_inference import predict_sequences
     from vidpose.lifting.windows import KeypointSequences
     from vidpose.sequences import open_sequences
 
@@ -172,7 +172,7 @@ def _headline(report: dict, model: bool) -> dict:
 
 
 def main(argv=None) -> int:
-    from vidpose.config import load_config
+    from vidpose.runs.run_config import load_config
 
     args = parse_args(argv)
     torch.manual_seed(0)

@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.mocap.bvh import forward_kinematics, read_bvh
 from vidpose.mocap.cmu_index import read_cmu_index, take_key
 from vidpose.mocap.importer import ImportOptions, find_inputs, import_file, import_take
@@ -50,7 +50,7 @@ from vidpose.mocap.joint_maps import resolve_family
 from vidpose.mocap.motion_writer import default_subject
 from vidpose.mocap.proportions import mean_bone_lengths
 from vidpose.mocap.rotations import euler_to_matrix
-from vidpose.skeleton import JOINT_NAMES
+from vidpose.pose.skeleton import JOINT_NAMES
 
 CMU_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "mocap" / "cmu"
 

@@ -89,7 +89,7 @@ class StoreClips:
     a worker started by spawn or forkserver opens its own map instead of receiving a copy."""
 
     def __init__(self, path: Path) -> None:
-        from vidpose.store import open_store
+        from vidpose.clips.clip_store import open_store
 
         self.path = path
         self.length = open_store(path).num_clips
@@ -104,8 +104,8 @@ class StoreClips:
     def __getitem__(self, index: int):
         import numpy as np
 
-        from vidpose.data.source import ClipDataset
-        from vidpose.store import open_store
+        from vidpose.clips.clip_source import ClipDataset
+        from vidpose.clips.clip_store import open_store
 
         if self.clips is None:
             self.clips = ClipDataset(open_store(self.path))
@@ -118,7 +118,7 @@ def run_reference(args, data_dir: Path) -> dict:
     import torch
 
     from vidpose.models import build_model
-    from vidpose.models.preprocess import normalize_frames
+    from vidpose.models.frame_input import normalize_frames
 
     torch.manual_seed(0)
     device = torch.device(args.device)
@@ -168,8 +168,8 @@ def run_engine(args, data_dir: Path, work_dir: Path) -> dict:
     """vidpose's Trainer at its default fast settings, timed between steps via its hook."""
     import torch
 
-    from vidpose.config import load_config
-    from vidpose.store import open_store
+    from vidpose.clips.clip_store import open_store
+    from vidpose.runs.run_config import load_config
     from vidpose.tracks import trainer as make_trainer
 
     model = model_config(args)

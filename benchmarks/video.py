@@ -85,8 +85,8 @@ def synthetic_720p(path: Path, frames: int, seed: int = 3) -> Path:
     import cv2
     import numpy as np
 
-    from vidpose.synth import body, motion, render, scene
-    from vidpose.synth import camera as cameras
+    from vidpose.synth import body, motion, person_drawing, scene
+    from vidpose.synth import studio_cameras as cameras
     from vidpose.video.encode import write_video
 
     rng = np.random.default_rng(seed)
@@ -96,7 +96,9 @@ def synthetic_720p(path: Path, frames: int, seed: int = 3) -> Path:
     view = scene.make_scene(rng, camera, 720)
     joints = camera.to_camera(world)
     whole_view = np.tile(np.array([0.0, 0.0, 1000.0]), (frames, 1))  # the 1000-px camera image
-    squares = render.render_clip(view, subject, joints, world[:, 0, :2], whole_view, 720, rng)
+    squares = person_drawing.render_clip(
+        view, subject, joints, world[:, 0, :2], whole_view, 720, rng
+    )
     pixels = cameras.to_stored(camera.project(joints), whole_view[0], 720) + [280, 0]
 
     def marked(index: int, square: np.ndarray) -> np.ndarray:
@@ -248,7 +250,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
         args.detector_model, args.pose_model, download=False, threads=args.threads
     )
     torch.set_num_threads(max(1, args.threads))
-    from vidpose.engine.predict import recipe_flip_test
+    from vidpose.engine.clip_inference import recipe_flip_test
 
     lifter, lifter_checkpoint, lifter_name = load_lifter(args.lifter)
     flip = recipe_flip_test(lifter_checkpoint)  # as vidpose predict runs it
@@ -357,7 +359,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from vidpose.errors import UserError
+    from vidpose.infra.errors import UserError
 
     try:
         with tempfile.TemporaryDirectory(prefix="vidpose-video-bench-") as folder:

@@ -78,8 +78,8 @@ def render_synth_walk(
     Returns frames (F, size, size, 3) uint8 and the projected joints (F, 17, 2) in pixels.
     The view is fixed (one crop for the whole take), unlike the stores' person-centred clips.
     """
-    from vidpose.synth import body, motion, render, scene
-    from vidpose.synth import camera as cameras
+    from vidpose.synth import body, motion, person_drawing, scene
+    from vidpose.synth import studio_cameras as cameras
 
     rng = np.random.default_rng(seed)
     subject = body.make_subject("S9")
@@ -92,7 +92,9 @@ def render_synth_walk(
     side = float((high - low).max()) * 1.5
     crop = np.array([*((low + high) / 2 - side / 2), side])
     crops = np.tile(crop, (num_frames, 1))
-    frames = render.render_clip(view, subject, joints_cam, world[:, 0, :2], crops, size, rng)
+    frames = person_drawing.render_clip(
+        view, subject, joints_cam, world[:, 0, :2], crops, size, rng
+    )
     return frames, cameras.to_stored(pixels, crop, size)
 
 
@@ -114,8 +116,8 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
     """An untrained tinycnn + LSTM checkpoint: clips of 8 frames, 32x32 input, 50 fps."""
     import torch
 
-    from vidpose.checkpoint import make_checkpoint, save_checkpoint
     from vidpose.models import ModelConfig, build_model
+    from vidpose.runs.checkpoint import make_checkpoint, save_checkpoint
 
     torch.manual_seed(0)
     model = build_model(ModelConfig(backbone="tinycnn", hidden_size=16, feature_dim=16))

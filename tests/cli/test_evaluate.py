@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from vidpose import metrics
-from vidpose.checkpoint import load_model, make_checkpoint, save_checkpoint
 from vidpose.cli import main
-from vidpose.engine.predict import predict_store
+from vidpose.clips.clip_store import open_store, write_store
+from vidpose.engine.clip_inference import predict_store
 from vidpose.models import ModelConfig, build_model
-from vidpose.store import open_store, write_store
+from vidpose.pose import metrics
+from vidpose.runs.checkpoint import load_model, make_checkpoint, save_checkpoint
 
 CLIP_FRAMES = 3
 IMAGE_SIZE = 16

@@ -9,7 +9,7 @@ from vidpose.mocap.bvh_export import reproduced_positions
 from vidpose.mocap.convert import y_up_to_z_up
 from vidpose.mocap.importer import ImportOptions, import_file
 from vidpose.mocap.poses_input import bridge_unposed_frames, to_bvh_axes
-from vidpose.skeleton import JOINT_NAMES
+from vidpose.pose.skeleton import JOINT_NAMES
 
 # A standing body, z up, facing -y with its left at +x, metres.
 STANDING_Z_UP = np.array(

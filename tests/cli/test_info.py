@@ -6,9 +6,9 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from vidpose import skeleton
 from vidpose.cli import main
-from vidpose.store import write_store
+from vidpose.clips.clip_store import write_store
+from vidpose.pose import skeleton
 
 T = 4
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from vidpose.camera import video_intrinsics
 from vidpose.cli import main
+from vidpose.pose.camera import video_intrinsics
 from vidpose.video.encode import count_decodable_frames, write_video
 
 

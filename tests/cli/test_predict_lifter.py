@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from vidpose.camera import video_intrinsics
-from vidpose.checkpoint import make_checkpoint, save_checkpoint
 from vidpose.cli import main
 from vidpose.models import LifterConfig, build_model
+from vidpose.pose.camera import video_intrinsics
+from vidpose.runs.checkpoint import make_checkpoint, save_checkpoint
 from vidpose.video.encode import count_decodable_frames, write_video
 
 FRAMES = 24

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from vidpose.cli import main
+from vidpose.clips.clip_store import open_store
 from vidpose.mocap.bvh import read_bvh
 from vidpose.mocap.bvh_export import bvh_text
 from vidpose.mocap.proportions import mean_bone_lengths, subject_bone_lengths
-from vidpose.skeleton import JOINT_NAMES, bone_lengths
-from vidpose.store import open_store
+from vidpose.pose.skeleton import JOINT_NAMES, bone_lengths
 from vidpose.synth.motion_file import load_motion_file
 
 REPO = Path(__file__).resolve().parents[2]

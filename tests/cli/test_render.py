@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from vidpose.cli import main
-from vidpose.store import write_store
+from vidpose.clips.clip_store import write_store
 from vidpose.video.encode import count_decodable_frames
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vidpose import metrics
 from vidpose.cli import main
+from vidpose.pose import metrics
 
 KEYS = ["mse", "mpjpe_mm", "p_mpjpe_mm", "n_mpjpe_mm", "mpjve_mm"]
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from vidpose.cli import main
-from vidpose.contact_sheet import LABEL_WIDTH, LEFT_RGB, RIGHT_RGB, contact_sheet, pick_clips
-from vidpose.store import open_store, write_store
+from vidpose.clips.clip_store import open_store, write_store
+from vidpose.clips.contact_sheet import LABEL_WIDTH, LEFT_RGB, RIGHT_RGB, contact_sheet, pick_clips
 from vidpose.synth.generate import generate_dataset
 
 

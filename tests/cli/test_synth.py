@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from vidpose.cli import main
-from vidpose.store import open_store
+from vidpose.clips.clip_store import open_store
 
 FAST = ["--preset", "tiny", "--size", "32", "--frames", "4", "--workers", "1"]
 FEW = ["--train-clips", "5", "--test-clips", "2"]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from vidpose.cli import main
-from vidpose.store import open_store, write_store
+from vidpose.clips.clip_store import open_store, write_store
 
 LATIN1_ROW = "S9,Caf\u00e9 walking,c,s,0\n".encode("latin-1")  # é is byte 0xe9 in Latin-1
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from vidpose.cli import main
+from vidpose.clips.clip_store import write_store
 from vidpose.engine import losses
-from vidpose.store import write_store
 
 CONFIG = """\
 model: {backbone: tinycnn, feature_dim: 8, hidden_size: 8}
@@ -169,7 +169,7 @@ def test_a_disk_full_at_a_checkpoint_is_one_line_and_keeps_the_last_one(
         def flush(self):
             self.file.flush()
 
-    monkeypatch.setattr("vidpose.checkpoint.torch.save", save_until_the_disk_fills)
+    monkeypatch.setattr("vidpose.runs.checkpoint.torch.save", save_until_the_disk_fills)
     assert _train(setup, out, "--resume") == 2
     _one_line_error(
         capsys,

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from vidpose.cli import main
-from vidpose.store import write_store
+from vidpose.clips.clip_store import write_store
 
 CONFIG = """\
 model: {backbone: tinycnn, feature_dim: 8, hidden_size: 8}
@@ -65,24 +65,27 @@ COMMANDS = {
     ),
     "evaluate --json": (
         lambda i, c, v, d: ["evaluate", c, "--data", i / "data" / "test", "--json", d / "e.json"],
-        "vidpose.engine.predict.predict_store",
+        "vidpose.engine.clip_inference.predict_store",
     ),
     "predict --out": (
         lambda i, c, v, d: ["predict", c, v, "--out", d / "p.npz"],
-        "vidpose.video.predictor.predict_video",
+        "vidpose.video.image_model_path.predict_video",
     ),
     "predict --render": (
         lambda i, c, v, d: ["predict", c, v, "--out", i / "never.npz", "--render", d / "r.gif"],
-        "vidpose.video.predictor.predict_video",
+        "vidpose.video.image_model_path.predict_video",
     ),
     "render --out": (
         lambda i, c, v, d: ["render", i / "data" / "test", "--clip", "0", "--out", d / "c.gif"],
         "vidpose.video.render.clip_animation_frames",
     ),
-    "export": (lambda i, c, v, d: ["export", c, d / "m.onnx"], "vidpose.export.export_onnx"),
+    "export": (
+        lambda i, c, v, d: ["export", c, d / "m.onnx"],
+        "vidpose.clips.onnx_export.export_onnx",
+    ),
     "show --out": (
         lambda i, c, v, d: ["show", i / "data" / "test", "--out", d / "s.png"],
-        "vidpose.contact_sheet.contact_sheet",
+        "vidpose.clips.contact_sheet.contact_sheet",
     ),
     "synth": (
         lambda i, c, v, d: ["synth", d / "data", "--preset", "tiny", "--workers", "1"],
@@ -169,7 +172,7 @@ def test_plot_of_a_run_that_cannot_be_written(kind, tmp_path, capsys, monkeypatc
         pytest.skip("root writes through permission bits")
     else:
         tmp_path.chmod(0o500)
-    monkeypatch.setattr("vidpose.plots.build_figures", _never("build_figures"))
+    monkeypatch.setattr("vidpose.engine.curves.build_figures", _never("build_figures"))
     try:
         assert main(["plot", str(tmp_path)]) == 2
         assert "cannot write here" in _one_line_error(capsys, "plot")
@@ -208,7 +211,7 @@ def test_a_poses_file_that_cannot_be_written_takes_the_render_with_it(
     tiny_checkpoint, walking_video, tmp_path, capsys, monkeypatch
 ):
     out, render = tmp_path / "p.npz", tmp_path / "r.gif"
-    monkeypatch.setattr("vidpose.video.predictor.save_prediction", _disk_full)
+    monkeypatch.setattr("vidpose.video.image_model_path.save_prediction", _disk_full)
     argv = ["predict", str(tiny_checkpoint), str(walking_video.path), "--out", str(out)]
     assert main([*argv, "--render", str(render), "--box", "40,10,60,100"]) == 2
     assert _one_line_error(capsys, "predict").endswith(f"{out}: cannot write (disk full)")
@@ -216,7 +219,7 @@ def test_a_poses_file_that_cannot_be_written_takes_the_render_with_it(
 
 
 def test_an_export_that_fails_to_write_is_one_line(tiny_checkpoint, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("vidpose.export.export_onnx", _disk_full)
+    monkeypatch.setattr("vidpose.clips.onnx_export.export_onnx", _disk_full)
     out = tmp_path / "m.onnx"
     assert main(["export", str(tiny_checkpoint), str(out)]) == 2
     assert _one_line_error(capsys, "export").endswith(f"{out}: cannot write (disk full)")
@@ -228,7 +231,7 @@ def test_any_other_os_error_is_one_line_naming_the_file(inputs, tmp_path, capsys
     def vanished(*args, **kwargs):
         raise FileNotFoundError(errno.ENOENT, "No such file or directory", "data/test/x.npy")
 
-    monkeypatch.setattr("vidpose.tracks.clips.ClipTrack.describe", vanished)
+    monkeypatch.setattr("vidpose.tracks.clip_track.ClipTrack.describe", vanished)
     assert main(["info", str(inputs / "data" / "test")]) == 2
     message = _one_line_error(capsys, "info")
     assert message == "vidpose info: error: data/test/x.npy: No such file or directory"
@@ -251,7 +254,7 @@ NUMPY_DISK_FULL = {
 def _standing_motion(frames: int) -> np.ndarray:
     """(frames, 32, 3) world metres, z up: a person standing (0.88 m legs), VideoPose3D's
     32-joint layout with the 15 unused joints at the pelvis."""
-    from vidpose.skeleton import H36M_32_TO_17
+    from vidpose.pose.skeleton import H36M_32_TO_17
 
     body = np.zeros((32, 3)) + [0.0, 0.0, 0.96]
     body[H36M_32_TO_17] = [
@@ -293,7 +296,7 @@ def test_a_disk_that_fills_mid_write_names_the_store_and_says_full(
 
 def _poses_file(path: Path) -> Path:
     """(5, 17, 3) poses in metres, z up, as a .npy file at ``path`` (whatever its suffix)."""
-    from vidpose.skeleton import H36M_32_TO_17
+    from vidpose.pose.skeleton import H36M_32_TO_17
 
     rng = np.random.default_rng(0)
     poses = _standing_motion(5)[:, H36M_32_TO_17] + rng.normal(0, 0.01, (5, 17, 3))

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vidpose.config import load_config
-from vidpose.store import write_store
+from vidpose.clips.clip_store import write_store
+from vidpose.runs.run_config import load_config
 
 TINY_OVERRIDES = [
     "model.backbone=tinycnn",

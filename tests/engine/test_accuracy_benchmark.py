@@ -64,7 +64,7 @@ def test_the_benchmark_trains_both_recipes_and_reports_the_table(tiny_data, tmp_
 
 
 def test_every_ablation_is_a_valid_config():
-    from vidpose.config import load_config
+    from vidpose.runs.run_config import load_config
 
     accuracy = _load()
     for name, overrides in accuracy.ABLATIONS.items():
@@ -100,7 +100,7 @@ def test_resume_continues_an_interrupted_run_to_the_same_result(tiny_data, tmp_p
     """A benchmark stopped mid-run and started again with --resume ends where an uninterrupted
     one does (resuming is exact), instead of refusing the run folder or starting over."""
     import vidpose.tracks as tracks
-    from vidpose.errors import UserError
+    from vidpose.infra.errors import UserError
 
     accuracy = _load()
     argv = ["--data", str(tiny_data), "--epochs", "2", "--device", "cpu", "--image-size", "16"]
@@ -137,7 +137,7 @@ def test_resume_needs_the_work_folder(tiny_data, capsys):
 
 
 def test_resized_store_cuts_evenly_and_resizes_frames_and_2d_alike(tiny_data, tmp_path):
-    from vidpose.store import open_store
+    from vidpose.clips.clip_store import open_store
 
     accuracy = _load()
     source = open_store(tiny_data / "train")

@@ -2,15 +2,15 @@ import numpy as np
 import pytest
 import torch
 
-from vidpose.data.source import ClipDataset
+from vidpose.clips.clip_source import ClipDataset
+from vidpose.clips.clip_store import write_store
 from vidpose.engine.batches import (
     DeviceBatches,
     memory_budget_bytes,
     place_training_data,
     resolve_data_path,
 )
-from vidpose.errors import UserError
-from vidpose.store import write_store
+from vidpose.infra.errors import UserError
 
 CPU, CUDA = torch.device("cpu"), torch.device("cuda")
 

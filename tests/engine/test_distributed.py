@@ -7,10 +7,10 @@ import sys
 import numpy as np
 import torch
 
-from vidpose.checkpoint import load_model
-from vidpose.config import dump_config, load_config
-from vidpose.engine.predict import predict_store
-from vidpose.store import open_store
+from vidpose.clips.clip_store import open_store
+from vidpose.engine.clip_inference import predict_store
+from vidpose.runs.checkpoint import load_model
+from vidpose.runs.run_config import dump_config, load_config
 
 
 def test_torchrun_two_processes_evaluate_every_clip_once(tiny_data, tiny_overrides, tmp_path):

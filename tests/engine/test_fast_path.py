@@ -5,9 +5,9 @@ import csv
 import pytest
 import torch
 
-from vidpose.config import load_config
 from vidpose.engine import losses
 from vidpose.engine.trainer import Trainer, TrainingDiverged
+from vidpose.runs.run_config import load_config
 from vidpose.tracks import train
 from vidpose.tracks import trainer as make_trainer
 
@@ -93,8 +93,8 @@ def test_bf16_autocast_and_channels_last_train_on_cpu_too(
 
 
 def test_best_pt_shares_last_pt_bytes_and_keeps_them_when_last_pt_is_replaced(tmp_path):
-    from vidpose.atomic import write_text_atomic
     from vidpose.engine.training_state import link_or_copy as _link_or_copy
+    from vidpose.infra.atomic import write_text_atomic
 
     write_text_atomic(tmp_path / "last.pt", "epoch 1")
     _link_or_copy(tmp_path / "last.pt", tmp_path / "best.pt")

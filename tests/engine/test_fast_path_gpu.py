@@ -14,7 +14,7 @@ import csv
 import pytest
 import torch
 
-from vidpose.config import load_config
+from vidpose.runs.run_config import load_config
 from vidpose.tracks import train
 
 pytestmark = [

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from vidpose.checkpoint import load_model
-from vidpose.engine.predict import predict_store
-from vidpose.store import open_store
+from vidpose.clips.clip_store import open_store
+from vidpose.engine.clip_inference import predict_store
+from vidpose.runs.checkpoint import load_model
 from vidpose.tracks import train
 
 pytestmark = [

@@ -3,8 +3,8 @@ import math
 import pytest
 import torch
 
-from vidpose.config import OptimConfig
 from vidpose.engine.optim import WeightAverage, build_optimizer, build_scheduler, lr_factor
+from vidpose.runs.run_config import OptimConfig
 
 
 def test_constant_schedule_with_warmup():

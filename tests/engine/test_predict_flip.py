@@ -3,11 +3,11 @@
 import numpy as np
 import torch
 
-from vidpose.augment import flip_batch, unflip_poses3d
-from vidpose.engine.predict import predict_store
+from vidpose.clips.clip_augment import flip_batch, unflip_poses3d
+from vidpose.clips.clip_store import write_store
+from vidpose.engine.clip_inference import predict_store
 from vidpose.models import ModelConfig, build_model, normalize_frames
-from vidpose.models.geometry import flip_geometry, make_geometry
-from vidpose.store import write_store
+from vidpose.models.crop_geometry import flip_geometry, make_geometry
 
 
 def test_flip_test_with_geometry_averages_the_unmirrored_mirrored_prediction(tmp_path):

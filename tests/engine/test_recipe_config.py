@@ -2,8 +2,8 @@
 
 import pytest
 
-from vidpose.config import load_config
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
+from vidpose.runs.run_config import load_config
 
 
 def test_augmentation_is_off_without_a_section_and_on_with_one():

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from vidpose.cli import main
+from vidpose.clips.clip_store import write_store
 from vidpose.engine.run_folder import check_run_dir
-from vidpose.errors import UserError
-from vidpose.store import write_store
+from vidpose.infra.errors import UserError
 
 CONFIG = """\
 model: {backbone: tinycnn, feature_dim: 8, hidden_size: 8}

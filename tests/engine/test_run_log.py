@@ -7,7 +7,7 @@ import os
 import pytest
 
 from vidpose.engine.run_log import MetricsLog
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 
 
 class _FullDisk:

@@ -3,18 +3,18 @@
 import numpy as np
 import torch
 
-from vidpose.augment import unflip_poses3d
-from vidpose.config import TrainConfig, load_config
-from vidpose.data.batch import ClipBatch
-from vidpose.data.order import epoch_order, train_step_indices
+from vidpose.clips.batch import ClipBatch
+from vidpose.clips.clip_augment import unflip_poses3d
+from vidpose.clips.clip_store import open_store
+from vidpose.engine.data_order import epoch_order, train_step_indices
 from vidpose.engine.losses import bone_loss
 from vidpose.engine.train_step import Objective, StepInputs
-from vidpose.models.geometry import crop_axis
+from vidpose.models.crop_geometry import crop_axis
+from vidpose.models.frame_input import normalize_frames
 from vidpose.models.integral_losses import depth_map_loss, heatmap_loss
-from vidpose.models.preprocess import normalize_frames
 from vidpose.models.targets import PoseOutput
-from vidpose.skeleton import PARENTS
-from vidpose.store import open_store
+from vidpose.pose.skeleton import PARENTS
+from vidpose.runs.run_config import TrainConfig, load_config
 from vidpose.tracks import trainer as make_trainer
 
 FLIP_ONLY = [
@@ -62,7 +62,7 @@ def test_a_flip_only_config_feeds_the_model_mirrored_clips(tiny_data, tiny_overr
 
 def test_no_augment_section_leaves_the_batch_alone(tiny_data, tiny_config):
     store = open_store(tiny_data / "train")
-    from vidpose.data.source import ClipDataset
+    from vidpose.clips.clip_source import ClipDataset
 
     inputs = StepInputs(tiny_config.augment, 32, torch.device("cpu"), seed=0)
     read = ClipDataset(store).get_batch(np.array([3, 1]))
@@ -74,8 +74,8 @@ def test_no_augment_section_leaves_the_batch_alone(tiny_data, tiny_config):
 
 
 def test_augmentation_draws_are_seeded_and_resumable(tiny_data, tiny_config):
-    from vidpose.augment import AugmentConfig
-    from vidpose.data.source import ClipDataset
+    from vidpose.clips.clip_augment import AugmentConfig
+    from vidpose.clips.clip_source import ClipDataset
 
     source = ClipDataset(open_store(tiny_data / "train"))
     augment = AugmentConfig(rotation_deg=20.0)
@@ -94,8 +94,8 @@ def test_augmentation_draws_are_seeded_and_resumable(tiny_data, tiny_config):
 
 
 def test_a_turned_picture_turns_the_poses_about_the_crop_axis(tiny_data_with_geometry):
-    from vidpose.augment import AugmentConfig
-    from vidpose.data.source import ClipDataset
+    from vidpose.clips.clip_augment import AugmentConfig
+    from vidpose.clips.clip_source import ClipDataset
 
     source = ClipDataset(open_store(tiny_data_with_geometry / "train"))
     turn_only = AugmentConfig(

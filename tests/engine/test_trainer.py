@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from vidpose.config import load_config
+from vidpose.clips.clip_store import open_store
 from vidpose.engine import losses
 from vidpose.engine.trainer import TrainingDiverged
-from vidpose.errors import UserError
-from vidpose.store import open_store
+from vidpose.infra.errors import UserError
+from vidpose.runs.run_config import load_config
 from vidpose.tracks import train
 
 # 10 training clips at batch 3 → 4 steps per epoch (the last one short); 2 epochs.

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vidpose import skeleton
 from vidpose.keypoints import layouts
 from vidpose.keypoints.layouts import LAYOUTS, TO_H36M17, canonical_layout, to_h36m17
+from vidpose.pose import skeleton
 
 H36M = {name: i for i, name in enumerate(skeleton.JOINT_NAMES)}
 

@@ -3,10 +3,10 @@ of the shipped lifter's data (vidpose.lifting.shipped_data)."""
 
 import numpy as np
 
-from vidpose.camera import project
 from vidpose.keypoints.layouts import COCO17, H36M17, to_h36m17
 from vidpose.lifting.detector_2d import FACE_OFFSETS, coco17_keypoints, coco17_points3d, head_frame
 from vidpose.lifting.shipped_data import main as join_main
+from vidpose.pose.camera import project
 from vidpose.sequences import open_sequences
 
 INTRINSICS = np.array([1145.0, 1145.0, 500.0, 500.0])  # the stick figure's camera (conftest)

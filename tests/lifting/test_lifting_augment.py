@@ -8,11 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from vidpose.camera import project_torch
-from vidpose.config import load_section
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.keypoints.normalize import normalize_screen
-from vidpose.lifting.augment import (
+from vidpose.lifting.keypoint_augment import (
     KeypointAugmentConfig,
     detector_errors,
     flip_keypoints,
@@ -21,7 +19,9 @@ from vidpose.lifting.augment import (
     rotate_camera,
     rotation_matrices,
 )
-from vidpose.skeleton import FLIP_PERMUTATION
+from vidpose.pose.camera import project_torch
+from vidpose.pose.skeleton import FLIP_PERMUTATION
+from vidpose.runs.run_config import load_section
 
 
 def test_flip_is_an_involution_that_swaps_sides():

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from vidpose.checkpoint import make_checkpoint, save_checkpoint
 from vidpose.cli import main
-from vidpose.contact_sheet import LABEL_WIDTH, LEFT_RGB, RIGHT_RGB
+from vidpose.clips.contact_sheet import LABEL_WIDTH, LEFT_RGB, RIGHT_RGB
 from vidpose.models import LifterConfig, build_model
+from vidpose.runs.checkpoint import make_checkpoint, save_checkpoint
 from vidpose.sequences import open_sequences
 from vidpose.tracks import store_track, track_of
-from vidpose.tracks.lifting import SHEET_FRAMES, keypoint_canvas
+from vidpose.tracks.lifter_track import SHEET_FRAMES, keypoint_canvas
 from vidpose.video.encode import count_decodable_frames
 
 

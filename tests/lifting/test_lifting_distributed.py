@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from vidpose.checkpoint import load_model
-from vidpose.config import dump_config, load_config
-from vidpose.lifting.predict import predict_sequences
+from vidpose.lifting.sequence_inference import predict_sequences
 from vidpose.lifting.windows import KeypointSequences
+from vidpose.runs.checkpoint import load_model
+from vidpose.runs.run_config import dump_config, load_config
 from vidpose.sequences import open_sequences
 
 CONFIG = Path(__file__).parents[2] / "configs" / "lift_tcn27.yaml"

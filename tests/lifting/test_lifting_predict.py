@@ -7,9 +7,9 @@ import pytest
 import torch
 from torch import nn
 
-from vidpose.lifting import predict
-from vidpose.lifting.augment import flip_poses3d
-from vidpose.lifting.predict import lift, predict_sequences
+from vidpose.lifting import sequence_inference
+from vidpose.lifting.keypoint_augment import flip_poses3d
+from vidpose.lifting.sequence_inference import lift, predict_sequences
 from vidpose.lifting.windows import KeypointSequences
 from vidpose.models import build_model
 from vidpose.sequences import open_sequences
@@ -51,7 +51,7 @@ def test_chunks_do_not_change_a_tcn_prediction(test_data, monkeypatch):
     torch.manual_seed(0)
     model = build_model(dict(lifter="tcn", receptive_field=9, hidden_size=8)).eval()
     whole = predict_sequences(model, test_data, [1, 2])
-    monkeypatch.setattr(predict, "CHUNK_FRAMES", 7)
+    monkeypatch.setattr(sequence_inference, "CHUNK_FRAMES", 7)
     chunked = predict_sequences(model, test_data, [1, 2], batch_size=2)
     for a, b in zip(whole, chunked, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-5)

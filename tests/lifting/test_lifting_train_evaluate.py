@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from vidpose.checkpoint import read_checkpoint
 from vidpose.cli import main
-from vidpose.config import load_config
 from vidpose.engine.divergence import TrainingDiverged
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
+from vidpose.runs.checkpoint import read_checkpoint
+from vidpose.runs.run_config import load_config
 from vidpose.tracks import train as train_lifter
 from vidpose.tracks.lifter_training import LiftingStepInputs
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from vidpose.cli import main
-from vidpose.config import dump_config, load_config
+from vidpose.runs.run_config import dump_config, load_config
 
 CONFIG = Path(__file__).parents[2] / "configs" / "lift_tcn27.yaml"
 TAKES = {

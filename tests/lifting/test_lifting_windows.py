@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.lifting.windows import (
     KeypointSequences,
     TrainingWindows,

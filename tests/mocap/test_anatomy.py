@@ -14,7 +14,7 @@ from vidpose.mocap.proportions import (
     rescale_bones,
     subject_bone_lengths,
 )
-from vidpose.skeleton import PARENTS, bone_lengths, bone_vectors
+from vidpose.pose.skeleton import PARENTS, bone_lengths, bone_vectors
 
 
 def _cgspeed_like() -> str:

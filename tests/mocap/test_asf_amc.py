@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.mocap.asf_amc import asf_amc_take, read_amc, read_asf
 
 ASF = """\
@@ -122,7 +122,7 @@ CMU_LIKE = [
 
 def test_cmu_asf_amc_converts_with_the_asfs_lengths_and_units(tmp_path):
     from vidpose.mocap.importer import ImportOptions, import_file
-    from vidpose.skeleton import bone_lengths
+    from vidpose.pose.skeleton import bone_lengths
 
     bones = "".join(
         f"  begin\n    name {name}\n    direction {' '.join(map(str, d))}\n    length {length}\n"

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from bvh_files import POS, ROT, joint_block, two_bone_chain, write_bvh
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.mocap.bvh import (
     forward_kinematics,
     forward_kinematics_with_rotations,

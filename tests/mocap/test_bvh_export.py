@@ -9,7 +9,7 @@ from vidpose.mocap.bvh_export import branch_residual_m, bvh_text
 from vidpose.mocap.convert import y_up_to_z_up
 from vidpose.mocap.importer import ImportOptions, import_file
 from vidpose.mocap.rotations import euler_to_matrix
-from vidpose.skeleton import JOINT_NAMES, PARENTS, bone_vectors
+from vidpose.pose.skeleton import JOINT_NAMES, PARENTS, bone_vectors
 
 # A standing body, y up, facing +z (left = +x), metres.
 STANDING = np.array(

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.mocap.convert import choose_scale, detect_up, resample, y_up_to_z_up
-from vidpose.skeleton import PARENTS, bone_lengths
+from vidpose.pose.skeleton import PARENTS, bone_lengths
 
 
 @pytest.mark.parametrize(

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 from bvh_files import CMU_DIR, POS, ROT, joint_block, write_bvh
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.mocap.bvh import read_bvh, rest_positions
 from vidpose.mocap.importer import ImportOptions, asf_for, find_inputs, import_file
 from vidpose.mocap.joint_maps import resolve_family
-from vidpose.skeleton import BONES, JOINT_NAMES, PARENTS, bone_lengths
+from vidpose.pose.skeleton import BONES, JOINT_NAMES, PARENTS, bone_lengths
 
 
 def _h36m_hierarchy(offsets):

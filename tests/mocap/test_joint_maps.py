@@ -4,14 +4,14 @@ import json
 
 import pytest
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.mocap.joint_maps import (
     FAMILIES,
     load_map_file,
     resolve_family,
     resolve_map,
 )
-from vidpose.skeleton import JOINT_NAMES
+from vidpose.pose.skeleton import JOINT_NAMES
 
 
 def _names_of(family, prefix=""):

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.mocap.cmu_index import IndexedTake, read_cmu_index, take_key
 from vidpose.mocap.importer import ImportOptions, asf_for, source_frame_rate
 from vidpose.mocap.lead_in import is_t_pose, lead_in_frames

@@ -6,7 +6,7 @@ import pytest
 import timm
 import torch
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.models import ModelConfig, build_model
 from vidpose.models.backbones import SeedCNN, TinyCNN, build_backbone, spatial_feature_info
 from vidpose.models.resfpn import ResFPN
@@ -188,7 +188,7 @@ def test_imagenet_weights_offline_fail_in_one_line_naming_the_model_and_the_way_
     import sys
 
     code = (
-        "from vidpose.errors import UserError\n"
+        "from vidpose.infra.errors import UserError\n"
         "from vidpose.models import build_model\n"
         "try:\n"
         "    build_model({'backbone': 'resnet18', 'pretrained': 'imagenet'})\n"

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from vidpose import camera
-from vidpose.models.geometry import (
+from vidpose.models.crop_geometry import (
     Geometry,
     augment_geometry,
     crop_axis,
@@ -19,7 +18,8 @@ from vidpose.models.geometry import (
     prior_root_depth,
     project_to_input,
 )
-from vidpose.synth import camera as synth_camera
+from vidpose.pose import camera
+from vidpose.synth import studio_cameras as synth_camera
 
 STORED, INPUT = 112, 64
 
@@ -154,7 +154,7 @@ def test_flipped_input_with_flipped_geometry_lifts_to_the_mirrored_pose():
 
 
 def test_zoomed_input_with_zoomed_geometry_lifts_to_the_same_points():
-    # vidpose.augment zooms 2D about c = (S - 1) / 2 and leaves 3D unchanged.
+    # vidpose.clips.clip_augment zooms 2D about c = (S - 1) / 2 and leaves 3D unchanged.
     rng = np.random.default_rng(4)
     points = torch.from_numpy(_camera_points(rng))
     crop = torch.from_numpy(rng.uniform([100, 100, 300], [400, 400, 500], (3, 4, 3)))

@@ -8,14 +8,14 @@ import pytest
 import torch
 
 from vidpose.models import ModelConfig, build_model
-from vidpose.models.geometry import (
+from vidpose.models.crop_geometry import (
     Geometry,
     default_geometry,
     heatmap_coordinates,
     project_to_input,
 )
 from vidpose.models.integral import bone_fusion_matrices
-from vidpose.skeleton import PARENTS, ROOT
+from vidpose.pose.skeleton import PARENTS, ROOT
 
 SIDE = 32
 

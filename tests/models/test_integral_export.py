@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from vidpose import export
-from vidpose.checkpoint import load_model, make_checkpoint, save_checkpoint
+from vidpose.clips import onnx_export
 from vidpose.models import ModelConfig, build_model, normalize_frames
+from vidpose.runs.checkpoint import load_model, make_checkpoint, save_checkpoint
 
 pytestmark = pytest.mark.slow  # one ONNX export takes a few seconds on a small CPU
 
@@ -37,8 +37,8 @@ def test_integral_checkpoint_exports_and_matches_pytorch(tmp_path, depth_options
     save_checkpoint(
         checkpoint_path, make_checkpoint(model, clip_frames=4, image_size=32, fps=50.0, config={})
     )
-    report = export.export_onnx(checkpoint_path, tmp_path / "integral.onnx")
-    assert max(report.max_abs_diff_m.values()) <= export.TOLERANCE_M
+    report = onnx_export.export_onnx(checkpoint_path, tmp_path / "integral.onnx")
+    assert max(report.max_abs_diff_m.values()) <= onnx_export.TOLERANCE_M
 
     loaded, _ = load_model(checkpoint_path)
     session = onnxruntime.InferenceSession(str(report.path), providers=["CPUExecutionProvider"])

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.models import LiftingModel, available_lifters, build_model
-from vidpose.models.config import model_config
+from vidpose.models.settings import model_config
 
 SMALL = {
     "tcn": dict(lifter="tcn", receptive_field=9, hidden_size=16, dropout=0.1),

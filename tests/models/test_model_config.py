@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from vidpose.config_sections import load_section
-from vidpose.errors import UserError
+from vidpose.infra.config_sections import load_section
+from vidpose.infra.errors import UserError
 from vidpose.models import ModelConfig, build_model, check_names
-from vidpose.models.config import LifterConfig, model_config, without_removed_keys
+from vidpose.models.settings import LifterConfig, model_config, without_removed_keys
 
 
 def test_defaults_are_the_reports_shape():
@@ -93,7 +93,7 @@ def test_build_model_accepts_a_dict_and_keeps_its_config():
 def test_the_model_config_checks_values_only_and_imports_no_model_code():
     import ast
 
-    import vidpose.models.config as module
+    import vidpose.models.settings as module
 
     tree = ast.parse(Path(module.__file__).read_text())
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
@@ -112,7 +112,7 @@ def test_a_saved_config_with_a_removed_option_loads_when_it_was_off():
 def test_build_model_builds_a_checked_section_as_it_is(monkeypatch):
     """The run config checked its model section when it was loaded; ``build_model`` checks only
     the names (against the registries), and a plain dict once."""
-    import vidpose.models.config as config_module
+    import vidpose.models.settings as config_module
 
     calls = []
     real = config_module.load_section

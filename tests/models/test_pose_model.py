@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.models import ModelConfig, build_model
-from vidpose.skeleton import ROOT
+from vidpose.pose.skeleton import ROOT
 
 
 @pytest.fixture

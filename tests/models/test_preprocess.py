@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from vidpose.models.preprocess import (
+from vidpose.models.frame_input import (
     IMAGENET_MEAN,
     IMAGENET_STD,
     denormalize_frames,

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.keypoints.layouts import to_h36m17
 from vidpose.sequences import (
     SequenceInfo,

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vidpose.skeleton import H36M_32_TO_17
+from vidpose.pose.skeleton import H36M_32_TO_17
 
 CAMERAS = ("54138969", "55011271", "58860488", "60457274")
 IMAGE_SIZES = {  # (width, height): two of the real cameras are 1000 × 1002

@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 from fake_h36m import HEAD, INTRINSICS, FakeRelease, build_fake_release, write_metadata_xml
 
-from vidpose.camera import project
 from vidpose.cli import main
-from vidpose.crops import cut_and_resize
-from vidpose.skeleton import H36M_32_TO_17
+from vidpose.clips.clip_store import open_store
+from vidpose.clips.crops import cut_and_resize
+from vidpose.pose.camera import project
+from vidpose.pose.skeleton import H36M_32_TO_17
 from vidpose.sources import h36m
 from vidpose.sources.h36m_cameras import (
     CAMERA_IDS,
@@ -31,7 +32,6 @@ from vidpose.sources.h36m_clips import (
     to_crop_pixels,
 )
 from vidpose.sources.h36m_layout import canonical_sequence
-from vidpose.store import open_store
 
 SIZE, FRAMES, STRIDE, EVERY = 64, 4, 2, 5
 OPTIONS = ["--size", str(SIZE), "--frames", str(FRAMES), "--stride", str(STRIDE)]

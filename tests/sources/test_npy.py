@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from vidpose.cli import main
+from vidpose.clips.clip_store import open_store
 from vidpose.sources import npy
-from vidpose.store import open_store
 
 N, T, H, W = 5, 4, 12, 16
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vidpose.camera import project
 from vidpose.cli import main
 from vidpose.keypoints.layouts import to_h36m17
+from vidpose.pose.camera import project
+from vidpose.pose.skeleton import H36M_32_TO_17
 from vidpose.sequences import open_sequences
-from vidpose.skeleton import H36M_32_TO_17
 from vidpose.sources.h36m_cameras import (
     CAMERA_IDS,
     PUBLIC_EXTRINSICS,

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from vidpose import skeleton
+from vidpose.pose import skeleton
 from vidpose.synth import limbs
 from vidpose.synth.body import (
     ANKLE_HEIGHT_M,

@@ -3,13 +3,13 @@ import json
 import numpy as np
 import pytest
 
-from vidpose import skeleton
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
+from vidpose.pose import skeleton
 from vidpose.synth import generate
-from vidpose.synth.camera import CAMERA_IDS, project_to_stored
 from vidpose.synth.generate import generate_dataset
 from vidpose.synth.motion import RENDERED_ACTIONS
 from vidpose.synth.plan import PRESETS, procedural_units
+from vidpose.synth.studio_cameras import CAMERA_IDS, project_to_stored
 
 SMALL = dict(size=32, frames=4, train_clips=6, test_clips=3, seconds=1.0, supersample=1)
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from vidpose import skeleton
+from vidpose.pose import skeleton
 from vidpose.synth.body import ANKLE_HEIGHT_M, make_subject, subject_bone_lengths
 from vidpose.synth.motion import (
     ACTIONS,

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from vidpose import skeleton
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
+from vidpose.pose import skeleton
 from vidpose.synth.body import make_subject
 from vidpose.synth.generate import generate_dataset
 from vidpose.synth.motion import action_motion

@@ -9,7 +9,7 @@ and reaches the poses that define its action.
 import numpy as np
 import pytest
 
-from vidpose import skeleton
+from vidpose.pose import skeleton
 from vidpose.synth.body import (
     ANKLE_HEIGHT_M,
     LIMITS,

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from vidpose.cli import main
+from vidpose.pose.skeleton import TEST_SUBJECTS, TRAIN_SUBJECTS, bone_lengths
 from vidpose.sequences import open_sequences
-from vidpose.skeleton import TEST_SUBJECTS, TRAIN_SUBJECTS, bone_lengths
 from vidpose.synth.body import H36M_BONES_M, make_subject, sample_bones
 from vidpose.synth.motion import ACTIONS, action_motion, takes_per_action
 from vidpose.synth.plan import seed_sequence

@@ -3,9 +3,9 @@ from dataclasses import replace
 import numpy as np
 
 from vidpose.synth.body import PARAMS, forward_kinematics, make_subject
-from vidpose.synth.camera import Camera, crop_boxes, look_at
-from vidpose.synth.render import draw_person, render_clip
+from vidpose.synth.person_drawing import draw_person, render_clip
 from vidpose.synth.scene import crop_matrix, make_scene, render_background
+from vidpose.synth.studio_cameras import Camera, crop_boxes, look_at
 
 SIZE = 128
 RED, BLUE, GREY = (255, 0, 0), (0, 0, 255), 128

@@ -1,7 +1,7 @@
 import numpy as np
 
-from vidpose.camera import project
-from vidpose.synth.camera import (
+from vidpose.pose.camera import project
+from vidpose.synth.studio_cameras import (
     CAMERA_IDS,
     CROP_MARGIN,
     crop_boxes,

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from vidpose.camera import video_intrinsics
-from vidpose.checkpoint import load_model, make_checkpoint, save_checkpoint
 from vidpose.cli import main
-from vidpose.engine.predict import predict_store, recipe_flip_test
-from vidpose.metrics import mpjpe_mm
+from vidpose.clips.clip_store import open_store, write_store
+from vidpose.engine.clip_inference import predict_store, recipe_flip_test
 from vidpose.models import ModelConfig, build_model
-from vidpose.store import open_store, write_store
+from vidpose.pose.camera import video_intrinsics
+from vidpose.pose.metrics import mpjpe_mm
+from vidpose.runs.checkpoint import load_model, make_checkpoint, save_checkpoint
 from vidpose.video.clip_windows import predict_windows
 
 CLIP, STORED, INPUT = 8, 40, 32
@@ -89,7 +89,7 @@ def test_evaluate_and_render_paths_give_the_same_poses(store_and_checkpoint, cap
 def test_predict_gives_each_window_its_crops_and_the_video_camera(
     store_and_checkpoint, walking_video, monkeypatch
 ):
-    from vidpose.video import predictor
+    from vidpose.video import image_model_path
 
     seen = {}
 
@@ -97,10 +97,10 @@ def test_predict_gives_each_window_its_crops_and_the_video_camera(
         seen.update(options)
         return np.zeros((len(crops), 17, 3), np.float32)
 
-    monkeypatch.setattr(predictor, "predict_windows", spy)
+    monkeypatch.setattr(image_model_path, "predict_windows", spy)
     model, _ = load_model(store_and_checkpoint[1])
     box = "40,10,50,100"
-    result = predictor.predict_video(
+    result = image_model_path.predict_video(
         model,
         walking_video.path,
         clip_frames=CLIP,

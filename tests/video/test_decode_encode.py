@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.video import decode, encode
 
 

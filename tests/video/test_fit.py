@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from vidpose.camera import project, video_intrinsics
+from vidpose.pose.camera import project, video_intrinsics
 from vidpose.video.fit import (
     LIMB_JOINTS,
     TRUST_THRESHOLD,

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.keypoints.layouts import to_h36m17
 from vidpose.video.keypoint_files import read_keypoints
 

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.keypoints.normalize import normalize_screen
-from vidpose.lifting.predict import CHUNK_FRAMES
+from vidpose.lifting.sequence_inference import CHUNK_FRAMES
 from vidpose.lifting.windows import screen_input
 from vidpose.models import LifterConfig, build_model
 from vidpose.video.lift import (

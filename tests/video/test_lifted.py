@@ -1,5 +1,5 @@
 """The lifter's video pipeline (vidpose.video.lifted.lift_video) on small synthetic videos whose
-keypoints are a known 3D pose sequence projected with vidpose.camera: a portrait phone video at
+keypoints are a known 3D pose sequence projected with vidpose.pose.camera: a portrait phone video at
 30 fps and a landscape one at 50 fps, in closed form with a lifter that knows the pose, and with
 the shipped lifter side by side."""
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from vidpose.camera import project, video_intrinsics
+from vidpose.pose.camera import project, video_intrinsics
 from vidpose.video.encode import write_video
 from vidpose.video.lifted import lift_video
 
@@ -109,7 +109,7 @@ def _walk(fps: float, seconds: float = 2.4):
     """A synthetic subject's walk (vidpose.synth) root-relative in a camera frame, (F, 17, 3)
     metres, sampled at ``fps`` from the 50-fps motion."""
     from vidpose.synth import body, motion
-    from vidpose.synth import camera as cameras
+    from vidpose.synth import studio_cameras as cameras
 
     rng = np.random.default_rng(11)
     subject = body.make_subject("S9")

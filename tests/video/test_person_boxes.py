@@ -3,8 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from vidpose.crops import cut_and_resize
-from vidpose.errors import UserError
+from vidpose.clips.crops import cut_and_resize
+from vidpose.infra.errors import UserError
 from vidpose.video import person_boxes as pb
 
 

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from vidpose.checkpoint import load_model
-from vidpose.errors import UserError
-from vidpose.skeleton import JOINT_NAMES
-from vidpose.video.predictor import predict_video, save_prediction
+from vidpose.infra.errors import UserError
+from vidpose.pose.skeleton import JOINT_NAMES
+from vidpose.runs.checkpoint import load_model
+from vidpose.video.image_model_path import predict_video, save_prediction
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,8 @@ the fitted root, the 2D keypoints, and each frame marked with how its pose was m
 
 import numpy as np
 
-from vidpose.camera import project, video_intrinsics
 from vidpose.keypoints.sequence import LayoutKeypoints
+from vidpose.pose.camera import project, video_intrinsics
 from vidpose.video.lifted import LiftedPerson, LiftedVideo
 from vidpose.video.render import PANEL_HEIGHT, RIGHT_RGB
 from vidpose.video.render_tracked import STATE_RGB, frame_state, lifted_frames

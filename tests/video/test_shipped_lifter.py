@@ -10,7 +10,7 @@ from vidpose.keypoints.layouts import to_h36m17
 from vidpose.lifting.detector_2d import coco17_points3d
 from vidpose.models import is_lifter
 from vidpose.synth import body, motion
-from vidpose.synth import camera as cameras
+from vidpose.synth import studio_cameras as cameras
 from vidpose.video.lift import SHIPPED_LIFTER, lift_sequence, load_lifter
 
 FRAMES = 150  # 3 s at 50 fps

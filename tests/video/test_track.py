@@ -4,7 +4,7 @@ leaves and comes back, each with exact expectations, and the real Sports2D keypo
 import numpy as np
 import pytest
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.video.people import FramePeople
 from vidpose.video.track.follow import follow_people, follow_person, track_people
 from vidpose.video.track.link import keypoint_similarity, link_tracklets

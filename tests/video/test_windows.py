@@ -50,7 +50,7 @@ def test_short_video_is_padded_and_says_so(capsys):
 
 
 def test_a_real_pose_model_runs_over_windows(tiny_checkpoint):
-    from vidpose.checkpoint import load_model
+    from vidpose.runs.checkpoint import load_model
 
     model, checkpoint = load_model(tiny_checkpoint)
     crops = np.random.default_rng(0).integers(0, 255, (11, 32, 32, 3), dtype=np.uint8)

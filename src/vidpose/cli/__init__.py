@@ -6,8 +6,8 @@ Each subcommand lives in its own module of this package and exposes::
     def register(subparsers) -> None            # add its parser; set_defaults(run=...)
 
 Heavy imports (torch, cv2) happen inside the ``run`` functions so ``vidpose --help`` is fast.
-A :class:`~vidpose.errors.UserError` anywhere becomes one line on stderr and exit code 2, and so
-does an ``OSError`` no command turned into one (a file system that fails under a command).
+A :class:`~vidpose.infra.errors.UserError` anywhere becomes one line on stderr and exit code 2, and
+so does an ``OSError`` no command turned into one (a file system that fails under a command).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pkgutil
 import sys
 
 from vidpose import __version__
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 
 
 class _Parser(argparse.ArgumentParser):

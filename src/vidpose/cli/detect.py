@@ -6,8 +6,8 @@ import argparse
 import time
 from pathlib import Path
 
-from vidpose.argtypes import add_overwrite_option
 from vidpose.cli._output import print_summary
+from vidpose.cli.argtypes import add_overwrite_option
 
 ORDER = 55
 
@@ -59,8 +59,8 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from vidpose.atomic import check_output, user_error_on_write
-    from vidpose.errors import UserError
+    from vidpose.infra.atomic import check_output, user_error_on_write
+    from vidpose.infra.errors import UserError
     from vidpose.keypoints.sequence import LayoutKeypoints
     from vidpose.video.decode import iter_source_frames
     from vidpose.video.encode import check_video_path, write_video

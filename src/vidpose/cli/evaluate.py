@@ -3,8 +3,8 @@
 The checkpoint tells the track (vidpose.tracks), which scores it on a store of its kind: an
 image model on a clip store (every clip), a lifter on a sequence store by the field's protocol
 (every frame of every evaluation sequence, all cameras, sequence ends padded;
-vidpose.lifting.evaluate); a store of the other kind is a one-line error. Prints the
-evaluation table of :mod:`vidpose.evaluation` (P1, P2, N-MPJPE, MPJVE; frame and action
+vidpose.lifting.sequence_evaluation); a store of the other kind is a one-line error. Prints the
+evaluation table of :mod:`vidpose.pose.evaluation` (P1, P2, N-MPJPE, MPJVE; frame and action
 averages; per action, subject and joint) with the training-set mean-pose baseline beside every
 headline number; ``--json OUT.json`` also writes the report for machines.
 """
@@ -16,8 +16,8 @@ import json
 import sys
 from pathlib import Path
 
-from vidpose.argtypes import add_overwrite_option
-from vidpose.errors import UserError
+from vidpose.cli.argtypes import add_overwrite_option
+from vidpose.infra.errors import UserError
 
 ORDER = 45
 
@@ -89,11 +89,11 @@ def resolve_checkpoint(path: str | Path) -> Path:
 
 
 def run(args) -> int:
-    from vidpose.atomic import check_output, user_error_on_write, write_json_atomic
-    from vidpose.checkpoint import load_model
-    from vidpose.devices import resolve_device
-    from vidpose.engine.predict import recipe_flip_test
-    from vidpose.evaluation import format_report
+    from vidpose.engine.clip_inference import recipe_flip_test
+    from vidpose.infra.atomic import check_output, user_error_on_write, write_json_atomic
+    from vidpose.infra.devices import resolve_device
+    from vidpose.pose.evaluation import format_report
+    from vidpose.runs.checkpoint import load_model
     from vidpose.tracks import checkpoint_track, require_same_track, store_track
     from vidpose.tracks.track import EvaluateOptions
 

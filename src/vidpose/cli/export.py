@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from vidpose.argtypes import add_overwrite_option
+from vidpose.cli.argtypes import add_overwrite_option
 
 ORDER = 70
-DEFAULT_OPSET = 18  # = vidpose.export.DEFAULT_OPSET, which imports torch (too slow for --help)
+DEFAULT_OPSET = (
+    18  # = vidpose.clips.onnx_export.DEFAULT_OPSET, which imports torch (too slow for --help)
+)
 
 EPILOG = """\
 the ONNX model:
@@ -37,14 +39,14 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from vidpose.atomic import check_output, user_error_on_write
-    from vidpose.errors import UserError
+    from vidpose.infra.atomic import check_output, user_error_on_write
+    from vidpose.infra.errors import UserError
 
     if not args.out.endswith(".onnx"):
         raise UserError(f"{args.out}: the output file must end in .onnx")
     # before the export and its check, which take a while
     check_output(args.out, overwrite=args.overwrite, inputs=(args.checkpoint,))
-    from vidpose.export import export_onnx
+    from vidpose.clips.onnx_export import export_onnx
 
     with user_error_on_write(args.out):
         report = export_onnx(args.checkpoint, args.out, opset=args.opset)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from vidpose.argtypes import add_overwrite_option
+from vidpose.cli.argtypes import add_overwrite_option
 
 ORDER = 72
 
@@ -59,8 +59,8 @@ def register(subparsers) -> None:
 def run(args) -> int:
     import numpy as np
 
-    from vidpose.atomic import check_output, user_error_on_write, write_text_atomic
-    from vidpose.errors import UserError
+    from vidpose.infra.atomic import check_output, user_error_on_write, write_text_atomic
+    from vidpose.infra.errors import UserError
     from vidpose.mocap.bvh_export import branch_residual_m, bvh_text, reproduced_positions
     from vidpose.mocap.poses_input import detect_up, load_poses, to_bvh_axes
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 
 ORDER = 15
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vidpose.argtypes import add_overwrite_option
+from vidpose.cli.argtypes import add_overwrite_option
 
 ORDER = 50
 
@@ -27,8 +27,8 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from pathlib import Path
 
-    from vidpose.atomic import check_output
-    from vidpose.plots import LOSS_FIGURE, MPJPE_FIGURE, plot_run
+    from vidpose.engine.curves import LOSS_FIGURE, MPJPE_FIGURE, plot_run
+    from vidpose.infra.atomic import check_output
 
     if Path(args.run_dir).is_dir():  # plot_run names a missing folder itself
         for name in (LOSS_FIGURE, MPJPE_FIGURE):

@@ -2,7 +2,7 @@
 
 Without a checkpoint, or with a lifter checkpoint, the 2D stage and a lifter
 (:mod:`vidpose.video.lift`); with an image-model checkpoint, crops of the person
-through that model (:mod:`vidpose.video.predictor`).
+through that model (:mod:`vidpose.video.image_model_path`).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from vidpose.argtypes import add_overwrite_option
 from vidpose.cli._output import print_summary
+from vidpose.cli.argtypes import add_overwrite_option
 
 ORDER = 60
 
@@ -158,7 +158,7 @@ def person_choice(text: str) -> int | str:
 
 
 def _target_fps(text: str | None, checkpoint: dict) -> float | None:
-    from vidpose.errors import UserError
+    from vidpose.infra.errors import UserError
 
     if text is None:
         return None
@@ -175,7 +175,7 @@ def _target_fps(text: str | None, checkpoint: dict) -> float | None:
 
 def _split_inputs(inputs: list[str]) -> tuple[str | None, str]:
     """[CHECKPOINT] VIDEO → (checkpoint or None, video)."""
-    from vidpose.errors import UserError
+    from vidpose.infra.errors import UserError
 
     if len(inputs) > 2:
         raise UserError(f"expected [CHECKPOINT] VIDEO, got {len(inputs)} paths")
@@ -187,11 +187,11 @@ def _split_inputs(inputs: list[str]) -> tuple[str | None, str]:
 
 
 def run(args) -> int:
-    from vidpose.atomic import check_output
-    from vidpose.checkpoint import load_model
-    from vidpose.devices import resolve_device
-    from vidpose.errors import UserError
+    from vidpose.infra.atomic import check_output
+    from vidpose.infra.devices import resolve_device
+    from vidpose.infra.errors import UserError
     from vidpose.models import is_lifter
+    from vidpose.runs.checkpoint import load_model
     from vidpose.video.encode import check_video_path
 
     started = time.perf_counter()
@@ -231,10 +231,10 @@ def run(args) -> int:
 
 
 def _run_image_model(args, video, out, model, checkpoint, checkpoint_path, device, started):
-    from vidpose.engine.predict import recipe_flip_test
-    from vidpose.errors import UserError
-    from vidpose.skeleton import JOINT_NAMES
-    from vidpose.video.predictor import predict_video
+    from vidpose.engine.clip_inference import recipe_flip_test
+    from vidpose.infra.errors import UserError
+    from vidpose.pose.skeleton import JOINT_NAMES
+    from vidpose.video.image_model_path import predict_video
 
     finder, finder_note = None, None
     if args.box is None and args.boxes is None:
@@ -304,11 +304,11 @@ def _run_image_model(args, video, out, model, checkpoint, checkpoint_path, devic
 
 def _write_image_model_outputs(args, video, out, prediction):
     """The render (``--render``), then the npz; nothing is left when a write fails."""
-    from vidpose.atomic import user_error_on_write
-    from vidpose.errors import UserError
+    from vidpose.infra.atomic import user_error_on_write
+    from vidpose.infra.errors import UserError
     from vidpose.video.decode import iter_frames
     from vidpose.video.encode import write_video
-    from vidpose.video.predictor import save_prediction
+    from vidpose.video.image_model_path import save_prediction
     from vidpose.video.render import video_animation_frames
 
     rendered = None

@@ -45,7 +45,7 @@ def _person_summary(person, fps: float) -> dict:
 
 
 def run_lifter(args, video: Path, out: Path, model, checkpoint, checkpoint_path, device, started):
-    from vidpose.errors import UserError
+    from vidpose.infra.errors import UserError
     from vidpose.video.lifted import lift_video
 
     for option, value in (("--box", args.box), ("--boxes", args.boxes), ("--fps", args.fps)):
@@ -78,8 +78,8 @@ def run_lifter(args, video: Path, out: Path, model, checkpoint, checkpoint_path,
 def _write(args, lifted, video: Path, out: Path, checkpoint_path) -> tuple[list[Path], Path | None]:
     """The render, then the npz of each person (``--person all``: one each, named by
     :func:`vidpose.video.lifted.person_output`); nothing is left when a write fails."""
-    from vidpose.atomic import check_output, user_error_on_write
-    from vidpose.errors import UserError
+    from vidpose.infra.atomic import check_output, user_error_on_write
+    from vidpose.infra.errors import UserError
     from vidpose.video.decode import iter_source_frames
     from vidpose.video.encode import write_video
     from vidpose.video.lifted import person_output, save_lifted
@@ -110,7 +110,7 @@ def _write(args, lifted, video: Path, out: Path, checkpoint_path) -> tuple[list[
 
 def _report(args, lifted, video, written, rendered, device, started) -> None:
     """The note on stderr about frames without the person, and the summary."""
-    from vidpose.skeleton import JOINT_NAMES
+    from vidpose.pose.skeleton import JOINT_NAMES
 
     info = lifted.info
     people = [_person_summary(p, info.fps) for p in lifted.people]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from vidpose.argtypes import int_in_range, positive_int
+from vidpose.cli.argtypes import int_in_range, positive_int
 from vidpose.cli.prepare_shared import add_camera_arguments, add_split_arguments, print_messages
 from vidpose.sources.h36m_clips import DEFAULT_EVERY, MAX_SIZE, MIN_SIZE
 

@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from vidpose.argtypes import add_overwrite_option
+from vidpose.cli.argtypes import add_overwrite_option
 from vidpose.mocap.proportions import BONE_CHOICES
 
 PREPARE_NAME = "mocap"

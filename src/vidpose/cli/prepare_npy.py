@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vidpose.argtypes import add_overwrite_option
+from vidpose.cli.argtypes import add_overwrite_option
 
 PREPARE_NAME = "npy"
 

@@ -10,8 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from vidpose.argtypes import add_overwrite_option
-from vidpose.skeleton import TEST_SUBJECTS, TRAIN_SUBJECTS
+from vidpose.cli.argtypes import add_overwrite_option
+from vidpose.pose.skeleton import TEST_SUBJECTS, TRAIN_SUBJECTS
 from vidpose.sources.h36m_cameras import CAMERA_IDS
 
 

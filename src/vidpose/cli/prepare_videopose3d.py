@@ -44,7 +44,7 @@ def register_prepare(subparsers) -> None:
 
 
 def run(args) -> int:
-    from vidpose.errors import UserError
+    from vidpose.infra.errors import UserError
     from vidpose.sources.videopose3d import convert
 
     if len(args.paths) > 2:

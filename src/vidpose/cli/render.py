@@ -34,10 +34,10 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from vidpose.atomic import check_writable
-    from vidpose.devices import resolve_device
-    from vidpose.errors import UserError
-    from vidpose.metrics import mpjpe_mm
+    from vidpose.infra.atomic import check_writable
+    from vidpose.infra.devices import resolve_device
+    from vidpose.infra.errors import UserError
+    from vidpose.pose.metrics import mpjpe_mm
     from vidpose.tracks import checkpoint_track, require_same_track, store_track
     from vidpose.video.encode import check_video_path, write_video
     from vidpose.video.render import clip_animation_frames
@@ -50,7 +50,7 @@ def run(args) -> int:
     device = resolve_device(args.device)
     model = checkpoint = None
     if args.checkpoint:
-        from vidpose.checkpoint import load_model
+        from vidpose.runs.checkpoint import load_model
 
         model, checkpoint = load_model(args.checkpoint, map_location=device)
         require_same_track(checkpoint_track(checkpoint), track, args.checkpoint, args.store)

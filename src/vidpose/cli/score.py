@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 
 ORDER = 60
 #: Poses this far from the origin (metres) are almost surely millimetres.
@@ -33,7 +33,7 @@ def register(subparsers) -> None:
 
 def load_poses(path: Path) -> np.ndarray:
     """Poses (N, T, 17, 3) or (F, 17, 3) from ``path`` as float64; UserError when unusable."""
-    from vidpose.npy_input import open_npy
+    from vidpose.infra.array_files import open_npy
 
     array = open_npy(path, mmap=False)
     if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
@@ -50,7 +50,7 @@ def load_poses(path: Path) -> np.ndarray:
 
 def compute_scores(pred: np.ndarray, gt: np.ndarray) -> dict[str, float | None]:
     """The five scores of ``vidpose score`` (``mpjve_mm`` is None with a single frame)."""
-    from vidpose import metrics
+    from vidpose.pose import metrics
 
     time_axis = 1 if pred.ndim == 4 else 0
     return {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vidpose.argtypes import int_in_range
+from vidpose.cli.argtypes import int_in_range
 
 ORDER = 15
 SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -37,9 +37,9 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from vidpose.atomic import check_writable, user_error_on_write
-    from vidpose.contact_sheet import write_image
-    from vidpose.errors import UserError
+    from vidpose.clips.contact_sheet import write_image
+    from vidpose.infra.atomic import check_writable, user_error_on_write
+    from vidpose.infra.errors import UserError
     from vidpose.tracks import store_track
 
     out = Path(args.out)

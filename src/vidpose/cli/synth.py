@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 
-from vidpose.argtypes import float_range, non_negative_int, positive_int
+from vidpose.cli.argtypes import float_range, non_negative_int, positive_int
 from vidpose.synth.virtual_cameras import CameraRanges
 
 ORDER = 10
@@ -96,7 +96,7 @@ _POSES_ONLY = ("views", "seconds", "takes", "height_m", "distance_m", "focal_px"
 
 
 def run_poses_only(args) -> int:
-    from vidpose.errors import UserError
+    from vidpose.infra.errors import UserError
     from vidpose.synth.poses import DEFAULT_VIEWS, generate_pose_sequences
 
     given = [name for name in _RENDER_ONLY if getattr(args, name) is not None]
@@ -136,7 +136,7 @@ def run(args) -> int:
         return run_poses_only(args)
     given = [name for name in _POSES_ONLY if getattr(args, name) is not None]
     if given:
-        from vidpose.errors import UserError
+        from vidpose.infra.errors import UserError
 
         option = {
             "height_m": "camera-height",

@@ -75,9 +75,9 @@ def plural(count: int, noun: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vidpose.atomic import check_writable
-    from vidpose.config import load_config
-    from vidpose.errors import UserError
+    from vidpose.infra.atomic import check_writable
+    from vidpose.infra.errors import UserError
+    from vidpose.runs.run_config import load_config
     from vidpose.tracks import config_track, require_same_track, store_track
 
     config_path = args.config

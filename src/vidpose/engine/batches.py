@@ -1,5 +1,5 @@
 """Batches on the compute device: the data path that places each whole
-:class:`~vidpose.data.batch.ClipBatch` (frames, poses, 2D joints, crops, camera) on the device
+:class:`~vidpose.clips.batch.ClipBatch` (frames, poses, 2D joints, crops, camera) on the device
 once.
 
 Three data paths (``train.data_path``), all giving the same batches in the same order:
@@ -27,9 +27,9 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 import torch
 
-from vidpose.data.batch import ClipBatch, batch_from_tensors
-from vidpose.data.source import ClipSource
-from vidpose.errors import UserError
+from vidpose.clips.batch import ClipBatch, batch_from_tensors
+from vidpose.clips.clip_source import ClipSource
+from vidpose.infra.errors import UserError
 
 DATA_PATHS = ("auto", "gpu_resident", "stream")
 
@@ -98,8 +98,8 @@ def place_training_data(
 class DeviceBatches:
     """A source's batches on ``device`` by one of the data paths (see module docstring).
 
-    Also a :class:`vidpose.data.source.ClipSource` (``len``, ``poses3d``, ``get_batch``) whose
-    batches are already on ``device``, so :func:`vidpose.engine.predict.predict_source` reads
+    Also a :class:`vidpose.clips.clip_source.ClipSource` (``len``, ``poses3d``, ``get_batch``) whose
+    batches are already on ``device``, so :func:`vidpose.engine.clip_inference.predict_source` reads
     through it.
     """
 

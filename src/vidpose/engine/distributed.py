@@ -19,7 +19,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from vidpose.devices import resolve_device
+from vidpose.infra.devices import resolve_device
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Context:
 
 
 def process_device(name: str | None, local_rank: int = 0) -> torch.device:
-    """This process's device for ``--device`` ``name`` (vidpose.devices.resolve_device): a
+    """This process's device for ``--device`` ``name`` (vidpose.infra.devices.resolve_device): a
     plain ``cuda`` is GPU ``local_rank``, each process of torchrun's on its own GPU."""
     device = resolve_device(name)
     if device.type != "cuda":

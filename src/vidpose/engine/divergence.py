@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 
 
 class TrainingDiverged(UserError):

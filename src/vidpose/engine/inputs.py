@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 import torch
 
-from vidpose.data.batch import ClipBatch
-from vidpose.models.geometry import poses2d_to_input
-from vidpose.models.preprocess import normalize_frames
+from vidpose.clips.batch import ClipBatch
+from vidpose.models.crop_geometry import poses2d_to_input
+from vidpose.models.frame_input import normalize_frames
 
 #: (frames uint8 (B, T, H, W, 3), size) → model input (B, T, 3, S, S): ``normalize_frames``,
 #: or the trainer's channels_last variant of it.

@@ -23,7 +23,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from vidpose.skeleton import bone_vectors
+from vidpose.pose.skeleton import bone_vectors
 
 #: Where smooth_l1 turns from quadratic to linear (metres, or std units).
 SMOOTH_L1_BETA = 0.01

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 import torch
 
-from vidpose.config import OptimConfig
+from vidpose.runs.run_config import OptimConfig
 
 
 def build_optimizer(

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from vidpose.atomic import atomic_path, user_error_on_write, write_json_atomic
-from vidpose.errors import UserError
-from vidpose.store import ClipStore
+from vidpose.clips.clip_store import ClipStore
+from vidpose.infra.atomic import atomic_path, user_error_on_write, write_json_atomic
+from vidpose.infra.errors import UserError
 
 #: What a run saves that it can be continued from. A folder with neither holds at most the
 #: leftovers of a run stopped before its first checkpoint: nothing to resume, nothing to keep.
@@ -87,8 +87,8 @@ def clip_evaluation(
     """The evaluation report of a clip model's test ``predictions`` (None when the
     evaluation code cannot be imported)."""
     try:
-        from vidpose.baselines import mean_training_pose
-        from vidpose.evaluation import evaluate_predictions
+        from vidpose.pose.baselines import mean_training_pose
+        from vidpose.pose.evaluation import evaluate_predictions
     except ImportError:
         return None
     mean_pose = mean_training_pose(train_store.poses3d)
@@ -111,7 +111,7 @@ def write_evaluation(run_dir: Path, report: dict | None, context: dict) -> None:
 
 def plot_curves(run_dir: Path) -> None:
     try:
-        from vidpose.plots import plot_run
+        from vidpose.engine.curves import plot_run
     except ImportError:
         return
     plot_run(run_dir)

@@ -13,7 +13,7 @@ import csv
 import os
 from pathlib import Path
 
-from vidpose.atomic import user_error_on_write, write_text_atomic
+from vidpose.infra.atomic import user_error_on_write, write_text_atomic
 
 COLUMNS = ("kind", "epoch", "step", "split", "loss", "mpjpe_mm", "lr", "elapsed_s")
 

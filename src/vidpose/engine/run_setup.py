@@ -9,10 +9,10 @@ import random
 import numpy as np
 import torch
 
-from vidpose.baselines import mean_training_pose
-from vidpose.config import RunConfig
 from vidpose.engine import distributed, performance
 from vidpose.models import build_model
+from vidpose.pose.baselines import mean_training_pose
+from vidpose.runs.run_config import RunConfig
 
 
 def seed_everything(seed: int) -> None:

@@ -1,6 +1,6 @@
 """What one training step feeds the model and how its output is scored.
 
-:class:`StepInputs` turns a :class:`~vidpose.data.batch.ClipBatch` of stored clips into the
+:class:`StepInputs` turns a :class:`~vidpose.clips.batch.ClipBatch` of stored clips into the
 model's input: augmentation on the training device (``augment:``, one random draw per clip,
 from a seeded generator that the trainer saves for exact resume), the crop/camera geometry of
 each clip (moved with the flip and zoom so the integral head's lift stays right), and the 2D
@@ -15,12 +15,12 @@ import dataclasses
 
 import torch
 
-from vidpose.augment import AugmentConfig, apply_params, sample_params
-from vidpose.config import TrainConfig
-from vidpose.data.batch import ClipBatch
+from vidpose.clips.batch import ClipBatch
+from vidpose.clips.clip_augment import AugmentConfig, apply_params, sample_params
 from vidpose.engine.inputs import Normalizer, to_model_input
 from vidpose.engine.losses import bone_loss, build_loss, n_mpjpe_loss, velocity_loss
-from vidpose.models.geometry import augment_geometry, crop_axis
+from vidpose.models.crop_geometry import augment_geometry, crop_axis
+from vidpose.runs.run_config import TrainConfig
 
 
 class SeededAugmentation:

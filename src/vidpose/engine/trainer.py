@@ -8,8 +8,8 @@ logs its training loss and MPJPE; every epoch ends with a pass over the whole te
 the epoch rows of ``metrics.csv``, ``best.pt`` when the test MPJPE improved and ``last.pt``.
 
 Resuming is exact: ``last.pt`` holds the optimizer and schedule, every process's random states,
-and the position ``(epoch, step in epoch)`` in the seeded data order (vidpose.data.order), so a
-run stopped anywhere — by ``train.stop_after_steps``, Ctrl-C, or at an epoch end — and resumed
+and the position ``(epoch, step in epoch)`` in the seeded data order (vidpose.engine.data_order),
+so a run stopped anywhere — by ``train.stop_after_steps``, Ctrl-C, or at an epoch end — and resumed
 ends with the same weights as one that never stopped.
 """
 
@@ -25,11 +25,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from vidpose import metrics
-from vidpose.atomic import user_error_on_write, write_text_atomic
-from vidpose.config import EvalConfig, RunConfig, TrainConfig, dump_config
-from vidpose.data.order import epoch_order, train_step_indices, train_steps_per_epoch
 from vidpose.engine import distributed, performance, run_folder
+from vidpose.engine.data_order import epoch_order, train_step_indices, train_steps_per_epoch
 from vidpose.engine.divergence import (
     TrainingDiverged,  # noqa: F401 - raised by train(); callers import it from here
     training_diverged,
@@ -47,7 +44,10 @@ from vidpose.engine.training_state import (
     restore_training_state,
     save_training_checkpoint,
 )
-from vidpose.progress import progress_bar
+from vidpose.infra.atomic import user_error_on_write, write_text_atomic
+from vidpose.infra.progress import progress_bar
+from vidpose.pose import metrics
+from vidpose.runs.run_config import EvalConfig, RunConfig, TrainConfig, dump_config
 
 
 class TrainingData(Protocol):

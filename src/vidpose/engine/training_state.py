@@ -5,7 +5,7 @@
 generator, every process's random states, the position ``(epoch, step in epoch)`` in the
 seeded data order, the partial epoch sums and the scores so far. ``state_dict()`` and
 ``load_state_dict()`` carry the parts that are not weights; :func:`make_training_checkpoint`
-builds the one checkpoint dict (vidpose.checkpoint's structure, with the evaluated weights as
+builds the one checkpoint dict (vidpose.runs.checkpoint's structure, with the evaluated weights as
 ``model`` and the rest under ``training``) and :func:`restore_training_state` reads it back,
 refusing a checkpoint it cannot continue exactly.
 """
@@ -20,12 +20,12 @@ from typing import Any
 
 import torch
 
-from vidpose import checkpoint as ckpt
-from vidpose.atomic import user_error_on_write, write_atomic
-from vidpose.config import RunConfig
 from vidpose.engine import distributed
-from vidpose.errors import UserError
-from vidpose.models.config import MODEL_CONFIGS, load_model_section
+from vidpose.infra.atomic import user_error_on_write, write_atomic
+from vidpose.infra.errors import UserError
+from vidpose.models.settings import MODEL_CONFIGS, load_model_section
+from vidpose.runs import checkpoint as ckpt
+from vidpose.runs.run_config import RunConfig
 
 
 class TrainingState:
@@ -114,7 +114,7 @@ def make_training_checkpoint(
     state: TrainingState, config: RunConfig, *, fps: float, **fields: int
 ) -> dict[str, Any]:
     """The one checkpoint dict of a run: the evaluated weights and what the model needs
-    (vidpose.checkpoint.make_checkpoint, with its kind's ``fields``), the run config, and
+    (vidpose.runs.checkpoint.make_checkpoint, with its kind's ``fields``), the run config, and
     ``training`` (the state)."""
     checkpoint = ckpt.make_checkpoint(
         state.eval_model,

@@ -2,7 +2,7 @@
 
 A *layout* is an ordered tuple of joint names. The five known ones:
 
-- ``h36m17``: Human3.6M's 17 joints in vidpose's order (:data:`vidpose.skeleton.JOINT_NAMES`);
+- ``h36m17``: Human3.6M's 17 joints in vidpose's order (:data:`vidpose.pose.skeleton.JOINT_NAMES`);
   VideoPose3D's ground-truth and CPN files (``layout_name`` ``"h36m"``).
 - ``coco17``: COCO (RTMPose, Detectron2, YOLO-pose, MMPose; VideoPose3D's ``"coco"``).
 - ``halpe26``: Halpe (RTMPose body-with-feet, AlphaPose): COCO-17 then head top, neck, hip
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vidpose import skeleton
+from vidpose.pose import skeleton
 
 H36M17: tuple[str, ...] = skeleton.JOINT_NAMES
 

@@ -75,7 +75,7 @@ def coco17_points3d(points3d: np.ndarray) -> np.ndarray:
 def coco17_keypoints(store) -> np.ndarray:
     """COCO-17 keypoints (F, 17, 3) pixels + confidence 1 for every frame of a sequence
     store: its poses placed at their root, projected with each sequence's intrinsics."""
-    from vidpose.camera import project
+    from vidpose.pose.camera import project
 
     out = np.ones((store.num_frames, len(COCO17), 3), np.float32)
     for index, intrinsics in enumerate(np.asarray(store.intrinsics)):

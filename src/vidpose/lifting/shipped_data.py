@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.lifting.detector_2d import FACE_OFFSETS, coco17_keypoints
 from vidpose.sequences import open_sequences
-from vidpose.sequences.store import SequenceInfo
+from vidpose.sequences.sequence_store import SequenceInfo
 from vidpose.sequences.write import add_2d_source, write_sequences
 
 SPLITS = ("train", "test")
@@ -67,8 +67,8 @@ def join_stores(out: Path, stores: list[Path]) -> None:
 
 def weights_only(run_dir: Path, out: Path) -> Path:
     """The run's ``last.pt`` as an inference checkpoint (no optimiser, no training state)."""
-    from vidpose.checkpoint import load_model, make_checkpoint, save_checkpoint
     from vidpose.models import is_lifter
+    from vidpose.runs.checkpoint import load_model, make_checkpoint, save_checkpoint
 
     model, checkpoint = load_model(run_dir / "last.pt")
     if not is_lifter(model):

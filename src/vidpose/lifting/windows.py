@@ -1,11 +1,11 @@
 """Windows of 2D keypoints around output frames, from a sequence store, on one device.
 
 A lifter with ``context = (before, after)`` predicts K output frames from ``before + K +
-after`` input frames (vidpose.models.lifting). Training sample i is (sequence, first output
+after`` input frames (vidpose.models.lifter). Training sample i is (sequence, first output
 frame t): its input window is frames ``t − before … t + K − 1 + after`` of that sequence, and
 frames outside the sequence repeat its first or last frame (VideoPose3D's edge padding), so
 every frame is predicted with the full receptive field. Evaluation covers every frame of a
-sequence the same way, in chunks of output frames (``vidpose.lifting.predict``).
+sequence the same way, in chunks of output frames (``vidpose.lifting.sequence_inference``).
 
 Model input (``model_input``): the keypoints in VideoPose3D's screen-normalised coordinates
 (``vidpose.keypoints.normalize``) with each sequence's image size; joints with confidence 0
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.keypoints.normalize import normalize_screen
 from vidpose.sequences import SequenceStore
 
@@ -167,7 +167,7 @@ class TrainingWindows:
     """The training samples of a split: (sequence, first output frame t) for every
     ``stride``-th t with ``t + output_frames`` inside the sequence (one sample at t = 0 for a
     sequence shorter than that). ``len()`` is the sample count; the data order
-    (vidpose.data.order) permutes sample indices."""
+    (vidpose.engine.data_order) permutes sample indices."""
 
     def __init__(self, data: KeypointSequences, output_frames: int, stride: int) -> None:
         sequences, firsts = [], []

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.mocap.rotations import euler_to_matrix
 from vidpose.mocap.skeleton_take import Take, with_ancestors
 

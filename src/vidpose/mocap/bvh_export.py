@@ -1,6 +1,6 @@
 """17-joint positions → a BVH file with joint rotations, for Blender, Unity or MotionBuilder.
 
-The hierarchy is the Human3.6M tree of :mod:`vidpose.skeleton`, joints named as there, in
+The hierarchy is the Human3.6M tree of :mod:`vidpose.pose.skeleton`, joints named as there, in
 metres, Y up, the rest pose facing +Z with the character's left along +X. Every joint has
 ``Zrotation Yrotation Xrotation`` channels (``R = Rz @ Ry @ Rx``, degrees), the pelvis also
 ``Xposition Yposition Zposition`` first (the root translation), and by default so do the six
@@ -32,7 +32,7 @@ import io
 import numpy as np
 
 from vidpose.mocap.rotations import matrix_to_euler, rotation_between
-from vidpose.skeleton import BONES, JOINT_NAMES, NUM_JOINTS, PARENTS
+from vidpose.pose.skeleton import BONES, JOINT_NAMES, NUM_JOINTS, PARENTS
 
 CHANNEL_ORDER = "ZYX"
 #: The branch joints (pelvis, thorax) and the children that span their frame for the rest

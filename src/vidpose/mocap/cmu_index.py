@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from vidpose.errors import UserError, read_utf8
+from vidpose.infra.errors import UserError, read_utf8
 
 TAKE_COLUMN = "take"
 FPS_COLUMN = "capture_fps_per_CMU_listing"

@@ -26,14 +26,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.mocap.anatomy import BUILT_JOINTS, mapped, take_h36m_joints
 from vidpose.mocap.joint_maps import ResolvedMap
 from vidpose.mocap.lead_in import lead_in_frames
 from vidpose.mocap.proportions import H36M_LEG_MM, rescale_bones
 from vidpose.mocap.skeleton_take import Take
 from vidpose.mocap.units import choose_scale, figure_scale
-from vidpose.skeleton import PARENTS, bone_lengths, bone_vectors
+from vidpose.pose.skeleton import PARENTS, bone_lengths, bone_vectors
 
 #: Most frames one take may resample to (2.8 hours at 50 fps, 400 MB of float64 poses).
 MAX_OUTPUT_FRAMES = 500_000

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.mocap import asf_amc, bvh
 from vidpose.mocap.cmu_index import IndexedTake, take_key
 from vidpose.mocap.convert import Converted, convert_take

@@ -1,6 +1,6 @@
 """Which joints of a mocap skeleton become the 17 Human3.6M joints: one table per family.
 
-Each table maps every Human3.6M joint name (:data:`vidpose.skeleton.JOINT_NAMES`) to the
+Each table maps every Human3.6M joint name (:data:`vidpose.pose.skeleton.JOINT_NAMES`) to the
 source joint of the same name or role (a renaming; ``"A+B"`` averages several). BVH End Sites
 are named ``<joint>_end``; ASF positions are bone end points (``lfemur`` is the knee). Names
 match after dropping a namespace prefix (``mixamorig:Hips`` → ``Hips``).
@@ -24,8 +24,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from vidpose.errors import UserError, reject_unknown_keys
-from vidpose.skeleton import JOINT_NAMES
+from vidpose.infra.errors import UserError, reject_unknown_keys
+from vidpose.pose.skeleton import JOINT_NAMES
 
 
 @dataclass(frozen=True)

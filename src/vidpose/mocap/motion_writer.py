@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vidpose.atomic import write_npz_atomic
+from vidpose.infra.atomic import write_npz_atomic
 
 _CMU_TAKE = re.compile(r"^(\d+)_(\d+)$")
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from vidpose.errors import UserError
-from vidpose.npy_input import open_npy, read_npz
+from vidpose.infra.array_files import open_npy, read_npz
+from vidpose.infra.errors import UserError
 
 UP_AXES = ("y", "z", "-y")
 

@@ -1,6 +1,6 @@
 """Human3.6M's bone lengths, seeded per-subject bodies within their ranges, and rescaling.
 
-Figures: :data:`vidpose.skeleton.H36M_BONE_LENGTHS_MM` (the mean bone length over the five
+Figures: :data:`vidpose.pose.skeleton.H36M_BONE_LENGTHS_MM` (the mean bone length over the five
 training subjects and the range of the subjects' means, millimetres, by each bone's child
 joint).
 
@@ -16,7 +16,7 @@ import zlib
 
 import numpy as np
 
-from vidpose.skeleton import H36M_BONE_LENGTHS_MM, NUM_JOINTS, PARENTS
+from vidpose.pose.skeleton import H36M_BONE_LENGTHS_MM, NUM_JOINTS, PARENTS
 
 #: (mean, low, high) millimetres per bone, keyed by the bone's child joint (1..16).
 H36M_BONES_MM = H36M_BONE_LENGTHS_MM

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 
 #: (name, metres per unit), tried in this order by ``--scale auto``.
 UNIT_CANDIDATES: tuple[tuple[str, float], ...] = (

@@ -24,10 +24,9 @@ from vidpose.models import (  # noqa: F401  (registers the built-ins)
     temporal,
 )
 from vidpose.models.backbones import build_backbone, check_backbone_name
-from vidpose.models.config import LifterConfig, ModelConfig, model_config
-from vidpose.models.lifting import LiftingModel, is_lifter
+from vidpose.models.frame_input import denormalize_frames, normalize_frames
+from vidpose.models.lifter import LiftingModel, is_lifter
 from vidpose.models.pose_model import PoseModel
-from vidpose.models.preprocess import denormalize_frames, normalize_frames
 from vidpose.models.pretrained import load_backbone_weights
 from vidpose.models.registry import (
     BACKBONES,
@@ -39,6 +38,7 @@ from vidpose.models.registry import (
     available_lifters,
     available_temporal_modules,
 )
+from vidpose.models.settings import LifterConfig, ModelConfig, model_config
 
 
 def check_names(config: ModelConfig, prefix: str = "model") -> None:
@@ -80,7 +80,7 @@ def build_model(
     config: ModelConfig | LifterConfig | dict[str, Any], load_pretrained: bool = True
 ) -> PoseModel | LiftingModel:
     """A freshly initialised ``PoseModel`` for a ``ModelConfig``, or ``LiftingModel`` for a
-    ``LifterConfig``; a plain dict is checked first (``vidpose.models.config.model_config``:
+    ``LifterConfig``; a plain dict is checked first (``vidpose.models.settings.model_config``:
     a lifter's names its ``lifter``). A config section is used as it is: the run config
     checked it when it was loaded. Invalid names raise ``UserError`` naming the ``model.*`` key.
 

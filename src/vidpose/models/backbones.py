@@ -17,11 +17,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from vidpose.errors import UserError
-from vidpose.models.config import ModelConfig
+from vidpose.infra.errors import UserError
 from vidpose.models.norms import convert_batch_norms, make_norm
 from vidpose.models.pretrained import create_timm_backbone, load_backbone_weights
 from vidpose.models.registry import BACKBONES
+from vidpose.models.settings import ModelConfig
 
 
 def conv_norm(

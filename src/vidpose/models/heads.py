@@ -9,9 +9,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vidpose.models.config import ModelConfig
 from vidpose.models.registry import HEADS
-from vidpose.skeleton import NUM_JOINTS
+from vidpose.models.settings import ModelConfig
+from vidpose.pose.skeleton import NUM_JOINTS
 
 
 class DirectHead(nn.Module):

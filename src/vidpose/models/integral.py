@@ -15,7 +15,7 @@ Per frame, from the backbone's last spatial map (B·T, C, h, w):
    relative to the root (or, with ``model.relative_depth: parent``, to its parent joint,
    summed down the kinematic tree; with ``both``, 17 maps of each kind, fused by least
    squares), metres, plus a per-frame temporal depth bias;
-4. lift to metric 3D in the camera frame (``vidpose.models.geometry``):
+4. lift to metric 3D in the camera frame (``vidpose.models.crop_geometry``):
    Z_root = size prior · exp(learned scalar + per-frame temporal correction),
    Z_j = Z_root + d_j - d_root, (X, Y) = normalised camera coordinates · Z, minus the root.
 
@@ -33,8 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vidpose.models.backbones import SpatialFeatureInfo, spatial_feature_info
-from vidpose.models.config import ModelConfig
-from vidpose.models.geometry import (
+from vidpose.models.crop_geometry import (
     Geometry,
     default_geometry,
     heatmap_coordinates,
@@ -44,7 +43,8 @@ from vidpose.models.geometry import (
 from vidpose.models.integral_losses import depth_map_loss, heatmap_loss, loss_2d
 from vidpose.models.norms import group_count
 from vidpose.models.registry import HEADS
-from vidpose.skeleton import ANCESTORS, NUM_JOINTS, PARENTS, ROOT
+from vidpose.models.settings import ModelConfig
+from vidpose.pose.skeleton import ANCESTORS, NUM_JOINTS, PARENTS, ROOT
 
 
 def bone_fusion_matrices() -> tuple[torch.Tensor, torch.Tensor]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from vidpose.models.geometry import heatmap_coordinates
+from vidpose.models.crop_geometry import heatmap_coordinates
 
 
 def loss_2d(pred_px: torch.Tensor, gt_px: torch.Tensor, input_size: int) -> torch.Tensor:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vidpose.models.config import LifterConfig
 from vidpose.models.registry import LIFTERS
-from vidpose.skeleton import NUM_JOINTS
+from vidpose.models.settings import LifterConfig
+from vidpose.pose.skeleton import NUM_JOINTS
 
 
 def _dense(features: int, dropout: float) -> nn.Sequential:

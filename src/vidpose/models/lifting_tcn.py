@@ -24,10 +24,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vidpose.errors import UserError
-from vidpose.models.config import LifterConfig
+from vidpose.infra.errors import UserError
 from vidpose.models.registry import LIFTERS
-from vidpose.skeleton import NUM_JOINTS
+from vidpose.models.settings import LifterConfig
+from vidpose.pose.skeleton import NUM_JOINTS
 
 WIDTH = 3  # every filter is 3 frames wide; the receptive field is a power of 3
 

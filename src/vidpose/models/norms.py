@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vidpose.models.config import NORMS
+from vidpose.models.settings import NORMS
 
 
 def group_count(channels: int, max_groups: int = 32, min_group_size: int = 4) -> int:

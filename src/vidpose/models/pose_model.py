@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from vidpose.models.backbones import spatial_features
-from vidpose.models.geometry import Geometry
+from vidpose.models.crop_geometry import Geometry
 from vidpose.models.targets import PoseOutput
 
 
@@ -35,7 +35,7 @@ class PoseModel(PoseOutput):
         self, frames: torch.Tensor, geometry: Geometry | None = None
     ) -> dict[str, torch.Tensor]:
         """frames (B, T, 3, H, W), normalised by ``normalize_frames``; ``geometry`` optional
-        (a ``vidpose.models.geometry.Geometry``: ``crop`` (B, T, 3), ``intrinsics``
+        (a ``vidpose.models.crop_geometry.Geometry``: ``crop`` (B, T, 3), ``intrinsics``
         (B, 4), ``input_size`` S; used by the integral head, ignored by ``direct``; None means the
         default camera) → a dict with
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 
 
 def create_timm_backbone(name: str, pretrained: bool = False) -> nn.Module:

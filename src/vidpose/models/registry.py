@@ -4,7 +4,7 @@ Constructors take the ``ModelConfig`` (and, for temporal modules and heads, the 
 size; heads also get the backbone) and return an ``nn.Module`` with an ``out_features``
 attribute (heads excepted). Lifter constructors take the ``ModelConfig`` and the input
 channels per joint (2, or 3 with confidence) and return a network as described in
-``vidpose.models.lifting``. Register a new one with the decorator, e.g.::
+``vidpose.models.lifter``. Register a new one with the decorator, e.g.::
 
     @HEADS.register("integral")
     def build_integral_head(in_features: int, config: ModelConfig, backbone) -> nn.Module: ...
@@ -16,7 +16,7 @@ import difflib
 from collections.abc import Callable
 from typing import Any
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 
 
 class Registry:
@@ -58,7 +58,7 @@ class Registry:
 BACKBONES = Registry("backbone")
 TEMPORAL_MODULES = Registry("temporal")
 HEADS = Registry("head")
-#: 2D keypoint sequence → 3D lifters (``model.lifter``); see ``vidpose.models.lifting``.
+#: 2D keypoint sequence → 3D lifters (``model.lifter``); see ``vidpose.models.lifter``.
 LIFTERS = Registry("lifter")
 
 # The built-in constructors register themselves when their modules are imported, which

@@ -25,8 +25,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from vidpose.models.backbones import MapBackbone, conv_norm
-from vidpose.models.config import ModelConfig
 from vidpose.models.registry import BACKBONES
+from vidpose.models.settings import ModelConfig
 
 
 class ResidualBlock(nn.Module):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vidpose.skeleton import NUM_JOINTS, ROOT
+from vidpose.pose.skeleton import NUM_JOINTS, ROOT
 
 
 class PoseOutput(nn.Module):

@@ -11,9 +11,9 @@ import math
 import torch
 from torch import nn
 
-from vidpose.errors import UserError
-from vidpose.models.config import ModelConfig
+from vidpose.infra.errors import UserError
 from vidpose.models.registry import TEMPORAL_MODULES
+from vidpose.models.settings import ModelConfig
 
 
 class RecurrentTemporal(nn.Module):

@@ -1,10 +1,10 @@
 """The pose-sequence store (lifting track): whole 2D/3D pose sequences per split.
 
-The format and the reader are in :mod:`vidpose.sequences.store`, the writer in
+The format and the reader are in :mod:`vidpose.sequences.sequence_store`, the writer in
 :mod:`vidpose.sequences.write`; the names below are the whole public interface.
 """
 
-from vidpose.sequences.store import (
+from vidpose.sequences.sequence_store import (
     FORMAT_NAME,
     FORMAT_VERSION,
     SEQUENCE_COLUMNS,

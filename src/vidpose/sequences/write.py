@@ -1,7 +1,7 @@
 """Writing sequence stores: a whole store at once, or one more 2D source for an existing one.
 
 See :mod:`vidpose.sequences` for the format. Everything is validated before anything is
-written, with one-line :class:`~vidpose.errors.UserError` messages naming the output and the
+written, with one-line :class:`~vidpose.infra.errors.UserError` messages naming the output and the
 array at fault.
 """
 
@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from vidpose import skeleton
-from vidpose.atomic import replace_dir, user_error_on_write, write_atomic, write_json_atomic
-from vidpose.errors import UserError
+from vidpose.infra.atomic import replace_dir, user_error_on_write, write_atomic, write_json_atomic
+from vidpose.infra.errors import UserError
 from vidpose.keypoints.layouts import canonical_layout
-from vidpose.sequences.store import (
+from vidpose.pose import skeleton
+from vidpose.sequences.sequence_store import (
     FORMAT_NAME,
     FORMAT_VERSION,
     INT_COLUMNS,

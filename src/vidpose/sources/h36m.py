@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from vidpose.atomic import check_output, replace_dir
-from vidpose.errors import UserError
-from vidpose.skeleton import TEST_SUBJECTS, TRAIN_SUBJECTS
+from vidpose.infra.atomic import check_output, replace_dir
+from vidpose.infra.errors import UserError
+from vidpose.pose.skeleton import TEST_SUBJECTS, TRAIN_SUBJECTS
 from vidpose.sources.h36m_cameras import CAMERA_IDS, load_intrinsics
 from vidpose.sources.h36m_clips import MAX_SIZE, MIN_SIZE, every_for
 from vidpose.sources.h36m_layout import (
@@ -133,7 +133,7 @@ def _collect_jobs(
 def _convert_all(
     pending: list[tuple[SequenceFiles, Settings]], work_dir: Path, workers: int
 ) -> list[SequenceResult]:
-    from vidpose.progress import progress_bar
+    from vidpose.infra.progress import progress_bar
 
     results = []
     progress = progress_bar(total=len(pending), desc="sequences", unit="seq", disable=not pending)
@@ -162,8 +162,8 @@ def _convert_all(
 
 def _assemble(out_dir: Path, finished: list[SequenceFiles], work_dir: Path, meta: dict) -> int:
     """Write one split's store at ``out_dir`` from its converted sequences; → clip count."""
-    from vidpose.progress import progress_bar
-    from vidpose.store import StoreWriter
+    from vidpose.clips.clip_store import StoreWriter
+    from vidpose.infra.progress import progress_bar
 
     def load(files: SequenceFiles) -> dict[str, np.ndarray]:
         with np.load(output_paths(work_dir, files)[1], allow_pickle=False) as arrays:

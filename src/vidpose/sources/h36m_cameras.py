@@ -1,5 +1,5 @@
 """Human3.6M camera calibration: intrinsics, extrinsics and world→camera
-(the pinhole projection itself is :func:`vidpose.camera.project`).
+(the pinhole projection itself is :func:`vidpose.pose.camera.project`).
 
 Intrinsics come, in order of preference, from a cameras file given by the user (the release's
 ``metadata.xml`` or a JSON file ``{"54138969": {"fx": ..., "fy": ..., "cx": ..., "cy": ...}}``),
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 
 CAMERA_IDS: tuple[str, ...] = ("54138969", "55011271", "58860488", "60457274")
 

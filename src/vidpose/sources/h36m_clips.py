@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from vidpose.crops import CROP_MARGIN
+from vidpose.clips.crops import CROP_MARGIN
 
 DEFAULT_EVERY = {"train": 275, "test": 425}
 MIN_SIZE, MAX_SIZE = 16, 1024

@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from vidpose import skeleton
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
+from vidpose.pose import skeleton
 
 ACTION_ALIASES = {"TakingPhoto": "Photo", "WalkingDog": "WalkDog"}
 

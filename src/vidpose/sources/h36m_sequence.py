@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from vidpose.camera import project
-from vidpose.crops import cut_and_resize
-from vidpose.errors import UserError
-from vidpose.skeleton import H36M_32_TO_17, ROOT
+from vidpose.clips.crops import cut_and_resize
+from vidpose.infra.errors import UserError
+from vidpose.pose.camera import project
+from vidpose.pose.skeleton import H36M_32_TO_17, ROOT
 from vidpose.sources.h36m_clips import clip_starts, crop_square, to_crop_pixels
 from vidpose.sources.h36m_layout import SequenceFiles
 

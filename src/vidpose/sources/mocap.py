@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 
 
 @dataclass
@@ -75,12 +75,12 @@ def convert(
     for a bad output (not ``.npz``, existing without ``overwrite``, one of the inputs) and
     when no file converts.
     """
-    from vidpose.atomic import check_output
+    from vidpose.infra.atomic import check_output
+    from vidpose.infra.progress import progress_bar
     from vidpose.mocap.cmu_index import read_cmu_index
     from vidpose.mocap.importer import ImportOptions, find_inputs, import_take
     from vidpose.mocap.joint_maps import load_map_file
     from vidpose.mocap.motion_writer import default_subject, sequence_name, write_motion_npz
-    from vidpose.progress import progress_bar
 
     out = Path(out)
     if out.suffix != ".npz":

@@ -34,9 +34,9 @@ from typing import Any
 
 import numpy as np
 
-from vidpose.atomic import check_output
-from vidpose.crops import CROP_MARGIN
-from vidpose.errors import UserError, read_utf8
+from vidpose.clips.crops import CROP_MARGIN
+from vidpose.infra.atomic import check_output
+from vidpose.infra.errors import UserError, read_utf8
 
 X_RANGES = ("auto", "unit", "byte")
 #: Margin of the 2D fit: the clip's joint bounding box spans 1/MARGIN of the frame.
@@ -63,7 +63,7 @@ POSES2D_CONVENTION = {
 
 def open_inputs(x_path: Path, y_path: Path) -> tuple[np.ndarray, np.ndarray]:
     """X as a read-only memory map and Y as float64, both validated."""
-    from vidpose.npy_input import open_npy
+    from vidpose.infra.array_files import open_npy
 
     x = open_npy(x_path, mmap=True)
     if x.dtype.name not in X_DTYPES:
@@ -228,8 +228,8 @@ def convert(
     """Write the clip store ``out`` from ``x_path`` (clips) and ``y_path`` (3D poses), labelled
     by the CSV ``meta`` (see the module docstring); X is read ``chunk_mb`` megabytes at a
     time. Raises :class:`UserError` (nothing written) for any problem."""
-    from vidpose.progress import progress_bar
-    from vidpose.store import StoreWriter
+    from vidpose.clips.clip_store import StoreWriter
+    from vidpose.infra.progress import progress_bar
 
     x_path, y_path, out = Path(x_path), Path(y_path), Path(out)
     meta = None if meta is None else Path(meta)

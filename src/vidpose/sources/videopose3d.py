@@ -41,13 +41,13 @@ from pathlib import Path
 
 import numpy as np
 
-from vidpose.atomic import check_output, partial_name, remove_stale_partials, replace_dir
-from vidpose.camera import project
-from vidpose.errors import UserError
+from vidpose.infra.atomic import check_output, partial_name, remove_stale_partials, replace_dir
+from vidpose.infra.errors import UserError
 from vidpose.mocap.convert import choose_scale, leg_length
+from vidpose.pose.camera import project
+from vidpose.pose.skeleton import ROOT, TEST_SUBJECTS, TRAIN_SUBJECTS
 from vidpose.sequences import SequenceInfo, write_sequences
-from vidpose.sequences.store import check_source_name
-from vidpose.skeleton import ROOT, TEST_SUBJECTS, TRAIN_SUBJECTS
+from vidpose.sequences.sequence_store import check_source_name
 from vidpose.sources.h36m_cameras import (
     CAMERA_IDS,
     PUBLIC_EXTRINSICS,

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vidpose.atomic import check_writable
-from vidpose.errors import UserError
+from vidpose.infra.atomic import check_writable
+from vidpose.infra.errors import UserError
 from vidpose.sequences import add_2d_source, open_sequences
 from vidpose.sources.videopose3d import load_named_2d
 from vidpose.sources.videopose3d_files import assemble_2d, check_against_3d, not_in_3d_note

@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.keypoints.layouts import LAYOUTS, canonical_layout, layouts_with
-from vidpose.skeleton import H36M_32_TO_17
+from vidpose.pose.skeleton import H36M_32_TO_17
 from vidpose.sources.h36m_cameras import CAMERA_IDS
 from vidpose.sources.h36m_layout import canonical_sequence
 
@@ -56,7 +56,7 @@ def _pickled_dict(path: Path, arrays: dict, key: str, what: str) -> dict:
 
 def load_pickled_dict(path: Path, key: str) -> tuple[dict, dict]:
     """``(archive[key], archive["metadata"] or {})``, both dictionaries, with one-line errors."""
-    from vidpose.npy_input import read_npz
+    from vidpose.infra.array_files import read_npz
 
     arrays = read_npz(path, allow_pickle=True)  # trusted input only: see module doc
     if key not in arrays:

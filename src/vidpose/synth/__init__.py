@@ -9,9 +9,9 @@
   :mod:`~vidpose.synth.activities`, ``motions_chair``, ``motions_low``, ``motions_floor``,
   ``motions_standing``) and periodic ones (:mod:`~vidpose.synth.motion_styled`);
 - :mod:`~vidpose.synth.motion_file` — world joint sequences from ``--motion FILE.npz``;
-- :mod:`~vidpose.synth.camera` — Human3.6M-like cameras, projection, person crops;
+- :mod:`~vidpose.synth.studio_cameras` — Human3.6M-like cameras, projection, person crops;
 - :mod:`~vidpose.synth.scene` — floor, wall, props, light and image quality of a view;
-- :mod:`~vidpose.synth.render` — drawing the person, depth-ordered, and finishing frames;
+- :mod:`~vidpose.synth.person_drawing` — drawing the person, depth-ordered, and finishing frames;
 - :mod:`~vidpose.synth.plan` — presets and the units of work;
 - :mod:`~vidpose.synth.generate` — rendering the units in parallel into the two stores;
 - :mod:`~vidpose.synth.virtual_cameras` and :mod:`~vidpose.synth.poses` — ``--poses-only``:

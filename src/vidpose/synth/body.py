@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vidpose import skeleton
+from vidpose.pose import skeleton
 
 #: Human3.6M's bone lengths in metres by the synthetic body's bone names: (mean, lowest and
-#: highest subject mean), from :data:`vidpose.skeleton.H36M_BONE_LENGTHS_MM` by each bone's
+#: highest subject mean), from :data:`vidpose.pose.skeleton.H36M_BONE_LENGTHS_MM` by each bone's
 #: child joint (the right side's; the left is the same).
 _CHILD_JOINTS = {
     "hip": 1,  # pelvis -> hip, sideways
@@ -286,7 +286,7 @@ def _unit(vec) -> np.ndarray:
 
 
 def subject_bone_lengths(subject: Subject) -> np.ndarray:
-    """The subject's 16 bone lengths (metres) in :data:`vidpose.skeleton.BONES` order."""
+    """The subject's 16 bone lengths (metres) in :data:`vidpose.pose.skeleton.BONES` order."""
     by_child = {
         1: "hip",
         2: "thigh",

@@ -23,13 +23,14 @@ from typing import Any
 
 import numpy as np
 
-from vidpose.atomic import check_writable, partial_name, remove_stale_partials, replace_dir
-from vidpose.errors import UserError
-from vidpose.progress import progress_bar
-from vidpose.store import ClipStore, StoreWriter, open_store, size_text
-from vidpose.synth import camera as cameras
+from vidpose.clips.clip_store import ClipStore, StoreWriter, open_store, size_text
+from vidpose.infra.atomic import check_writable, partial_name, remove_stale_partials, replace_dir
+from vidpose.infra.errors import UserError
+from vidpose.infra.progress import progress_bar
+from vidpose.synth import studio_cameras as cameras
 from vidpose.synth.body import make_subject
 from vidpose.synth.motion import FPS, action_motion
+from vidpose.synth.person_drawing import render_clip
 from vidpose.synth.plan import (  # noqa: F401 - PRESETS and Preset are part of this API
     PRESETS,
     Preset,
@@ -39,7 +40,6 @@ from vidpose.synth.plan import (  # noqa: F401 - PRESETS and Preset are part of 
     resolve_preset,
     seed_sequence,
 )
-from vidpose.synth.render import render_clip
 from vidpose.synth.scene import box_corners, make_scene, with_box
 
 GENERATOR_VERSION = 1

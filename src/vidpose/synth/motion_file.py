@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from vidpose.errors import UserError
-from vidpose.npy_input import read_npz
+from vidpose.infra.array_files import read_npz
+from vidpose.infra.errors import UserError
 from vidpose.synth.body import ANKLE_HEIGHT_M
 
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from vidpose import skeleton
-from vidpose.errors import UserError
-from vidpose.synth import camera as cameras
+from vidpose.infra.errors import UserError
+from vidpose.pose import skeleton
+from vidpose.synth import studio_cameras as cameras
 from vidpose.synth.motion import ACTIONS, FPS, RENDERED_ACTIONS
 from vidpose.synth.motion_file import MotionSequence, load_motion_file
 

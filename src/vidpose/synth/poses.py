@@ -31,10 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
-from vidpose import skeleton
-from vidpose.atomic import check_writable, partial_name, remove_stale_partials, replace_dir
-from vidpose.errors import UserError
-from vidpose.progress import progress_bar
+from vidpose.infra.atomic import check_writable, partial_name, remove_stale_partials, replace_dir
+from vidpose.infra.errors import UserError
+from vidpose.infra.progress import progress_bar
+from vidpose.pose import skeleton
 from vidpose.sequences import SequenceInfo, SequenceStore, open_sequences, write_sequences
 from vidpose.synth.body import make_subject, sample_bones
 from vidpose.synth.motion import ACTIONS, FPS, action_motion, takes_per_action

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from vidpose.synth.camera import Camera
+from vidpose.synth.studio_cameras import Camera
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 
 IMAGE_SIZE = 1000  # pixels, width = height
 MIN_DEPTH_M = 0.1  # every joint must be at least this far in front of the camera

@@ -1,21 +1,21 @@
 """The two tracks, each one object behind one interface; a command picks the track once.
 
-- ``clips`` (:data:`vidpose.tracks.clips.CLIP_TRACK`): clip stores of RGB frames
-  (vidpose.store) and image models (``PoseModel``, ``ClipRunConfig``);
-- ``lifter`` (:data:`vidpose.tracks.lifting.LIFTER_TRACK`): pose-sequence stores of 2D keypoints
-  and 3D poses (vidpose.sequences) and lifters (``LiftingModel``, ``LifterRunConfig``).
+- ``clips`` (:data:`vidpose.tracks.clip_track.CLIP_TRACK`): clip stores of RGB frames
+  (vidpose.clips.clip_store) and image models (``PoseModel``, ``ClipRunConfig``);
+- ``lifter`` (:data:`vidpose.tracks.lifter_track.LIFTER_TRACK`): pose-sequence stores of 2D
+  keypoints and 3D poses (vidpose.sequences) and lifters (``LiftingModel``, ``LifterRunConfig``).
 
 A store tells its track by the format in its meta.json, a checkpoint by its ``kind``, a config
 file by its model section (``model.lifter``: a lifter's); :func:`track_of` reads the first two.
 Every track has:
 
 - ``kind``, ``store_format``, ``store_noun`` and ``model_noun``: what it is called;
-- ``config_class``: its run config (vidpose.config);
+- ``config_class``: its run config (vidpose.runs.run_config);
 - ``open_store(path)``: a validated store of its kind;
 - ``open_training(config, data_dir, context)``: the ``TrainingData`` the engine's trainer
   runs on (vidpose.engine.trainer);
 - ``evaluate(model, checkpoint, checkpoint_path, store_path, ...)``: the evaluation report of
-  a model of its kind on a store of its kind (vidpose.evaluation);
+  a model of its kind on a store of its kind (vidpose.pose.evaluation);
 - ``describe(store_path, train_path)`` and ``format_info(info)``: ``vidpose info``;
 - ``contact_sheet(store, rows, tile)``: ``vidpose show``;
 - ``render_clip(store, index, ...)``: ``vidpose render``.
@@ -30,11 +30,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from vidpose.checkpoint import read_checkpoint
-from vidpose.config import RunConfig
-from vidpose.errors import UserError
-from vidpose.tracks.clips import CLIP_TRACK
-from vidpose.tracks.lifting import LIFTER_TRACK
+from vidpose.infra.errors import UserError
+from vidpose.runs.checkpoint import read_checkpoint
+from vidpose.runs.run_config import RunConfig
+from vidpose.tracks.clip_track import CLIP_TRACK
+from vidpose.tracks.lifter_track import LIFTER_TRACK
 from vidpose.tracks.track import Track, store_format
 
 #: Each track by its kind (a checkpoint's or run config's ``kind``).
@@ -59,7 +59,7 @@ def store_track(path: str | os.PathLike) -> Track:
 
 
 def checkpoint_track(checkpoint: dict[str, Any]) -> Track:
-    """The track of a checkpoint dict (``vidpose.checkpoint.read_checkpoint``'s)."""
+    """The track of a checkpoint dict (``vidpose.runs.checkpoint.read_checkpoint``'s)."""
     return TRACKS[checkpoint["kind"]]
 
 

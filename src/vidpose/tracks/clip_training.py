@@ -1,10 +1,10 @@
 """What an image model trains on: the clips of two clip stores (the clip track's
 ``TrainingData`` for vidpose.engine.trainer).
 
-DATA/train and DATA/test are clip stores with frames (vidpose.store) of one clip length. Their
-clips reach the device by the data path of ``train.data_path`` (vidpose.engine.batches);
+DATA/train and DATA/test are clip stores with frames (vidpose.clips.clip_store) of one clip length.
+Their clips reach the device by the data path of ``train.data_path`` (vidpose.engine.batches);
 ``StepInputs`` augments and normalises each batch (vidpose.engine.train_step); the per-epoch
-test pass predicts every test clip (vidpose.engine.predict.predict_source).
+test pass predicts every test clip (vidpose.engine.clip_inference.predict_source).
 """
 
 from __future__ import annotations
@@ -15,16 +15,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vidpose.config import ClipRunConfig, EvalConfig, TrainConfig
-from vidpose.data.source import ClipDataset
+from vidpose.clips.clip_source import ClipDataset
+from vidpose.clips.clip_store import ClipStore, open_store
 from vidpose.engine import distributed, performance, run_folder
 from vidpose.engine.batches import place_training_data
-from vidpose.engine.predict import predict_source
+from vidpose.engine.clip_inference import predict_source
 from vidpose.engine.run_setup import build_training_model
 from vidpose.engine.train_step import StepInputs
-from vidpose.errors import UserError
-from vidpose.models.preprocess import normalize_frames
-from vidpose.store import ClipStore, open_store
+from vidpose.infra.errors import UserError
+from vidpose.models.frame_input import normalize_frames
+from vidpose.runs.run_config import ClipRunConfig, EvalConfig, TrainConfig
 
 
 def effective_fps(store: ClipStore) -> float:

@@ -5,11 +5,11 @@
   the 2D source. A training sample is (sequence, first output frame), with the lifter's
   receptive field around it (vidpose.lifting.windows); the whole split's arrays sit on the
   training device (a few hundred MB for all of Human3.6M), so a batch is one gather there.
-- ``LiftingStepInputs`` gathers each step's windows, augments them (vidpose.lifting.augment)
-  and normalises them into a ``KeypointBatch``.
+- ``LiftingStepInputs`` gathers each step's windows, augments them
+  (vidpose.lifting.keypoint_augment) and normalises them into a ``KeypointBatch``.
 - The per-epoch test pass and the final report predict every frame of every evaluation
-  sequence of DATA/test (all cameras, sequence ends padded; vidpose.lifting.predict), shared
-  out between processes by sequence.
+  sequence of DATA/test (all cameras, sequence ends padded; vidpose.lifting.sequence_inference),
+  shared out between processes by sequence.
 """
 
 from __future__ import annotations
@@ -22,14 +22,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vidpose.camera import project_torch
-from vidpose.config import EvalConfig, LifterRunConfig, TrainConfig
-from vidpose.data.order import eval_shard
 from vidpose.engine import distributed, performance
+from vidpose.engine.data_order import eval_shard
 from vidpose.engine.run_setup import build_training_model
 from vidpose.engine.train_step import SeededAugmentation
 from vidpose.keypoints.normalize import normalize_screen
-from vidpose.lifting.augment import (
+from vidpose.lifting.keypoint_augment import (
     KeypointAugmentConfig,
     detector_errors,
     flip_keypoints,
@@ -37,14 +35,16 @@ from vidpose.lifting.augment import (
     rotate_camera,
     rotation_matrices,
 )
-from vidpose.lifting.evaluate import evaluate_store_predictions
-from vidpose.lifting.predict import predict_sequences
+from vidpose.lifting.sequence_evaluation import evaluate_store_predictions
+from vidpose.lifting.sequence_inference import predict_sequences
 from vidpose.lifting.windows import (
     KeypointBatch,
     KeypointSequences,
     TrainingWindows,
     screen_input,
 )
+from vidpose.pose.camera import project_torch
+from vidpose.runs.run_config import EvalConfig, LifterRunConfig, TrainConfig
 from vidpose.sequences import open_sequences
 
 #: Training work per sample for ``compile: auto`` (vidpose.engine.performance): tiny beside an

@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from vidpose import skeleton
-from vidpose.baselines import mean_pose_mpjpe_mm
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
+from vidpose.pose import skeleton
+from vidpose.pose.baselines import mean_pose_mpjpe_mm
 
 AXES = ("x", "y", "z")
 

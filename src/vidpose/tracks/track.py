@@ -1,5 +1,6 @@
 """What every track is: the names it goes by and the training run it starts (vidpose.tracks
-has the whole interface; vidpose.tracks.clips and vidpose.tracks.lifting the two tracks)."""
+has the whole interface; vidpose.tracks.clip_track and vidpose.tracks.lifter_track the two
+tracks)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from vidpose.baselines import mean_training_pose
-from vidpose.config import RunConfig
 from vidpose.engine.trainer import Trainer, TrainingData, TrainResult, train
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
+from vidpose.pose.baselines import mean_training_pose
+from vidpose.runs.run_config import RunConfig
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@
    the 17 Human3.6M joints and lifted to 3D, the camera fitted and how far each frame can be
    trusted; or, for an RGB checkpoint, person boxes (:mod:`~vidpose.video.person_boxes`,
    :mod:`~vidpose.video.person_finder`) and crops through the clip model
-   (:mod:`~vidpose.video.predictor`, :mod:`~vidpose.video.clip_windows`).
+   (:mod:`~vidpose.video.image_model_path`, :mod:`~vidpose.video.clip_windows`).
 5. **render** (:mod:`~vidpose.video.render`, :mod:`~vidpose.video.encode`): the frames with
    the 2D and the reprojected 3D beside the 3D view, written as a video.
 """

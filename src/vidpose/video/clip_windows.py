@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 
-from vidpose.skeleton import NUM_JOINTS
+from vidpose.pose.skeleton import NUM_JOINTS
 
 
 def window_starts(num_frames: int, clip_frames: int, stride: int | None = None) -> np.ndarray:
@@ -68,18 +68,18 @@ def predict_windows(
     PoseModel); crops are resized to ``image_size`` when given and different. ``squares``
     (F, 3), each crop's square (x0, y0, side) in source-image pixels, and ``intrinsics`` (4,)
     fx, fy, cx, cy of the source camera give each window the geometry the integral head lifts
-    with (vidpose.models.geometry); without them the head assumes its default camera.
+    with (vidpose.models.crop_geometry); without them the head assumes its default camera.
     ``flip_test`` averages with the prediction on the mirrored window. Each window goes through
-    :func:`vidpose.engine.predict.predict_batch`, the forward pass ``evaluate`` uses, so a
+    :func:`vidpose.engine.clip_inference.predict_batch`, the forward pass ``evaluate`` uses, so a
     stored clip predicts the same here as there. Windows are batched ``batch_size`` at a time;
     overlapping predictions are averaged.
     """
     import torch
 
-    from vidpose.data.batch import ClipBatch
-    from vidpose.engine.predict import predict_batch
-    from vidpose.models.geometry import make_geometry
-    from vidpose.progress import progress_bar
+    from vidpose.clips.batch import ClipBatch
+    from vidpose.engine.clip_inference import predict_batch
+    from vidpose.infra.progress import progress_bar
+    from vidpose.models.crop_geometry import make_geometry
 
     num_frames = len(crops)
     if num_frames == 0:

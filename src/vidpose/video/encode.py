@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 
 WRITABLE_SUFFIXES = (".mp4", ".avi", ".mov", ".gif")
 

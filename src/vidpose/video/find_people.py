@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.video.decode import VideoInfo, iter_source_frames, probe_video
 from vidpose.video.people import FramePeople
 

@@ -1,8 +1,8 @@
 """How well a lifted 3D pose fits the 2D keypoints it was lifted from, frame by frame.
 
-The camera is the video's (:func:`vidpose.camera.video_intrinsics`); the pelvis position
+The camera is the video's (:func:`vidpose.pose.camera.video_intrinsics`); the pelvis position
 ``root`` (F, 3) is fitted per frame so that ``poses3d + root`` projects onto the keypoints
-(:func:`vidpose.camera.root_translation`, over every joint scored at least ``min_score``).
+(:func:`vidpose.pose.camera.root_translation`, over every joint scored at least ``min_score``).
 
 **Reprojection error** (:func:`reprojection_error`) of frame f: the mean pixel distance, over
 the 12 limb joints (hips, knees, ankles, shoulders, elbows, wrists) scored at least
@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from vidpose.camera import project, root_translation
 from vidpose.keypoints import MIN_KEYPOINT_SCORE
-from vidpose.skeleton import LEFT_JOINTS, RIGHT_JOINTS
+from vidpose.pose.camera import project, root_translation
+from vidpose.pose.skeleton import LEFT_JOINTS, RIGHT_JOINTS
 
 #: The 12 limb joints of the Human3.6M skeleton, the ones every layout has as they are.
 LIMB_JOINTS = np.sort(np.concatenate([LEFT_JOINTS, RIGHT_JOINTS]))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.keypoints.sequence import LayoutKeypoints
 from vidpose.video.track.follow import PersonTrack
 
@@ -33,7 +33,7 @@ def save_keypoints(
 ) -> Path:
     """Write the npz atomically: ``track`` and its ``keypoints`` (F, K, 3) in their layout;
     ``size`` is the video's (width, height)."""
-    from vidpose.atomic import write_npz_atomic
+    from vidpose.infra.atomic import write_npz_atomic
 
     path = Path(path)
     if path.suffix != ".npz":

@@ -26,7 +26,7 @@ import os
 import numpy as np
 import torch
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 
 #: The shipped lifter, a file of the ``vidpose.weights`` package.
 SHIPPED_LIFTER = "lifter_default.pt"
@@ -43,8 +43,8 @@ def load_lifter(
     path: str | os.PathLike | None = None, device: torch.device | str = "cpu"
 ) -> tuple[torch.nn.Module, dict, str]:
     """(lifter in eval mode, its checkpoint, a name for it): ``path`` or the shipped lifter."""
-    from vidpose.checkpoint import load_model
     from vidpose.models import is_lifter
+    from vidpose.runs.checkpoint import load_model
 
     if path is None:
         from importlib.resources import as_file, files
@@ -95,9 +95,9 @@ def lift_sequence(
     height) → (poses (F, 17, 3) float32 metres, root-relative, camera frame; known (F,) bool:
     frames with at least one joint placed). Joints scored 0 or below ``min_score`` are left
     out."""
-    from vidpose.lifting.predict import CHUNK_FRAMES, lift
+    from vidpose.infra.progress import progress_bar
+    from vidpose.lifting.sequence_inference import CHUNK_FRAMES, lift
     from vidpose.lifting.windows import model_input, window_frames
-    from vidpose.progress import progress_bar
 
     points = np.array(keypoints, dtype=np.float32)
     if points.ndim != 3 or points.shape[1:] != (17, 3):

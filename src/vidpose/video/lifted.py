@@ -1,6 +1,6 @@
 """``lift_video``: a video in, each followed person's 3D poses out, with the camera fitted and a
 per-frame measure of how far to trust them. The lifter's video pipeline, as
-:func:`vidpose.video.predictor.predict_video` is the RGB checkpoints' one.
+:func:`vidpose.video.image_model_path.predict_video` is the RGB checkpoints' one.
 
 1. **2D** (:func:`vidpose.video.find_people.find_people`): the detector or a keypoint file.
 2. **Tracking** (:mod:`vidpose.video.track`): the main person, one by id, or everyone tracked
@@ -23,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from vidpose.camera import video_intrinsics
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.keypoints import MIN_KEYPOINT_SCORE
 from vidpose.keypoints.sequence import LayoutKeypoints
+from vidpose.pose.camera import video_intrinsics
 from vidpose.video import fit
 from vidpose.video.decode import VideoInfo
 from vidpose.video.find_people import find_people
@@ -103,7 +103,7 @@ def lift_video(
     """3D poses of the main person of ``video`` (``person`` an id for another one, ``"all"``
     for everyone tracked long enough). ``model``/``checkpoint`` a lifter (default: the shipped
     one); ``focal`` the camera's focal length in pixels (default: the documented camera)."""
-    from vidpose.engine.predict import recipe_flip_test
+    from vidpose.engine.clip_inference import recipe_flip_test
 
     if focal is not None and not 0 < focal < float("inf"):
         raise UserError(f"--focal: expected a positive focal length in pixels, got {focal}")
@@ -172,8 +172,8 @@ def save_lifted(
     path: str | os.PathLike, lifted: LiftedVideo, person: LiftedPerson, source_video
 ) -> Path:
     """Write one person's npz atomically (fields in docs/video.md)."""
-    from vidpose.atomic import write_npz_atomic
-    from vidpose.skeleton import JOINT_NAMES
+    from vidpose.infra.atomic import write_npz_atomic
+    from vidpose.pose.skeleton import JOINT_NAMES
 
     track = person.track
     boxes = np.array(track.boxes, dtype=np.float32)

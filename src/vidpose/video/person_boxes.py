@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from vidpose.crops import CROP_MARGIN
-from vidpose.errors import UserError
+from vidpose.clips.crops import CROP_MARGIN
+from vidpose.infra.errors import UserError
 
 #: Frames are shrunk to at most this many pixels on the longer side for detection.
 DETECTION_SIDE = 320
@@ -136,7 +136,7 @@ def detect_person_boxes(
     """
     import cv2
 
-    from vidpose.progress import progress_bar
+    from vidpose.infra.progress import progress_bar
 
     hog = _hog_detector() if method in ("auto", "hog") else None
     if method == "hog" and hog is None:

@@ -1,5 +1,5 @@
 """Where the person is, for RGB checkpoints: the tracked person's boxes from the built-in
-detector or from a keypoint file, in the form :func:`vidpose.video.predictor.predict_video`
+detector or from a keypoint file, in the form :func:`vidpose.video.image_model_path.predict_video`
 takes (``finder(video_info, frame_indices, progress)`` → boxes (F, 4) x, y, w, h with NaN rows
 where the person is not known, and the finder's name).
 
@@ -14,7 +14,7 @@ import os
 
 import numpy as np
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.video.track.follow import PersonTrack, follow_person
 
 

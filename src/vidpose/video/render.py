@@ -18,8 +18,8 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from vidpose.crops import CROP_MARGIN
-from vidpose.skeleton import BONES, LEFT_JOINTS, RIGHT_JOINTS
+from vidpose.clips.crops import CROP_MARGIN
+from vidpose.pose.skeleton import BONES, LEFT_JOINTS, RIGHT_JOINTS
 
 LEFT_RGB = (40, 110, 230)
 RIGHT_RGB = (230, 60, 50)

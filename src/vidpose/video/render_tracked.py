@@ -17,9 +17,9 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from vidpose.camera import project
 from vidpose.keypoints import MIN_KEYPOINT_SCORE
 from vidpose.keypoints.sequence import LayoutKeypoints
+from vidpose.pose.camera import project
 from vidpose.video.render import (
     BOX_RGB,
     PANEL_HEIGHT,

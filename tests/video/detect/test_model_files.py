@@ -2,7 +2,7 @@ import zipfile
 
 import pytest
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.video.detect import model_files
 from vidpose.video.detect.model_files import MODELS, ModelSpec, check_onnx_file, resolve_models
 
@@ -142,7 +142,7 @@ def test_the_archives_pipeline_json_is_compared_with_the_runner(
 
 
 def test_the_runners_constants_agree_with_the_published_pipelines():
-    from vidpose.video.detect.preprocess import sdk_pipeline_differences
+    from vidpose.video.detect.input_spec import sdk_pipeline_differences
 
     detector = {"type": "Normalize", "mean": [103.53, 116.28, 123.675],
                 "std": [57.375, 57.12, 58.395], "to_rgb": False}  # fmt: skip

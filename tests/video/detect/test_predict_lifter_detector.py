@@ -5,9 +5,9 @@ import json
 import numpy as np
 import torch
 
-from vidpose.checkpoint import make_checkpoint, save_checkpoint
 from vidpose.cli import main
 from vidpose.models import LifterConfig, build_model
+from vidpose.runs.checkpoint import make_checkpoint, save_checkpoint
 from vidpose.video.encode import write_video
 
 FRAMES = 10

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.video.detect.pipeline import Detector2D, build_detector, detect_frames
 from vidpose.video.detect.runners import OneStagePose, PersonDetector, TopDownPose, load_pose_model
 
@@ -122,19 +122,19 @@ def test_a_model_with_a_dynamic_input_size_uses_the_published_or_usual_size(tmp_
 def test_the_stand_ins_read_the_normalised_values_not_only_their_signs(onnx_models, monkeypatch):
     """Given the mean in the wrong channel order, or another family's mean and std, the
     stand-ins find nothing: the pipeline's normalisation is checked by value."""
-    from vidpose.video.detect import preprocess, runners
+    from vidpose.video.detect import input_spec, runners
 
     frame = _white_rectangle()
     frame[300, 500] = (255, 0, 0)
     detector, pose = PersonDetector(onnx_models["detector"]), load_pose_model(onnx_models["pose"])
     box = np.array([[400.0, 100.0, 600.0, 500.0]])
     assert len(detector(frame)[0]) == 1 and pose(frame, box)[0, :, 2].max() == 1.0
-    swapped = preprocess.InputNormalisation(
-        preprocess.TOP_DOWN.bgr, preprocess.TOP_DOWN.mean[::-1].copy(), preprocess.TOP_DOWN.std
+    swapped = input_spec.InputNormalisation(
+        input_spec.TOP_DOWN.bgr, input_spec.TOP_DOWN.mean[::-1].copy(), input_spec.TOP_DOWN.std
     )
     monkeypatch.setattr(runners, "TOP_DOWN", swapped)  # RTMPose's mean in BGR order
     assert pose(frame, box)[0, :, 2].max() < 0.5
-    monkeypatch.setattr(runners, "DETECTOR", preprocess.TOP_DOWN)  # RTMPose's mean and std
+    monkeypatch.setattr(runners, "DETECTOR", input_spec.TOP_DOWN)  # RTMPose's mean and std
     assert len(detector(frame)[0]) == 0
 
 

@@ -18,7 +18,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 
 _SDK = "https://download.openmmlab.com/mmpose/v1/projects"
 
@@ -166,7 +166,7 @@ def open_session(path: Path, option: str, device: str = "cpu", threads: int | No
 
 def _download(spec: ModelSpec, target: Path, progress: bool) -> None:
     """Fetch ``spec``'s archive and keep its ONNX file at ``target`` (atomically)."""
-    from vidpose.progress import progress_bar
+    from vidpose.infra.progress import progress_bar
 
     created = _make_folders(target.parent)
     archive = target.with_name(f".{target.name}.{os.getpid()}.zip")
@@ -217,7 +217,7 @@ def check_archive_pipeline(spec: ModelSpec, bundle: zipfile.ZipFile) -> None:
     when the archive has none or it cannot be read."""
     import json
 
-    from vidpose.video.detect.preprocess import sdk_pipeline_differences
+    from vidpose.video.detect.input_spec import sdk_pipeline_differences
 
     for member in (m for m in bundle.namelist() if m.endswith("pipeline.json")):
         try:

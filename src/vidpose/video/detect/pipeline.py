@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.video.people import FramePeople
 
 
@@ -124,7 +124,7 @@ def detect_frames(
     frames: Iterable[np.ndarray], detector: Detector2D, progress: bool = False, total=None
 ) -> list[FramePeople]:
     """Run ``detector`` on every RGB frame; a progress bar (readable in a log) when asked."""
-    from vidpose.progress import progress_bar
+    from vidpose.infra.progress import progress_bar
 
     what = "2D keypoints" if detector.pose_model is not None else "person boxes"
     bar = progress_bar(frames, desc=what, unit="frame", total=total, disable=not progress)

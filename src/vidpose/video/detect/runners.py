@@ -17,7 +17,7 @@ the declared output shape when it is a number, else from the output of one run o
 input (exports may leave it symbolic). Boxes are clipped to the frame, as MMDetection clips
 them to the image: a box reaching into the letterbox's grey border would otherwise shift the
 crop of a person the frame edge cuts. The preprocessing constants are
-:mod:`vidpose.video.detect.preprocess`'s.
+:mod:`vidpose.video.detect.input_spec`'s.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from vidpose.errors import UserError
-from vidpose.video.detect import geometry
+from vidpose.infra.errors import UserError
+from vidpose.video.detect import box_geometry
+from vidpose.video.detect.input_spec import DETECTOR, ONE_STAGE, TOP_DOWN, to_nchw
 from vidpose.video.detect.model_files import open_session
-from vidpose.video.detect.preprocess import DETECTOR, ONE_STAGE, TOP_DOWN, to_nchw
 
 LAYOUT_BY_JOINTS = {17: "coco17", 26: "halpe26"}
 
@@ -122,7 +122,7 @@ class PersonDetector(_OnnxModel):
         self.score_threshold, self.nms_threshold = score_threshold, nms_threshold
 
     def __call__(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        canvas, ratio = geometry.letterbox(frame, self.input_size)
+        canvas, ratio = box_geometry.letterbox(frame, self.input_size)
         names = [self.dets] + ([self.labels] if self.labels else [])
         outputs = self.run(to_nchw(canvas, DETECTOR), names)
         dets = outputs[0][0].astype(np.float64)
@@ -130,9 +130,9 @@ class PersonDetector(_OnnxModel):
         keep = dets[:, 4] > self.score_threshold
         if self.labels:
             keep &= outputs[1][0] == 0  # class 0 is the person (the only class of these models)
-        boxes = geometry.clip_boxes(dets[keep, :4] / ratio, frame.shape[1], frame.shape[0])
+        boxes = box_geometry.clip_boxes(dets[keep, :4] / ratio, frame.shape[1], frame.shape[0])
         scores = dets[keep, 4]
-        kept = geometry.nms(boxes, scores, self.nms_threshold)
+        kept = box_geometry.nms(boxes, scores, self.nms_threshold)
         return boxes[kept], scores[kept]
 
 
@@ -162,8 +162,8 @@ class TopDownPose(_OnnxModel):
         boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
         if len(boxes) == 0:
             return np.zeros((0, self.num_joints, 3))
-        crops = [geometry.crop_center_scale(box, self.input_size) for box in boxes]
-        images = np.stack([geometry.crop(frame, c, s, self.input_size) for c, s in crops])
+        crops = [box_geometry.crop_center_scale(box, self.input_size) for box in boxes]
+        images = np.stack([box_geometry.crop(frame, c, s, self.input_size) for c, s in crops])
         images = to_nchw(images, TOP_DOWN)
         simcc_x, simcc_y = [], []
         for start in range(0, len(images), self.batch_size):
@@ -172,9 +172,11 @@ class TopDownPose(_OnnxModel):
             simcc_y.append(out_y)
         simcc_x, simcc_y = np.concatenate(simcc_x), np.concatenate(simcc_y)
         split_ratio = simcc_x.shape[-1] / self.input_size[0]
-        points, scores = geometry.simcc_decode(simcc_x, simcc_y, split_ratio)
+        points, scores = box_geometry.simcc_decode(simcc_x, simcc_y, split_ratio)
         for index, (center, scale) in enumerate(crops):
-            points[index] = geometry.crop_to_frame(points[index], center, scale, self.input_size)
+            points[index] = box_geometry.crop_to_frame(
+                points[index], center, scale, self.input_size
+            )
         return np.concatenate([points, scores[..., None]], axis=-1)
 
 
@@ -201,14 +203,14 @@ class OneStagePose(_OnnxModel):
         self.score_threshold, self.nms_threshold = score_threshold, nms_threshold
 
     def __call__(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        canvas, ratio = geometry.letterbox(frame, self.input_size)
+        canvas, ratio = box_geometry.letterbox(frame, self.input_size)
         dets, keypoints = self.run(to_nchw(canvas, ONE_STAGE), self.names)
         dets, keypoints = dets[0].astype(np.float64), keypoints[0].astype(np.float64)
         keep = dets[:, 4] > self.score_threshold
-        boxes = geometry.clip_boxes(dets[keep, :4] / ratio, frame.shape[1], frame.shape[0])
+        boxes = box_geometry.clip_boxes(dets[keep, :4] / ratio, frame.shape[1], frame.shape[0])
         scores, keypoints = dets[keep, 4], keypoints[keep]
         keypoints[..., :2] /= ratio
-        kept = geometry.nms(boxes, scores, self.nms_threshold)
+        kept = box_geometry.nms(boxes, scores, self.nms_threshold)
         return boxes[kept], scores[kept], keypoints[kept]
 
 

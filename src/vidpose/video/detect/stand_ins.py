@@ -5,7 +5,7 @@ its answer from the image in closed form, so the whole 2D path (letterbox or aff
 channel order, normalisation, decoding back to frame pixels) is exercised and checkable. Each
 reads the VALUES of its input, not only their signs: a pixel counts only when its channels
 are, within a tolerance, what the family's normalisation makes of the colour the stand-in looks
-for (:mod:`vidpose.video.detect.preprocess`), so a wrong channel order, mean or std finds
+for (:mod:`vidpose.video.detect.input_spec`), so a wrong channel order, mean or std finds
 nothing (RTMPose's pure red is (2.2489, -2.0357, -1.8044); swapping the mean's order alone
 moves channel 0 by 0.39, beyond the tolerance of 0.3).
 
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import torch
 
-from vidpose.video.detect.preprocess import DETECTOR, TOP_DOWN
+from vidpose.video.detect.input_spec import DETECTOR, TOP_DOWN
 
 JOINTS = 17
 #: The opset of MMDeploy's ONNX Runtime exports.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.keypoints import MIN_KEYPOINT_SCORE
 from vidpose.keypoints.layouts import canonical_layout
 from vidpose.video.people import FramePeople

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from vidpose.errors import UserError
+from vidpose.infra.array_files import read_npz
+from vidpose.infra.errors import UserError
 from vidpose.keypoints.layouts import LAYOUTS
-from vidpose.npy_input import read_npz
 from vidpose.video.keypoint_files.common import KeypointFile, frame_people, layout_named, refuse
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vidpose.errors import UserError
+from vidpose.infra.errors import UserError
 from vidpose.keypoints import MIN_KEYPOINT_SCORE
 from vidpose.video.people import FramePeople
 from vidpose.video.track.link import Track, link_tracklets

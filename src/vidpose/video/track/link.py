@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vidpose.keypoints import MIN_KEYPOINT_SCORE
-from vidpose.video.detect.geometry import box_iou
+from vidpose.video.detect.box_geometry import box_iou
 from vidpose.video.people import FramePeople
 
 #: The OKS fall-off (COCO's per-joint constants range 0.025-0.107); one value for every joint.

@@ -1,0 +1,1 @@
+"""A training run's two documents: the run config (YAML ↔ dataclasses) and the checkpoint."""
