@@ -6,6 +6,7 @@ import importlib
 import pkgutil
 
 import vidpose.sources
+from vidpose.cli import prepare_shipped
 
 ORDER = 20
 
@@ -24,3 +25,4 @@ def register(subparsers) -> None:
         module = importlib.import_module(f"vidpose.sources.{info.name}")
         if hasattr(module, "register_prepare"):
             module.register_prepare(sources)
+    prepare_shipped.register_prepare(sources)

@@ -13,9 +13,13 @@ The head frame (camera coordinates, metres): ``up`` is the direction neck → he
 body and in Human3.6M the neck joint sits at nose level in front of the thorax), blended
 with the torso's facing (shoulders × spine) so it stays defined when that part vanishes;
 ``left`` = up × forward. The face points are fixed offsets in this frame from the ``neck``
-joint (:data:`FACE_OFFSETS`), adult averages, not a fit: the nose 4 cm forward, the eyes
-3.5 cm up and 3.2 cm to each side, the ears 2 cm up, 6 cm back and 7.5 cm to each side. The
-target 3D pose is left as it is, so the lifter learns the detector's offsets.
+joint (:data:`FACE_OFFSETS`): forward and sideways adult averages (nose 4 cm forward, eyes
+3.2 cm and ears 7.5 cm to each side, ears 6 cm back), heights measured on a real detector's
+keypoints of a real person (``benchmarks/face_points.py``: BlazePose on the Sports2D demo, on
+upright frames, each point's height above the mid-shoulders in torso heights): there the nose
+sits 3.5 cm, the eyes 2.4 cm and the ears 3.1 cm higher above the shoulders than adult averages
+put them on vidpose's body, so the nose is 3.5 cm, the eyes 6 cm and the ears 5 cm above the
+neck joint. The target 3D pose is left as it is, so the lifter learns the detector's offsets.
 """
 
 from __future__ import annotations
@@ -26,11 +30,11 @@ from vidpose.keypoints.layouts import COCO17, H36M17
 
 #: (left, up, forward) metres from the ``neck`` joint for each face point of COCO-17.
 FACE_OFFSETS = {
-    "nose": (0.0, 0.0, 0.04),
-    "left_eye": (0.032, 0.035, 0.01),
-    "right_eye": (-0.032, 0.035, 0.01),
-    "left_ear": (0.075, 0.02, -0.06),
-    "right_ear": (-0.075, 0.02, -0.06),
+    "nose": (0.0, 0.035, 0.04),
+    "left_eye": (0.032, 0.06, 0.01),
+    "right_eye": (-0.032, 0.06, 0.01),
+    "left_ear": (0.075, 0.05, -0.06),
+    "right_ear": (-0.075, 0.05, -0.06),
 }
 
 
@@ -75,11 +79,45 @@ def coco17_points3d(points3d: np.ndarray) -> np.ndarray:
 def coco17_keypoints(store) -> np.ndarray:
     """COCO-17 keypoints (F, 17, 3) pixels + confidence 1 for every frame of a sequence
     store: its poses placed at their root, projected with each sequence's intrinsics."""
+    lengths = [info.frames for info in store.sequences]
+    return coco17_pixels(
+        np.asarray(store.poses3d), np.asarray(store.root), store.intrinsics, lengths
+    )
+
+
+def coco17_pixels(poses3d, root, intrinsics, lengths) -> np.ndarray:
+    """COCO-17 keypoints (F, 17, 3) pixels + confidence 1 of root-relative ``poses3d``
+    (F, 17, 3) metres at ``root`` (F, 3), sequences of ``lengths`` frames back to back, each
+    projected with its row of ``intrinsics`` (S, 4)."""
     from vidpose.camera import project
 
-    out = np.ones((store.num_frames, len(COCO17), 3), np.float32)
-    for index, intrinsics in enumerate(np.asarray(store.intrinsics)):
-        rows = store.slice(index)
-        camera = np.asarray(store.poses3d[rows], np.float64) + np.asarray(store.root[rows])[:, None]
-        out[rows, :, :2] = project(coco17_points3d(camera), intrinsics)
+    out = np.ones((len(poses3d), len(COCO17), 3), np.float32)
+    start = 0
+    for frames, camera_k in zip(lengths, np.asarray(intrinsics), strict=True):
+        rows = slice(start, start + frames)
+        camera = np.asarray(poses3d[rows], np.float64) + np.asarray(root[rows])[:, None]
+        out[rows, :, :2] = project(coco17_points3d(camera), camera_k)
+        start += frames
+    return out
+
+
+def as_detected(keypoints: np.ndarray, image_sizes: np.ndarray, lengths) -> np.ndarray:
+    """Keypoints (F, J, 3) pixels + confidence of whole sequences (``lengths`` frames each,
+    back to back; ``image_sizes`` (S, 2) width, height) as the video path hands a detector's
+    to the lifter: a joint outside its image is missing (confidence 0, at (0, 0)), and a frame
+    with no joint left repeats the nearest frame that has one (a sequence without any keeps its
+    zeros)."""
+    from vidpose.inference.lift_video import fill_unknown_frames
+
+    out = np.array(keypoints, dtype=np.float32)
+    start = 0
+    for frames, (width, height) in zip(lengths, np.asarray(image_sizes), strict=True):
+        part = out[start : start + frames]
+        x, y = part[..., 0], part[..., 1]
+        outside = (x < -0.5) | (x > width - 0.5) | (y < -0.5) | (y > height - 0.5)
+        part[outside] = 0.0
+        known = (part[..., 2] > 0).any(-1)
+        if known.any() and not known.all():
+            part[:] = fill_unknown_frames(part, known)
+        start += frames
     return out
