@@ -14,6 +14,7 @@ from vidpose.lifting.detector_2d import (
     as_detected,
     coco17_keypoints,
     coco17_points3d,
+    fill_unknown_frames,
     head_frame,
 )
 from vidpose.lifting.shipped_data import SPLITS, join_stores
@@ -150,3 +151,12 @@ def test_as_detected_drops_joints_outside_the_image_and_fills_empty_frames():
     np.testing.assert_array_equal(out[1, 3], [0, 0, 0])
     np.testing.assert_array_equal(out[2], out[1])  # the nearest earlier frame, on a tie
     np.testing.assert_array_equal(out[[0, 3, 4]], keypoints[[0, 3, 4]])
+
+
+def test_fill_unknown_frames_needs_one_known_frame():
+    data = np.arange(5.0)[:, None]
+    np.testing.assert_array_equal(
+        fill_unknown_frames(data, np.array([0, 1, 0, 0, 1], bool))[:, 0], [1, 1, 1, 4, 4]
+    )
+    with pytest.raises(UserError):
+        fill_unknown_frames(data, np.zeros(5, bool))

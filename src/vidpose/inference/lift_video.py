@@ -113,20 +113,6 @@ def load_lifter(
     return model, checkpoint, name
 
 
-def fill_unknown_frames(keypoints: np.ndarray, known: np.ndarray) -> np.ndarray:
-    """(F, J, C) with ``known`` (F,) bool → a copy where each unknown frame repeats the
-    nearest known frame (the earlier one on ties)."""
-    index = np.flatnonzero(known)
-    if not len(index):
-        raise UserError("no frame has the person's keypoints")
-    frames = np.arange(len(known))
-    after = np.clip(np.searchsorted(index, frames), 0, len(index) - 1)
-    before = np.clip(after - 1, 0, len(index) - 1)
-    pick_before = np.abs(frames - index[before]) <= np.abs(index[after] - frames)
-    nearest = np.where(pick_before, index[before], index[after])
-    return keypoints[nearest]
-
-
 @torch.no_grad()
 def lift_sequence(
     model: torch.nn.Module,
@@ -141,6 +127,7 @@ def lift_sequence(
     """H36M-17 keypoints (F, 17, 3) pixels + score in an image of ``image_size`` (width,
     height) → (poses (F, 17, 3) float32 metres, root-relative, camera frame; known (F,) bool:
     frames with at least one joint scored ≥ ``min_score``)."""
+    from vidpose.lifting.detector_2d import fill_unknown_frames
     from vidpose.lifting.predict import CHUNK_FRAMES, lift
     from vidpose.lifting.windows import model_input, window_frames
     from vidpose.progress import progress_bar

@@ -19,7 +19,10 @@ from pathlib import Path
 
 from vidpose.errors import UserError
 
-COLUMNS = ("take", "subject", "description", "capture_fps_per_CMU_listing", "activity_groups")
+COLUMNS = (
+    "take", "subject", "description", "capture_fps_per_CMU_listing", "collected", "file",
+    "activity_groups",
+)  # fmt: skip
 _LOCOMOTION = re.compile(r"\b(walk|run|jog|stride)", re.IGNORECASE)
 
 
@@ -32,6 +35,7 @@ class CmuTake:
     description: str
     capture_fps: float
     groups: tuple[str, ...]
+    file: str = ""  # the take's motion file in the collection ("" where not collected)
 
     @property
     def activity_group(self) -> str:
@@ -60,8 +64,13 @@ def read_cmu_index(path: str | os.PathLike) -> dict[str, CmuTake]:
         except (TypeError, ValueError):
             raise UserError(f"{path}: line {line}: capture fps is not a number") from None
         groups = tuple(g.strip() for g in (row["activity_groups"] or "").split(";") if g.strip())
+        collected = (row["collected"] or "").strip() == "yes"
         takes[row["take"]] = CmuTake(
-            row["take"], row["subject"], row["description"] or "", fps, groups
+            row["take"],
+            row["subject"],
+            row["description"] or "",
+            fps,
+            groups,
+            (row["file"] or "").strip() if collected else "",
         )
     return takes
-

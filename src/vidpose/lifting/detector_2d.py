@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from vidpose.errors import UserError
 from vidpose.keypoints.layouts import COCO17, H36M17
 
 #: (left, up, forward) metres from the ``neck`` joint for each face point of COCO-17.
@@ -107,8 +108,6 @@ def as_detected(keypoints: np.ndarray, image_sizes: np.ndarray, lengths) -> np.n
     to the lifter: a joint outside its image is missing (confidence 0, at (0, 0)), and a frame
     with no joint left repeats the nearest frame that has one (a sequence without any keeps its
     zeros)."""
-    from vidpose.inference.lift_video import fill_unknown_frames
-
     out = np.array(keypoints, dtype=np.float32)
     start = 0
     for frames, (width, height) in zip(lengths, np.asarray(image_sizes), strict=True):
@@ -121,3 +120,17 @@ def as_detected(keypoints: np.ndarray, image_sizes: np.ndarray, lengths) -> np.n
             part[:] = fill_unknown_frames(part, known)
         start += frames
     return out
+
+
+def fill_unknown_frames(keypoints: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """(F, J, C) with ``known`` (F,) bool → a copy where each unknown frame repeats the
+    nearest known frame (the earlier one on ties)."""
+    index = np.flatnonzero(known)
+    if not len(index):
+        raise UserError("no frame has the person's keypoints")
+    frames = np.arange(len(known))
+    after = np.clip(np.searchsorted(index, frames), 0, len(index) - 1)
+    before = np.clip(after - 1, 0, len(index) - 1)
+    pick_before = np.abs(frames - index[before]) <= np.abs(index[after] - frames)
+    nearest = np.where(pick_before, index[before], index[after])
+    return keypoints[nearest]
