@@ -77,6 +77,9 @@ def run_lifter(args, video: Path, out: Path, model, checkpoint, checkpoint_path,
         flip_test=recipe_flip_test(checkpoint),
         progress=True,
     )
+    from vidpose.lifting.bones import constant_bones
+
+    poses3d = constant_bones(poses3d, known)  # one person: one skeleton for the whole video
     intrinsics = video_intrinsics(info.width, info.height, args.focal)
     root = root_translation(
         poses3d, keypoints17[..., :2], intrinsics, keypoints17[..., 2] >= MIN_KEYPOINT_SCORE
