@@ -7,8 +7,9 @@
 1. **Held-out CMU subjects** (DATA/dev of ``vidpose prepare shipped``: whole subjects never
    trained on, seen by the camera mix): P1 and P2 (mm, frame and action average) and P1 per
    activity group, lifting the ``coco`` 2D (COCO-17 mapped as the video path maps a detector's,
-   neck = nose, head = mid-eyes) and the ``h36m`` 2D (Human3.6M's joints, as on Human3.6M's own
-   2D), each with the raw predictions and with one skeleton per sequence
+   neck = nose, head = mid-eyes), the same with a detector's errors (``coco_noisy``) and the
+   ``h36m`` 2D (Human3.6M's joints, as on Human3.6M's own 2D), each with the raw predictions
+   and with one skeleton per sequence
    (vidpose.lifting.bones). The synthetic test subjects (DATA/test) beside them.
 2. **A real video** (optional): ``vidpose predict [CHECKPOINT] VIDEO --keypoints FILE`` as a
    user runs it, then on the frames where the detector saw the person: the projection check of
@@ -66,6 +67,20 @@ def store_scores(model, store, source: str, *, flip_test: bool, batch_size: int 
             },
         }
     return out
+
+
+#: The 2D each evaluation split is scored with (those the store has).
+SOURCES = {"dev": ("coco", "coco_noisy", "h36m"), "test": ("coco", "h36m")}
+
+
+def split_scores(model, path: Path, flip_test: bool) -> dict:
+    """:func:`store_scores` of the store at ``path`` (a ``dev`` or ``test`` split) for each of
+    its :data:`SOURCES`."""
+    from vidpose.sequences import open_sequences
+
+    store = open_sequences(path)
+    sources = [s for s in SOURCES[path.name] if s in store.sources_2d]
+    return {s: store_scores(model, store, s, flip_test=flip_test) for s in sources}
 
 
 def projection_error(points3d: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
@@ -128,18 +143,13 @@ def main(argv=None) -> int:
 
     from vidpose.engine.predict import recipe_flip_test
     from vidpose.inference.lift_video import load_lifter
-    from vidpose.sequences import open_sequences
 
     model, checkpoint, name = load_lifter(args.checkpoint)
     flip_test = recipe_flip_test(checkpoint)
     report: dict = {"checkpoint": name, "flip_test": flip_test}
     if args.data:
         for split in ("dev", "test"):
-            store = open_sequences(args.data / split)
-            report[split] = {
-                source: store_scores(model, store, source, flip_test=flip_test)
-                for source in ("coco", "h36m")
-            }
+            report[split] = split_scores(model, args.data / split, flip_test)
             print(f"scored {args.data / split}", file=sys.stderr)
     if args.video:
         report["video"] = video_scores(args.checkpoint, args.video, args.video_keypoints)

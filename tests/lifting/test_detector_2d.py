@@ -160,3 +160,19 @@ def test_fill_unknown_frames_needs_one_known_frame():
     )
     with pytest.raises(UserError):
         fill_unknown_frames(data, np.zeros(5, bool))
+
+
+def test_evaluation_splits_get_seeded_detector_noise(stick_figure, tmp_path):
+    roots = _two_roots(stick_figure, tmp_path)
+    first = join_stores(tmp_path / "a_join", roots, dev_subjects=["14"])
+    second = join_stores(tmp_path / "b_join", roots, dev_subjects=["14"])
+    assert "coco_noisy" not in first["train"].sources_2d
+    for split in ("test", "dev"):
+        store = first[split]
+        for name, clean in (("coco_noisy", "coco"), ("h36m_noisy", "h36m")):
+            noisy, exact = store.keypoints(name), store.keypoints(clean)
+            np.testing.assert_array_equal(noisy, second[split].keypoints(name))
+            kept = (noisy[..., 2] > 0) & (exact[..., 2] > 0)
+            assert 0.9 < kept.mean() < 1.0  # dropped joints and swaps, not everything
+            shift = np.linalg.norm(noisy[..., :2] - exact[..., :2], axis=-1)[kept]
+            assert 0 < np.median(shift) < 10  # pixels, of a ~300-pixel figure

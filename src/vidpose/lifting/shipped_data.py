@@ -15,6 +15,11 @@ group (:mod:`vidpose.lifting.cmu_index`), so evaluation reports per group. Every
 | ``coco`` | coco17 | COCO-17 (:mod:`vidpose.lifting.detector_2d`) as a detector gives them |
 | ``h36m`` | h36m17 | ``gt`` as a detector gives it |
 | ``mixed`` | h36m17 | per sequence ``coco`` mapped to H36M-17 (``coco_share``) or ``h36m`` |
+| ``*_noisy`` | h36m17 | test, dev: ``coco`` (mapped), ``h36m`` with :data:`DETECTOR_NOISE` |
+
+The noisy sources give evaluation a detector's errors, drawn once (seeded) per 81-frame chunk
+of each sequence with the training augmentation's model (:mod:`vidpose.lifting.augment`):
+jitter, outliers, dropped joints, left/right swaps and missing frames.
 
 "As a detector gives them" (:func:`~vidpose.lifting.detector_2d.as_detected`): joints outside
 the image are missing, and frames without any joint repeat the nearest frame with one, as the
@@ -47,6 +52,12 @@ from vidpose.sequences.write import write_sequences
 
 SPLITS = ("train", "test")
 DEFAULT_COCO_SHARE = 0.5
+#: The detector errors of the evaluation splits' noisy 2D sources (the augment keys).
+DETECTOR_NOISE = {
+    "noise": 0.01, "noise_growth": 0.5, "outliers": 0.005, "dropout": 0.03, "swaps": 0.1,
+    "missing_frames": 0.1,
+}  # fmt: skip
+NOISE_CHUNK = 81  # frames drawn as one training window is
 
 
 def _split_of(info: SequenceInfo, test: set[str], dev: set[str]) -> str:
@@ -138,19 +149,28 @@ def _write_split(out, members, groups, *, fps, seed, coco_share, roots, from_moc
     h36m = as_detected(gt, sizes, lengths)
     from_coco = np.random.default_rng(seed).uniform(size=len(infos)) < coco_share
     pick = np.repeat(from_coco, lengths)[:, None, None]
-    mixed = np.where(pick, to_h36m17(coco, "coco17"), h36m).astype(np.float32)
+    mapped = to_h36m17(coco, "coco17")
+    mixed = np.where(pick, mapped, h36m).astype(np.float32)
+    sources = {
+        "gt": (gt, "h36m17", False),
+        "coco": (coco, "coco17", True),
+        "h36m": (h36m, "h36m17", True),
+        "mixed": (mixed, "h36m17", True),
+    }
+    if out.name != "train":
+        sources["coco_noisy"] = (with_detector_noise(mapped, sizes, lengths, seed), "h36m17", True)
+        sources["h36m_noisy"] = (
+            with_detector_noise(h36m, sizes, lengths, seed + 1),
+            "h36m17",
+            True,
+        )
     write_sequences(
         out,
         infos,
         poses3d,
         root,
         intrinsics,
-        {
-            "gt": (gt, "h36m17", False),
-            "coco": (coco, "coco17", True),
-            "h36m": (h36m, "h36m17", True),
-            "mixed": (mixed, "h36m17", True),
-        },
+        sources,
         source="shipped-lifter-data",
         fps=fps,
         from_mocap=from_mocap,
@@ -166,6 +186,31 @@ def _write_split(out, members, groups, *, fps, seed, coco_share, roots, from_moc
         },
         extra_meta={"joined_from": [str(path) for path in roots]},
     )
+
+
+def with_detector_noise(keypoints: np.ndarray, sizes: np.ndarray, lengths, seed: int) -> np.ndarray:
+    """H36M-17 keypoints (F, 17, 3) pixels + confidence of sequences (``lengths`` frames each,
+    images ``sizes`` (S, 2)) with :data:`DETECTOR_NOISE`'s errors, drawn per
+    :data:`NOISE_CHUNK`-frame chunk (the last chunk of a sequence edge-padded) from ``seed``."""
+    import torch
+
+    from vidpose.keypoints.normalize import image_coordinates, normalize_screen
+    from vidpose.lifting.augment import KeypointAugmentConfig, detector_errors
+
+    config = KeypointAugmentConfig(**DETECTOR_NOISE)
+    generator = torch.Generator().manual_seed(seed)
+    out = np.array(keypoints, dtype=np.float32)
+    start = 0
+    for frames, (width, height) in zip(lengths, np.asarray(sizes, np.float64), strict=True):
+        chunks = -(-frames // NOISE_CHUNK)
+        rows = np.minimum(np.arange(chunks * NOISE_CHUNK), frames - 1) + start
+        screen = torch.from_numpy(normalize_screen(out[rows], width, height))
+        noisy = detector_errors(screen.reshape(chunks, NOISE_CHUNK, 17, 3), config, generator)
+        pixels = image_coordinates(noisy.reshape(-1, 17, 3).numpy(), width, height)
+        pixels[pixels[..., 2] <= 0] = 0.0
+        out[start : start + frames] = pixels[:frames]
+        start += frames
+    return out
 
 
 def weights_only(run_dir: Path, out: Path) -> Path:
