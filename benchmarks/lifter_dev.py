@@ -25,6 +25,7 @@ Prints one JSON object; ``--json`` also writes it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import tempfile
@@ -100,7 +101,8 @@ def video_scores(checkpoint: str | None, video: Path, keypoints_file: Path) -> d
     with tempfile.TemporaryDirectory() as work:
         out = Path(work) / "poses.npz"
         argv = ["predict", *([checkpoint] if checkpoint else []), str(video)]
-        code = main([*argv, "--keypoints", str(keypoints_file), "--out", str(out)])
+        with contextlib.redirect_stdout(sys.stderr):  # stdout holds the one JSON object
+            code = main([*argv, "--keypoints", str(keypoints_file), "--out", str(out)])
         if code != 0:
             raise SystemExit(f"vidpose predict failed ({code})")
         result = dict(np.load(out))
