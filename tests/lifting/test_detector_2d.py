@@ -11,6 +11,7 @@ from vidpose.keypoints.layouts import COCO17, H36M17, to_h36m17
 from vidpose.lifting.cmu_index import CmuTake, read_cmu_index
 from vidpose.lifting.detector_2d import (
     FACE_OFFSETS,
+    HIP_DROP,
     as_detected,
     coco17_keypoints,
     coco17_points3d,
@@ -51,8 +52,14 @@ def test_face_points_sit_at_their_offsets_and_limbs_are_copied():
     for name, (a, b, c) in FACE_OFFSETS.items():
         expected = neck + np.array([a, -b, -c])  # left = +x, up = -y, forward = -z
         np.testing.assert_allclose(points[COCO17.index(name)], expected, atol=1e-9)
-    for name in ("left_wrist", "right_knee", "left_shoulder", "right_hip"):
+    for name in ("left_wrist", "right_knee", "left_shoulder", "right_ankle"):
         np.testing.assert_allclose(points[COCO17.index(name)], FACING[H36M17.index(name)])
+    for side in ("left", "right"):  # the hips 14 % of the way down the thigh
+        hip, knee = FACING[H36M17.index(f"{side}_hip")], FACING[H36M17.index(f"{side}_knee")]
+        np.testing.assert_allclose(
+            points[COCO17.index(f"{side}_hip")], hip + HIP_DROP * (knee - hip)
+        )
+    assert HIP_DROP == 0.14
 
 
 def test_mapped_back_the_head_joints_are_the_detectors(tmp_path):

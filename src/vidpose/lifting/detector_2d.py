@@ -6,7 +6,16 @@ spine the mean of hips and shoulders, the thorax the mid-point of the shoulders,
 the **nose** and the ``head`` the **mid-point of the eyes**. Trained on the projected Human3.6M
 joints instead, it would meet a head 8-10 cm lower and a thorax in another place at test time.
 So the shipped lifter trains on COCO-17 keypoints synthesised from each 3D pose and mapped the
-same way: the limb joints are the skeleton's own; the face points come from a head frame.
+same way: the limb joints are the skeleton's own but for the hips; the face points come from a
+head frame.
+
+A detector's hips are not Human3.6M's hip joint centres: COCO marks the hip lower, near the
+top of the thigh bone. On a real detector's keypoints of a real person (BlazePose on the
+Sports2D demo, upright frames, ``benchmarks/detector_points.py``) the thigh is 0.69 of the
+torso in the image (mid-hips to mid-shoulders), the shin 1.10 of the thigh and the leg 1.44
+of the torso; with Human3.6M's hip centres vidpose's body gives 0.91, 0.93 and 1.74. All three
+agree when the hips move :data:`HIP_DROP` (14 %) of the way down to the knees, so the
+synthesised COCO hips sit there (about 6 cm below the hip centres).
 
 The head frame (camera coordinates, metres): ``up`` is the direction neck → head (top);
 ``forward`` is the part of thorax → neck perpendicular to ``up`` (in vidpose's synthetic
@@ -14,12 +23,13 @@ body and in Human3.6M the neck joint sits at nose level in front of the thorax),
 with the torso's facing (shoulders × spine) so it stays defined when that part vanishes;
 ``left`` = up × forward. The face points are fixed offsets in this frame from the ``neck``
 joint (:data:`FACE_OFFSETS`): forward and sideways adult averages (nose 4 cm forward, eyes
-3.2 cm and ears 7.5 cm to each side, ears 6 cm back), heights measured on a real detector's
-keypoints of a real person (``benchmarks/face_points.py``: BlazePose on the Sports2D demo, on
-upright frames, each point's height above the mid-shoulders in torso heights): there the nose
-sits 3.5 cm, the eyes 2.4 cm and the ears 3.1 cm higher above the shoulders than adult averages
-put them on vidpose's body, so the nose is 3.5 cm, the eyes 6 cm and the ears 5 cm above the
-neck joint. The target 3D pose is left as it is, so the lifter learns the detector's offsets.
+3.2 cm and ears 7.5 cm to each side, ears 6 cm back), heights measured on the same real
+detector's keypoints (each point's height above the mid-shoulders in torso heights, the hips
+moved as above): with adult averages (the nose at the neck joint's height, eyes 3.5 cm and
+ears 2 cm above it) the synthetic face sat 5.3, 4.6 and 5 cm too low against the shoulders, so
+the nose is 5.5 cm, the eyes 8 cm and the ears 7 cm above the neck joint. That is where this
+detector puts the face on this person relative to vidpose's body; re-measure it when the body
+changes. The target 3D pose is left as it is, so the lifter learns the detector's offsets.
 """
 
 from __future__ import annotations
@@ -29,13 +39,16 @@ import numpy as np
 from vidpose.errors import UserError
 from vidpose.keypoints.layouts import COCO17, H36M17
 
+#: Where a detector's hips sit: this share of the way from the hip joint centre to the knee.
+HIP_DROP = 0.14
+
 #: (left, up, forward) metres from the ``neck`` joint for each face point of COCO-17.
 FACE_OFFSETS = {
-    "nose": (0.0, 0.035, 0.04),
-    "left_eye": (0.032, 0.06, 0.01),
-    "right_eye": (-0.032, 0.06, 0.01),
-    "left_ear": (0.075, 0.05, -0.06),
-    "right_ear": (-0.075, 0.05, -0.06),
+    "nose": (0.0, 0.055, 0.04),
+    "left_eye": (0.032, 0.08, 0.01),
+    "right_eye": (-0.032, 0.08, 0.01),
+    "left_ear": (0.075, 0.07, -0.06),
+    "right_ear": (-0.075, 0.07, -0.06),
 }
 
 
@@ -63,7 +76,8 @@ def head_frame(points3d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 def coco17_points3d(points3d: np.ndarray) -> np.ndarray:
     """H36M-17 joints (..., 17, 3) → COCO-17 points (..., 17, 3) in the same frame and units
-    (metres): limbs copied, face points placed by :data:`FACE_OFFSETS` in the head frame."""
+    (metres): limbs copied but the hips moved :data:`HIP_DROP` towards the knees, face points
+    placed by :data:`FACE_OFFSETS` in the head frame."""
     points3d = np.asarray(points3d, dtype=np.float64)
     left, up, forward = head_frame(points3d)
     neck = points3d[..., H36M17.index("neck"), :]
@@ -72,6 +86,10 @@ def coco17_points3d(points3d: np.ndarray) -> np.ndarray:
         if name in FACE_OFFSETS:
             a, b, c = FACE_OFFSETS[name]
             out[..., index, :] = neck + a * left + b * up + c * forward
+        elif name.endswith("_hip"):
+            hip = points3d[..., H36M17.index(name), :]
+            knee = points3d[..., H36M17.index(name.replace("hip", "knee")), :]
+            out[..., index, :] = hip + HIP_DROP * (knee - hip)
         else:
             out[..., index, :] = points3d[..., H36M17.index(name), :]
     return out
