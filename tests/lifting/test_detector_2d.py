@@ -123,6 +123,7 @@ def test_actions_become_cmu_activity_groups(stick_figure, tmp_path):
     assert open_sequences(tmp_path / "j" / "dev").actions == ["sit_chair"]
     takes = read_cmu_index(index)
     assert takes["Walking"].capture_fps == 120 and takes["Walking"].groups == ("sit_chair", "bend")
+    assert takes["Walking"].file == "f"  # collected: its file in the collection
     bad = tmp_path / "bad.tsv"
     bad.write_text("take\tsubject\n1\t2\n")
     with pytest.raises(UserError, match="not a CMU INDEX.tsv"):
