@@ -9,6 +9,7 @@ import torch
 from vidpose.cli import main
 from vidpose.models import LifterConfig, build_model
 from vidpose.pose.camera import video_intrinsics
+from vidpose.pose.skeleton import bone_lengths
 from vidpose.runs.checkpoint import make_checkpoint, save_checkpoint
 from vidpose.video.encode import count_decodable_frames, write_video
 
@@ -59,6 +60,8 @@ def test_a_lifter_checkpoint_lifts_a_keypoint_file(
         assert data["poses3d"].shape == (FRAMES, 17, 3) and np.isfinite(data["poses3d"]).all()
         np.testing.assert_array_equal(data["poses3d"][:, 0], 0)
         np.testing.assert_allclose(data["poses3d"], summary["poses3d"], atol=1e-4)
+        lengths = bone_lengths(data["poses3d"])  # one skeleton for the whole video
+        np.testing.assert_allclose(lengths, np.broadcast_to(lengths[0], lengths.shape), atol=1e-5)
         np.testing.assert_allclose(data["keypoints2d"], keypoints, atol=1e-5)
         assert str(data["layout"]) == "coco17" and data["keypoints2d_h36m17"].shape == (
             FRAMES,

@@ -4,13 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from vidpose.infra.errors import UserError
 from vidpose.keypoints.normalize import normalize_screen
 from vidpose.lifting.sequence_inference import CHUNK_FRAMES
 from vidpose.lifting.windows import screen_input
 from vidpose.models import LifterConfig, build_model
 from vidpose.video.lift import (
-    fill_unknown_frames,
     lift_at_model_rate,
     lift_segments,
     lift_sequence,
@@ -74,15 +72,6 @@ def test_frames_without_the_person_repeat_the_nearest_known_frame(lifter):
     filled[10:12] = points[9]  # 10, 11 nearer to 9; 12 nearer to 13
     filled[12] = points[13]
     np.testing.assert_allclose(poses, _reference(lifter, filled), atol=1e-5)
-
-
-def test_fill_unknown_frames_needs_one_known_frame():
-    data = np.arange(5.0)[:, None]
-    np.testing.assert_array_equal(
-        fill_unknown_frames(data, np.array([0, 1, 0, 0, 1], bool))[:, 0], [1, 1, 1, 4, 4]
-    )
-    with pytest.raises(UserError):
-        fill_unknown_frames(data, np.zeros(5, bool))
 
 
 def test_flip_test_averages_with_the_mirrored_prediction(lifter):

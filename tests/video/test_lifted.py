@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from vidpose.pose.camera import project, video_intrinsics
+from vidpose.pose.skeleton import LEFT_JOINTS, RIGHT_JOINTS
 from vidpose.video.encode import write_video
 from vidpose.video.lifted import lift_video
 
@@ -36,11 +37,17 @@ class ConstantLifter(torch.nn.Module):
 
 
 def _pose() -> np.ndarray:
+    """A random pose whose left and right bones have equal lengths (a person's do), so that
+    the video path's one-skeleton step keeps it as it is: the left joints mirror the right
+    ones through the body's mid-plane x = 0, the trunk and head lie on it."""
     rng = np.random.default_rng(4)
     pose = np.column_stack(
         [rng.uniform(-0.3, 0.3, 17), np.linspace(-0.8, 0.8, 17), rng.uniform(-0.2, 0.2, 17)]
     )
-    return pose - pose[0]
+    pose -= pose[0]
+    pose[[0, 7, 8, 9, 10], 0] = 0.0
+    pose[LEFT_JOINTS] = pose[RIGHT_JOINTS] * [-1.0, 1.0, 1.0]
+    return pose
 
 
 def _video(folder, width, height, fps, frames):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from vidpose.cli._output import print_summary
 from vidpose.cli.argtypes import add_overwrite_option
+from vidpose.models.settings import CLIPS, LIFTER
 
 ORDER = 60
 
@@ -190,8 +191,9 @@ def run(args) -> int:
     from vidpose.infra.atomic import check_output
     from vidpose.infra.devices import resolve_device
     from vidpose.infra.errors import UserError
-    from vidpose.models import is_lifter
     from vidpose.runs.checkpoint import load_model
+    from vidpose.tracks import checkpoint_track
+    from vidpose.tracks.lifter_track import LIFTER_TRACK
     from vidpose.video.encode import check_video_path
 
     started = time.perf_counter()
@@ -219,15 +221,17 @@ def run(args) -> int:
     model = checkpoint = None
     if checkpoint_path is not None:
         model, checkpoint = load_model(checkpoint_path, map_location=device)
-    if model is None or is_lifter(model):
-        from vidpose.cli.predict_lift import run_lifter
+    # The track is picked once: the shipped lifter without a checkpoint, else the checkpoint's.
+    track = LIFTER_TRACK if checkpoint is None else checkpoint_track(checkpoint)
+    return VIDEO_PATHS[track.kind](
+        args, video, out, model, checkpoint, checkpoint_path, device, started
+    )
 
-        return run_lifter(args, video, out, model, checkpoint, checkpoint_path, device, started)
-    if args.pose_model is not None:
-        raise UserError("--pose-model: for the lifter path; an image model finds only boxes")
-    if args.person == "all":
-        raise UserError("--person all: for the lifter path; an image model follows one person")
-    return _run_image_model(args, video, out, model, checkpoint, checkpoint_path, device, started)
+
+def _run_lifter(args, video, out, model, checkpoint, checkpoint_path, device, started):
+    from vidpose.cli.predict_lift import run_lifter
+
+    return run_lifter(args, video, out, model, checkpoint, checkpoint_path, device, started)
 
 
 def _run_image_model(args, video, out, model, checkpoint, checkpoint_path, device, started):
@@ -235,6 +239,11 @@ def _run_image_model(args, video, out, model, checkpoint, checkpoint_path, devic
     from vidpose.infra.errors import UserError
     from vidpose.pose.skeleton import JOINT_NAMES
     from vidpose.video.image_model_path import predict_video
+
+    if args.pose_model is not None:
+        raise UserError("--pose-model: for the lifter path; an image model finds only boxes")
+    if args.person == "all":
+        raise UserError("--person all: for the lifter path; an image model follows one person")
 
     finder, finder_note = None, None
     if args.box is None and args.boxes is None:
@@ -325,3 +334,7 @@ def _write_image_model_outputs(args, video, out, prediction):
             rendered.unlink(missing_ok=True)
         raise
     return rendered
+
+
+#: The video path of each track, by its kind: the one place predict tells the two apart.
+VIDEO_PATHS = {CLIPS: _run_image_model, LIFTER: _run_lifter}

@@ -25,6 +25,7 @@ SUBCOMMANDS = (
     "vidpose.cli.prepare_videopose3d",
     "vidpose.cli.prepare_add_2d",
     "vidpose.cli.prepare_mocap",
+    "vidpose.cli.prepare_shipped",
 )
 
 

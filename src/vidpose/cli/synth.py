@@ -73,6 +73,13 @@ def add_poses_only_arguments(parser) -> None:
         default=None,
         help="takes per subject and action (default: the preset's)",
     )
+    group.add_argument(
+        "--cameras",
+        choices=("ranges", "mix"),
+        default=None,
+        help="ranges: one Human3.6M-like kind set by the four options below (default); mix: "
+        "the documented mix of studio, phone and broadcast cameras (vidpose.synth.camera_mix)",
+    )
     defaults = CameraRanges()
     for option, field, unit in (
         ("--camera-height", "height_m", "m"),
@@ -92,7 +99,16 @@ def add_poses_only_arguments(parser) -> None:
 
 
 _RENDER_ONLY = ("size", "frames", "stride", "train_clips", "test_clips")
-_POSES_ONLY = ("views", "seconds", "takes", "height_m", "distance_m", "focal_px", "tilt_deg")
+_POSES_ONLY = (
+    "views", "seconds", "takes", "cameras", "height_m", "distance_m", "focal_px", "tilt_deg"
+)  # fmt: skip
+
+_RANGE_OPTIONS = {
+    "height_m": "camera-height",
+    "distance_m": "camera-distance",
+    "focal_px": "focal",
+    "tilt_deg": "camera-tilt",
+}
 
 
 def run_poses_only(args) -> int:
@@ -103,9 +119,16 @@ def run_poses_only(args) -> int:
     if given:
         raise UserError(f"--{given[0].replace('_', '-')} is for rendering, not with --poses-only")
     fields = ("height_m", "distance_m", "focal_px", "tilt_deg")
-    ranges = CameraRanges(
-        **{name: getattr(args, name) for name in fields if getattr(args, name) is not None}
-    )
+    set_ranges = {name: getattr(args, name) for name in fields if getattr(args, name) is not None}
+    if args.cameras == "mix":
+        from vidpose.synth.camera_mix import CameraMix
+
+        if set_ranges:
+            option = _RANGE_OPTIONS[next(iter(set_ranges))]
+            raise UserError(f"--{option} sets the --cameras ranges cameras, not the mix")
+        ranges = CameraMix()
+    else:
+        ranges = CameraRanges(**set_ranges)
     started = time.perf_counter()
     train, test = generate_pose_sequences(
         args.out,
@@ -138,12 +161,7 @@ def run(args) -> int:
     if given:
         from vidpose.infra.errors import UserError
 
-        option = {
-            "height_m": "camera-height",
-            "distance_m": "camera-distance",
-            "focal_px": "focal",
-            "tilt_deg": "camera-tilt",
-        }.get(given[0], given[0])
+        option = _RANGE_OPTIONS.get(given[0], given[0])
         raise UserError(f"--{option} needs --poses-only")
 
     started = time.perf_counter()

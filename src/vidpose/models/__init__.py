@@ -25,7 +25,7 @@ from vidpose.models import (  # noqa: F401  (registers the built-ins)
 )
 from vidpose.models.backbones import build_backbone, check_backbone_name
 from vidpose.models.frame_input import denormalize_frames, normalize_frames
-from vidpose.models.lifter import LiftingModel, is_lifter
+from vidpose.models.lifter import LiftingModel
 from vidpose.models.pose_model import PoseModel
 from vidpose.models.pretrained import load_backbone_weights
 from vidpose.models.registry import (
@@ -111,7 +111,6 @@ __all__ = [
     "build_pose_model",
     "check_names",
     "denormalize_frames",
-    "is_lifter",
     "load_backbone_weights",
     "normalize_frames",
 ]

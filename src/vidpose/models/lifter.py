@@ -79,10 +79,3 @@ class LiftingModel(PoseOutput):
         wraps ``forward``)."""
         outputs = self.forward_with_aux(keypoints)
         return outputs if return_aux else outputs["poses3d"]
-
-
-def is_lifter(model: nn.Module) -> bool:
-    """Whether ``model`` (possibly wrapped in DDP or compiled) lifts keypoints."""
-    model = getattr(model, "module", model)
-    model = getattr(model, "_orig_mod", model)
-    return isinstance(model, LiftingModel)

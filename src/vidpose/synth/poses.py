@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +41,6 @@ from vidpose.synth.motion import ACTIONS, FPS, action_motion, takes_per_action
 from vidpose.synth.motion_file import load_motion_file
 from vidpose.synth.plan import PRESETS, name_key, seed_sequence, split_sequences
 from vidpose.synth.virtual_cameras import (
-    IMAGE_SIZE,
     MIN_DEPTH_M,
     CameraRanges,
     sample_cameras,
@@ -108,7 +107,7 @@ def motion_file_takes(path: str | os.PathLike) -> list[Take]:
 
 def view_take(take: Take, seed: int, views: int, ranges: CameraRanges):
     """(camera frame joints (V, F, 17, 3) float64 metres, pixels (V, F, 17, 2), intrinsics
-    (V, 4)) of ``take`` seen by ``views`` random cameras."""
+    (V, 4), image sizes (V, 2)) of ``take`` seen by ``views`` random cameras."""
     world = take.world(seed)
     centre = world[:, 0, :2].mean(axis=0)
     extent = float(np.linalg.norm(world[:, :, :2] - centre, axis=-1).max())
@@ -120,7 +119,7 @@ def view_take(take: Take, seed: int, views: int, ranges: CameraRanges):
             f"take {take.subject}/{take.sequence}: a virtual camera sees a joint behind or within "
             f"{MIN_DEPTH_M} m of it; narrow --camera-tilt or move cameras further away"
         )
-    return joints, cameras.project(joints), cameras.intrinsics
+    return joints, cameras.project(joints), cameras.intrinsics, cameras.image_sizes
 
 
 def _write_split(
@@ -134,7 +133,7 @@ def _write_split(
     infos: list[SequenceInfo] = []
     start = 0
     for take in takes:
-        joints, points, cameras = view_take(take, seed, views, ranges)
+        joints, points, cameras, sizes = view_take(take, seed, views, ranges)
         frames = take.num_frames
         rows = slice(start, start + views * frames)
         flat = joints.reshape(-1, 17, 3)
@@ -151,8 +150,8 @@ def _write_split(
                     sequence=take.sequence,
                     start=start + view * frames,
                     frames=frames,
-                    width=IMAGE_SIZE,
-                    height=IMAGE_SIZE,
+                    width=int(sizes[view, 0]),
+                    height=int(sizes[view, 1]),
                 )
             )
         start += views * frames
@@ -222,7 +221,7 @@ def generate_pose_sequences(
             "takes": None if motion is not None else takes,
             "motion_file": None if motion is None else str(motion),
             "views_per_take": views,
-            "cameras": {**asdict(ranges), "image_size": [IMAGE_SIZE, IMAGE_SIZE]},
+            "cameras": ranges.record(),
         }
     }
     check_writable(out)

@@ -43,8 +43,8 @@ def load_lifter(
     path: str | os.PathLike | None = None, device: torch.device | str = "cpu"
 ) -> tuple[torch.nn.Module, dict, str]:
     """(lifter in eval mode, its checkpoint, a name for it): ``path`` or the shipped lifter."""
-    from vidpose.models import is_lifter
-    from vidpose.runs.checkpoint import load_model
+    from vidpose.models.settings import LIFTER
+    from vidpose.runs.checkpoint import load_model, require_kind
 
     if path is None:
         from importlib.resources import as_file, files
@@ -61,23 +61,8 @@ def load_lifter(
     else:
         model, checkpoint = load_model(path, map_location=device)
         name = str(path)
-    if not is_lifter(model):
-        raise UserError(f"{path}: not a lifter checkpoint")
+    require_kind(model, LIFTER, name, "vidpose predict's lifter path")
     return model, checkpoint, name
-
-
-def fill_unknown_frames(keypoints: np.ndarray, known: np.ndarray) -> np.ndarray:
-    """(F, J, C) with ``known`` (F,) bool → a copy where each unknown frame repeats the
-    nearest known frame (the earlier one on ties)."""
-    index = np.flatnonzero(known)
-    if not len(index):
-        raise UserError("no frame has the person's keypoints")
-    frames = np.arange(len(known))
-    after = np.clip(np.searchsorted(index, frames), 0, len(index) - 1)
-    before = np.clip(after - 1, 0, len(index) - 1)
-    pick_before = np.abs(frames - index[before]) <= np.abs(index[after] - frames)
-    nearest = np.where(pick_before, index[before], index[after])
-    return keypoints[nearest]
 
 
 @torch.no_grad()
@@ -96,6 +81,7 @@ def lift_sequence(
     frames with at least one joint placed). Joints scored 0 or below ``min_score`` are left
     out."""
     from vidpose.infra.progress import progress_bar
+    from vidpose.lifting.detector_2d import fill_unknown_frames
     from vidpose.lifting.sequence_inference import CHUNK_FRAMES, lift
     from vidpose.lifting.windows import model_input, window_frames
 

@@ -10,7 +10,9 @@ per-frame measure of how far to trust them. The lifter's video pipeline, as
 4. **Lifting** (:func:`vidpose.video.lift.lift_segments`) at the lifter's training rate, each
    stretch where the person is known on its own; frames where the person is not known, beyond
    the half second a gap may be held, are NaN.
-5. **Camera and trust** (:mod:`vidpose.video.fit`): the root fitted so the 3D projects onto the
+5. **One skeleton** (:func:`one_skeleton`): every frame gets the person's bone lengths along its
+   own predicted directions (:mod:`vidpose.lifting.bones`).
+6. **Camera and trust** (:mod:`vidpose.video.fit`): the root fitted so the 3D projects onto the
    keypoints, the reprojection error of every frame, frames above the threshold flagged.
 """
 
@@ -26,6 +28,7 @@ import numpy as np
 from vidpose.infra.errors import UserError
 from vidpose.keypoints import MIN_KEYPOINT_SCORE
 from vidpose.keypoints.sequence import LayoutKeypoints
+from vidpose.lifting.bones import constant_bones
 from vidpose.pose.camera import video_intrinsics
 from vidpose.video import fit
 from vidpose.video.decode import VideoInfo
@@ -85,6 +88,17 @@ class LiftedVideo:
         return self.people[0]
 
 
+def one_skeleton(poses3d: np.ndarray, held: np.ndarray) -> np.ndarray:
+    """One person's poses (F, 17, 3) with the same bone lengths in every frame
+    (:func:`vidpose.lifting.bones.constant_bones`, medians over the frames lifted from
+    keypoints, not ``held`` (F,) ones); frames without a pose (NaN) stay NaN."""
+    posed = np.isfinite(poses3d).all(axis=(1, 2))
+    out = np.array(poses3d, dtype=np.float32, copy=True)
+    if posed.any():
+        out[posed] = constant_bones(poses3d[posed], ~np.asarray(held, bool)[posed])
+    return out
+
+
 def lift_video(
     video: str | os.PathLike,
     *,
@@ -141,6 +155,7 @@ def lift_video(
             flip_test=flip_test,
             progress=progress,
         )
+        poses3d = one_skeleton(poses3d, held)
         root = fit.fit_root(poses3d, keypoints.h36m17, intrinsics)
         size = fit.person_size(keypoints.points)
         error = fit.reprojection_error(poses3d, root, keypoints.h36m17, intrinsics, size)
