@@ -7,7 +7,6 @@ import pytest
 from vidpose.cli import main
 from vidpose.infra.errors import UserError
 from vidpose.keypoints.layouts import COCO17, H36M17, to_h36m17
-from vidpose.lifting.cmu_index import CmuTake, read_cmu_index
 from vidpose.lifting.detector_2d import (
     FACE_OFFSETS,
     HIP_DROP,
@@ -18,6 +17,7 @@ from vidpose.lifting.detector_2d import (
     head_frame,
 )
 from vidpose.lifting.shipped_data import SPLITS, join_stores
+from vidpose.mocap.cmu_index import IndexedTake, read_cmu_index
 from vidpose.pose.camera import project
 from vidpose.sequences import open_sequences
 
@@ -114,25 +114,25 @@ def test_joined_stores_split_by_subject_with_detector_like_sources(stick_figure,
 
 
 def test_actions_become_cmu_activity_groups(stick_figure, tmp_path):
-    roots = _two_roots(stick_figure, tmp_path)
+    roots = []
+    for name, seed in (("a", 0), ("b", 1)):  # takes named as CMU's: <subject>_<take>
+        stick_figure.write_store(tmp_path / name / "train", ("S1",), ("14_27",), 30, seed)
+        stick_figure.write_store(tmp_path / name / "test", ("S9", "14"), ("14_27",), 30, seed + 5)
+        roots.append(tmp_path / name)
     index = tmp_path / "INDEX.tsv"
     header = "take\tsubject\tdescription\tsubject_description\tcapture_fps_per_CMU_listing"
     header += "\tcollected\tfile\tformat\tactivity_groups\n"
-    index.write_text(header + "Walking\t14\tsit on stool\tx\t120\tyes\tf\tbvh\tsit_chair;bend\n")
+    index.write_text(header + "14_27\t14\tsit on stool\tx\t120\tyes\tf\tbvh\tsit_chair;bend\n")
     join_stores(tmp_path / "j", roots, dev_subjects=["14"], cmu_index=index)
     assert open_sequences(tmp_path / "j" / "dev").actions == ["sit_chair"]
-    takes = read_cmu_index(index)
-    assert takes["Walking"].capture_fps == 120 and takes["Walking"].groups == ("sit_chair", "bend")
-    assert takes["Walking"].file == "f"  # collected: its file in the collection
-    bad = tmp_path / "bad.tsv"
-    bad.write_text("take\tsubject\n1\t2\n")
-    with pytest.raises(UserError, match="not a CMU INDEX.tsv"):
-        read_cmu_index(bad)
+    take = read_cmu_index(index)["14_27"]
+    assert take.capture_fps == 120 and take.activity_groups == ("sit_chair", "bend")
+    assert take.description == "sit on stool"
 
 
 def test_activity_groups_without_keywords():
-    walk = CmuTake("16_15", "16", "walk, veer left", 120.0, ())
-    laugh = CmuTake("14_17", "14", "laugh", 120.0, ())
+    walk = IndexedTake(120.0, (), "walk, veer left")
+    laugh = IndexedTake(120.0, (), "laugh")
     assert (walk.activity_group, laugh.activity_group) == ("walk_run", "other")
 
 

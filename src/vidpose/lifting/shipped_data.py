@@ -6,7 +6,7 @@ built-in motions or ``--motion`` capture) and deals the sequences out by subject
 ``dev_subjects`` to ``OUT/dev`` (held-out real motion, the development measure), those of
 ``test_subjects`` (default Human3.6M's S9 and S11, the synthetic test subjects) to ``OUT/test``,
 the rest to ``OUT/train``. With a CMU ``INDEX.tsv`` a take's ``action`` becomes its activity
-group (:mod:`vidpose.lifting.cmu_index`), so evaluation reports per group. Every split gets the
+group (:mod:`vidpose.mocap.cmu_index`), so evaluation reports per group. Every split gets the
 2D sources, all from the 3D poses and each sequence's camera:
 
 | source | layout | what |
@@ -45,6 +45,7 @@ from vidpose.infra.atomic import check_output, partial_name, remove_stale_partia
 from vidpose.infra.errors import UserError
 from vidpose.keypoints.layouts import to_h36m17
 from vidpose.lifting.detector_2d import FACE_OFFSETS, as_detected, coco17_pixels
+from vidpose.mocap.cmu_index import take_key
 from vidpose.pose import skeleton
 from vidpose.sequences import SequenceStore, open_sequences
 from vidpose.sequences.sequence_store import SequenceInfo
@@ -89,7 +90,7 @@ def join_stores(
     """Write ``out/train``, ``out/test`` and (with ``dev_subjects``) ``out/dev`` from the
     splits of ``roots`` (see the module docstring); return them opened. All splits are
     written under a hidden sibling renamed into place at the end: an error leaves nothing."""
-    from vidpose.lifting.cmu_index import read_cmu_index
+    from vidpose.mocap.cmu_index import read_cmu_index
 
     out, roots = Path(out), [Path(root) for root in roots]
     if not 0.0 <= coco_share <= 1.0:
@@ -132,7 +133,8 @@ def _write_split(out, members, groups, *, fps, seed, coco_share, roots, from_moc
     infos, start = [], 0
     for store, index in members:
         info = store.sequences[index]
-        action = groups[info.sequence].activity_group if info.sequence in groups else info.action
+        take = groups.get(take_key(info.sequence) or "")
+        action = take.activity_group if take is not None else info.action
         infos.append(SequenceInfo(**{**info.__dict__, "start": start, "action": action}))
         start += info.frames
 

@@ -1,10 +1,13 @@
-"""A CMU take index (``--cmu-index INDEX.tsv``): each take's capture frame rate.
+"""A CMU take index (``--cmu-index INDEX.tsv``): each take's capture frame rate and activity.
 
 cgspeed's CMU BVH release writes ``Frame Time: .0083333`` (120 fps) into every file, also for
 the takes CMU captured at 60 fps, which then play at double speed; AMC files state no rate.
 The index is a tab-separated file with a header row naming at least the columns ``take``
 (``01_01``, ``131_04``) and ``capture_fps_per_CMU_listing`` (60 or 120, empty when unknown),
-and optionally ``activity_groups`` (names joined by ``;``), as the CMU collection's INDEX.tsv.
+and optionally ``activity_groups`` (names joined by ``;``) and ``description``, as the CMU
+collection's INDEX.tsv. ``prepare mocap`` reads the rates; ``prepare shipped`` keeps a held-out
+take's :attr:`IndexedTake.activity_group` as its action, so ``vidpose evaluate`` reports per
+group.
 
 Takes are matched by file name: ``<subject>_<take>`` at the start of the stem, compared as
 numbers (``1_1.bvh`` and ``01_01_scaled.bvh`` are take 01_01).
@@ -24,13 +27,24 @@ from vidpose.infra.errors import UserError, read_utf8
 TAKE_COLUMN = "take"
 FPS_COLUMN = "capture_fps_per_CMU_listing"
 GROUPS_COLUMN = "activity_groups"
+DESCRIPTION_COLUMN = "description"
 _TAKE = re.compile(r"^(\d+)_(\d+)")
+_LOCOMOTION = re.compile(r"\b(walk|run|jog|stride)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class IndexedTake:
     capture_fps: float | None
     activity_groups: tuple[str, ...]
+    description: str = ""
+
+    @property
+    def activity_group(self) -> str:
+        """The take's group for reports: the first of its ``activity_groups``, else
+        ``walk_run`` when the description says walk, run, jog or stride, else ``other``."""
+        if self.activity_groups:
+            return self.activity_groups[0]
+        return "walk_run" if _LOCOMOTION.search(self.description) else "other"
 
 
 def take_key(stem: str) -> str | None:
@@ -75,5 +89,6 @@ def read_cmu_index(path: str | os.PathLike) -> dict[str, IndexedTake]:
                     "frame rate"
                 )
         groups = tuple(g for g in (row.get(GROUPS_COLUMN) or "").split(";") if g.strip())
-        takes[key] = IndexedTake(fps, tuple(g.strip() for g in groups))
+        description = (row.get(DESCRIPTION_COLUMN) or "").strip()
+        takes[key] = IndexedTake(fps, tuple(g.strip() for g in groups), description)
     return takes
