@@ -126,7 +126,7 @@ def test_mlp_sees_each_frame_alone():
 
 
 def test_videopose3d_sized_tcn_has_its_parameter_count():
-    """VideoPose3D's 243-frame net at 1,024 channels has 17.0 M parameters (design.md §8)."""
+    """VideoPose3D's 243-frame net at 1,024 channels has 17.0 M parameters (docs/human36m.md)."""
     model = build_model(dict(lifter="tcn", receptive_field=243, hidden_size=1024))
     count = sum(p.numel() for p in model.parameters())
     assert 16.9e6 < count < 17.1e6

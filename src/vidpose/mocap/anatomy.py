@@ -2,7 +2,7 @@
 
 A renaming of source joints (:mod:`.joint_maps` tables) is right for the knees, ankles,
 shoulders, elbows and wrists. Human3.6M's other joints mean something a mocap skeleton's
-joints of the same name do not (design.md §9, §11), so they are built from the family's
+joints of the same name do not (docs/human36m.md), so they are built from the family's
 landmarks (:class:`~vidpose.mocap.joint_maps.Anatomy`), with ``s`` the body's size, its rest
 leg (hip → knee → ankle) over Human3.6M's 899 mm:
 

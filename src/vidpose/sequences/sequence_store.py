@@ -1,4 +1,4 @@
-"""The pose-sequence store: whole 2D/3D pose sequences for lifting (design.md §8).
+"""The pose-sequence store: whole 2D/3D pose sequences for lifting (docs/human36m.md).
 
 Where a clip store (:mod:`vidpose.clips.clip_store`) holds fixed-length clips with frames, a
 sequence store holds every frame of every sequence, so a lifter can use any receptive field and

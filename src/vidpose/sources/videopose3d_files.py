@@ -1,4 +1,4 @@
-"""Reading and checking VideoPose3D's pickled pose files (design.md §8).
+"""Reading and checking VideoPose3D's pickled pose files (docs/human36m.md).
 
 - 3D: ``positions_3d`` = {subject: {sequence: (F, 32, 3) float32}}, world frame, metres, z up
   (17-joint arrays in vidpose's order are accepted too).

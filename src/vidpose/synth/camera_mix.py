@@ -12,7 +12,7 @@ partly outside it; ``follow`` is the share of cameras that pan to follow the per
 Focal lengths are given per image side (``focal_per_side`` × the longer side; Human3.6M's
 1145 px over 1000 px is 1.145, a phone's main camera 0.7-1.1, a broadcast zoom 1.5-5).
 
-:data:`CAMERA_KINDS`, the shares summing to 1 (the figures for Human3.6M are design.md §11's,
+:data:`CAMERA_KINDS`, the shares summing to 1 (the figures for Human3.6M are docs/human36m.md's,
 measured on its released files):
 
 | kind | share | images (w × h) | f / long side | height m | distance m | tilt, aim m | follow |
