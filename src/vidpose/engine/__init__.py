@@ -1,1 +1,3 @@
-"""Training and inference: the one training loop, DDP setup, batched prediction."""
+"""The one training loop (trainer.py) every track runs, its state, checkpoints and run folder,
+the data paths onto the device, the training step, and the image models' batched inference
+(clip_inference.py)."""
