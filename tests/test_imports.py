@@ -1,5 +1,6 @@
-"""The package's import graph: every module imports on its own, and no modules import each
-other, directly or round a longer circle (imports inside functions count too)."""
+"""The package's import graph: every module imports on its own, no modules import each other,
+directly or round a longer circle, and no two packages do (the packages stand on floors: infra,
+then pose, then the rest; docs/architecture.md). Imports inside functions count too."""
 
 from __future__ import annotations
 
@@ -82,6 +83,22 @@ def test_no_modules_import_each_other():
         graph[name] = {t for t in graph[name] if not name.startswith(t + ".")}
     cycle = _cycle(graph)
     assert cycle is None, "import circle: " + " -> ".join(cycle)
+
+
+def test_no_packages_import_each_other():
+    # vidpose.X.anything → vidpose.Y.anything, for the packages X and Y directly below vidpose.
+    def package(name: str) -> str:
+        return ".".join(name.split(".")[:2])
+
+    graph: dict[str, set[str]] = {}
+    for name, path in MODULES.items():
+        targets = {package(t) for t in _imports(name, path)} - {package(name), "vidpose"}
+        graph.setdefault(package(name), set()).update(targets)
+    cycle = _cycle(graph)
+    assert cycle is None, "package circle: " + " -> ".join(cycle)
+    # infra, the bottom floor, leans on nothing else of vidpose; pose only on infra.
+    assert graph["vidpose.infra"] == set()
+    assert graph["vidpose.pose"] == {"vidpose.infra"}
 
 
 def test_the_circle_finder_finds_a_circle():

@@ -16,7 +16,7 @@ def test_export_writes_a_checked_onnx_file(tiny_checkpoint, tmp_path, capsys):
 
 
 def test_cli_default_opset_is_the_exporters():
-    from vidpose.clips.onnx_export import DEFAULT_OPSET
+    from vidpose.engine.onnx_export import DEFAULT_OPSET
 
     assert export_command.DEFAULT_OPSET == DEFAULT_OPSET
 
@@ -28,11 +28,11 @@ def test_export_errors_are_one_line_and_write_nothing(tmp_path, capsys, monkeypa
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "not a vidpose checkpoint" in err[0]
 
-    import vidpose.clips.onnx_export
+    import vidpose.engine.onnx_export
 
-    real_find_spec = vidpose.clips.onnx_export.importlib.util.find_spec
+    real_find_spec = vidpose.engine.onnx_export.importlib.util.find_spec
     monkeypatch.setattr(
-        vidpose.clips.onnx_export.importlib.util,
+        vidpose.engine.onnx_export.importlib.util,
         "find_spec",
         lambda name: None if name == "onnx" else real_find_spec(name),
     )

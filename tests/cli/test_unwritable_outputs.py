@@ -81,7 +81,7 @@ COMMANDS = {
     ),
     "export": (
         lambda i, c, v, d: ["export", c, d / "m.onnx"],
-        "vidpose.clips.onnx_export.export_onnx",
+        "vidpose.engine.onnx_export.export_onnx",
     ),
     "show --out": (
         lambda i, c, v, d: ["show", i / "data" / "test", "--out", d / "s.png"],
@@ -219,7 +219,7 @@ def test_a_poses_file_that_cannot_be_written_takes_the_render_with_it(
 
 
 def test_an_export_that_fails_to_write_is_one_line(tiny_checkpoint, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("vidpose.clips.onnx_export.export_onnx", _disk_full)
+    monkeypatch.setattr("vidpose.engine.onnx_export.export_onnx", _disk_full)
     out = tmp_path / "m.onnx"
     assert main(["export", str(tiny_checkpoint), str(out)]) == 2
     assert _one_line_error(capsys, "export").endswith(f"{out}: cannot write (disk full)")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from vidpose.clips import onnx_export
+from vidpose.engine import onnx_export
 from vidpose.models import ModelConfig, build_model, normalize_frames
 from vidpose.runs.checkpoint import load_model, make_checkpoint, save_checkpoint
 

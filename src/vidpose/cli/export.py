@@ -8,7 +8,7 @@ from vidpose.cli.argtypes import add_overwrite_option
 
 ORDER = 70
 DEFAULT_OPSET = (
-    18  # = vidpose.clips.onnx_export.DEFAULT_OPSET, which imports torch (too slow for --help)
+    18  # = vidpose.engine.onnx_export.DEFAULT_OPSET, which imports torch (too slow for --help)
 )
 
 EPILOG = """\
@@ -46,7 +46,7 @@ def run(args) -> int:
         raise UserError(f"{args.out}: the output file must end in .onnx")
     # before the export and its check, which take a while
     check_output(args.out, overwrite=args.overwrite, inputs=(args.checkpoint,))
-    from vidpose.clips.onnx_export import export_onnx
+    from vidpose.engine.onnx_export import export_onnx
 
     with user_error_on_write(args.out):
         report = export_onnx(args.checkpoint, args.out, opset=args.opset)

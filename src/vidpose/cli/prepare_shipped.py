@@ -107,7 +107,8 @@ def run_shipped(args) -> int:
 def run_weights(args) -> int:
     from vidpose.infra.atomic import check_output
     from vidpose.infra.errors import UserError
-    from vidpose.lifting.shipped_data import weights_only
+    from vidpose.models.settings import LIFTER
+    from vidpose.runs.checkpoint import load_model, require_kind, save_inference_checkpoint
 
     if args.out.suffix != ".pt":
         raise UserError(f"{args.out}: the weights file must end in .pt")
@@ -115,6 +116,7 @@ def run_weights(args) -> int:
     if not last.is_file():
         raise UserError(f"{args.run_dir}: no last.pt (not a finished training run)")
     check_output(args.out, overwrite=args.overwrite, inputs=(last,))
-    path = weights_only(args.run_dir, args.out)
+    require_kind(load_model(last)[0], LIFTER, last, "vidpose prepare shipped-weights")
+    path = save_inference_checkpoint(last, args.out)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
     return 0

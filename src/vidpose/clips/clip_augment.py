@@ -54,7 +54,7 @@ import torch
 import torch.nn.functional as F
 
 from vidpose.infra.errors import UserError
-from vidpose.pose.skeleton import FLIP_PERMUTATION
+from vidpose.pose.mirror import flip_permutation, mirror_joints
 
 #: The range settings (each drawn from a range of that half-width).
 _RANGES = ("flip", "scale", "rotation_deg", "color", "brightness", "contrast", "hue")
@@ -250,24 +250,6 @@ def unflip_poses3d(poses3d: torch.Tensor) -> torch.Tensor:
     return mirror_joints(poses3d)
 
 
-def mirror_joints(values: torch.Tensor) -> torch.Tensor:
-    """(..., 17, C) joint values whose first channel is x about the mirror line (3D X in the
-    camera frame, or screen-normalised 2D x) → mirrored: x → −x and left/right joints swapped.
-    Its own inverse."""
-    swapped = values.index_select(-2, _flip_permutation(values.device))
-    return torch.cat([-swapped[..., :1], swapped[..., 1:]], dim=-1)
-
-
-_PERMUTATIONS: dict[torch.device, torch.Tensor] = {}
-
-
-def _flip_permutation(device: torch.device) -> torch.Tensor:
-    """``FLIP_PERMUTATION`` as a tensor on ``device``, copied there once (a copy would sync)."""
-    if device not in _PERMUTATIONS:
-        _PERMUTATIONS[device] = torch.as_tensor(FLIP_PERMUTATION).to(device)
-    return _PERMUTATIONS[device]
-
-
 def _rotation_matrices(angle: torch.Tensor) -> torch.Tensor:
     """(B,) radians → (B, 2, 2) matrices [[cos, -sin], [sin, cos]]."""
     cos, sin = torch.cos(angle), torch.sin(angle)
@@ -288,7 +270,7 @@ def _mirror_x(points: torch.Tensor, flip: torch.Tensor) -> torch.Tensor:
 
 def _swap_left_right(poses: torch.Tensor, flip: torch.Tensor) -> torch.Tensor:
     """Swap left/right joints of the flipped clips of ``poses`` (B, T, 17, D)."""
-    swapped = poses.index_select(2, _flip_permutation(poses.device))
+    swapped = poses.index_select(2, flip_permutation(poses.device))
     return torch.where(flip.view(-1, 1, 1, 1), swapped, poses)
 
 

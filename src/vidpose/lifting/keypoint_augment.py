@@ -45,8 +45,8 @@ from typing import Any
 
 import torch
 
-from vidpose.clips.clip_augment import mirror_joints
 from vidpose.infra.errors import UserError
+from vidpose.pose.mirror import mirror_joints
 
 #: Std of an outlier's displacement, in units of the person's 2D size.
 OUTLIER_SIZE = 0.2

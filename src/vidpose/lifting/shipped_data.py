@@ -27,10 +27,10 @@ video path does. ``coco`` mapped to the 17 joints has the detector path's conven
 nose, head = mid-eyes); ``h36m`` has Human3.6M's (the true neck and head top), what a lifter
 meets on Human3.6M's own 2D. ``mixed`` trains one lifter for both.
 
-:func:`weights_only` (``vidpose prepare shipped-weights RUN OUT.pt``) writes the run's final
-checkpoint (``last.pt``: the end of the schedule, not a pick on the test set) without its
-training state: the model, its config and the run's config, about 4 bytes a parameter.
-docs/video.md gives the whole recipe (``make shipped-lifter``).
+``vidpose prepare shipped-weights RUN OUT.pt`` then writes the run's final checkpoint
+(``last.pt``: the end of the schedule, not a pick on the test set) without its training state
+(:func:`vidpose.runs.checkpoint.save_inference_checkpoint`). docs/video.md gives the whole
+recipe (``make shipped-lifter``).
 """
 
 from __future__ import annotations
@@ -212,16 +212,4 @@ def with_detector_noise(keypoints: np.ndarray, sizes: np.ndarray, lengths, seed:
         pixels[pixels[..., 2] <= 0] = 0.0
         out[start : start + frames] = pixels[:frames]
         start += frames
-    return out
-
-
-def weights_only(run_dir: Path, out: Path) -> Path:
-    """The run's ``last.pt`` as an inference checkpoint (no optimiser, no training state)."""
-    from vidpose.models.settings import LIFTER
-    from vidpose.runs.checkpoint import load_model, make_checkpoint, require_kind, save_checkpoint
-
-    model, checkpoint = load_model(run_dir / "last.pt")
-    require_kind(model, LIFTER, run_dir / "last.pt", "vidpose prepare shipped-weights")
-    slim = make_checkpoint(model, fps=float(checkpoint["fps"]), config=checkpoint.get("config", {}))
-    save_checkpoint(out, slim)
     return out

@@ -271,6 +271,19 @@ def require_kind(model: torch.nn.Module, kind: str, path: Any, command: str) -> 
         )
 
 
+def save_inference_checkpoint(source: str | os.PathLike, out: str | os.PathLike) -> Path:
+    """The checkpoint at ``source`` (a trainer's ``last.pt``) written to ``out`` without its
+    training state: the model, its config and the run's config, about 4 bytes a parameter
+    (what the package ships and ``load_model`` needs)."""
+    model, checkpoint = load_model(source)
+    fields = {name: int(checkpoint[name]) for name in KIND_FIELDS[model.config.kind]}
+    slim = make_checkpoint(
+        model, fps=float(checkpoint["fps"]), config=checkpoint.get("config", {}), **fields
+    )
+    save_checkpoint(out, slim)
+    return Path(out)
+
+
 def require_image_model(model: torch.nn.Module, path: Any, command: str) -> None:
     """``UserError`` when ``model`` is a lifter (it reads 2D keypoints, not frames)."""
     require_kind(model, CLIPS, path, command)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from vidpose.clips import onnx_export
+from vidpose.engine import onnx_export
 from vidpose.infra.errors import UserError
 from vidpose.models import normalize_frames
 from vidpose.runs.checkpoint import load_model
