@@ -82,7 +82,7 @@ def test_unreadable_and_unknown_files(tmp_path):
     with pytest.raises(UserError, match="no such file"):
         read_keypoints(tmp_path / "missing.json")
     (tmp_path / "bad.json").write_text("{")
-    with pytest.raises(UserError, match="not a readable JSON"):
+    with pytest.raises(UserError, match="not valid JSON"):
         read_keypoints(tmp_path / "bad.json")
     (tmp_path / "other.json").write_text('{"a": 1}')
     with pytest.raises(UserError, match="not a known keypoint JSON"):
@@ -173,7 +173,7 @@ _K17 = [[100.0 + j, 200.0, 0.9] for j in range(17)]
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("{not json", "not a readable JSON file"),
+        ("{not json", "not valid JSON"),
         ({"something": []}, "not a known keypoint JSON"),
         ({"instance_info": {"a": 1}}, "instance_info is not a list of frames"),
         ({"instance_info": [{"frame_id": 0}]}, "frame 0 has no 'instances' list"),

@@ -67,7 +67,7 @@ def test_boxes_file_with_nulls_is_read_and_checked(tmp_path):
     with pytest.raises(UserError, match="every box is null"):
         pb.load_boxes_file(path, 2, (160, 120))
     path.write_text("{not json")
-    with pytest.raises(UserError, match="not a readable JSON"):
+    with pytest.raises(UserError, match="not valid JSON"):
         pb.load_boxes_file(path, 2, (160, 120))
 
 

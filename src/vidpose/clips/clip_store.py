@@ -42,6 +42,7 @@ from vidpose.infra.atomic import (
     user_error_on_write,
 )
 from vidpose.infra.errors import UserError, read_utf8
+from vidpose.infra.json_files import read_json
 from vidpose.pose import skeleton
 
 FORMAT_NAME = "vidpose-clip-store"
@@ -161,12 +162,7 @@ def open_store(path: str | os.PathLike, load_frames: bool = False) -> ClipStore:
         what = "it is a file" if path.exists() else "does not exist"
         raise _fail(path, f"not a clip store directory ({what})")
     meta_path = path / "meta.json"
-    if not meta_path.is_file():
-        raise _fail(meta_path, "missing (not a clip store)")
-    try:
-        meta = json.loads(meta_path.read_text())
-    except (ValueError, OSError) as exc:
-        raise _fail(meta_path, f"not valid JSON ({exc})") from None
+    meta = read_json(meta_path, missing="missing (not a clip store)")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         # Commands tell the kinds of store apart first (vidpose.tracks.store_track).
         found = meta.get("format") if isinstance(meta, dict) else None

@@ -35,7 +35,6 @@ atomically. :func:`open_sequences` validates everything and raises one-line
 from __future__ import annotations
 
 import csv
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from vidpose.infra.errors import UserError
+from vidpose.infra.json_files import read_json
 from vidpose.keypoints.layouts import LAYOUTS, to_h36m17
 from vidpose.pose import skeleton
 
@@ -291,12 +291,7 @@ def read_sequences_csv(path: Path) -> list[SequenceInfo]:
 
 def _read_meta(path: Path) -> dict[str, Any]:
     meta_path = path / "meta.json"
-    if not meta_path.is_file():
-        raise UserError(f"{meta_path}: missing (not a sequence store)")
-    try:
-        meta = json.loads(meta_path.read_text())
-    except (ValueError, OSError) as exc:
-        raise UserError(f"{meta_path}: not valid JSON ({exc})") from None
+    meta = read_json(meta_path, missing="missing (not a sequence store)")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         raise UserError(f"{meta_path}: not a {FORMAT_NAME} meta file")
     version = meta.get("version")

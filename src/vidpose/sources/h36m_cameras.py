@@ -15,13 +15,13 @@ what the clip store's ``intrinsics`` describe.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import numpy as np
 
 from vidpose.infra.errors import UserError
+from vidpose.infra.json_files import read_json
 
 CAMERA_IDS: tuple[str, ...] = ("54138969", "55011271", "58860488", "60457274")
 
@@ -166,12 +166,7 @@ def parse_metadata_xml(path: Path) -> dict[str, tuple[float, float, float, float
 
 def parse_cameras_json(path: Path) -> dict[str, tuple[float, float, float, float]]:
     """Intrinsics from ``{"54138969": {"fx": .., "fy": .., "cx": .., "cy": ..}, ...}``."""
-    try:
-        data = json.loads(path.read_text())
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
-    except ValueError as exc:
-        raise UserError(f"{path}: not valid JSON ({exc})") from None
+    data = read_json(path)
     if not isinstance(data, dict):
         raise UserError(f"{path}: expected an object mapping camera ids to fx, fy, cx, cy")
     cameras = {}

@@ -4,7 +4,6 @@ tracks)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from vidpose.engine.trainer import Trainer, TrainingData, TrainResult, train
-from vidpose.infra.errors import UserError
+from vidpose.infra.json_files import read_json
 from vidpose.pose.baselines import mean_training_pose
 from vidpose.runs.run_config import RunConfig
 
@@ -90,11 +89,5 @@ class Track:
 def store_format(path: Path) -> Any:
     """The ``format`` that ``path``/meta.json names (None when it names none); a missing or
     unreadable meta.json is a one-line ``UserError``."""
-    meta_path = path / "meta.json"
-    if not meta_path.is_file():
-        raise UserError(f"{meta_path}: missing (not a vidpose store)")
-    try:
-        meta = json.loads(meta_path.read_text())
-    except (ValueError, OSError) as exc:
-        raise UserError(f"{meta_path}: not valid JSON ({exc})") from None
+    meta = read_json(path / "meta.json", missing="missing (not a vidpose store)")
     return meta.get("format") if isinstance(meta, dict) else None

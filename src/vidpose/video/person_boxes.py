@@ -17,7 +17,6 @@ training crops: the longer side × 1.2, centred on the box (:func:`square_crops`
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,6 +25,7 @@ import numpy as np
 
 from vidpose.clips.crops import CROP_MARGIN
 from vidpose.infra.errors import UserError
+from vidpose.infra.json_files import read_json
 
 #: Frames are shrunk to at most this many pixels on the longer side for detection.
 DETECTION_SIDE = 320
@@ -63,12 +63,7 @@ def load_boxes_file(
 ) -> np.ndarray:
     """Per-frame boxes (num_frames, 4) from a JSON file; NaN rows where the file has null."""
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: boxes file does not exist")
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise UserError(f"{path}: not a readable JSON file ({exc})") from None
+    data = read_json(path, missing="boxes file does not exist")
     if isinstance(data, dict):
         data = data.get("boxes")
     if not isinstance(data, list):

@@ -15,11 +15,11 @@ The layout follows from K (17 COCO, 26 Halpe, 25 BODY_25, 16 MPII) unless MMPose
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
+from vidpose.infra.json_files import read_json
 from vidpose.keypoints.layouts import LAYOUTS, canonical_layout
 from vidpose.video.keypoint_files.common import (
     KeypointFile,
@@ -32,10 +32,7 @@ from vidpose.video.keypoint_files.common import (
 
 
 def load_json(path: Path):
-    try:
-        return json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise refuse(path, f"not a readable JSON file ({exc})") from None
+    return read_json(path, what="--keypoints")
 
 
 def read_json_keypoints(path: Path, num_frames: int | None) -> KeypointFile:
