@@ -148,6 +148,7 @@ def test_motion_file_with_poses_only(tmp_path):
         (["--camera-tilt", "80", "--camera-height", "0.3"], "sees a joint behind or within"),
         (["--camera-distance", "0.1,6"], "camera distance_m range (0.1, 6) must lie in"),
         (["--seconds", "0"], "seconds = 0 is out of range"),
+        (["--actions", "Walking,Flying"], "actions: Flying unknown; the built-in ones are Walking"),
     ],
 )
 def test_bad_settings_are_one_line_errors(tmp_path, capsys, extra, message):
@@ -166,6 +167,13 @@ def test_usage_errors(tmp_path, capsys):
     assert _exit_code(["synth", str(tmp_path / "o"), *FAST, *motion]) == 2
     assert "cannot be set with a motion file" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_actions_chooses_the_built_in_actions_performed(tmp_path):
+    out = tmp_path / "two"
+    assert main(["synth", str(out), *FAST, "--actions", "Sitting, Balancing"]) == 0
+    for split in ("train", "test"):
+        assert set(open_sequences(out / split).actions) == {"Sitting", "Balancing"}
 
 
 def test_existing_output_needs_overwrite(stores, capsys):

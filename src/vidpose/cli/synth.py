@@ -74,6 +74,14 @@ def add_poses_only_arguments(parser) -> None:
         help="takes per subject and action (default: the preset's)",
     )
     group.add_argument(
+        "--actions",
+        type=lambda text: tuple(name.strip() for name in text.split(",") if name.strip()),
+        default=None,
+        metavar="NAME,...",
+        help="built-in actions to perform (default: all, in the mix's proportions; "
+        "docs/lifting_data.md lists them)",
+    )
+    group.add_argument(
         "--cameras",
         choices=("ranges", "mix"),
         default=None,
@@ -100,7 +108,8 @@ def add_poses_only_arguments(parser) -> None:
 
 _RENDER_ONLY = ("size", "frames", "stride", "train_clips", "test_clips")
 _POSES_ONLY = (
-    "views", "seconds", "takes", "cameras", "height_m", "distance_m", "focal_px", "tilt_deg"
+    "views", "seconds", "takes", "actions", "cameras", "height_m", "distance_m", "focal_px",
+    "tilt_deg",
 )  # fmt: skip
 
 _RANGE_OPTIONS = {
@@ -139,6 +148,7 @@ def run_poses_only(args) -> int:
         views=args.views or DEFAULT_VIEWS,
         ranges=ranges,
         motion=args.motion,
+        actions=args.actions,
         overwrite=args.overwrite,
         progress=True,
     )

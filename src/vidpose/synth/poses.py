@@ -31,7 +31,13 @@ from pathlib import Path
 
 import numpy as np
 
-from vidpose.infra.atomic import check_writable, partial_name, remove_stale_partials, replace_dir
+from vidpose.infra.atomic import (
+    check_output,
+    check_writable,
+    partial_name,
+    remove_stale_partials,
+    replace_dir,
+)
 from vidpose.infra.errors import UserError
 from vidpose.infra.progress import progress_bar
 from vidpose.pose import skeleton
@@ -73,14 +79,19 @@ class Take:
         return action_motion(self.action, subject, self.num_frames, rng)
 
 
-def procedural_takes(seconds: float, takes: int) -> list[Take]:
-    """Every subject × built-in action × its takes in the mix, ``seconds`` long at 50 fps."""
+def procedural_takes(
+    seconds: float, takes: int, actions: tuple[str, ...] | None = None
+) -> list[Take]:
+    """Every subject × built-in action (those named in ``actions``, default all) × its takes
+    in the mix, ``seconds`` long at 50 fps."""
     frames = int(round(seconds * FPS))
     counts = takes_per_action(takes)
     plan = []
     for split, subjects in (("train", skeleton.TRAIN_SUBJECTS), ("test", skeleton.TEST_SUBJECTS)):
         for subject in subjects:
             for index, action in enumerate(ACTIONS):
+                if actions is not None and action not in actions:
+                    continue
                 for take in range(1, counts[action] + 1):
                     key = (name_key(subject), index, take)  # as the rendered synth's takes
                     plan.append(Take(split, subject, action, f"{action} {take}", key, frames))
@@ -180,14 +191,17 @@ def generate_pose_sequences(
     views: int = DEFAULT_VIEWS,
     ranges: CameraRanges | None = None,
     motion: str | os.PathLike | None = None,
+    actions: tuple[str, ...] | None = None,
     overwrite: bool = False,
     progress: bool = False,
 ) -> tuple[SequenceStore, SequenceStore]:
     """Write the sequence stores ``out_dir/train`` and ``out_dir/test``; return them opened.
 
     ``seconds`` and ``takes`` (per subject, of a weight-1 action) default to the preset's; with
-    ``motion`` the file's sequences are used instead of the built-in actions. Both splits are
-    written under a hidden sibling renamed into place at the end: an error leaves nothing.
+    ``motion`` the file's sequences are used instead of the built-in actions; ``actions``
+    names the built-in actions to perform (default: every one, in the mix's proportions). Both
+    splits are written under a hidden sibling renamed into place at the end: an error leaves
+    nothing.
     """
     out = Path(out_dir)
     if preset not in PRESETS:
@@ -196,6 +210,15 @@ def generate_pose_sequences(
         raise UserError(f"seed = {seed!r} must be a non-negative integer")
     if not isinstance(views, int) or not 1 <= views <= 1000:
         raise UserError(f"views = {views!r} must be between 1 and 1000")
+    if actions is not None:
+        unknown = [name for name in actions if name not in ACTIONS]
+        if unknown or not actions:
+            raise UserError(
+                f"actions: {', '.join(unknown) or 'none given'} unknown; the built-in ones are "
+                f"{', '.join(ACTIONS)}"
+            )
+        if motion is not None:
+            raise UserError("actions cannot be chosen with a motion file: its sequences are used")
     if motion is not None and (seconds is not None or takes is not None):
         raise UserError(
             "seconds and takes cannot be set with a motion file: its sequences are used"
@@ -207,11 +230,12 @@ def generate_pose_sequences(
     if not isinstance(takes, int) or not 1 <= takes <= 100:
         raise UserError(f"takes = {takes!r} is out of range [1, 100]")
     ranges = (ranges or CameraRanges()).check()
-    if out.exists() and not overwrite:
-        raise UserError(f"{out}: already exists (use --overwrite to replace it)")
+    check_output(out, overwrite=overwrite, inputs=(motion,))
     if out.exists() and not out.is_dir():
         raise UserError(f"{out}: exists and is not a directory; not replacing it")
-    plan = procedural_takes(seconds, takes) if motion is None else motion_file_takes(motion)
+    plan = (
+        procedural_takes(seconds, takes, actions) if motion is None else motion_file_takes(motion)
+    )
     meta = {
         "synth": {
             "generator_version": GENERATOR_VERSION,
