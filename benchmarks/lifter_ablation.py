@@ -5,7 +5,7 @@
         [--json benchmarks/lifter_ablation.json]
 
 Builds the data once under WORK/data (``vidpose synth --poses-only``, ``vidpose prepare mocap``
-with each take's capture rate from the collection's INDEX.tsv, ``vidpose prepare shipped``),
+of the whole collection with its INDEX.tsv, ``vidpose prepare shipped``),
 then trains one lifter per row of :data:`ROWS` from ``configs/lift_shipped.yaml`` narrowed
 to 128 channels in batches of 256 (:data:`SMALL`), with the row's data and overrides, each
 for the same number of training samples (``--train-samples``, met with whole epochs or one
@@ -60,6 +60,12 @@ ROWS = {
     "full": ("full", [], "the recipe: built-in + CMU bulk, camera mix, detector-like 2D, mixed"),
     "data_builtin": ("builtin", [], "data: built-in motions only"),
     "data_cmu7": ("cmu7", [], "data: built-in + the 7 CMU takes"),
+    "generator_previous": (
+        "generator_previous",
+        [],
+        "generator: the previous 13 actions (no sitting, kneeling, ...)",
+    ),
+    "bones_source": ("bones_source", [], "mocap bones as captured (not Human3.6M's proportions)"),
     "cameras_h36m": ("ranges", [], "cameras: Human3.6M-like only (synth --cameras ranges)"),
     "noise_old": ("full", OLD_NOISE, "2D noise: the previous recipe's"),
     "joints_coco": ("full", ["data.keypoints=coco"], "joints: COCO-style 2D only"),
@@ -79,58 +85,57 @@ def vidpose(*argv: str, ok=(0,)) -> None:
         raise SystemExit(f"vidpose {argv[0]} failed with exit code {code}")
 
 
-def import_mocap(
-    files_by_rate: dict[float, list[Path]], out: Path, extra: list[Path]
-) -> list[Path]:
-    """``prepare mocap`` once per capture rate (the BVH headers claim 120 for every take)."""
-    written = []
-    for rate, files in sorted(files_by_rate.items()):
-        if not files:
-            continue
-        target = out.with_name(f"{out.stem}_{rate:g}fps.npz")
-        fps = [] if rate == 120 else ["--source-fps", f"{rate:g}"]
-        vidpose(
-            "prepare", "mocap", *map(str, files), *map(str, extra), str(target), *fps, ok=(0, 1)
-        )
-        written.append(target)
-    return written
+def import_mocap(files: list[Path], out: Path, index: Path, extra: list[str]) -> Path:
+    """``prepare mocap`` of ``files`` (files or folders) with each take's capture rate from
+    ``index`` (the BVH headers claim 120 for every take)."""
+    vidpose(
+        "prepare", "mocap", *map(str, files), str(out), "--cmu-index", str(index), *extra,
+        ok=(0, 1),
+    )  # fmt: skip
+    return out
 
 
 def build_data(args, data: Path) -> None:
     """Every training set of :data:`ROWS` and the evaluation sets, under ``data``."""
-    from vidpose.lifting.cmu_index import read_cmu_index
+    from vidpose.synth.motion import RENDERED_ACTIONS
 
     index = args.cmu_bulk / "INDEX.tsv"
-    takes = read_cmu_index(index)
-    bulk: dict[float, list[Path]] = {}
-    for take in takes.values():
-        if take.file:
-            bulk.setdefault(take.capture_fps, []).append(args.cmu_bulk / take.file)
-    skeletons = sorted((args.cmu_bulk / "amc").glob("*.asf"))
-    motions = {"bulk": import_mocap(bulk, data / "bulk.npz", skeletons)}
+    collection = [args.cmu_bulk / "bvh", args.cmu_bulk / "amc"]
+    asf = ["--asf", str(args.cmu_bulk / "amc" / "03.asf")]
+    motions = {
+        "bulk": import_mocap(collection, data / "bulk.npz", index, asf),
+        "bulk_source_bones": import_mocap(
+            collection, data / "bulk_source_bones.npz", index, [*asf, "--bones", "source"]
+        ),
+    }
     if args.cmu7 and args.cmu7.is_dir():
-        seven: dict[float, list[Path]] = {}
-        for path in sorted(args.cmu7.glob("*.bvh")):
-            rate = takes[path.stem].capture_fps if path.stem in takes else 120.0
-            seven.setdefault(rate, []).append(path)
-        motions["cmu7"] = import_mocap(seven, data / "cmu7.npz", [])
+        motions["cmu7"] = import_mocap(
+            sorted(args.cmu7.glob("*.bvh")), data / "cmu7.npz", index, []
+        )
     for cameras in ("mix", "ranges"):
         vidpose("synth", str(data / f"builtin_{cameras}"), "--poses-only", "--cameras", cameras)
-        for name, files in motions.items():
-            for number, motion in enumerate(files):
-                out = data / f"{name}{number}_{cameras}"
-                vidpose("synth", str(out), "--poses-only", "--cameras", cameras,
-                        "--motion", str(motion), "--views", CMU_VIEWS)  # fmt: skip
-    roots = {name: [str(p) for p in sorted(data.glob(f"{name}[0-9]_mix"))] for name in motions}
+        for name, motion in motions.items():
+            if cameras == "ranges" and name != "bulk":
+                continue
+            vidpose("synth", str(data / f"{name}_{cameras}"), "--poses-only", "--cameras", cameras,
+                    "--motion", str(motion), "--views", CMU_VIEWS)  # fmt: skip
+    # The previous generator's action set: the 13 actions the rendered synth films.
+    vidpose("synth", str(data / "builtin_previous_mix"), "--poses-only", "--cameras", "mix",
+            "--actions", ",".join(RENDERED_ACTIONS))  # fmt: skip
     dev = ["--dev-subjects", DEV_SUBJECTS, "--cmu-index", str(index)]
-    vidpose(
-        "prepare", "shipped", str(data / "full"), str(data / "builtin_mix"), *roots["bulk"], *dev
-    )
-    vidpose("prepare", "shipped", str(data / "builtin"), str(data / "builtin_mix"))
-    if "cmu7" in roots:
-        vidpose("prepare", "shipped", str(data / "cmu7"), str(data / "builtin_mix"), *roots["cmu7"])
-    ranges = [str(p) for p in sorted(data.glob("bulk[0-9]_ranges"))]
-    vidpose("prepare", "shipped", str(data / "ranges"), str(data / "builtin_ranges"), *ranges, *dev)
+
+    def join(name: str, *roots: str, held_out: bool = True) -> None:
+        extra = dev if held_out else []
+        vidpose("prepare", "shipped", str(data / name), *(str(data / r) for r in roots), *extra)
+
+    # Every row is scored on full/dev and full/test (the same held-out CMU subjects).
+    join("full", "builtin_mix", "bulk_mix")
+    join("builtin", "builtin_mix", held_out=False)
+    join("generator_previous", "builtin_previous_mix", "bulk_mix")
+    join("bones_source", "builtin_mix", "bulk_source_bones_mix")
+    join("ranges", "builtin_ranges", "bulk_ranges")
+    if "cmu7" in motions:
+        join("cmu7", "builtin_mix", "cmu7_mix", held_out=False)
 
 
 def run_row(name: str, args, data: Path, work: Path) -> dict:
