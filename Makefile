@@ -50,7 +50,7 @@ readme-tables: $(STAMP)
 # take the rate it was captured at (cgspeed's BVH files all claim 120 fps); the AMC takes that
 # come without their subject's ASF are read on subject 03's skeleton (docs/mocap.md).
 # CMU subjects LIFTER_DEV are held out as the development set (data/shipped_lifter/joined/dev).
-# About 45 min on 2 shared CPU cores (3 min of data, 2,630 training steps on one thread).
+# About 47 min on 2 shared CPU cores (under 1 min of data, 3,070 training steps on one thread).
 SHIPPED := data/shipped_lifter
 CMU_BULK ?= data/cmu_bulk
 CMU_BULK_ARCHIVE := ../shared/mocap/cmu_bulk.tar.xz
