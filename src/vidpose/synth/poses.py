@@ -181,29 +181,9 @@ def _write_split(
     )
 
 
-def generate_pose_sequences(
-    out_dir: str | os.PathLike,
-    *,
-    preset: str = "small",
-    seed: int = 0,
-    seconds: float | None = None,
-    takes: int | None = None,
-    views: int = DEFAULT_VIEWS,
-    ranges: CameraRanges | None = None,
-    motion: str | os.PathLike | None = None,
-    actions: tuple[str, ...] | None = None,
-    overwrite: bool = False,
-    progress: bool = False,
-) -> tuple[SequenceStore, SequenceStore]:
-    """Write the sequence stores ``out_dir/train`` and ``out_dir/test``; return them opened.
-
-    ``seconds`` and ``takes`` (per subject, of a weight-1 action) default to the preset's; with
-    ``motion`` the file's sequences are used instead of the built-in actions; ``actions``
-    names the built-in actions to perform (default: every one, in the mix's proportions). Both
-    splits are written under a hidden sibling renamed into place at the end: an error leaves
-    nothing.
-    """
-    out = Path(out_dir)
+def _checked_settings(preset, seed, views, seconds, takes, motion, actions) -> tuple[float, int]:
+    """:func:`generate_pose_sequences`' settings checked in one line each; (seconds, takes)
+    with the preset's where not given."""
     if preset not in PRESETS:
         raise UserError(f"preset {preset!r} unknown; choose one of {', '.join(PRESETS)}")
     if not isinstance(seed, int) or seed < 0:
@@ -229,6 +209,33 @@ def generate_pose_sequences(
         raise UserError(f"seconds = {seconds:g} is out of range [0.02, 3600]")
     if not isinstance(takes, int) or not 1 <= takes <= 100:
         raise UserError(f"takes = {takes!r} is out of range [1, 100]")
+    return seconds, takes
+
+
+def generate_pose_sequences(
+    out_dir: str | os.PathLike,
+    *,
+    preset: str = "small",
+    seed: int = 0,
+    seconds: float | None = None,
+    takes: int | None = None,
+    views: int = DEFAULT_VIEWS,
+    ranges: CameraRanges | None = None,
+    motion: str | os.PathLike | None = None,
+    actions: tuple[str, ...] | None = None,
+    overwrite: bool = False,
+    progress: bool = False,
+) -> tuple[SequenceStore, SequenceStore]:
+    """Write the sequence stores ``out_dir/train`` and ``out_dir/test``; return them opened.
+
+    ``seconds`` and ``takes`` (per subject, of a weight-1 action) default to the preset's; with
+    ``motion`` the file's sequences are used instead of the built-in actions; ``actions``
+    names the built-in actions to perform (default: every one, in the mix's proportions). Both
+    splits are written under a hidden sibling renamed into place at the end: an error leaves
+    nothing.
+    """
+    out = Path(out_dir)
+    seconds, takes = _checked_settings(preset, seed, views, seconds, takes, motion, actions)
     ranges = (ranges or CameraRanges()).check()
     check_output(out, overwrite=overwrite, inputs=(motion,))
     if out.exists() and not out.is_dir():
