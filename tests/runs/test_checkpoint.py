@@ -1,5 +1,6 @@
 import dataclasses
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -147,14 +148,13 @@ def test_a_checkpoint_records_its_kind_and_only_its_kinds_fields(tmp_path):
         ckpt.make_checkpoint(_model(), fps=50.0, config={})
 
 
-def test_the_shipped_lifter_a_version_1_checkpoint_still_loads():
-    """lifter_default.pt was written before checkpoints had a kind: its model_config names its
-    lifter, and it stored the receptive field as clip_frames and an image size of 0."""
-    from importlib.resources import as_file, files
-
-    with as_file(files("vidpose.weights").joinpath("lifter_default.pt")) as path:
-        raw = torch.load(path, weights_only=True)
-        model, checkpoint = ckpt.load_model(path)
+def test_a_version_1_lifter_checkpoint_still_loads():
+    """Lifter checkpoints written before checkpoints had a kind (the lifter shipped until
+    2026-12, tests/fixtures/v1_lifter_run): the model_config names its lifter, the receptive
+    field is stored as clip_frames and the image size as 0."""
+    path = Path(__file__).parents[1] / "fixtures" / "v1_lifter_run" / "last.pt"
+    raw = torch.load(path, weights_only=True)
+    model, checkpoint = ckpt.load_model(path)
     assert raw["version"] == 1 and "kind" not in raw and raw["image_size"] == 0
     assert checkpoint["kind"] == "lifter" and checkpoint["version"] == 2
     assert not {"clip_frames", "image_size"} & set(checkpoint)
@@ -162,6 +162,16 @@ def test_the_shipped_lifter_a_version_1_checkpoint_still_loads():
     assert model.receptive_field == raw["clip_frames"] == model.config.receptive_field
     for key, value in raw["model"].items():
         assert torch.equal(model.state_dict()[key], value), key
+
+
+def test_the_shipped_lifter_is_a_version_2_lifter_checkpoint_without_training_state():
+    from importlib.resources import as_file, files
+
+    with as_file(files("vidpose.weights").joinpath("lifter_default.pt")) as path:
+        raw = torch.load(path, weights_only=True)
+        model, _ = ckpt.load_model(path)
+    assert raw["version"] == 2 and raw["kind"] == "lifter" and "training" not in raw
+    assert isinstance(model, LiftingModel) and model.receptive_field == 81
 
 
 def _as_version_1(checkpoint: dict) -> dict:
