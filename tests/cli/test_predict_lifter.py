@@ -55,13 +55,18 @@ def test_a_lifter_checkpoint_lifts_a_keypoint_file(
     summary = json.loads(capsys.readouterr().out)
     assert summary["model"] == str(lifter_checkpoint) and summary["layout"] == "coco17"
     assert summary["keypoints_source"] == "keypoints-file" and summary["num_frames"] == FRAMES
-    assert summary["lifter"] == {"receptive_field": 9, "flip_test": True, "fps": 50.0}
+    lifter = {"receptive_field": 9, "flip_test": True, "fps": 50.0, "image_fit": True}
+    assert summary["lifter"] == lifter
     with np.load(out) as data:
         assert data["poses3d"].shape == (FRAMES, 17, 3) and np.isfinite(data["poses3d"]).all()
         np.testing.assert_array_equal(data["poses3d"][:, 0], 0)
         np.testing.assert_allclose(data["poses3d"], summary["poses3d"], atol=1e-4)
         lengths = bone_lengths(data["poses3d"])  # one skeleton for the whole video
         np.testing.assert_allclose(lengths, np.broadcast_to(lengths[0], lengths.shape), atol=1e-5)
+        # Fitted to the image from the lifted poses, which had the same skeleton.
+        assert bool(data["image_fit"]) and data["poses3d_lifted"].shape == (FRAMES, 17, 3)
+        np.testing.assert_allclose(bone_lengths(data["poses3d_lifted"]), lengths, atol=1e-5)
+        assert np.abs(data["poses3d_lifted"] - data["poses3d"]).max() > 1e-4
         np.testing.assert_allclose(data["keypoints2d"], keypoints, atol=1e-5)
         assert str(data["layout"]) == "coco17" and data["keypoints2d_h36m17"].shape == (
             FRAMES,
@@ -76,6 +81,20 @@ def test_a_lifter_checkpoint_lifts_a_keypoint_file(
         assert float(data["fps"]) == 25.0 and str(data["source_video"]) == str(video)
         assert str(data["model"]) == str(lifter_checkpoint)
     assert count_decodable_frames(render) >= FRAMES // 2  # GIFs merge identical frames
+
+
+def test_no_image_fit_keeps_the_lifted_poses(lifter_checkpoint, video_and_keypoints, tmp_path):
+    video, npz, _ = video_and_keypoints
+    argv = ["predict", str(lifter_checkpoint), str(video), "--keypoints", str(npz)]
+    fitted, plain = tmp_path / "fitted.npz", tmp_path / "plain.npz"
+    assert main([*argv, "--out", str(fitted)]) == 0
+    assert main([*argv, "--out", str(plain), "--no-image-fit"]) == 0
+    with np.load(fitted) as a, np.load(plain) as b:
+        assert not bool(b["image_fit"])
+        np.testing.assert_array_equal(b["poses3d"], b["poses3d_lifted"])
+        np.testing.assert_array_equal(a["poses3d_lifted"], b["poses3d"])
+        # The fit brings the 3D closer to the keypoints it was lifted from.
+        assert np.nanmedian(a["reprojection_error"]) < np.nanmedian(b["reprojection_error"])
 
 
 def test_bad_inputs_to_the_lifter_path_are_one_line(

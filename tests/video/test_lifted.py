@@ -200,3 +200,21 @@ def test_person_all_lifts_everyone_tracked_for_a_second(tmp_path):
     assert len(lifted.people) == 2 and len(lifted.tracks) == 3
     found = sorted(tuple(np.round(p.root[0], 3)) for p in lifted.people)
     assert found == sorted(tuple(np.round(r, 3)) for r in roots[:2])
+
+
+def test_the_real_clip_projects_closer_after_the_fit_to_the_image(sports2d):
+    from vidpose.pose.skeleton import bone_lengths
+
+    def main_person(image_fit: bool):
+        return lift_video(
+            sports2d["video"], keypoints_file=sports2d["keypoints"], image_fit=image_fit,
+            progress=False,
+        ).main  # fmt: skip
+
+    fitted, plain = main_person(True), main_person(False)
+    np.testing.assert_array_equal(fitted.poses3d_lifted, plain.poses3d)
+    assert np.nanmedian(fitted.reprojection_error) < 0.8 * np.nanmedian(plain.reprojection_error)
+    known = fitted.known
+    np.testing.assert_allclose(
+        bone_lengths(fitted.poses3d[known]), bone_lengths(plain.poses3d[known]), atol=1e-5
+    )

@@ -44,6 +44,7 @@ def _lifted() -> LiftedVideo:
         track=track,
         keypoints=LayoutKeypoints(keypoints, "h36m17"),
         poses3d=poses3d,
+        poses3d_lifted=poses3d,
         held=np.array([False, False, True, False]),
         root=np.stack([root] * 3 + [np.full(3, np.nan)]),
         size=np.full(FRAMES, 200.0),

@@ -32,7 +32,10 @@ the lifter (no CHECKPOINT, or a lifter checkpoint):
   reprojection_flagged (F,) above 10 %; keypoints2d (F, J, 3) in their layout;
   keypoints2d_h36m17 (F, 17, 3) what the lifter read; boxes (F, 4) x, y, w, h; person_known,
   detected, interpolated, held (F,); fps, width, height, source_video, keypoints_source,
-  model, person, tracks. --person all writes one npz per person: OUT-stem.personID.npz.
+  model, person, tracks. Before scoring, each frame is fitted to the image: its bone
+  directions and root move so the limb joints project onto their keypoints, near the lifted
+  pose and smooth in time, bone lengths kept (poses3d_lifted holds the poses before it;
+  --no-image-fit skips it). --person all writes one npz per person: OUT-stem.personID.npz.
   The summary line gives the median reprojection error, the worst second and the frames
   flagged. --render draws the 2D keypoints and the 3D projected back beside a 3D view.
 
@@ -141,6 +144,12 @@ def register(subparsers) -> None:
         metavar="PX",
         help="the camera's focal length in video pixels (default: 1.145 x the longer side)",
     )
+    parser.add_argument(
+        "--no-image-fit",
+        dest="image_fit",
+        action="store_false",
+        help="lifter path: keep the lifted poses, do not fit them to the keypoints",
+    )
     add_overwrite_option(parser)
     parser.set_defaults(run=run)
 
@@ -244,6 +253,8 @@ def _run_image_model(args, video, out, model, checkpoint, checkpoint_path, devic
         raise UserError("--pose-model: for the lifter path; an image model finds only boxes")
     if args.person == "all":
         raise UserError("--person all: for the lifter path; an image model follows one person")
+    if not args.image_fit:
+        raise UserError("--no-image-fit: for the lifter path; an image model fits no keypoints")
 
     finder, finder_note = None, None
     if args.box is None and args.boxes is None:

@@ -12,8 +12,11 @@ per-frame measure of how far to trust them. The lifter's video pipeline, as
    the half second a gap may be held, are NaN.
 5. **One skeleton** (:func:`one_skeleton`): every frame gets the person's bone lengths along its
    own predicted directions (:mod:`vidpose.lifting.bones`).
-6. **Camera and trust** (:mod:`vidpose.video.fit`): the root fitted so the 3D projects onto the
-   keypoints, the reprojection error of every frame, frames above the threshold flagged.
+6. **Camera** (:mod:`vidpose.video.fit`): the root fitted so the 3D projects onto the keypoints.
+7. **Fit to the image** (:func:`vidpose.lifting.image_fit.fit_to_keypoints`, unless
+   ``image_fit=False``): each frame's bone directions and root moved so that the limb joints
+   project onto their keypoints, near the lifted pose, smooth in time, same bone lengths.
+8. **Trust**: the reprojection error of every frame, frames above the threshold flagged.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from vidpose.infra.errors import UserError
 from vidpose.keypoints import MIN_KEYPOINT_SCORE
 from vidpose.keypoints.sequence import LayoutKeypoints
 from vidpose.lifting.bones import constant_bones
+from vidpose.lifting.image_fit import fit_to_keypoints
 from vidpose.pose.camera import video_intrinsics
 from vidpose.video import fit
 from vidpose.video.decode import VideoInfo
@@ -44,6 +48,7 @@ class LiftedPerson:
     track: PersonTrack  # boxes (F, 4) xyxy, detected / interpolated (F,), ...
     keypoints: LayoutKeypoints  # (F, J, 3) in their layout; .h36m17 (F, 17, 3) what was lifted
     poses3d: np.ndarray  # (F, 17, 3) float32 metres, root-relative; NaN where not lifted
+    poses3d_lifted: np.ndarray  # (F, 17, 3) the same before the fit to the image
     held: np.ndarray  # (F,) bool: no usable keypoints, the pose repeats the nearest frame
     root: np.ndarray  # (F, 3) metres, camera frame; NaN where it cannot be fitted
     size: np.ndarray  # (F,) the person's size in pixels (vidpose.video.fit.person_size)
@@ -78,7 +83,7 @@ class LiftedVideo:
     people: list[LiftedPerson]
     intrinsics: np.ndarray  # (4,) fx, fy, cx, cy pixels
     model_name: str
-    lifter: dict  # receptive_field, flip_test, fps
+    lifter: dict  # receptive_field, flip_test, fps, image_fit
     source: str  # "detector" or "keypoints-file"
     models: str  # the detector's files or the keypoint file
     tracks: list[dict]  # every track's summary
@@ -110,13 +115,15 @@ def lift_video(
     pose_model: str | None = None,
     person: int | str | None = None,
     focal: float | None = None,
+    image_fit: bool = True,
     batch_size: int = 8,
     device="cpu",
     progress: bool = True,
 ) -> LiftedVideo:
     """3D poses of the main person of ``video`` (``person`` an id for another one, ``"all"``
     for everyone tracked long enough). ``model``/``checkpoint`` a lifter (default: the shipped
-    one); ``focal`` the camera's focal length in pixels (default: the documented camera)."""
+    one); ``focal`` the camera's focal length in pixels (default: the documented camera);
+    ``image_fit`` False keeps the lifted poses as they are (no step 7)."""
     from vidpose.engine.clip_inference import recipe_flip_test
 
     if focal is not None and not 0 < focal < float("inf"):
@@ -155,11 +162,24 @@ def lift_video(
             flip_test=flip_test,
             progress=progress,
         )
-        poses3d = one_skeleton(poses3d, held)
-        root = fit.fit_root(poses3d, keypoints.h36m17, intrinsics)
+        lifted_poses = one_skeleton(poses3d, held)
+        root = fit.fit_root(lifted_poses, keypoints.h36m17, intrinsics)
         size = fit.person_size(keypoints.points)
+        poses3d = lifted_poses
+        if image_fit:
+            poses3d, root = fit_to_keypoints(
+                lifted_poses,
+                root,
+                keypoints.h36m17,
+                intrinsics,
+                size,
+                info.fps,
+                detector_hips=keypoints.layout != "h36m17",
+            )
         error = fit.reprojection_error(poses3d, root, keypoints.h36m17, intrinsics, size)
-        people.append(LiftedPerson(track, keypoints, poses3d, held, root, size, error))
+        people.append(
+            LiftedPerson(track, keypoints, poses3d, lifted_poses, held, root, size, error)
+        )
     return LiftedVideo(
         info=info,
         people=people,
@@ -169,6 +189,7 @@ def lift_video(
             "receptive_field": int(sum(model.context)) + 1,
             "flip_test": flip_test,
             "fps": model_fps,
+            "image_fit": bool(image_fit),
         },
         source=found.source,
         models=found.models,
@@ -198,6 +219,8 @@ def save_lifted(
         path,
         dict(
             poses3d=person.poses3d.astype(np.float32),
+            poses3d_lifted=person.poses3d_lifted.astype(np.float32),
+            image_fit=np.bool_(lifted.lifter["image_fit"]),
             joint_names=np.asarray(JOINT_NAMES),
             root=person.root.astype(np.float32),
             intrinsics=lifted.intrinsics.astype(np.float32),
