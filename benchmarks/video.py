@@ -18,8 +18,10 @@ time is its own): ``decode`` (the baseline: OpenCV decoding alone), ``detect`` (
 CKPT``, over the tracked person's keypoints mapped to the 17 joints; the sequence is repeated to
 at least ``--lift-frames`` frames so the rate is not one call's overhead, with the checkpoint's
 test-time flip as ``vidpose predict`` runs it; ``lift_target_fps``
-is the issue's floor of 1,000 frames/s). ``end_to_end`` streams decode → detect → 2D → track →
-lift as ``vidpose predict VIDEO`` does (without writing files). Without model files,
+is the issue's floor of 1,000 frames/s), and ``image_fit`` (one skeleton, the root and the
+fit of the lifted poses to their keypoints, :mod:`vidpose.lifting.image_fit`, over the first
+``--fit-frames`` frames of that sequence). ``end_to_end`` streams decode → detect → 2D → track →
+lift → fit as ``vidpose predict VIDEO`` does (without writing files). Without model files,
 stand-ins with the published signatures (``vidpose.video.detect.stand_ins``) are used: every step
 but the networks is real, so the detector's and the pose model's frames/s are NOT those of
 RTMDet / RTMPose (the JSON says so).
@@ -68,6 +70,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--lifter", help="lifter checkpoint (default: the shipped lifter)")
     parser.add_argument(
         "--lift-frames", type=int, default=20000, help="frames the lift stage is timed over"
+    )
+    parser.add_argument(
+        "--fit-frames", type=int, default=2000, help="frames the image-fit stage is timed over"
     )
     parser.add_argument("--skip-render", action="store_true", help="leave the render stage out")
     parser.add_argument("--json", type=Path, help="also write the JSON object to this file")
@@ -224,6 +229,39 @@ def _rate(count: int, seconds: float) -> dict:
     return {"fps": round(count / seconds, 2) if seconds > 0 else None, "seconds": round(seconds, 3)}
 
 
+def fit_to_image(poses3d, joints, info) -> int:
+    """What ``vidpose predict`` does after the lift: one skeleton, the root, the fit to the
+    image (:mod:`vidpose.lifting.image_fit`) with the video's default camera; the number of
+    frames it could fit (a root and a size)."""
+    import numpy as np
+
+    from vidpose.lifting.image_fit import fit_to_keypoints
+    from vidpose.pose.camera import video_intrinsics
+    from vidpose.video import fit
+    from vidpose.video.lifted import one_skeleton
+
+    poses3d = one_skeleton(poses3d, np.zeros(len(poses3d), bool))
+    camera = video_intrinsics(info.width, info.height)
+    root = fit.fit_root(poses3d, joints, camera)
+    size = fit.person_size(joints)
+    fit_to_keypoints(poses3d, root, joints, camera, size, info.fps, detector_hips=True)
+    return int((np.isfinite(root).all(-1) & np.isfinite(size)).sum())
+
+
+def keypoints_of(poses3d, info, seed: int = 0):
+    """(F, 17, 3) keypoints for timing the fit where the stand-in detector's cannot be fitted:
+    ``poses3d`` 4 m in front of the video's default camera, projected, moved by a detector-like
+    2 % of the person's size, score 1."""
+    import numpy as np
+
+    from vidpose.pose.camera import project, video_intrinsics
+
+    pixels = project(poses3d + [0.0, 0.0, 4.0], video_intrinsics(info.width, info.height))
+    size = np.ptp(pixels[..., 1], axis=1)[:, None, None]
+    pixels += 0.02 * size * np.random.default_rng(seed).standard_normal(pixels.shape)
+    return np.concatenate([pixels, np.ones(pixels.shape[:-1] + (1,))], axis=-1)
+
+
 def run(args: argparse.Namespace, folder: Path) -> dict:
     import numpy as np
     import torch
@@ -291,6 +329,17 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
     lift_sequence(lifter, long, size, batch_size=16, flip_test=flip)
     lift = _rate(len(long), time.perf_counter() - started)
     lift.update(frames=len(long), model=lifter_name, flip_test=flip)
+    fit_joints = long[: min(len(long), args.fit_frames)]
+    lifted, _ = lift_sequence(lifter, fit_joints, size, batch_size=16, flip_test=flip)
+    fit_source = "the tracked person's"
+    started = time.perf_counter()
+    if not (fitted := fit_to_image(lifted, fit_joints, info)):
+        fit_joints = keypoints_of(lifted, info)  # the stand-in's keypoints do not fit
+        fit_source = "the lifted poses projected, 2 % noise (the stand-in's cannot be fitted)"
+        started = time.perf_counter()
+        fitted = fit_to_image(lifted, fit_joints, info)
+    image_fit = _rate(len(fit_joints), time.perf_counter() - started)
+    image_fit.update(frames=len(fit_joints), frames_fitted=fitted, keypoints=fit_source)
 
     render = None
     if not args.skip_render:
@@ -311,12 +360,14 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
     streamed_joints = to_h36m17(followed.keypoints, streaming.layout).astype(np.float32)
     if not (streamed_joints[..., 2] >= MIN_SCORE).any():
         streamed_joints[..., 2] = 1.0
-    lift_sequence(lifter, streamed_joints, size, flip_test=flip)
+    streamed_poses, _ = lift_sequence(lifter, streamed_joints, size, flip_test=flip)
+    fit_to_image(streamed_poses, streamed_joints, info)
     end_to_end = _rate(len(streamed), time.perf_counter() - started)
 
     stages = {"decode": decode, "detect": detect, "pose2d": pose2d, "track": tracking}
     stages["render"] = render
     stages["lift"] = lift
+    stages["image_fit"] = image_fit
     base = decode["fps"]
     ratios = {
         name: round(stage["fps"] / base, 4)
@@ -347,7 +398,10 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
         # measured in the same run, stay comparable.
         "load_average_1min": round(os.getloadavg()[0], 2),
         "stages": stages,
-        "end_to_end": {**end_to_end, "stages": "decode + detect + pose2d + track + lift, streamed"},
+        "end_to_end": {
+            **end_to_end,
+            "stages": "decode + detect + pose2d + track + lift + image fit, streamed",
+        },
         "lift_target_fps": LIFT_TARGET_FPS,
         "lift_ratio_to_target": round(lift["fps"] / LIFT_TARGET_FPS, 3),
         "ratio_to_decode": ratios,
