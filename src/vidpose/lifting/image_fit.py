@@ -63,6 +63,24 @@ def _huber(x: torch.Tensor) -> torch.Tensor:
     return torch.where(x < 1, 0.5 * x * x, x - 0.5)
 
 
+def _sequence_loss(pose, root, fitted, *, detector_hips, fps, tau, sigma, sigma_acc):
+    """The module docstring's objective, per frame, for poses (N, 17, 3) and roots (N, 3);
+    ``fitted`` holds the problem's fixed tensors (targets, weights, sizes, camera, the lifted
+    poses, the consecutive frame triples)."""
+    joints = pose.clone()
+    if detector_hips:
+        joints[:, _HIPS] = pose[:, _HIPS] + HIP_DROP * (pose[:, _KNEES] - pose[:, _HIPS])
+    pixels = project_torch(joints[:, FIT_JOINTS] + root[:, None], fitted["camera"])
+    residual = (pixels - fitted["target"]).norm(dim=-1) / (tau * fitted["size"])
+    loss = (fitted["weight"] * _huber(residual)).sum()
+    loss = loss + ((pose - fitted["lifted"]) ** 2).sum() / (2 * sigma**2)
+    triples = fitted["triples"]
+    if len(triples):
+        acc = pose[triples] - 2 * pose[triples + 1] + pose[triples + 2]
+        loss = loss + (acc**2).sum() / (2 * (sigma_acc / fps**2) ** 2)
+    return loss / len(pose)
+
+
 def fit_to_keypoints(
     poses3d: np.ndarray,
     root: np.ndarray,
@@ -84,9 +102,9 @@ def fit_to_keypoints(
     frame (:func:`vidpose.lifting.bones.constant_bones`); ``root`` (F, 3) metres, camera frame
     (:func:`vidpose.pose.camera.root_translation`); ``keypoints17`` (F, 17, 3) pixels and score
     on the 17 Human3.6M joints; ``intrinsics`` (4,) fx, fy, cx, cy; ``size`` (F,) the person's
-    size in pixels (:func:`vidpose.video.fit.person_size`). Frames whose pose, root or size is
-    not finite are left as they are and break the time smoothing; a frame without scored limb
-    keypoints is held near the lifter and its neighbours only.
+    size in pixels (:func:`vidpose.video.fit.person_size`); ``fps`` the frame rate. Frames whose
+    pose, root or size is not finite are left as they are and break the time smoothing; a frame
+    without scored limb keypoints is held near the lifter and its neighbours only.
 
     Returns the fitted poses (F, 17, 3) float32 (same bone lengths) and roots (F, 3) float64.
     """
@@ -102,46 +120,35 @@ def fit_to_keypoints(
     vectors0 = torch.from_numpy(poses[index][:, BONES[:, 0]] - poses[index][:, BONES[:, 1]])
     lengths = vectors0.norm(dim=-1).median(dim=0).values
     ancestors = torch.from_numpy(ANCESTORS.astype(np.float64))
-    lifted = _poses_from(vectors0, lengths, ancestors)
-
     points = np.asarray(keypoints17, dtype=np.float64)[index][:, FIT_JOINTS]
     scored = (points[..., 2] >= min_score) & np.isfinite(points[..., :2]).all(-1)
-    target = torch.from_numpy(np.where(scored[..., None], points[..., :2], 0.0))
-    weight = torch.from_numpy(scored.astype(np.float64))
-    scale = torch.from_numpy(sizes[index] * tau)[:, None]
-    camera = torch.from_numpy(np.asarray(intrinsics, np.float64)).expand(len(index), 4)
-    # Second differences only across three consecutive usable frames.
-    consecutive = (index[2:] - index[:-2]) == 2
-    triples = torch.from_numpy(np.flatnonzero(consecutive))
+    fixed = {
+        "target": torch.from_numpy(np.where(scored[..., None], points[..., :2], 0.0)),
+        "weight": torch.from_numpy(scored.astype(np.float64)),
+        "size": torch.from_numpy(sizes[index])[:, None],
+        "camera": torch.from_numpy(np.asarray(intrinsics, np.float64)).expand(len(index), 4),
+        "lifted": _poses_from(vectors0, lengths, ancestors),
+        # Second differences only across three consecutive usable frames.
+        "triples": torch.from_numpy(np.flatnonzero((index[2:] - index[:-2]) == 2)),
+    }
+    weights = dict(detector_hips=detector_hips, fps=fps, tau=tau, sigma=sigma, sigma_acc=sigma_acc)
 
     vectors = vectors0.clone().contiguous().requires_grad_(True)
-    offset = torch.zeros(len(index), 3, dtype=torch.float64, requires_grad=True)
     start = torch.from_numpy(roots[index])
+    offset = torch.zeros_like(start, requires_grad=True)
     optimizer = torch.optim.LBFGS(
         [vectors, offset], max_iter=steps, line_search_fn="strong_wolfe", tolerance_change=1e-12
     )
-    frames = float(len(index))
 
     def objective():
         optimizer.zero_grad()
         pose = _poses_from(vectors, lengths, ancestors)
-        joints = pose.clone()
-        if detector_hips:
-            joints[:, _HIPS] = pose[:, _HIPS] + HIP_DROP * (pose[:, _KNEES] - pose[:, _HIPS])
-        pixels = project_torch(joints[:, FIT_JOINTS] + (start + offset)[:, None], camera)
-        residual = (pixels - target).norm(dim=-1) / scale
-        loss = (weight * _huber(residual)).sum()
-        loss = loss + ((pose - lifted) ** 2).sum() / (2 * sigma**2)
-        if len(triples):
-            acc = pose[triples] - 2 * pose[triples + 1] + pose[triples + 2]
-            loss = loss + (acc**2).sum() / (2 * (sigma_acc / fps**2) ** 2)
-        loss = loss / frames
+        loss = _sequence_loss(pose, start + offset, fixed, **weights)
         loss.backward()
         return loss
 
     optimizer.step(objective)
     with torch.no_grad():
-        fitted = _poses_from(vectors, lengths, ancestors).numpy()
+        out_poses[index] = _poses_from(vectors, lengths, ancestors).numpy().astype(np.float32)
         out_roots[index] = (start + offset).numpy()
-    out_poses[index] = fitted.astype(np.float32)
     return out_poses, out_roots

@@ -94,6 +94,60 @@ def _numbers(path: Path, line: int, tokens: list[str], count: int, what: str) ->
         raise _error(path, line, f"{what} has a value that is not a number") from None
 
 
+def _bone_line(path: Path, number: int, tokens: list[str], current, raw_bones: list[dict]):
+    """One line of a ``:bonedata`` block; the bone being read (a dict), or None after ``end``
+    (the finished bone appended to ``raw_bones``)."""
+    key = tokens[0]
+    if key == "begin":
+        return {"line": number, "dofs": (), "axis": ([0.0, 0.0, 0.0], "XYZ")}
+    if key == "end":
+        if current is None or "name" not in current:
+            raise _error(path, number, "bone without a name")
+        for needed in ("direction", "length"):
+            if needed not in current:
+                raise _error(path, number, f"bone {current['name']!r} has no {needed}")
+        raw_bones.append(current)
+        return None
+    if current is None:
+        raise _error(path, number, f"{key!r} outside a begin/end bone block")
+    if key == "name" and len(tokens) > 1:
+        current["name"] = tokens[1]
+    elif key == "direction":
+        current["direction"] = _numbers(path, number, tokens[1:], 3, "direction")
+    elif key == "length":
+        current["length"] = _numbers(path, number, tokens[1:], 1, "length")[0]
+    elif key == "axis":
+        angles = _numbers(path, number, tokens[1:], 3, "axis")
+        order = tokens[4] if len(tokens) > 4 else "XYZ"
+        current["axis"] = (angles, _axis_order(path, number, order, "axis order"))
+    elif key == "dof":
+        current["dofs"] = tuple(t.lower() for t in tokens[1:])
+    return current
+
+
+def _bones(path: Path, raw_bones: list[dict], degrees: bool) -> list[Bone]:
+    """The bones read from ``:bonedata`` (unit directions, axis matrices); rotational dofs only."""
+    bones = []
+    for raw in raw_bones:
+        unsupported = [d for d in raw["dofs"] if d not in ("rx", "ry", "rz")]
+        if unsupported:
+            raise _error(
+                path, raw["line"], f"bone {raw['name']!r}: unsupported dof {unsupported[0]}"
+            )
+        direction = np.array(raw["direction"])
+        norm = np.linalg.norm(direction)
+        bones.append(
+            Bone(
+                name=raw["name"],
+                direction=direction / norm if norm > 0 else direction,
+                length=float(raw["length"]),
+                axis_matrix=_acclaim_rotation(raw["axis"][0], raw["axis"][1], degrees),
+                dofs=raw["dofs"],
+            )
+        )
+    return bones
+
+
 def read_asf(path: str | os.PathLike) -> AsfSkeleton:
     """Parse the ASF file at ``path``; a malformed file raises UserError naming its line."""
     path = Path(path)
@@ -136,56 +190,15 @@ def read_asf(path: str | os.PathLike) -> AsfSkeleton:
             elif key == "orientation":
                 root_orientation = _numbers(path, number, tokens[1:], 3, "orientation")
         elif section == ":bonedata":
-            if key == "begin":
-                current = {"line": number, "dofs": (), "axis": ([0.0, 0.0, 0.0], "XYZ")}
-            elif key == "end":
-                if current is None or "name" not in current:
-                    raise _error(path, number, "bone without a name")
-                for needed in ("direction", "length"):
-                    if needed not in current:
-                        raise _error(path, number, f"bone {current['name']!r} has no {needed}")
-                raw_bones.append(current)
-                current = None
-            elif current is None:
-                raise _error(path, number, f"{key!r} outside a begin/end bone block")
-            elif key == "name" and len(tokens) > 1:
-                current["name"] = tokens[1]
-            elif key == "direction":
-                current["direction"] = _numbers(path, number, tokens[1:], 3, "direction")
-            elif key == "length":
-                current["length"] = _numbers(path, number, tokens[1:], 1, "length")[0]
-            elif key == "axis":
-                angles = _numbers(path, number, tokens[1:], 3, "axis")
-                order = tokens[4] if len(tokens) > 4 else "XYZ"
-                current["axis"] = (angles, _axis_order(path, number, order, "axis order"))
-            elif key == "dof":
-                current["dofs"] = tuple(t.lower() for t in tokens[1:])
+            current = _bone_line(path, number, tokens, current, raw_bones)
         elif section == ":hierarchy":
             if key in ("begin", "end"):
                 continue
             edges.extend((key, child, number) for child in tokens[1:])
     if not raw_bones:
         raise _error(path, len(lines), "no bones (:bonedata) found; is this an ASF file?")
-    bones = [
-        Bone("root", np.zeros(3), 0.0, _acclaim_rotation(root_orientation, root_axis, degrees))
-    ]
-    for raw in raw_bones:
-        unsupported = [d for d in raw["dofs"] if d not in ("rx", "ry", "rz")]
-        if unsupported:
-            raise _error(
-                path, raw["line"], f"bone {raw['name']!r}: unsupported dof {unsupported[0]}"
-            )
-        direction = np.array(raw["direction"])
-        norm = np.linalg.norm(direction)
-        bones.append(
-            Bone(
-                name=raw["name"],
-                direction=direction / norm if norm > 0 else direction,
-                length=float(raw["length"]),
-                axis_matrix=_acclaim_rotation(raw["axis"][0], raw["axis"][1], degrees),
-                dofs=raw["dofs"],
-            )
-        )
+    root = _acclaim_rotation(root_orientation, root_axis, degrees)
+    bones = [Bone("root", np.zeros(3), 0.0, root)] + _bones(path, raw_bones, degrees)
     bones, parents = _tree_order(path, len(lines), bones, edges)
     return AsfSkeleton(
         path=path,

@@ -67,6 +67,19 @@ def bone_fusion_matrices() -> tuple[torch.Tensor, torch.Tensor]:
     return solve.float(), (solve @ bones.T).float()
 
 
+def _checked_geometry(geometry, height: int, width: int, device) -> Geometry:
+    """The crops' geometry on ``device`` (the default crop's when None); a geometry made for
+    another input size is refused."""
+    if geometry is None:
+        return default_geometry(width, device)
+    if int(geometry.input_size) != width or height != width:
+        raise ValueError(
+            f"geometry input_size {geometry.input_size} does not match the "
+            f"{height}x{width} model input (it must be square, side input_size)"
+        )
+    return geometry.to(device, torch.float32)
+
+
 def _conv_gn_relu(in_ch: int, out_ch: int, kernel: int) -> nn.Sequential:
     return nn.Sequential(
         nn.Conv2d(in_ch, out_ch, kernel, padding=kernel // 2, bias=False),
@@ -142,6 +155,33 @@ class IntegralHead(nn.Module):
         #: Each joint's parent (the root its own), to index the depth-map targets: not saved.
         self.register_buffer("parents", torch.tensor(PARENTS).clamp_min(0), persistent=False)
 
+    def _decode(self, feature_map, skip, context) -> torch.Tensor:
+        """The backbone's map (B·T, C, h, w) → (B·T, width, h', w'): reduced, upsampled to the
+        heatmap stride (adding the skip where its stride is reached), modulated by the
+        temporal ``context`` (B·T, F) (FiLM)."""
+        x = self.reduce(feature_map)
+        for index, stage in enumerate(self.upsample):
+            if index + 1 == self.skip_after:  # this stage reaches the skip's stride (and size)
+                size = skip.shape[-2:]
+                x = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+                x = stage(x) + self.skip(skip)
+            else:
+                x = F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
+                x = stage(x)
+        gamma, beta = self.film(context)[..., None, None].chunk(2, dim=1)
+        return x * (1 + gamma) + beta
+
+    def _joint_depths(self, depth: torch.Tensor) -> torch.Tensor:
+        """The depth maps' readings (B, T, 17·S) → each joint's depth (B, T, 17): summed down
+        the tree (``parent``), fused (``both``) or as read (``root``)."""
+        # Sums of products rather than matmuls, which bf16 autocast would round.
+        if self.chain is not None:
+            return (depth[..., None, :] * self.chain).sum(dim=-1)
+        if self.fuse_root is not None:
+            root_relative, per_bone = depth[..., None, :NUM_JOINTS], depth[..., None, NUM_JOINTS:]
+            return (root_relative * self.fuse_root).sum(-1) + (per_bone * self.fuse_bone).sum(-1)
+        return depth
+
     def forward(
         self,
         feature_map: torch.Tensor,
@@ -167,27 +207,9 @@ class IntegralHead(nn.Module):
         """
         batch, length = temporal.shape[:2]
         height, width = input_hw
-        if geometry is None:
-            geometry = default_geometry(width, feature_map.device)
-        else:
-            if int(geometry.input_size) != width or height != width:
-                raise ValueError(
-                    f"geometry input_size {geometry.input_size} does not match the "
-                    f"{height}x{width} model input (it must be square, side input_size)"
-                )
-            geometry = geometry.to(feature_map.device, torch.float32)
+        geometry = _checked_geometry(geometry, height, width, feature_map.device)
         context = self.dropout(temporal.flatten(0, 1))  # (B·T, F)
-        x = self.reduce(feature_map)
-        for index, stage in enumerate(self.upsample):
-            if index + 1 == self.skip_after:  # this stage reaches the skip's stride (and size)
-                size = skip.shape[-2:]
-                x = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
-                x = stage(x) + self.skip(skip)
-            else:
-                x = F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
-                x = stage(x)
-        gamma, beta = self.film(context)[..., None, None].chunk(2, dim=1)
-        x = x * (1 + gamma) + beta
+        x = self._decode(feature_map, skip, context)
 
         # Coordinates and the lift in float32 even under bf16 autocast: bf16 has a quarter-pixel
         # step at 64 px and would quantise the soft-argmax.
@@ -211,13 +233,7 @@ class IntegralHead(nn.Module):
             return t.unflatten(0, (batch, length))
 
         uv = clips(torch.stack([u, v], dim=-1))  # (B, T, 17, 2)
-        depth = clips(depth)
-        # Sums of products rather than matmuls, which bf16 autocast would round.
-        if self.chain is not None:
-            depth = (depth[..., None, :] * self.chain).sum(dim=-1)
-        elif self.fuse_root is not None:
-            root_relative, per_bone = depth[..., None, :NUM_JOINTS], depth[..., None, NUM_JOINTS:]
-            depth = (root_relative * self.fuse_root).sum(-1) + (per_bone * self.fuse_bone).sum(-1)
+        depth = self._joint_depths(clips(depth))
         depth_rel = depth - depth[..., ROOT : ROOT + 1]
         correction = clips(self.root_correction(context)[:, 0].float())
         root_depth = prior_root_depth(geometry) * torch.exp(self.log_root_scale + correction)

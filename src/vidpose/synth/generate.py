@@ -167,6 +167,33 @@ def _remove_partial(tmp: Path, created: list[Path]) -> None:
             directory.rmdir()
 
 
+def _write_split(folder: Path, group: list, p, source: dict, pool, bar) -> None:
+    """Render the clips of one split's units (in ``pool`` when given) into a clip store at
+    ``folder``, in the units' order."""
+    writer = StoreWriter(
+        folder,
+        sum(u.num_clips for u in group),
+        p.frames,
+        (p.size, p.size),
+        source=source,
+        fps=FPS,
+        frame_stride=p.stride,
+        optional=("root", "crop", "intrinsics"),
+        extra_meta={"crop_convention": cameras.CROP_CONVENTION},
+    )
+    with writer:
+        results = pool.imap(render_unit, group) if pool else map(render_unit, group)
+        offset, rows = 0, []
+        for result in results:
+            n = len(result["rows"])
+            arrays = {k: v for k, v in result.items() if k != "rows"}
+            writer.write(slice(offset, offset + n), **arrays)
+            rows.extend(result["rows"])
+            offset += n
+            bar.update(n)
+        writer.set_clips(rows)
+
+
 def generate_dataset(
     out_dir: str | os.PathLike,
     preset: str = "tiny",
@@ -221,7 +248,6 @@ def generate_dataset(
         "settings": asdict(p),
         "actions": sorted({u.action for group in units.values() for u in group}),
     }
-    extra = {"crop_convention": cameras.CROP_CONVENTION}
     total = sum(u.num_clips for group in units.values() for u in group)
     # starting a worker costs about a second: small jobs run in this process (same output)
     workers = min(workers, max(1, total // MIN_CLIPS_PER_WORKER))
@@ -233,30 +259,8 @@ def generate_dataset(
             total=total, unit="clip", desc=f"synth {preset}", disable=not progress
         ) as bar:
             for split in ("train", "test"):
-                group = units[split]
-                count = sum(u.num_clips for u in group)
-                writer = StoreWriter(
-                    tmp / split,
-                    count,
-                    p.frames,
-                    (p.size, p.size),
-                    source={**source, "split": split},
-                    fps=FPS,
-                    frame_stride=p.stride,
-                    optional=("root", "crop", "intrinsics"),
-                    extra_meta=extra,
-                )
-                with writer:
-                    results = pool.imap(render_unit, group) if pool else map(render_unit, group)
-                    offset, rows = 0, []
-                    for result in results:
-                        n = len(result["rows"])
-                        arrays = {k: v for k, v in result.items() if k != "rows"}
-                        writer.write(slice(offset, offset + n), **arrays)
-                        rows.extend(result["rows"])
-                        offset += n
-                        bar.update(n)
-                    writer.set_clips(rows)
+                source_split = {**source, "split": split}
+                _write_split(tmp / split, units[split], p, source_split, pool, bar)
         replace_dir(tmp, out)
     except UserError as exc:  # name the output, not the hidden folder it is built in
         _remove_partial(tmp, created)

@@ -94,37 +94,16 @@ class _Canvas:
         cv2.polylines(self.image, [fixed], True, _colour(rgb, 0.65), edge, cv2.LINE_AA, SHIFT)
 
 
-def draw_person(
-    image: np.ndarray,
-    joints: np.ndarray,
-    subject: Subject,
-    frame_from_cam: np.ndarray,
-    light_cam: np.ndarray,
-    up_cam: np.ndarray,
-) -> None:
-    """Draw the person with joints (17, 3) in camera coordinates (metres) onto ``image``.
-
-    ``frame_from_cam`` (3, 3) maps camera coordinates to homogeneous frame pixels (see
-    :func:`vidpose.synth.scene.crop_matrix`); ``light_cam`` and ``up_cam`` are unit vectors
-    towards the light and up, in camera coordinates.
-    """
-    canvas = _Canvas(image, frame_from_cam, light_cam)
-    j = joints
+def _body_parts(add, canvas: _Canvas, j: np.ndarray, subject: Subject, up_cam: np.ndarray):
+    """Queue the torso, hips, legs and arms of joints ``j`` (17, 3) with ``add``."""
     r = subject.radii
     right = _unit(j[1] - j[4])
-    chest_right = _unit(j[14] - j[11])
     torso_up = _unit(j[8] - j[0])
     forward = _unit(np.cross(torso_up, right))
-    head_up = _unit(j[10] - j[8])
-    head_forward = _unit(np.cross(head_up, chest_right))
     flat_forward = _unit(forward - np.dot(forward, up_cam) * up_cam)
     torso_tone = 0.75 + 0.35 * abs(float(np.dot(forward, canvas.light_cam)))
     sleeve = subject.skin if subject.short_sleeves else subject.shirt
     shin = subject.skin if subject.shorts else subject.pants
-    parts: list[tuple[float, callable]] = []
-
-    def add(depth_points, draw):
-        parts.append((float(np.mean([p[2] for p in depth_points])), draw))
 
     hip_out = {1: j[1] + 0.35 * (j[1] - j[0]), 4: j[4] + 0.35 * (j[4] - j[0])}
     belly = j[7] - 0.05 * torso_up
@@ -161,6 +140,13 @@ def draw_person(
         )
         add([hand], lambda c=hand: canvas.ball(c, r["hand"], subject.skin))
 
+
+def _head_parts(add, canvas: _Canvas, j: np.ndarray, subject: Subject) -> None:
+    """Queue the neck and the head (face, hair, eyes where the face turns to the camera)."""
+    r = subject.radii
+    chest_right = _unit(j[14] - j[11])
+    head_up = _unit(j[10] - j[8])
+    head_forward = _unit(np.cross(head_up, chest_right))
     centre = j[9] + 0.5 * (j[10] - j[9])
     head_r = r["head"]
     add([j[8], j[9]], lambda: canvas.tube(j[8], j[9], r["neck"], subject.skin))
@@ -182,6 +168,31 @@ def draw_person(
                 canvas.ball(eye, 0.08 * head_r, (35, 25, 20), shaded=False)
 
     add([centre], head)
+
+
+def draw_person(
+    image: np.ndarray,
+    joints: np.ndarray,
+    subject: Subject,
+    frame_from_cam: np.ndarray,
+    light_cam: np.ndarray,
+    up_cam: np.ndarray,
+) -> None:
+    """Draw the person with joints (17, 3) in camera coordinates (metres) onto ``image``.
+
+    ``frame_from_cam`` (3, 3) maps camera coordinates to homogeneous frame pixels (see
+    :func:`vidpose.synth.scene.crop_matrix`); ``light_cam`` and ``up_cam`` are unit vectors
+    towards the light and up, in camera coordinates. Parts are drawn far to near (painter's
+    order by their mean depth).
+    """
+    canvas = _Canvas(image, frame_from_cam, light_cam)
+    parts: list[tuple[float, callable]] = []
+
+    def add(depth_points, draw):
+        parts.append((float(np.mean([p[2] for p in depth_points])), draw))
+
+    _body_parts(add, canvas, joints, subject, up_cam)
+    _head_parts(add, canvas, joints, subject)
     for _, draw in sorted(parts, key=lambda item: -item[0]):
         draw()
 

@@ -104,6 +104,26 @@ def one_skeleton(poses3d: np.ndarray, held: np.ndarray) -> np.ndarray:
     return out
 
 
+def _placed(track, keypoints, poses3d, held, intrinsics, fps, *, image_fit) -> LiftedPerson:
+    """Steps 5-8 for one person: one skeleton, the root, the fit to the image, the trust."""
+    lifted_poses = one_skeleton(poses3d, held)
+    root = fit.fit_root(lifted_poses, keypoints.h36m17, intrinsics)
+    size = fit.person_size(keypoints.points)
+    poses3d = lifted_poses
+    if image_fit:
+        poses3d, root = fit_to_keypoints(
+            lifted_poses,
+            root,
+            keypoints.h36m17,
+            intrinsics,
+            size,
+            fps,
+            detector_hips=keypoints.layout != "h36m17",
+        )
+    error = fit.reprojection_error(poses3d, root, keypoints.h36m17, intrinsics, size)
+    return LiftedPerson(track, keypoints, poses3d, lifted_poses, held, root, size, error)
+
+
 def lift_video(
     video: str | os.PathLike,
     *,
@@ -162,23 +182,8 @@ def lift_video(
             flip_test=flip_test,
             progress=progress,
         )
-        lifted_poses = one_skeleton(poses3d, held)
-        root = fit.fit_root(lifted_poses, keypoints.h36m17, intrinsics)
-        size = fit.person_size(keypoints.points)
-        poses3d = lifted_poses
-        if image_fit:
-            poses3d, root = fit_to_keypoints(
-                lifted_poses,
-                root,
-                keypoints.h36m17,
-                intrinsics,
-                size,
-                info.fps,
-                detector_hips=keypoints.layout != "h36m17",
-            )
-        error = fit.reprojection_error(poses3d, root, keypoints.h36m17, intrinsics, size)
         people.append(
-            LiftedPerson(track, keypoints, poses3d, lifted_poses, held, root, size, error)
+            _placed(track, keypoints, poses3d, held, intrinsics, info.fps, image_fit=image_fit)
         )
     return LiftedVideo(
         info=info,
