@@ -120,7 +120,7 @@ def lifted_frames(frames: Iterable[np.ndarray], lifted) -> Iterator[np.ndarray]:
     """Side-by-side RGB frames for a :class:`vidpose.video.lifted.LiftedVideo`: the video with
     every lifted person's 2D keypoints and reprojected 3D | the 3D view of them all."""
     poses = _view_poses(lifted)
-    title = "3D (lifted, camera frame)" if len(poses) == 1 else "3D (each at its fitted root)"
+    title = "3D (camera frame)" if len(poses) == 1 else "3D (each at its fitted root)"
     view = SkeletonView3D(np.stack(poses), title=title)
     several = len(lifted.people) > 1
     try:
