@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 from vidpose.lifting.detector_2d import HIP_DROP
-from vidpose.lifting.image_fit import FIT_JOINTS, fit_to_keypoints
+from vidpose.lifting.image_fit import fit_to_keypoints
 from vidpose.pose.camera import project, video_intrinsics
-from vidpose.pose.skeleton import ANCESTORS, bone_lengths, bone_vectors
+from vidpose.pose.skeleton import ANCESTORS, LIMB_JOINTS, bone_lengths, bone_vectors
 
 FPS = 50.0
 CAMERA = video_intrinsics(1000, 1000)
@@ -70,8 +70,8 @@ def _fit(poses, root, keypoints, **kwargs):
 
 
 def _error_px(poses, root, keypoints):
-    pixels = project(poses + root[:, None], CAMERA)[:, FIT_JOINTS]
-    return np.linalg.norm(pixels - keypoints[:, FIT_JOINTS, :2], axis=-1).mean()
+    pixels = project(poses + root[:, None], CAMERA)[:, LIMB_JOINTS]
+    return np.linalg.norm(pixels - keypoints[:, LIMB_JOINTS, :2], axis=-1).mean()
 
 
 def test_a_pose_that_fits_its_keypoints_stays_as_it_is():

@@ -74,6 +74,12 @@ def head_frame(points3d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return left, up, forward
 
 
+def dropped_hip(hip, knee):
+    """Where a detector marks the hip (NumPy or torch, (..., 3)): :data:`HIP_DROP` of the way
+    from the hip joint centre ``hip`` to the ``knee``."""
+    return hip + HIP_DROP * (knee - hip)
+
+
 def coco17_points3d(points3d: np.ndarray) -> np.ndarray:
     """H36M-17 joints (..., 17, 3) → COCO-17 points (..., 17, 3) in the same frame and units
     (metres): limbs copied but the hips moved :data:`HIP_DROP` towards the knees, face points
@@ -89,7 +95,7 @@ def coco17_points3d(points3d: np.ndarray) -> np.ndarray:
         elif name.endswith("_hip"):
             hip = points3d[..., H36M17.index(name), :]
             knee = points3d[..., H36M17.index(name.replace("hip", "knee")), :]
-            out[..., index, :] = hip + HIP_DROP * (knee - hip)
+            out[..., index, :] = dropped_hip(hip, knee)
         else:
             out[..., index, :] = points3d[..., H36M17.index(name), :]
     return out

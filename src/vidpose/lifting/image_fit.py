@@ -40,12 +40,10 @@ import numpy as np
 import torch
 
 from vidpose.keypoints import MIN_KEYPOINT_SCORE
-from vidpose.lifting.detector_2d import HIP_DROP
+from vidpose.lifting.detector_2d import dropped_hip
 from vidpose.pose.camera import project_torch
-from vidpose.pose.skeleton import ANCESTORS, BONES, JOINT_NAMES, LEFT_JOINTS, RIGHT_JOINTS
+from vidpose.pose.skeleton import ANCESTORS, JOINT_NAMES, LIMB_JOINTS, bone_vectors
 
-#: The joints fitted to their keypoints.
-FIT_JOINTS = np.sort(np.concatenate([LEFT_JOINTS, RIGHT_JOINTS]))
 _HIPS = [JOINT_NAMES.index(n) for n in ("right_hip", "left_hip")]
 _KNEES = [JOINT_NAMES.index(n) for n in ("right_knee", "left_knee")]
 
@@ -63,18 +61,18 @@ def _huber(x: torch.Tensor) -> torch.Tensor:
     return torch.where(x < 1, 0.5 * x * x, x - 0.5)
 
 
-def _sequence_loss(pose, root, fitted, *, detector_hips, fps, tau, sigma, sigma_acc):
+def _sequence_loss(pose, root, fixed, *, detector_hips, fps, tau, sigma, sigma_acc):
     """The module docstring's objective, per frame, for poses (N, 17, 3) and roots (N, 3);
-    ``fitted`` holds the problem's fixed tensors (targets, weights, sizes, camera, the lifted
+    ``fixed`` holds the problem's fixed tensors (targets, weights, sizes, camera, the lifted
     poses, the consecutive frame triples)."""
     joints = pose.clone()
     if detector_hips:
-        joints[:, _HIPS] = pose[:, _HIPS] + HIP_DROP * (pose[:, _KNEES] - pose[:, _HIPS])
-    pixels = project_torch(joints[:, FIT_JOINTS] + root[:, None], fitted["camera"])
-    residual = (pixels - fitted["target"]).norm(dim=-1) / (tau * fitted["size"])
-    loss = (fitted["weight"] * _huber(residual)).sum()
-    loss = loss + ((pose - fitted["lifted"]) ** 2).sum() / (2 * sigma**2)
-    triples = fitted["triples"]
+        joints[:, _HIPS] = dropped_hip(pose[:, _HIPS], pose[:, _KNEES])
+    pixels = project_torch(joints[:, LIMB_JOINTS] + root[:, None], fixed["camera"])
+    residual = (pixels - fixed["target"]).norm(dim=-1) / (tau * fixed["size"])
+    loss = (fixed["weight"] * _huber(residual)).sum()
+    loss = loss + ((pose - fixed["lifted"]) ** 2).sum() / (2 * sigma**2)
+    triples = fixed["triples"]
     if len(triples):
         acc = pose[triples] - 2 * pose[triples + 1] + pose[triples + 2]
         loss = loss + (acc**2).sum() / (2 * (sigma_acc / fps**2) ** 2)
@@ -117,10 +115,10 @@ def fit_to_keypoints(
     if not usable.any():
         return out_poses, out_roots
     index = np.flatnonzero(usable)
-    vectors0 = torch.from_numpy(poses[index][:, BONES[:, 0]] - poses[index][:, BONES[:, 1]])
+    vectors0 = torch.from_numpy(bone_vectors(poses[index]))
     lengths = vectors0.norm(dim=-1).median(dim=0).values
     ancestors = torch.from_numpy(ANCESTORS.astype(np.float64))
-    points = np.asarray(keypoints17, dtype=np.float64)[index][:, FIT_JOINTS]
+    points = np.asarray(keypoints17, dtype=np.float64)[index][:, LIMB_JOINTS]
     scored = (points[..., 2] >= min_score) & np.isfinite(points[..., :2]).all(-1)
     fixed = {
         "target": torch.from_numpy(np.where(scored[..., None], points[..., :2], 0.0)),

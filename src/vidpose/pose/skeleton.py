@@ -36,6 +36,9 @@ PARENTS = np.array([-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15], dty
 ROOT = 0
 LEFT_JOINTS = np.array([4, 5, 6, 11, 12, 13], dtype=np.int64)
 RIGHT_JOINTS = np.array([1, 2, 3, 14, 15, 16], dtype=np.int64)
+#: The 12 limb joints (hips, knees, ankles, shoulders, elbows, wrists), in joint order: the ones
+#: every keypoint layout marks as they are.
+LIMB_JOINTS = np.sort(np.concatenate([LEFT_JOINTS, RIGHT_JOINTS]))
 
 #: ``poses[..., FLIP_PERMUTATION, :]`` swaps left and right joints (for horizontal flips).
 FLIP_PERMUTATION = np.arange(NUM_JOINTS, dtype=np.int64)

@@ -22,10 +22,8 @@ import numpy as np
 
 from vidpose.keypoints import MIN_KEYPOINT_SCORE
 from vidpose.pose.camera import project, root_translation
-from vidpose.pose.skeleton import LEFT_JOINTS, RIGHT_JOINTS
+from vidpose.pose.skeleton import LIMB_JOINTS
 
-#: The 12 limb joints of the Human3.6M skeleton, the ones every layout has as they are.
-LIMB_JOINTS = np.sort(np.concatenate([LEFT_JOINTS, RIGHT_JOINTS]))
 #: A frame whose reprojection error exceeds this fraction of the person's size is flagged.
 TRUST_THRESHOLD = 0.10
 
