@@ -127,3 +127,18 @@ def test_every_module_imports_on_its_own():
 def test_importlib_finds_every_module():
     for name in MODULES:
         assert importlib.util.find_spec(name) is not None, name
+
+
+def test_the_command_line_parser_loads_no_heavy_library():
+    # `vidpose --help` and every argument error must answer at once: the commands import
+    # torch, OpenCV and the like inside their run functions, never at the parser's import.
+    script = (
+        "import sys\n"
+        "from vidpose.cli import build_parser\n"
+        "build_parser()\n"
+        "heavy = {'torch', 'cv2', 'timm', 'onnxruntime', 'matplotlib'}\n"
+        "print(sorted(heavy & {name.split('.')[0] for name in sys.modules}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]"

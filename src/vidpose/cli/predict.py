@@ -14,7 +14,6 @@ from pathlib import Path
 
 from vidpose.cli._output import print_summary
 from vidpose.cli.argtypes import add_overwrite_option
-from vidpose.models.settings import CLIPS, LIFTER
 
 ORDER = 60
 
@@ -232,7 +231,7 @@ def run(args) -> int:
         model, checkpoint = load_model(checkpoint_path, map_location=device)
     # The track is picked once: the shipped lifter without a checkpoint, else the checkpoint's.
     track = LIFTER_TRACK if checkpoint is None else checkpoint_track(checkpoint)
-    return VIDEO_PATHS[track.kind](
+    return _video_paths()[track.kind](
         args, video, out, model, checkpoint, checkpoint_path, device, started
     )
 
@@ -347,5 +346,9 @@ def _write_image_model_outputs(args, video, out, prediction):
     return rendered
 
 
-#: The video path of each track, by its kind: the one place predict tells the two apart.
-VIDEO_PATHS = {CLIPS: _run_image_model, LIFTER: _run_lifter}
+def _video_paths() -> dict:
+    """The video path of each track, by its kind: the one place predict tells the two apart
+    (imported here: the model settings pull in torch, which the parser must not)."""
+    from vidpose.models.settings import CLIPS, LIFTER
+
+    return {CLIPS: _run_image_model, LIFTER: _run_lifter}
