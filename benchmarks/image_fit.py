@@ -7,8 +7,9 @@ On the development split of ``vidpose prepare shipped`` (whole CMU subjects neve
 seen by the camera mix; every ``--every``-th sequence), for each 2D source: the shipped lifter's
 poses with one skeleton per sequence (what ``vidpose predict`` had before the fit), then the
 same fitted to the keypoints through the sequence's camera, as ``vidpose predict`` fits a video
-(the root from :func:`vidpose.video.fit.fit_root`, the size from the raw keypoints, a
-detector's hips for the COCO sources, ``coco_noisy`` included though it is stored mapped).
+(:func:`vidpose.video.fit.fit_person`: the root, the fit, the reprojection error; the size from
+the raw keypoints, a detector's hips for the COCO sources, ``coco_noisy`` included though it is
+stored mapped).
 P1 / P2 in mm (activity-group average, and P1 frame average), the median reprojection error
 before and after, and the fit's speed. The camera a video gives is a guess, so the fit is also
 run with the focal length scaled by 0.7 and 1.5.
@@ -45,7 +46,6 @@ def score_source(model, checkpoint, store, source: str, scales, every: int) -> l
     """The lifted and the fitted poses of every ``every``-th evaluation sequence, scored."""
     from vidpose.engine.clip_inference import recipe_flip_test
     from vidpose.lifting.bones import constant_bones
-    from vidpose.lifting.image_fit import fit_to_keypoints
     from vidpose.lifting.sequence_inference import predict_sequences
     from vidpose.lifting.windows import KeypointSequences
     from vidpose.video import fit
@@ -70,14 +70,21 @@ def score_source(model, checkpoint, store, source: str, scales, every: int) -> l
             camera = np.asarray(store.intrinsics[index], np.float64).copy()
             camera[:2] *= scale
             size = fit.person_size(np.asarray(raw[rows_of]))
-            root = fit.fit_root(poses, keypoints, camera)
-            error_before.append(fit.reprojection_error(poses, root, keypoints, camera, size))
-            moved, moved_root = fit_to_keypoints(
-                poses, root, keypoints, camera, size, store.fps,
-                detector_hips=source.startswith("coco"),
-            )  # fmt: skip
-            error_after.append(fit.reprojection_error(moved, moved_root, keypoints, camera, size))
-            fitted.append(np.where(np.isfinite(moved), moved, poses))
+            placed = [
+                fit.fit_person(
+                    poses,
+                    keypoints,
+                    size,
+                    camera,
+                    store.fps,
+                    detector_hips=source.startswith("coco"),
+                    image_fit=image_fit,
+                )  # fmt: skip
+                for image_fit in (False, True)
+            ]
+            error_before.append(placed[0].reprojection_error)
+            error_after.append(placed[1].reprojection_error)
+            fitted.append(np.where(np.isfinite(placed[1].poses3d), placed[1].poses3d, poses))
         fit_seconds = time.perf_counter() - started
         rows.append(
             {

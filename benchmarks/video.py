@@ -230,22 +230,21 @@ def _rate(count: int, seconds: float) -> dict:
 
 
 def fit_to_image(poses3d, joints, info) -> int:
-    """What ``vidpose predict`` does after the lift: one skeleton, the root, the fit to the
-    image (:mod:`vidpose.lifting.image_fit`) with the video's default camera; the number of
-    frames it could fit (a root and a size)."""
+    """What ``vidpose predict`` does after the lift (one skeleton, then
+    :func:`vidpose.video.fit.fit_person`: the root, the fit to the image, the reprojection
+    error) with the video's default camera; the number of frames it could fit."""
     import numpy as np
 
-    from vidpose.lifting.image_fit import fit_to_keypoints
     from vidpose.pose.camera import video_intrinsics
     from vidpose.video import fit
     from vidpose.video.lifted import one_skeleton
 
     poses3d = one_skeleton(poses3d, np.zeros(len(poses3d), bool))
     camera = video_intrinsics(info.width, info.height)
-    root = fit.fit_root(poses3d, joints, camera)
-    size = fit.person_size(joints)
-    fit_to_keypoints(poses3d, root, joints, camera, size, info.fps, detector_hips=True)
-    return int((np.isfinite(root).all(-1) & np.isfinite(size)).sum())
+    placed = fit.fit_person(
+        poses3d, joints, fit.person_size(joints), camera, info.fps, detector_hips=True
+    )
+    return int(np.isfinite(placed.reprojection_error).sum())
 
 
 def keypoints_of(poses3d, info, seed: int = 0):

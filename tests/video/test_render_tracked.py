@@ -52,7 +52,7 @@ def _lifted() -> LiftedVideo:
     )
     return LiftedVideo(
         info=None, people=[person], intrinsics=intrinsics, model_name="test",
-        lifter={}, source="keypoints-file", models="kp.npz", tracks=[],
+        lifter={}, source="keypoints-file", models="kp.npz",
     )  # fmt: skip
 
 

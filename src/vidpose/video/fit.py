@@ -18,6 +18,8 @@ about a second with the highest mean error.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from vidpose.keypoints import MIN_KEYPOINT_SCORE
@@ -72,6 +74,42 @@ def reprojection_error(
     mean = np.where(used, distance, 0.0).sum(axis=1) / np.maximum(count, 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, mean / size, np.nan)
+
+
+class FittedPerson(NamedTuple):
+    """:func:`fit_person`'s result, every array over the F frames of the video."""
+
+    poses3d: np.ndarray  # (F, 17, 3) float32 metres, root-relative
+    root: np.ndarray  # (F, 3) metres, camera frame; NaN where it cannot be fitted
+    size: np.ndarray  # (F,) the person's size, pixels
+    reprojection_error: np.ndarray  # (F,) fraction of the size; NaN where not measured
+
+
+def fit_person(
+    poses3d: np.ndarray,
+    keypoints17: np.ndarray,
+    size: np.ndarray,
+    intrinsics: np.ndarray,
+    fps: float,
+    *,
+    detector_hips: bool,
+    image_fit: bool = True,
+) -> FittedPerson:
+    """What ``vidpose predict`` does with a person's lifted poses (F, 17, 3) (one skeleton
+    already) and their keypoints on the 17 joints (F, 17, 3): the root (:func:`fit_root`),
+    the fit to the image unless ``image_fit`` is False
+    (:func:`vidpose.lifting.image_fit.fit_to_keypoints`, ``detector_hips`` when the keypoints
+    are a detector's), and the reprojection error of every frame over ``size`` (F,) pixels
+    (:func:`person_size` of the keypoints in their own layout)."""
+    from vidpose.lifting.image_fit import fit_to_keypoints
+
+    root = fit_root(poses3d, keypoints17, intrinsics)
+    if image_fit:
+        poses3d, root = fit_to_keypoints(
+            poses3d, root, keypoints17, intrinsics, size, fps, detector_hips=detector_hips
+        )
+    error = reprojection_error(poses3d, root, keypoints17, intrinsics, size)
+    return FittedPerson(np.asarray(poses3d, np.float32), root, size, error)
 
 
 def worst_stretch(errors: np.ndarray, window: int) -> tuple[float, int, int] | None:

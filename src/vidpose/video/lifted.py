@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,6 @@ from vidpose.infra.errors import UserError
 from vidpose.keypoints import MIN_KEYPOINT_SCORE
 from vidpose.keypoints.sequence import LayoutKeypoints
 from vidpose.lifting.bones import constant_bones
-from vidpose.lifting.image_fit import fit_to_keypoints
 from vidpose.pose.camera import video_intrinsics
 from vidpose.video import fit
 from vidpose.video.decode import VideoInfo
@@ -58,17 +58,18 @@ class LiftedPerson:
     def id(self) -> int:
         return self.track.track_id
 
-    @property
+    # Cached: the render reads these for every frame; the arrays do not change once built.
+    @cached_property
     def lifted(self) -> np.ndarray:
         """(F,) bool: a pose was lifted for this frame (from its keypoints, or held)."""
         return np.isfinite(self.poses3d).all(axis=(1, 2))
 
-    @property
+    @cached_property
     def known(self) -> np.ndarray:
         """(F,) bool: lifted from this frame's own (detected or interpolated) keypoints."""
         return self.lifted & ~self.held
 
-    @property
+    @cached_property
     def flagged(self) -> np.ndarray:
         """(F,) bool: the reprojection error exceeds :data:`vidpose.video.fit.TRUST_THRESHOLD`."""
         return np.nan_to_num(self.reprojection_error, nan=0.0) > fit.TRUST_THRESHOLD
@@ -86,11 +87,15 @@ class LiftedVideo:
     lifter: dict  # receptive_field, flip_test, fps, image_fit
     source: str  # "detector" or "keypoints-file"
     models: str  # the detector's files or the keypoint file
-    tracks: list[dict]  # every track's summary
 
     @property
     def main(self) -> LiftedPerson:
         return self.people[0]
+
+    @property
+    def tracks(self) -> list[dict]:
+        """Every track's summary (each person's track carries the same list)."""
+        return self.main.track.tracks
 
 
 def one_skeleton(poses3d: np.ndarray, held: np.ndarray) -> np.ndarray:
@@ -107,21 +112,19 @@ def one_skeleton(poses3d: np.ndarray, held: np.ndarray) -> np.ndarray:
 def _placed(track, keypoints, poses3d, held, intrinsics, fps, *, image_fit) -> LiftedPerson:
     """Steps 5-8 for one person: one skeleton, the root, the fit to the image, the trust."""
     lifted_poses = one_skeleton(poses3d, held)
-    root = fit.fit_root(lifted_poses, keypoints.h36m17, intrinsics)
-    size = fit.person_size(keypoints.points)
-    poses3d = lifted_poses
-    if image_fit:
-        poses3d, root = fit_to_keypoints(
-            lifted_poses,
-            root,
-            keypoints.h36m17,
-            intrinsics,
-            size,
-            fps,
-            detector_hips=keypoints.layout != "h36m17",
-        )
-    error = fit.reprojection_error(poses3d, root, keypoints.h36m17, intrinsics, size)
-    return LiftedPerson(track, keypoints, poses3d, lifted_poses, held, root, size, error)
+    placed = fit.fit_person(
+        lifted_poses,
+        keypoints.h36m17,
+        fit.person_size(keypoints.points),
+        intrinsics,
+        fps,
+        detector_hips=keypoints.layout != "h36m17",
+        image_fit=image_fit,
+    )
+    return LiftedPerson(
+        track, keypoints, placed.poses3d, lifted_poses, held, placed.root, placed.size,
+        placed.reprojection_error,
+    )  # fmt: skip
 
 
 def lift_video(
@@ -198,7 +201,6 @@ def lift_video(
         },
         source=found.source,
         models=found.models,
-        tracks=tracks[0].tracks,
     )
 
 

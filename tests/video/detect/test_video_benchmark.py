@@ -27,8 +27,10 @@ def test_the_video_benchmark_times_each_stage_against_decoding(benchmark, capsys
     assert result["video"]["frames"] == 4 and result["person_frames_detected"] == 4
     assert result["models"]["stand_in"] and "NOT RTMDet" in result["models"]["note"]
     stages = result["stages"]
-    for name in ("decode", "detect", "pose2d", "track", "render", "lift"):
+    for name in ("decode", "detect", "pose2d", "track", "render", "lift", "image_fit"):
         assert stages[name]["fps"] > 0, name
+    # The fit is timed on frames it really fits, every one of them.
+    assert stages["image_fit"]["frames_fitted"] == stages["image_fit"]["frames"] > 0
     assert stages["lift"]["frames"] >= 300 and stages["lift"]["model"].startswith("shipped:")
     assert result["lift_ratio_to_target"] == round(stages["lift"]["fps"] / 1000.0, 3)
     ratio = stages["detect"]["fps"] / stages["decode"]["fps"]
