@@ -51,8 +51,6 @@ def find_people(
 
     detector = build_detector(detector_model, pose_model, device=str(device))
     people = detect_frames(
-        iter_source_frames(video), detector, progress=progress, total=info.num_frames
+        iter_source_frames(video), detector, video, progress=progress, total=info.num_frames
     )
-    if not any(len(found) for found in people):
-        raise UserError(f"{video}: nobody found in any frame (the detector saw no person)")
     return VideoPeople(info, people, detector.layout, "detector", detector.describe())

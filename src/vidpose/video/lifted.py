@@ -36,6 +36,7 @@ from vidpose.lifting.bones import constant_bones
 from vidpose.pose.camera import video_intrinsics
 from vidpose.video import fit
 from vidpose.video.decode import VideoInfo
+from vidpose.video.detect.box_geometry import xyxy_to_xywh
 from vidpose.video.find_people import find_people
 from vidpose.video.lift import lift_segments, load_lifter
 from vidpose.video.track.follow import PersonTrack, follow_people, follow_person, gap_frames
@@ -219,8 +220,7 @@ def save_lifted(
     from vidpose.pose.skeleton import JOINT_NAMES
 
     track = person.track
-    boxes = np.array(track.boxes, dtype=np.float32)
-    boxes[:, 2:] -= boxes[:, :2]  # x, y, w, h; NaN rows stay NaN
+    boxes = xyxy_to_xywh(track.boxes).astype(np.float32)  # NaN rows stay NaN
     info = lifted.info
     return write_npz_atomic(
         path,

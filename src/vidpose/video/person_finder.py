@@ -15,15 +15,8 @@ import os
 import numpy as np
 
 from vidpose.infra.errors import UserError
+from vidpose.video.detect.box_geometry import xyxy_to_xywh
 from vidpose.video.track.follow import PersonTrack, follow_person
-
-
-def _xywh(track: PersonTrack) -> np.ndarray:
-    boxes = np.full_like(track.boxes, np.nan)
-    known = track.known
-    boxes[known, :2] = track.boxes[known, :2]
-    boxes[known, 2:] = track.boxes[known, 2:] - track.boxes[known, :2]
-    return boxes
 
 
 def _rate(info, indices: np.ndarray) -> float:
@@ -48,11 +41,11 @@ class DetectorFinder:
         from vidpose.video.detect.pipeline import detect_frames
 
         frames = iter_frames(info.path, indices)
-        people = detect_frames(frames, self.detector, progress=progress, total=len(indices))
-        if not any(len(found) for found in people):
-            raise UserError(f"{info.path}: nobody found in any frame (the detector saw no person)")
+        people = detect_frames(
+            frames, self.detector, info.path, progress=progress, total=len(indices)
+        )
         self.track = follow_person(people, _rate(info, indices), self.person)
-        return _xywh(self.track), self.name
+        return xyxy_to_xywh(self.track.boxes), self.name
 
 
 class KeypointsFinder:
@@ -72,7 +65,7 @@ class KeypointsFinder:
 
         keypoints = read_keypoints(self.path, info.num_frames, (info.width, info.height))
         self.track = follow_person(keypoints.people, info.fps, self.person)
-        return _xywh(self.track)[indices], self.name
+        return xyxy_to_xywh(self.track.boxes)[indices], self.name
 
 
 def choose_person_finder(

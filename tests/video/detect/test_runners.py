@@ -81,13 +81,15 @@ def test_the_pipeline_chains_detector_and_pose_over_frames(onnx_models):
     assert detector.layout == "coco17" and not detector.one_stage
     frame = _white_rectangle(box=(400, 100, 600, 500))
     frame[300, 500] = (255, 0, 0)
-    people = detect_frames([frame, np.zeros_like(frame)], detector)
+    people = detect_frames([frame, np.zeros_like(frame)], detector, "v.mp4")
     assert len(people) == 2 and len(people[1].boxes) == 0
     assert people[1].keypoints.shape == (0, 17, 3)
     np.testing.assert_allclose(people[0].boxes, [[400, 100, 600, 500]])
     # The crop of the box holds the red dot: every joint decodes to it (to a frame pixel).
     dot = np.tile([500, 300], (17, 1))
     np.testing.assert_allclose(people[0].keypoints[0, :, :2], dot, atol=1.6)
+    with pytest.raises(UserError, match="^v.mp4: nobody found in any frame"):
+        detect_frames([np.zeros_like(frame)] * 2, detector, "v.mp4")
 
 
 def test_a_one_stage_pose_model_needs_no_detector(onnx_models, monkeypatch):

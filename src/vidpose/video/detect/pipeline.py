@@ -121,11 +121,19 @@ def build_detector(
 
 
 def detect_frames(
-    frames: Iterable[np.ndarray], detector: Detector2D, progress: bool = False, total=None
+    frames: Iterable[np.ndarray],
+    detector: Detector2D,
+    video,
+    progress: bool = False,
+    total=None,
 ) -> list[FramePeople]:
-    """Run ``detector`` on every RGB frame; a progress bar (readable in a log) when asked."""
+    """Run ``detector`` on every RGB frame of ``video`` (its path, for the error); a progress
+    bar (readable in a log) when asked. ``UserError`` when nobody is found in any frame."""
     from vidpose.infra.progress import progress_bar
 
     what = "2D keypoints" if detector.pose_model is not None else "person boxes"
     bar = progress_bar(frames, desc=what, unit="frame", total=total, disable=not progress)
-    return [detector(frame) for frame in bar]
+    people = [detector(frame) for frame in bar]
+    if not any(len(found) for found in people):
+        raise UserError(f"{video}: nobody found in any frame (the detector saw no person)")
+    return people

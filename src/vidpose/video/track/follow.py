@@ -117,41 +117,28 @@ def person_track(
     )
 
 
+def _tracked(people: list[FramePeople], fps: float, max_gap: int | None):
+    """Every track, their summaries and the longest gap a followed person's track is filled
+    over (frames; ``max_gap``, default half a second at ``fps``)."""
+    max_gap = gap_frames(fps) if max_gap is None else max_gap
+    tracks = track_people(people, fps, max_gap)
+    return tracks, [t.summary() for t in tracks], max_gap
+
+
 def follow_person(
-    people: list[FramePeople],
-    fps: float,
-    person: int | None = None,
-    *,
-    max_gap: int | None = None,
-    max_fill: int | None = None,
-    min_score: float = MIN_KEYPOINT_SCORE,
+    people: list[FramePeople], fps: float, person: int | None = None, *, max_gap: int | None = None
 ) -> PersonTrack:
-    """Track, choose and fill: the main person (or ``person``) in every frame.
-
-    ``max_gap`` and ``max_fill`` are frames (default: half a second at ``fps``)."""
-    max_gap = gap_frames(fps) if max_gap is None else max_gap
-    tracks = track_people(people, fps, max_gap)
-    summaries = [t.summary() for t in tracks]
+    """Track, choose and fill: the main person (or ``person``) in every frame; ``max_gap``
+    frames (default: half a second at ``fps``) is how long a track waits and is filled over."""
+    tracks, summaries, fill = _tracked(people, fps, max_gap)
     chosen = choose_track(tracks, person)
-    fill = max_gap if max_fill is None else max_fill
-    return person_track(chosen, len(people), fill, summaries, min_score)
+    return person_track(chosen, len(people), fill, summaries)
 
 
-def follow_people(
-    people: list[FramePeople],
-    fps: float,
-    *,
-    max_gap: int | None = None,
-    max_fill: int | None = None,
-    min_seconds: float = MIN_PERSON_SECONDS,
-    min_score: float = MIN_KEYPOINT_SCORE,
-) -> list[PersonTrack]:
-    """Every person detected in at least ``min_seconds`` of the video (the main person
-    always), main person first, then by id."""
-    max_gap = gap_frames(fps) if max_gap is None else max_gap
-    tracks = track_people(people, fps, max_gap)
-    summaries = [t.summary() for t in tracks]
+def follow_people(people: list[FramePeople], fps: float) -> list[PersonTrack]:
+    """Every person detected in at least :data:`MIN_PERSON_SECONDS` of the video (the main
+    person always), main person first, then by id."""
+    tracks, summaries, fill = _tracked(people, fps, None)
     main = choose_track(tracks)
-    fill = max_gap if max_fill is None else max_fill
-    chosen = [main] + [t for t in tracks if t is not main and len(t.frames) >= min_seconds * fps]
-    return [person_track(t, len(people), fill, summaries, min_score) for t in chosen]
+    long_enough = [t for t in tracks if t is not main and len(t.frames) >= MIN_PERSON_SECONDS * fps]
+    return [person_track(t, len(people), fill, summaries) for t in [main, *long_enough]]
