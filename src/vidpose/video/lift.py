@@ -88,8 +88,7 @@ def lift_sequence(
     points = np.array(keypoints, dtype=np.float32)
     if points.ndim != 3 or points.shape[1:] != (17, 3):
         raise ValueError(f"expected keypoints (F, 17, 3), got {points.shape}")
-    points[~np.isfinite(points).all(-1)] = 0.0
-    points[~(points[..., 2] > 0) | (points[..., 2] < min_score)] = 0.0
+    points[~placed_joints(points, min_score)] = 0.0
     known = (points[..., 2] > 0).any(-1)
     points = fill_unknown_frames(points, known)
     device = next(model.parameters()).device
@@ -125,6 +124,13 @@ def _interpolate(values: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray,
     return (1 - weight) * values[low] + weight * values[high], np.stack([low, high], 1)
 
 
+def placed_joints(points: np.ndarray, min_score: float = LIFT_MIN_SCORE) -> np.ndarray:
+    """(..., 17, 3) keypoints → (..., 17) bool: the joints the lifter reads, with a finite
+    position and a score above 0 and at least ``min_score``."""
+    scores = np.nan_to_num(points[..., 2], nan=0.0)
+    return (scores > 0) & (scores >= min_score) & np.isfinite(points[..., :2]).all(-1)
+
+
 def lift_at_model_rate(
     model: torch.nn.Module,
     keypoints: np.ndarray,
@@ -132,12 +138,12 @@ def lift_at_model_rate(
     video_fps: float,
     model_fps: float,
     **options,
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`lift_sequence` run at ``model_fps`` on a video at ``video_fps``: same inputs and
-    outputs (one pose per video frame); rates within 1 % of each other are not resampled."""
+) -> np.ndarray:
+    """:func:`lift_sequence`'s poses (one per video frame) run at ``model_fps`` on a video at
+    ``video_fps``; rates within 1 % of each other are not resampled."""
     points = np.asarray(keypoints, np.float32)
     if len(points) < 2 or abs(video_fps - model_fps) <= 0.01 * model_fps:
-        return lift_sequence(model, points, image_size, **options)
+        return lift_sequence(model, points, image_size, **options)[0]
     duration = (len(points) - 1) / video_fps
     model_times = np.arange(0.0, duration + 0.5 / model_fps, 1.0 / model_fps)
     resampled, pairs = _interpolate(points, np.minimum(model_times * video_fps, len(points) - 1))
@@ -145,9 +151,7 @@ def lift_at_model_rate(
     poses, _ = lift_sequence(model, resampled.astype(np.float32), image_size, **options)
     video_times = np.arange(len(points)) / video_fps
     back, _ = _interpolate(poses, np.minimum(video_times * model_fps, len(poses) - 1))
-    scores = np.nan_to_num(points[..., 2])
-    known = ((scores > 0) & (scores >= options.get("min_score", LIFT_MIN_SCORE))).any(-1)
-    return back.astype(np.float32), known
+    return back.astype(np.float32)
 
 
 def segments(usable: np.ndarray, max_hold: int) -> list[tuple[int, int]]:
@@ -180,13 +184,11 @@ def lift_segments(
     stretches are
     :func:`segments` with ``max_hold``; each is lifted by :func:`lift_at_model_rate`."""
     points = np.asarray(keypoints, np.float32)
-    scores = np.nan_to_num(points[..., 2], nan=0.0)
-    placed = (scores > 0) & (scores >= min_score) & np.isfinite(points[..., :2]).all(-1)
-    usable = placed.any(-1)
+    usable = placed_joints(points, min_score).any(-1)
     poses = np.full(points.shape, np.nan, np.float32)
     held = np.zeros(len(points), dtype=bool)
     for first, last in segments(usable, max_hold):
-        poses[first:last], _ = lift_at_model_rate(
+        poses[first:last] = lift_at_model_rate(
             model, points[first:last], image_size, video_fps, model_fps, min_score=min_score,
             **options,
         )  # fmt: skip
