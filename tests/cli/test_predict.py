@@ -102,6 +102,7 @@ def test_bad_inputs_fail_in_one_line_with_exit_2(walking_video, tiny_checkpoint,
         ([ckpt], f"{ckpt}: a checkpoint, but no VIDEO after it"),
         ([ckpt, video, "--pose-model", ckpt], "--pose-model: for the lifter path"),
         ([ckpt, video, "--no-image-fit"], "--no-image-fit: for the lifter path"),
+        ([ckpt, video, "--person", "all"], "--person all: for the lifter path"),
         ([ckpt, video, "--box", "40,10,60,100", "--person", "1"], "--person: only with"),
     ]
     for argv, message in cases:

@@ -116,6 +116,10 @@ def test_bad_inputs_to_the_lifter_path_are_one_line(
         ([lifter, str(video), "--box", "1,2,3,4"], "--box"),
         ([lifter, str(video), "--fps", "train"], "--fps"),
         ([lifter, str(video), "--keypoints", str(npz), "--focal", "-5"], "--focal"),
+        (
+            [lifter, str(video), "--keypoints", str(npz), "--pose-model", "rtmo-m"],
+            "--keypoints: give the keypoints or the detector models, not both",
+        ),
         ([lifter], "no VIDEO"),
         ([lifter, str(video), str(video)], "[CHECKPOINT] VIDEO"),
     ]

@@ -176,9 +176,6 @@ def save_prediction(path: str | os.PathLike, prediction: VideoPrediction) -> Pat
     from vidpose.infra.atomic import write_npz_atomic
     from vidpose.pose.skeleton import JOINT_NAMES
 
-    path = Path(path)
-    if path.suffix != ".npz":
-        raise UserError(f"--out {path}: the poses file must end in .npz")
     write_npz_atomic(
         path,
         dict(
@@ -192,4 +189,4 @@ def save_prediction(path: str | os.PathLike, prediction: VideoPrediction) -> Pat
             **({} if prediction.intrinsics is None else {"intrinsics": prediction.intrinsics}),
         ),
     )
-    return path
+    return Path(path)

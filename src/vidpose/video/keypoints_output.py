@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 
-from vidpose.infra.errors import UserError
 from vidpose.keypoints.sequence import LayoutKeypoints
 from vidpose.video.track.follow import PersonTrack
 
@@ -35,9 +34,6 @@ def save_keypoints(
     ``size`` is the video's (width, height)."""
     from vidpose.infra.atomic import write_npz_atomic
 
-    path = Path(path)
-    if path.suffix != ".npz":
-        raise UserError(f"--out {path}: the keypoints file must end in .npz")
     write_npz_atomic(
         path,
         dict(
@@ -57,4 +53,4 @@ def save_keypoints(
             models=np.asarray(models),
         ),
     )
-    return path
+    return Path(path)
