@@ -6,7 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
-from vidpose.cli._output import print_summary
+from vidpose.cli._output import print_summary, render_then_write
 from vidpose.cli.argtypes import add_overwrite_option
 
 ORDER = 55
@@ -59,11 +59,11 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from vidpose.infra.atomic import check_output, user_error_on_write
+    from vidpose.infra.atomic import check_output
     from vidpose.infra.errors import UserError
     from vidpose.keypoints.sequence import LayoutKeypoints
     from vidpose.video.decode import iter_source_frames
-    from vidpose.video.encode import check_video_path, write_video
+    from vidpose.video.encode import check_video_path
     from vidpose.video.find_people import find_people
     from vidpose.video.keypoints_output import save_keypoints
     from vidpose.video.render_tracked import tracked_overlay_frames
@@ -90,26 +90,25 @@ def run(args) -> int:
     info = found.info
     track = follow_person(found.people, info.fps, args.person)
     keypoints = LayoutKeypoints(track.keypoints, found.layout)
-    rendered = None
-    if args.render:  # before the npz: a failed render leaves no keypoints as if all went well
-        with user_error_on_write(args.render):
-            frames = tracked_overlay_frames(iter_source_frames(video), track, keypoints)
-            rendered = write_video(args.render, frames, info.fps)
-    try:
-        with user_error_on_write(out):
-            save_keypoints(
+    _, rendered = render_then_write(
+        args.render,
+        lambda: tracked_overlay_frames(iter_source_frames(video), track, keypoints),
+        info.fps,
+        [
+            (
                 out,
-                track,
-                keypoints,
-                fps=info.fps,
-                size=(info.width, info.height),
-                source_video=video,
-                models=found.models,
+                lambda: save_keypoints(
+                    out,
+                    track,
+                    keypoints,
+                    fps=info.fps,
+                    size=(info.width, info.height),
+                    source_video=video,
+                    models=found.models,
+                ),  # fmt: skip
             )
-    except UserError:
-        if rendered is not None:
-            rendered.unlink(missing_ok=True)
-        raise
+        ],
+    )
     summary = {
         "source_video": str(video),
         "out": str(out),

@@ -232,17 +232,17 @@ def run(args) -> int:
     # The track is picked once: the shipped lifter without a checkpoint, else the checkpoint's.
     track = LIFTER_TRACK if checkpoint is None else checkpoint_track(checkpoint)
     return _video_paths()[track.kind](
-        args, video, out, model, checkpoint, checkpoint_path, device, started
+        args, video, out, inputs, model, checkpoint, checkpoint_path, device, started
     )
 
 
-def _run_lifter(args, video, out, model, checkpoint, checkpoint_path, device, started):
+def _run_lifter(args, video, out, inputs, model, checkpoint, checkpoint_path, device, started):
     from vidpose.cli.predict_lift import run_lifter
 
-    return run_lifter(args, video, out, model, checkpoint, checkpoint_path, device, started)
+    return run_lifter(args, video, out, inputs, model, checkpoint, checkpoint_path, device, started)
 
 
-def _run_image_model(args, video, out, model, checkpoint, checkpoint_path, device, started):
+def _run_image_model(args, video, out, inputs, model, checkpoint, checkpoint_path, device, started):
     from vidpose.engine.clip_inference import recipe_flip_test
     from vidpose.infra.errors import UserError
     from vidpose.pose.skeleton import JOINT_NAMES
@@ -323,27 +323,17 @@ def _run_image_model(args, video, out, model, checkpoint, checkpoint_path, devic
 
 def _write_image_model_outputs(args, video, out, prediction):
     """The render (``--render``), then the npz; nothing is left when a write fails."""
-    from vidpose.infra.atomic import user_error_on_write
-    from vidpose.infra.errors import UserError
+    from vidpose.cli._output import render_then_write
     from vidpose.video.decode import iter_frames
-    from vidpose.video.encode import write_video
     from vidpose.video.image_model_path import save_prediction
     from vidpose.video.render import video_animation_frames
 
-    rendered = None
-    if args.render:  # before the npz: a failed render leaves no poses file as if all went well
+    def animation():
         frames = iter_frames(video, prediction.source_indices)
-        animation = video_animation_frames(frames, prediction.poses3d, prediction.squares)
-        with user_error_on_write(args.render):
-            rendered = write_video(args.render, animation, prediction.fps)
-    try:
-        with user_error_on_write(out):
-            save_prediction(out, prediction)
-    except UserError:
-        if rendered is not None:
-            rendered.unlink(missing_ok=True)
-        raise
-    return rendered
+        return video_animation_frames(frames, prediction.poses3d, prediction.squares)
+
+    writes = [(out, lambda: save_prediction(out, prediction))]
+    return render_then_write(args.render, animation, prediction.fps, writes)[1]
 
 
 def _video_paths() -> dict:

@@ -44,7 +44,9 @@ def _person_summary(person, fps: float) -> dict:
     }
 
 
-def run_lifter(args, video: Path, out: Path, model, checkpoint, checkpoint_path, device, started):
+def run_lifter(
+    args, video: Path, out: Path, inputs, model, checkpoint, checkpoint_path, device, started
+):
     from vidpose.infra.errors import UserError
     from vidpose.video.lifted import lift_video
 
@@ -71,42 +73,31 @@ def run_lifter(args, video: Path, out: Path, model, checkpoint, checkpoint_path,
         device=device,
         progress=True,
     )
-    written, rendered = _write(args, lifted, video, out, checkpoint_path)
+    written, rendered = _write(args, lifted, video, out, inputs)
     _report(args, lifted, video, written, rendered, device, started)
     return 0
 
 
-def _write(args, lifted, video: Path, out: Path, checkpoint_path) -> tuple[list[Path], Path | None]:
+def _write(args, lifted, video: Path, out: Path, inputs) -> tuple[list[Path], Path | None]:
     """The render, then the npz of each person (``--person all``: one each, named by
     :func:`vidpose.video.lifted.person_output`); nothing is left when a write fails."""
-    from vidpose.infra.atomic import check_output, user_error_on_write
-    from vidpose.infra.errors import UserError
+    from vidpose.cli._output import render_then_write
+    from vidpose.infra.atomic import check_output
     from vidpose.video.decode import iter_source_frames
-    from vidpose.video.encode import write_video
     from vidpose.video.lifted import person_output, save_lifted
     from vidpose.video.render_tracked import lifted_frames
 
     outputs = [(out, lifted.main)]
     if args.person == "all":
-        inputs = (video, args.keypoints, checkpoint_path)
         outputs = [(person_output(out, p.id), p) for p in lifted.people]
         for path, _ in outputs:
             check_output(path, overwrite=args.overwrite, inputs=inputs, what="--out")
-    rendered = None
-    if args.render:  # before the npz: a failed render leaves no poses file as if all went well
-        with user_error_on_write(args.render):
-            frames = lifted_frames(iter_source_frames(video), lifted)
-            rendered = write_video(args.render, frames, lifted.info.fps)
-    written: list[Path] = []
-    try:
-        for path, person in outputs:
-            with user_error_on_write(path):
-                written.append(save_lifted(path, lifted, person, video))
-    except UserError:
-        for path in [*written, *([rendered] if rendered else [])]:
-            path.unlink(missing_ok=True)
-        raise
-    return written, rendered
+    return render_then_write(
+        args.render,
+        lambda: lifted_frames(iter_source_frames(video), lifted),
+        lifted.info.fps,
+        [(p, lambda p=p, who=who: save_lifted(p, lifted, who, video)) for p, who in outputs],
+    )
 
 
 def _report(args, lifted, video, written, rendered, device, started) -> None:
