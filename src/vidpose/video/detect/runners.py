@@ -100,40 +100,66 @@ def _keypoint_layout(model: _OnnxModel, joints: int) -> str:
     return LAYOUT_BY_JOINTS[joints]
 
 
-class PersonDetector(_OnnxModel):
-    """RTMDet person boxes: ``detector(frame)`` → boxes (N, 4) xyxy and scores (N,), best first."""
+class _LetterboxModel(_OnnxModel):
+    """A model that reads the letterboxed frame and gives scored boxes (``dets``: x1, y1, x2,
+    y2, score in input pixels), kept above ``score_threshold`` and by NMS: RTMDet and RTMO."""
 
-    kind = "person detector (RTMDet)"
+    option_name = ""
+    default_score_threshold = 0.3
 
     def __init__(
         self,
         path: Path,
-        option: str = "--detector-model",
+        option: str | None = None,
         device: str = "cpu",
-        score_threshold: float = 0.3,
+        score_threshold: float | None = None,
         nms_threshold: float = 0.45,
         threads: int | None = None,
         session=None,
         input_size: tuple[int, int] | None = None,
     ) -> None:
-        super().__init__(path, option, device, threads, session, input_size)
+        super().__init__(path, option or self.option_name, device, threads, session, input_size)
+        self.score_threshold = (
+            self.default_score_threshold if score_threshold is None else score_threshold
+        )
+        self.nms_threshold = nms_threshold
+        self._bind_outputs()
+
+    def _bind_outputs(self) -> None:
+        """Check and name the family's outputs (after the session is open)."""
+        raise NotImplementedError
+
+    def _kept(self, dets: np.ndarray, ratio: float, frame: np.ndarray, wanted=True):
+        """``dets`` (N, 5) of the letterboxed input → the people kept, best first: boxes
+        (M, 4) xyxy in frame pixels (clipped to the frame), scores (M,) and their rows in
+        ``dets``. ``wanted`` (N,) bool narrows the rows further (e.g. the person class)."""
+        # The export's last row pads the output with zeros (score 0): below any threshold.
+        rows = np.flatnonzero((dets[:, 4] > self.score_threshold) & wanted)
+        boxes = box_geometry.clip_boxes(dets[rows, :4] / ratio, frame.shape[1], frame.shape[0])
+        scores = dets[rows, 4]
+        kept = box_geometry.nms(boxes, scores, self.nms_threshold)
+        return boxes[kept], scores[kept], rows[kept]
+
+
+class PersonDetector(_LetterboxModel):
+    """RTMDet person boxes: ``detector(frame)`` → boxes (N, 4) xyxy and scores (N,), best first."""
+
+    kind = "person detector (RTMDet)"
+    option_name = "--detector-model"
+    default_score_threshold = 0.3
+
+    def _bind_outputs(self) -> None:
         self.dets = self._output_named("dets", 3)
         self.labels = "labels" if "labels" in self.outputs else None
-        self.score_threshold, self.nms_threshold = score_threshold, nms_threshold
 
     def __call__(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         canvas, ratio = box_geometry.letterbox(frame, self.input_size)
         names = [self.dets] + ([self.labels] if self.labels else [])
         outputs = self.run(to_nchw(canvas, DETECTOR), names)
-        dets = outputs[0][0].astype(np.float64)
-        # The export's last row pads the output with zeros (score 0): below any threshold.
-        keep = dets[:, 4] > self.score_threshold
-        if self.labels:
-            keep &= outputs[1][0] == 0  # class 0 is the person (the only class of these models)
-        boxes = box_geometry.clip_boxes(dets[keep, :4] / ratio, frame.shape[1], frame.shape[0])
-        scores = dets[keep, 4]
-        kept = box_geometry.nms(boxes, scores, self.nms_threshold)
-        return boxes[kept], scores[kept]
+        # Class 0 is the person (the only class of these models).
+        person = outputs[1][0] == 0 if self.labels else True
+        boxes, scores, _ = self._kept(outputs[0][0].astype(np.float64), ratio, frame, person)
+        return boxes, scores
 
 
 class TopDownPose(_OnnxModel):
@@ -180,38 +206,25 @@ class TopDownPose(_OnnxModel):
         return np.concatenate([points, scores[..., None]], axis=-1)
 
 
-class OneStagePose(_OnnxModel):
+class OneStagePose(_LetterboxModel):
     """RTMO: ``pose(frame)`` → boxes (N, 4) xyxy, scores (N,), keypoints (N, K, 3), best first."""
 
     kind = "one-stage pose (RTMO)"
+    option_name = "--pose-model"
+    default_score_threshold = 0.5
 
-    def __init__(
-        self,
-        path: Path,
-        option: str = "--pose-model",
-        device: str = "cpu",
-        score_threshold: float = 0.5,
-        nms_threshold: float = 0.45,
-        threads: int | None = None,
-        session=None,
-        input_size: tuple[int, int] | None = None,
-    ) -> None:
-        super().__init__(path, option, device, threads, session, input_size)
+    def _bind_outputs(self) -> None:
         self.names = [self._output_named("dets", 3), self._output_named("keypoints", 4)]
         self.num_joints = self._dimension("keypoints", 2)
         self.layout = _keypoint_layout(self, self.num_joints)
-        self.score_threshold, self.nms_threshold = score_threshold, nms_threshold
 
     def __call__(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         canvas, ratio = box_geometry.letterbox(frame, self.input_size)
         dets, keypoints = self.run(to_nchw(canvas, ONE_STAGE), self.names)
-        dets, keypoints = dets[0].astype(np.float64), keypoints[0].astype(np.float64)
-        keep = dets[:, 4] > self.score_threshold
-        boxes = box_geometry.clip_boxes(dets[keep, :4] / ratio, frame.shape[1], frame.shape[0])
-        scores, keypoints = dets[keep, 4], keypoints[keep]
+        boxes, scores, rows = self._kept(dets[0].astype(np.float64), ratio, frame)
+        keypoints = keypoints[0][rows].astype(np.float64)
         keypoints[..., :2] /= ratio
-        kept = box_geometry.nms(boxes, scores, self.nms_threshold)
-        return boxes[kept], scores[kept], keypoints[kept]
+        return boxes, scores, keypoints
 
 
 def load_pose_model(
