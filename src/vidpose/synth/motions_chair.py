@@ -13,7 +13,7 @@ import numpy as np
 
 from vidpose.synth import limbs
 from vidpose.synth.activities import talk, upper_body
-from vidpose.synth.body import Subject
+from vidpose.synth.body import Subject, hip_offset
 from vidpose.synth.postures import SIDES, pelvis_rotation, relaxed_arms, stand
 from vidpose.synth.staging import FPS, KNEE_PREFERRED, Performance, Script, perform
 
@@ -46,7 +46,7 @@ def seated(subject: Subject, standing: dict, seat: float, rng: np.random.Generat
     rot = pelvis_rotation(key)
     reach = limbs.reach(subject.bones["thigh"], subject.bones["shin"], rng.uniform(*SEATED_KNEE))
     rear = min("rl", key=lambda side: key[f"{side}_ankle_y"])
-    hip = rot @ np.array([subject.bones["hip"] * (1 if rear == "r" else -1), 0.0, 0.0])
+    hip = rot @ hip_offset(subject, 1.0 if rear == "r" else -1.0)
     rise = key["pelvis_z"] + hip[2] - key[f"{rear}_ankle_z"]
     across = key["pelvis_x"] + hip[0] - key[f"{rear}_ankle_x"]
     back = np.sqrt(max(reach**2 - rise**2 - across**2, 0.0))

@@ -13,7 +13,7 @@ import numpy as np
 
 from vidpose.synth import limbs
 from vidpose.synth.activities import arm_channels
-from vidpose.synth.body import Subject
+from vidpose.synth.body import Subject, hip_offset
 from vidpose.synth.motions_low import low_key
 from vidpose.synth.postures import (
     SIDES,
@@ -131,9 +131,8 @@ def stretched(subject: Subject, lying: dict, rng: np.random.Generator) -> dict:
     rot = pelvis_rotation(key)
     reach = limbs.reach(subject.bones["thigh"], subject.bones["shin"], rng.uniform(0.05, 0.25))
     for side, sign in SIDES:
-        hip = np.array([key["pelvis_x"], key["pelvis_y"], key["pelvis_z"]]) + rot @ np.array(
-            [sign * subject.bones["hip"], 0.0, 0.0]
-        )
+        hip = np.array([key["pelvis_x"], key["pelvis_y"], key["pelvis_z"]])
+        hip = hip + rot @ hip_offset(subject, sign)
         across = sign * rng.uniform(0.0, 0.12)
         rise = hip[2] - HEEL_ON_FLOOR_M
         along = np.sqrt(reach**2 - rise**2 - across**2)

@@ -14,7 +14,7 @@ import numpy as np
 
 from vidpose.synth import limbs
 from vidpose.synth.activities import smooth_wave, upper_body
-from vidpose.synth.body import LIMITS, Subject
+from vidpose.synth.body import LIMITS, Subject, hip_offset
 from vidpose.synth.postures import (
     SIDES,
     arm_pose,
@@ -280,9 +280,8 @@ def _knee_leg(subject: Subject, key: dict, side: str, knee_point: np.ndarray, to
     rise = 0.05 if toes else 0.01  # the ankle above the knee joint
     ankle = knee_point + np.array([0.0, -np.sqrt(shin**2 - rise**2), rise])
     rot = pelvis_rotation(key)
-    hip = np.array([key["pelvis_x"], key["pelvis_y"], key["pelvis_z"]]) + rot @ np.array(
-        [sign * subject.bones["hip"], 0.0, 0.0]
-    )
+    hip = np.array([key["pelvis_x"], key["pelvis_y"], key["pelvis_z"]])
+    hip = hip + rot @ hip_offset(subject, sign)
     swivel = limbs.swivel_of(
         hip[None], ankle[None], knee_point[None], (rot @ KNEE_PREFERRED)[None], sign
     )[0]
