@@ -14,7 +14,7 @@ import numpy as np
 from vidpose.synth import limbs
 from vidpose.synth.activities import talk, upper_body
 from vidpose.synth.body import Subject, hip_offset
-from vidpose.synth.postures import SIDES, pelvis_rotation, relaxed_arms, stand
+from vidpose.synth.postures import SIDES, leg_channels, pelvis_rotation, relaxed_arms, stand
 from vidpose.synth.staging import FPS, KNEE_PREFERRED, Performance, Script, perform
 
 #: Height of the pelvis joint above a seat it sits on (metres).
@@ -79,11 +79,7 @@ def cross_legs(script: Script, rng: np.random.Generator) -> None:
         other_ankle = np.array([key[f"{other}_ankle_{a}"] for a in "xyz"])
         ankle = other_ankle + np.array([-sign * 0.02, rng.uniform(0.0, 0.05), 0.07])
         knee = frame.joints[2 if side == "r" else 5]
-    swivel = limbs.swivel_of(
-        hip[None], ankle[None], knee[None], (frame.pelvis @ KNEE_PREFERRED)[None], sign
-    )[0]
-    crossed = {f"{side}_ankle_{a}": float(v) for a, v in zip("xyz", ankle, strict=True)}
-    crossed[f"{side}_swivel"] = float(swivel)
+    crossed = leg_channels(side, hip, knee, ankle, frame.pelvis @ KNEE_PREFERRED)
     crossed[f"{other}_swivel"] = key[f"{other}_swivel"]
     lift = {f"{side}_ankle_z": 0.12}
     loads = {"seat", f"{other}_foot"}

@@ -20,6 +20,7 @@ from vidpose.synth.postures import (
     arm_pose,
     arm_to,
     bent_leg,
+    leg_channels,
     pelvis_height,
     pelvis_rotation,
     relaxed_arms,
@@ -282,12 +283,7 @@ def _knee_leg(subject: Subject, key: dict, side: str, knee_point: np.ndarray, to
     rot = pelvis_rotation(key)
     hip = np.array([key["pelvis_x"], key["pelvis_y"], key["pelvis_z"]])
     hip = hip + rot @ hip_offset(subject, sign)
-    swivel = limbs.swivel_of(
-        hip[None], ankle[None], knee_point[None], (rot @ KNEE_PREFERRED)[None], sign
-    )[0]
-    out = {f"{side}_ankle_{a}": float(v) for a, v in zip("xyz", ankle, strict=True)}
-    out[f"{side}_swivel"] = float(swivel)
-    return out
+    return leg_channels(side, hip, knee_point, ankle, rot @ KNEE_PREFERRED)
 
 
 def half_kneel(subject: Subject, stepped: dict, front: str, rng: np.random.Generator) -> dict:
