@@ -15,7 +15,7 @@ from vidpose.synth import limbs
 from vidpose.synth.activities import talk, upper_body
 from vidpose.synth.body import Subject, hip_offset
 from vidpose.synth.postures import SIDES, leg_channels, pelvis_rotation, relaxed_arms, stand
-from vidpose.synth.staging import FPS, KNEE_PREFERRED, Performance, Script, perform
+from vidpose.synth.staging import FEET, KNEE_PREFERRED, Performance, Script, long_enough, perform
 
 #: Height of the pelvis joint above a seat it sits on (metres).
 PELVIS_ABOVE_SEAT_M = 0.10
@@ -24,7 +24,6 @@ SEAT_HEIGHT_M = (0.40, 0.50)
 SIT_DOWN_S = (1.0, 2.0)
 SEATED_KNEE = (1.3, 1.85)
 
-FEET = frozenset({"r_foot", "l_foot"})
 SEATED = FEET | {"seat"}
 
 
@@ -120,10 +119,6 @@ def sit_activities(script: Script, rng: np.random.Generator, seconds: float) -> 
             upper_body(script, rng, 0.1, SEATED, True)
 
 
-def _long_enough(rng: np.random.Generator, num_frames: int) -> float:
-    return num_frames / FPS + rng.uniform(2.0, 8.0)
-
-
 def sitting(subject: Subject, num_frames: int, rng: np.random.Generator) -> Performance:
     """Seated on a chair for the whole take, busy with the upper body and the legs."""
     standing = stand(subject, rng)
@@ -131,7 +126,7 @@ def sitting(subject: Subject, num_frames: int, rng: np.random.Generator) -> Perf
     script = Script(subject, seated(subject, standing, seat, rng))
     script.props["seat_height"] = seat
     script.hold("sit", rng.uniform(0.5, 2.0), SEATED)
-    sit_activities(script, rng, _long_enough(rng, num_frames))
+    sit_activities(script, rng, long_enough(rng, num_frames))
     return perform(script, num_frames, rng)
 
 
@@ -141,7 +136,7 @@ def sitting_down(subject: Subject, num_frames: int, rng: np.random.Generator) ->
     seat = rng.uniform(*SEAT_HEIGHT_M)
     script = Script(subject, standing)
     script.props["seat_height"] = seat
-    needed = _long_enough(rng, num_frames)
+    needed = long_enough(rng, num_frames)
     while script.now < needed:
         script.hold("stand", rng.uniform(0.8, 3.0), FEET)
         sit = seated(subject, standing, seat, rng)

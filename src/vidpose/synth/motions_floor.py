@@ -25,7 +25,7 @@ from vidpose.synth.postures import (
     relaxed_arms,
     stand,
 )
-from vidpose.synth.staging import FPS, Performance, Script, key_frame, perform, solve
+from vidpose.synth.staging import FEET, FPS, Performance, Script, key_frame, perform, solve
 
 #: Height of the pelvis joint above the floor when sitting or lying on the back (metres).
 PELVIS_ON_FLOOR_M = 0.11
@@ -33,8 +33,6 @@ PELVIS_ON_FLOOR_M = 0.11
 HEEL_ON_FLOOR_M = 0.07
 #: The trunk's pitch lying on the back: a quarter turn backwards.
 SUPINE = -np.pi / 2
-
-FEET = frozenset({"r_foot", "l_foot"})
 
 
 def _ready_arms(rng: np.random.Generator) -> dict:

@@ -27,22 +27,18 @@ from vidpose.synth.postures import (
     stand,
 )
 from vidpose.synth.staging import (
-    FPS,
+    FEET,
     KNEE_ON_FLOOR_M,
     KNEE_PREFERRED,
     Performance,
     Script,
     key_frame,
+    long_enough,
     perform,
     solve,
 )
 
-FEET = frozenset({"r_foot", "l_foot"})
 HIP_FLEX_MAX = LIMITS["r_hip_flex"][1] - 0.1  # at key poses; staging guards every frame
-
-
-def _long_enough(rng: np.random.Generator, num_frames: int) -> float:
-    return num_frames / FPS + rng.uniform(2.0, 8.0)
 
 
 def wide_stance(subject: Subject, rng: np.random.Generator, low: float, high: float) -> dict:
@@ -78,7 +74,7 @@ def squatting(subject: Subject, num_frames: int, rng: np.random.Generator) -> Pe
     """Squats: down (1-1.8 s), a pause, up; arms forward, on the knees or hands together."""
     standing = wide_stance(subject, rng, 0.12, 0.2)
     script = Script(subject, standing)
-    needed = _long_enough(rng, num_frames)
+    needed = long_enough(rng, num_frames)
     while script.now < needed:
         script.hold("stand", rng.uniform(0.4, 2.0), FEET)
         knee = rng.uniform(1.3, 2.45)
@@ -104,7 +100,7 @@ def crouching(subject: Subject, num_frames: int, rng: np.random.Generator) -> Pe
     from foot to foot and reaching to either side, then standing up."""
     standing = wide_stance(subject, rng, 0.13, 0.22)
     script = Script(subject, standing)
-    needed = _long_enough(rng, num_frames)
+    needed = long_enough(rng, num_frames)
     while script.now < needed:
         script.hold("stand", rng.uniform(0.4, 2.0), FEET)
         low = low_key(subject, standing, rng.uniform(2.1, 2.45), rng.uniform(0.5, 0.65), rng)
@@ -147,7 +143,7 @@ def bending(subject: Subject, num_frames: int, rng: np.random.Generator) -> Perf
     back."""
     standing = stand(subject, rng)
     script = Script(subject, standing)
-    needed = _long_enough(rng, num_frames)
+    needed = long_enough(rng, num_frames)
     while script.now < needed:
         script.hold("stand", rng.uniform(0.5, 2.5), FEET)
         down = reach_down(subject, standing, rng)
@@ -231,7 +227,7 @@ def kneeling(subject: Subject, num_frames: int, rng: np.random.Generator) -> Per
     knee down too, then up and back."""
     standing = stand(subject, rng)
     script = Script(subject, standing)
-    needed = _long_enough(rng, num_frames)
+    needed = long_enough(rng, num_frames)
     while script.now < needed:
         script.hold("stand", rng.uniform(0.5, 2.0), FEET)
         front, sign = SIDES[int(rng.integers(2))]
