@@ -8,13 +8,12 @@ from vidpose.mocap.anatomy import SPINE_SHARE, point_along
 from vidpose.mocap.convert import y_up_to_z_up
 from vidpose.mocap.importer import ImportOptions, import_file
 from vidpose.mocap.proportions import (
-    H36M_BONES_MM,
     leg_lengths,
     mean_bone_lengths,
     rescale_bones,
     subject_bone_lengths,
 )
-from vidpose.pose.skeleton import PARENTS, bone_lengths, bone_vectors
+from vidpose.pose.skeleton import H36M_BONE_LENGTHS_MM, PARENTS, bone_lengths, bone_vectors
 
 
 def _cgspeed_like() -> str:
@@ -115,8 +114,8 @@ def test_point_along_a_polyline():
 
 def test_subject_bodies_lie_in_the_ranges_are_seeded_and_symmetric():
     bodies = np.array([subject_bone_lengths(f"cmu{n:02d}") for n in range(60)]) * 1000
-    low = np.array([H36M_BONES_MM[c][1] for c in range(1, 17)])
-    high = np.array([H36M_BONES_MM[c][2] for c in range(1, 17)])
+    low = np.array([H36M_BONE_LENGTHS_MM[c][1] for c in range(1, 17)])
+    high = np.array([H36M_BONE_LENGTHS_MM[c][2] for c in range(1, 17)])
     assert ((bodies >= low - 1e-9) & (bodies <= high + 1e-9)).all()
     np.testing.assert_array_equal(
         bodies[:, [3, 4, 5, 10, 11, 12]], bodies[:, [0, 1, 2, 13, 14, 15]]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -267,3 +269,14 @@ def test_existing_output_needs_overwrite(tmp_path):
     store = write(tmp_path / "train", overwrite=True)
     assert len(store) == 3
     assert sorted(p.name for p in tmp_path.iterdir()) == ["train"]
+
+
+def test_a_partial_store_left_by_a_dead_writer_is_removed(tmp_path, capsys):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f".train.partial-{dead.pid}"
+    stale.mkdir()
+    (stale / "poses3d.npy").write_bytes(b"half written")
+    write(tmp_path / "train")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["train"]
+    assert str(stale) in capsys.readouterr().err

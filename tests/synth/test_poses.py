@@ -149,6 +149,8 @@ def test_motion_file_with_poses_only(tmp_path):
         (["--camera-distance", "0.1,6"], "camera distance_m range (0.1, 6) must lie in"),
         (["--seconds", "0"], "seconds = 0 is out of range"),
         (["--actions", "Walking,Flying"], "actions: Flying unknown; the built-in ones are Walking"),
+        (["--actions", " , "], "actions: none given; the built-in ones are Walking"),
+        (["--motion", "m.npz", "--actions", "Walking"], "actions cannot be chosen with a motion"),
     ],
 )
 def test_bad_settings_are_one_line_errors(tmp_path, capsys, extra, message):

@@ -29,11 +29,11 @@ from __future__ import annotations
 import numpy as np
 
 from vidpose.mocap.joint_maps import ResolvedAnatomy, ResolvedMap
-from vidpose.mocap.proportions import H36M_BONES_MM
 from vidpose.mocap.skeleton_take import Take
+from vidpose.pose.skeleton import H36M_BONE_LENGTHS_MM
 
 #: Where Human3.6M's spine joint sits on the pelvis → thorax chain (share of its length).
-SPINE_SHARE = H36M_BONES_MM[7][0] / (H36M_BONES_MM[7][0] + H36M_BONES_MM[8][0])
+SPINE_SHARE = H36M_BONE_LENGTHS_MM[7][0] / (H36M_BONE_LENGTHS_MM[7][0] + H36M_BONE_LENGTHS_MM[8][0])
 #: Joints whose position the anatomy sets (the others are the renamed source joints).
 BUILT_JOINTS = (0, 1, 4, 7, 8, 9, 10)
 
@@ -80,11 +80,11 @@ def h36m_joints(
     left, right = out[:, 4].copy(), out[:, 1].copy()  # hip joint centres
     pelvis = (left + right) / 2
     lateral = _unit(left - right)
-    half_width = H36M_BONES_MM[4][0] * units_per_mm
+    half_width = H36M_BONE_LENGTHS_MM[4][0] * units_per_mm
     thorax = positions[:, anatomy.neck_base]
     chain = np.stack([pelvis, *(positions[:, j] for j in anatomy.trunk), thorax], axis=1)
     pivot = positions[:, anatomy.head_pivot]
-    head_offset = np.asarray(up, dtype=np.float64) * H36M_BONES_MM[10][0] * units_per_mm
+    head_offset = np.asarray(up, dtype=np.float64) * H36M_BONE_LENGTHS_MM[10][0] * units_per_mm
     out[:, 0] = pelvis
     out[:, 4] = pelvis + lateral * half_width
     out[:, 1] = pelvis - lateral * half_width

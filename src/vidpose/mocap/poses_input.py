@@ -52,11 +52,17 @@ def bridge_unposed_frames(array: np.ndarray) -> tuple[np.ndarray, int, int]:
     return flat.reshape(kept.shape), int(index[0]), int((~known).sum())
 
 
-def _check(array: np.ndarray, path: Path, key: str) -> np.ndarray:
+def _check_layout(array: np.ndarray, path: Path, key: str) -> None:
+    """One-line errors for an array that is not (F, 17, 3) real numbers."""
     if array.ndim != 3 or array.shape[1:] != (17, 3):
         raise UserError(f"{path}: '{key}' has shape {array.shape}, expected (F, 17, 3)")
     if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
         raise UserError(f"{path}: '{key}' has dtype {array.dtype}, expected real numbers")
+
+
+def _check_values(array: np.ndarray, path: Path, key: str) -> np.ndarray:
+    """An (F, 17, 3) array of real numbers as float64, with one-line errors for no frames, NaN
+    or inf, and a span too wide for metres."""
     if len(array) == 0:
         raise UserError(f"{path}: '{key}' has no frames")
     array = array.astype(np.float64)
@@ -67,6 +73,11 @@ def _check(array: np.ndarray, path: Path, key: str) -> np.ndarray:
     if extent > 50:
         raise UserError(f"{path}: '{key}' spans {extent:.0f} units; poses must be in metres")
     return array
+
+
+def _check(array: np.ndarray, path: Path, key: str) -> np.ndarray:
+    _check_layout(array, path, key)
+    return _check_values(array, path, key)
 
 
 def _read(path: Path) -> np.ndarray | dict[str, np.ndarray]:
@@ -126,12 +137,15 @@ def load_poses(path: str | os.PathLike, key: str | None = None) -> PosesInput:
     fps = _fps(archive, path)
     if chosen == "poses3d":
         # predict leaves frames where the person is not in view NaN.
-        bridged, first, filled = bridge_unposed_frames(np.asarray(archive[chosen]))
-        if bridged.ndim == 3 and len(bridged) == 0 and len(archive[chosen]):
+        poses = np.asarray(archive[chosen])
+        _check_layout(poses, path, chosen)
+        if len(poses) == 0:
+            raise UserError(f"{path}: '{chosen}' has no frames")
+        bridged, first, filled = bridge_unposed_frames(poses)
+        if len(bridged) == 0:
             raise UserError(f"{path}: 'poses3d' has no frame with a pose")
-        positions = _check(bridged if bridged.ndim == 3 else archive[chosen], path, chosen)
-        total = len(archive[chosen])
-        return PosesInput(positions, fps, "-y", chosen, first, filled, total)
+        positions = _check_values(bridged, path, chosen)
+        return PosesInput(positions, fps, "-y", chosen, first, filled, len(poses))
     positions = _check(archive[chosen], path, chosen)
     if chosen == "positions" or chosen.startswith("positions_"):
         return PosesInput(positions, fps or 50.0, "z", chosen)

@@ -18,10 +18,8 @@ import numpy as np
 
 from vidpose.pose.skeleton import H36M_BONE_LENGTHS_MM, NUM_JOINTS, PARENTS
 
-#: (mean, low, high) millimetres per bone, keyed by the bone's child joint (1..16).
-H36M_BONES_MM = H36M_BONE_LENGTHS_MM
 #: Human3.6M's leg, hip → knee → ankle, mm: the body size that anatomy offsets scale with.
-H36M_LEG_MM = H36M_BONES_MM[2][0] + H36M_BONES_MM[3][0]
+H36M_LEG_MM = H36M_BONE_LENGTHS_MM[2][0] + H36M_BONE_LENGTHS_MM[3][0]
 #: Left bones and the right bones they mirror: one draw gives both the same length.
 _MIRRORS = {4: 1, 5: 2, 6: 3, 11: 14, 12: 15, 13: 16}
 #: Share of a subject's draw that is overall size (the rest is per bone).
@@ -32,7 +30,7 @@ BONE_CHOICES = ("h36m", "h36m-mean", "source")
 
 def mean_bone_lengths() -> np.ndarray:
     """(16,) Human3.6M mean bone lengths in metres, bone k ending at joint k + 1."""
-    return np.array([H36M_BONES_MM[c][0] for c in range(1, NUM_JOINTS)]) / 1000.0
+    return np.array([H36M_BONE_LENGTHS_MM[c][0] for c in range(1, NUM_JOINTS)]) / 1000.0
 
 
 def subject_bone_lengths(subject: str, seed: int = 0) -> np.ndarray:
@@ -48,7 +46,7 @@ def subject_bone_lengths(subject: str, seed: int = 0) -> np.ndarray:
     own = rng.uniform(-1.0, 1.0, NUM_JOINTS)
     lengths = np.empty(NUM_JOINTS - 1)
     for child in range(1, NUM_JOINTS):
-        mean, low, high = H36M_BONES_MM[child]
+        mean, low, high = H36M_BONE_LENGTHS_MM[child]
         v = SIZE_SHARE * size + (1 - SIZE_SHARE) * own[_MIRRORS.get(child, child)]
         lengths[child - 1] = mean + v * ((high - mean) if v >= 0 else (mean - low))
     return lengths / 1000.0

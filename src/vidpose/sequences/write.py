@@ -18,7 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from vidpose.infra.atomic import replace_dir, user_error_on_write, write_atomic, write_json_atomic
+from vidpose.infra.atomic import (
+    partial_name,
+    remove_stale_partials,
+    replace_dir,
+    user_error_on_write,
+    write_atomic,
+    write_json_atomic,
+)
 from vidpose.infra.errors import UserError
 from vidpose.keypoints.layouts import canonical_layout
 from vidpose.pose import skeleton
@@ -179,11 +186,12 @@ def _write_store(
     out_dir: Path, arrays: dict[str, np.ndarray], infos: list[SequenceInfo], meta: dict
 ) -> None:
     """Write ``arrays`` (NAME.npy each), sequences.csv and meta.json into a hidden folder
-    renamed to ``out_dir`` when whole."""
-    tmp = out_dir.with_name(f".{out_dir.name}.partial-{os.getpid()}")
+    renamed to ``out_dir`` when whole (and remove those left by writers that died)."""
+    tmp = partial_name(out_dir)
     try:
         try:
             out_dir.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale_partials(out_dir)
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir()
         except OSError as exc:

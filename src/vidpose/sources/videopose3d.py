@@ -148,23 +148,24 @@ def _subjects(
     return {split: [s for s in chosen if split_of(s, train, test) == split] for split in SPLITS}
 
 
+def _check_scale(scale: float | None) -> None:
+    if scale is not None and not (np.isfinite(scale) and scale > 0):
+        raise UserError(f"--scale {scale:g}: must be a positive number (metres per unit)")
+
+
 def _units(
-    data_3d: Path, positions: dict, subjects: list[str], scale: float | None, warnings: list
+    data_3d: Path, first_frames: list[np.ndarray], scale: float | None, warnings: list
 ) -> tuple[float, str]:
     """(metres per unit of the 3D file, its unit and why): ``scale`` when given, else decided
-    from the leg length (median over the sequences' first frames) as ``prepare mocap`` does.
+    from the leg length (median over the sequences' ``first_frames``, (17, 3) each) as
+    ``prepare mocap`` does.
     VideoPose3D's files are in metres; Human3.6M's own poses, and files made from them
     without VideoPose3D's division by 1000, are in millimetres. A leg that fits no unit keeps
     the format's metres, with a warning."""
+    _check_scale(scale)
     if scale is not None:
-        if not (np.isfinite(scale) and scale > 0):
-            raise UserError(f"--scale {scale:g}: must be a positive number (metres per unit)")
         return float(scale), f"{scale:g} m per unit (--scale)"
-    legs = [
-        leg_length(positions_17(data_3d, subject, key, positions[subject][key])[0])
-        for subject in subjects
-        for key in canonical_keys(data_3d, subject, positions[subject]).values()
-    ]
+    legs = [leg_length(first) for first in first_frames]
     if not legs:
         return 1.0, "metres (VideoPose3D's unit)"
     leg = float(np.median(legs))
@@ -212,13 +213,15 @@ def _read_inputs(
         for subject, value in positions.items()
     }
     warnings: list[str] = []
-    metres_per_unit, units_3d = _units(data_3d, positions, chosen, scale, warnings)
+    _check_scale(scale)
+    lengths, first_frames = {}, []  # every sequence checked once here; _views converts it
+    for subject in chosen:
+        for sequence, key in canonical_keys(data_3d, subject, positions[subject]).items():
+            world = positions_17(data_3d, subject, key, positions[subject][key])
+            lengths[subject, sequence] = len(world)
+            first_frames.append(world[0].copy())  # not a view: the rest is freed
+    metres_per_unit, units_3d = _units(data_3d, first_frames, scale, warnings)
     files_2d = load_named_2d(named_2d, layouts)
-    lengths = {
-        (subject, sequence): len(positions_17(data_3d, subject, key, positions[subject][key]))
-        for subject in chosen
-        for sequence, key in canonical_keys(data_3d, subject, positions[subject]).items()
-    }
     left_out = {}
     for file2d in files_2d:
         left_out[file2d.name] = check_against_3d(file2d, sequences_3d, chosen)

@@ -68,10 +68,11 @@ def talk(script: Script, rng: np.random.Generator, loads) -> None:
         "neck_yaw", smooth_wave(rng, rng.uniform(0.2, 0.5), 0.08, 0.3), begin, begin + hold
     )
     script.overlay("spine_twist", smooth_wave(rng, 0.1, 0.08, 0.3), begin, begin + hold)
-    script.move("gesture down", rng.uniform(0.5, 0.9), loads, **_restore(start, arms))
+    script.move("gesture down", rng.uniform(0.5, 0.9), loads, **arm_channels(start, arms))
 
 
-def _restore(start: dict[str, float], sides) -> dict[str, float]:
+def arm_channels(start: dict[str, float], sides="rl") -> dict[str, float]:
+    """``start``'s arm channels (:data:`~vidpose.synth.staging.ARMS`) of ``sides``."""
     out = {}
     for side in sides:
         out.update(_arm_channels(start, side))
@@ -121,7 +122,7 @@ def eat(script: Script, rng: np.random.Generator, loads, seated: bool) -> None:
         holding.update(
             arm_to(script.subject, holding, other, plate, (0.4, -0.6, -1.0), frame=frame)
         )
-    script.move("take food", rng.uniform(0.6, 1.0), loads, **_restore(holding, "rl"))
+    script.move("take food", rng.uniform(0.6, 1.0), loads, **arm_channels(holding, "rl"))
     mouth = head_point(script.subject, holding, (sign * 0.02, 0.12, -0.1), frame)
     to_mouth = arm_to(script.subject, holding, active, mouth, (0.5, 0.0, -1.0), frame=frame)
     for _ in range(int(rng.integers(1, 5))):
@@ -129,7 +130,7 @@ def eat(script: Script, rng: np.random.Generator, loads, seated: bool) -> None:
         script.hold("bite", rng.uniform(0.3, 1.2), loads)
         script.move("hand down", rng.uniform(0.7, 1.1), loads, **_arm_channels(holding, active))
         script.hold("chew", rng.uniform(0.6, 2.5), loads)
-    script.move("put down", rng.uniform(0.6, 1.0), loads, **_restore(start, "rl"))
+    script.move("put down", rng.uniform(0.6, 1.0), loads, **arm_channels(start, "rl"))
 
 
 def photo(script: Script, rng: np.random.Generator, loads) -> None:
@@ -140,9 +141,9 @@ def photo(script: Script, rng: np.random.Generator, loads) -> None:
         frame = script.trunk(key)
         target = head_point(script.subject, key, (sign * 0.07, 0.22, -0.06), frame)
         key.update(arm_to(script.subject, key, side, target, (0.8, 0.0, -1.0), frame=frame))
-    script.move("camera up", rng.uniform(0.7, 1.2), loads, **_restore(key, "rl"))
+    script.move("camera up", rng.uniform(0.7, 1.2), loads, **arm_channels(key, "rl"))
     script.hold("photo", rng.uniform(1.0, 3.0), loads)
-    script.move("camera down", rng.uniform(0.7, 1.2), loads, **_restore(start, "rl"))
+    script.move("camera down", rng.uniform(0.7, 1.2), loads, **arm_channels(start, "rl"))
 
 
 def wait(script: Script, rng: np.random.Generator, loads) -> None:
@@ -160,13 +161,13 @@ def wait(script: Script, rng: np.random.Generator, loads) -> None:
         offset = (sign * 0.06, -0.02, 0.08) if kind == 1 else (-sign * 0.02, -0.16, 0.05)
         target = hip + frame.pelvis @ np.array(offset)
         key.update(arm_to(script.subject, key, side, target, (1.0, -0.4, 0.0), frame=frame))
-    script.move("settle arms", rng.uniform(0.7, 1.2), loads, **_restore(key, "rl"))
+    script.move("settle arms", rng.uniform(0.7, 1.2), loads, **arm_channels(key, "rl"))
     begin, hold = script.now, rng.uniform(2.0, 5.0)
     script.hold("wait", hold, loads)
     script.overlay(
         "neck_yaw", smooth_wave(rng, rng.uniform(0.3, 0.8), 0.05, 0.2), begin, begin + hold
     )
-    script.move("arms down", rng.uniform(0.7, 1.2), loads, **_restore(start, "rl"))
+    script.move("arms down", rng.uniform(0.7, 1.2), loads, **arm_channels(start, "rl"))
 
 
 def lean(script: Script, rng: np.random.Generator, loads) -> None:

@@ -10,7 +10,6 @@ Accepted layouts (all positions in metres, world frame, z up, 50 fps, Human3.6M 
 from __future__ import annotations
 
 import os
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,32 +75,29 @@ def load_motion_file(path: str | os.PathLike, min_frames: int) -> list[MotionSeq
         raise UserError(f"{path}: motion file is not a file")
     archive = read_npz(path)  # {name: array}; a text file, a .npy or damage: one line
     keys = list(archive)
-    try:
-        if "positions" in keys:
-            names = [("motion", "positions", "subject", "action")]
-        else:
-            names = [
-                (k[len("positions_") :], k, f"subject_{k[10:]}", f"action_{k[10:]}")
-                for k in sorted(keys)
-                if k.startswith("positions_") and len(k) > len("positions_")
-            ]
-        if not names:
-            raise UserError(
-                f"{path}: no 'positions' or 'positions_<name>' array (found {keys or 'none'})"
+    if "positions" in keys:
+        names = [("motion", "positions", "subject", "action")]
+    else:
+        names = [
+            (k[len("positions_") :], k, f"subject_{k[10:]}", f"action_{k[10:]}")
+            for k in sorted(keys)
+            if k.startswith("positions_") and len(k) > len("positions_")
+        ]
+    if not names:
+        raise UserError(
+            f"{path}: no 'positions' or 'positions_<name>' array (found {keys or 'none'})"
+        )
+    sequences = []
+    for name, key, subject_key, action_key in names:
+        positions = _positions(archive, key, path, min_frames)
+        ankles = positions[:, [3, 6], 2]
+        positions[..., 2] += ANKLE_HEIGHT_M - ankles.min()
+        sequences.append(
+            MotionSequence(
+                name=name,
+                subject=_label(archive, subject_key, path, "unknown"),
+                action=_label(archive, action_key, path, name),
+                positions=positions,
             )
-        sequences = []
-        for name, key, subject_key, action_key in names:
-            positions = _positions(archive, key, path, min_frames)
-            ankles = positions[:, [3, 6], 2]
-            positions[..., 2] += ANKLE_HEIGHT_M - ankles.min()
-            sequences.append(
-                MotionSequence(
-                    name=name,
-                    subject=_label(archive, subject_key, path, "unknown"),
-                    action=_label(archive, action_key, path, name),
-                    positions=positions,
-                )
-            )
-    except (ValueError, OSError, zipfile.BadZipFile) as exc:
-        raise UserError(f"{path}: cannot read an array ({exc})") from None
+        )
     return sequences

@@ -13,9 +13,9 @@ import numpy as np
 
 from vidpose.synth import limbs
 from vidpose.synth.activities import talk, upper_body
-from vidpose.synth.body import Subject
-from vidpose.synth.postures import SIDES, pelvis_rotation, relaxed_arms, stand
-from vidpose.synth.staging import FPS, KNEE_PREFERRED, Performance, Script, perform
+from vidpose.synth.body import Subject, hip_offset
+from vidpose.synth.postures import SIDES, leg_channels, pelvis_rotation, relaxed_arms, stand
+from vidpose.synth.staging import FEET, KNEE_PREFERRED, Performance, Script, long_enough, perform
 
 #: Height of the pelvis joint above a seat it sits on (metres).
 PELVIS_ABOVE_SEAT_M = 0.10
@@ -24,7 +24,6 @@ SEAT_HEIGHT_M = (0.40, 0.50)
 SIT_DOWN_S = (1.0, 2.0)
 SEATED_KNEE = (1.3, 1.85)
 
-FEET = frozenset({"r_foot", "l_foot"})
 SEATED = FEET | {"seat"}
 
 
@@ -46,7 +45,7 @@ def seated(subject: Subject, standing: dict, seat: float, rng: np.random.Generat
     rot = pelvis_rotation(key)
     reach = limbs.reach(subject.bones["thigh"], subject.bones["shin"], rng.uniform(*SEATED_KNEE))
     rear = min("rl", key=lambda side: key[f"{side}_ankle_y"])
-    hip = rot @ np.array([subject.bones["hip"] * (1 if rear == "r" else -1), 0.0, 0.0])
+    hip = rot @ hip_offset(subject, 1.0 if rear == "r" else -1.0)
     rise = key["pelvis_z"] + hip[2] - key[f"{rear}_ankle_z"]
     across = key["pelvis_x"] + hip[0] - key[f"{rear}_ankle_x"]
     back = np.sqrt(max(reach**2 - rise**2 - across**2, 0.0))
@@ -79,11 +78,7 @@ def cross_legs(script: Script, rng: np.random.Generator) -> None:
         other_ankle = np.array([key[f"{other}_ankle_{a}"] for a in "xyz"])
         ankle = other_ankle + np.array([-sign * 0.02, rng.uniform(0.0, 0.05), 0.07])
         knee = frame.joints[2 if side == "r" else 5]
-    swivel = limbs.swivel_of(
-        hip[None], ankle[None], knee[None], (frame.pelvis @ KNEE_PREFERRED)[None], sign
-    )[0]
-    crossed = {f"{side}_ankle_{a}": float(v) for a, v in zip("xyz", ankle, strict=True)}
-    crossed[f"{side}_swivel"] = float(swivel)
+    crossed = leg_channels(side, hip, knee, ankle, frame.pelvis @ KNEE_PREFERRED)
     crossed[f"{other}_swivel"] = key[f"{other}_swivel"]
     lift = {f"{side}_ankle_z": 0.12}
     loads = {"seat", f"{other}_foot"}
@@ -124,10 +119,6 @@ def sit_activities(script: Script, rng: np.random.Generator, seconds: float) -> 
             upper_body(script, rng, 0.1, SEATED, True)
 
 
-def _long_enough(rng: np.random.Generator, num_frames: int) -> float:
-    return num_frames / FPS + rng.uniform(2.0, 8.0)
-
-
 def sitting(subject: Subject, num_frames: int, rng: np.random.Generator) -> Performance:
     """Seated on a chair for the whole take, busy with the upper body and the legs."""
     standing = stand(subject, rng)
@@ -135,7 +126,7 @@ def sitting(subject: Subject, num_frames: int, rng: np.random.Generator) -> Perf
     script = Script(subject, seated(subject, standing, seat, rng))
     script.props["seat_height"] = seat
     script.hold("sit", rng.uniform(0.5, 2.0), SEATED)
-    sit_activities(script, rng, _long_enough(rng, num_frames))
+    sit_activities(script, rng, long_enough(rng, num_frames))
     return perform(script, num_frames, rng)
 
 
@@ -145,7 +136,7 @@ def sitting_down(subject: Subject, num_frames: int, rng: np.random.Generator) ->
     seat = rng.uniform(*SEAT_HEIGHT_M)
     script = Script(subject, standing)
     script.props["seat_height"] = seat
-    needed = _long_enough(rng, num_frames)
+    needed = long_enough(rng, num_frames)
     while script.now < needed:
         script.hold("stand", rng.uniform(0.8, 3.0), FEET)
         sit = seated(subject, standing, seat, rng)

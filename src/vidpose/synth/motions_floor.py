@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from vidpose.synth import limbs
-from vidpose.synth.body import Subject
+from vidpose.synth.activities import arm_channels
+from vidpose.synth.body import Subject, hip_offset
 from vidpose.synth.motions_low import low_key
 from vidpose.synth.postures import (
     SIDES,
@@ -24,7 +25,7 @@ from vidpose.synth.postures import (
     relaxed_arms,
     stand,
 )
-from vidpose.synth.staging import FPS, Performance, Script, key_frame, perform, solve
+from vidpose.synth.staging import FEET, FPS, Performance, Script, key_frame, perform, solve
 
 #: Height of the pelvis joint above the floor when sitting or lying on the back (metres).
 PELVIS_ON_FLOOR_M = 0.11
@@ -32,13 +33,6 @@ PELVIS_ON_FLOOR_M = 0.11
 HEEL_ON_FLOOR_M = 0.07
 #: The trunk's pitch lying on the back: a quarter turn backwards.
 SUPINE = -np.pi / 2
-
-FEET = frozenset({"r_foot", "l_foot"})
-ARM_CHANNELS = tuple(f"{s}_{j}" for s in "rl" for j in ("sh_flex", "sh_abd", "sh_rot", "elbow"))
-
-
-def _arms(key: dict) -> dict:
-    return {name: key[name] for name in ARM_CHANNELS}
 
 
 def _ready_arms(rng: np.random.Generator) -> dict:
@@ -135,9 +129,8 @@ def stretched(subject: Subject, lying: dict, rng: np.random.Generator) -> dict:
     rot = pelvis_rotation(key)
     reach = limbs.reach(subject.bones["thigh"], subject.bones["shin"], rng.uniform(0.05, 0.25))
     for side, sign in SIDES:
-        hip = np.array([key["pelvis_x"], key["pelvis_y"], key["pelvis_z"]]) + rot @ np.array(
-            [sign * subject.bones["hip"], 0.0, 0.0]
-        )
+        hip = np.array([key["pelvis_x"], key["pelvis_y"], key["pelvis_z"]])
+        hip = hip + rot @ hip_offset(subject, sign)
         across = sign * rng.uniform(0.0, 0.12)
         rise = hip[2] - HEEL_ON_FLOOR_M
         along = np.sqrt(reach**2 - rise**2 - across**2)
@@ -199,7 +192,7 @@ def lying(subject: Subject, num_frames: int, rng: np.random.Generator) -> Perfor
         clear = {f"{side}_sh_flex": 0.4 for side in "rl"}  # the hands clear the floor
         ready = {**back, **_ready_arms(rng)}
         script.move("lie back", rng.uniform(1.2, 2.0), FEET | {"floor"}, bumps=clear, **ready)
-        script.move("arms down", rng.uniform(0.8, 1.2), FEET | {"floor"}, **_arms(back))
+        script.move("arms down", rng.uniform(0.8, 1.2), FEET | {"floor"}, **arm_channels(back))
         script.hold("lie", rng.uniform(1.0, 4.0), FEET | {"floor"})
         if rng.random() < 0.7:
             flat = stretched(subject, back, rng)
@@ -213,7 +206,7 @@ def lying(subject: Subject, num_frames: int, rng: np.random.Generator) -> Perfor
                 script.move("roll onto side", roll, {"floor"}, **{**side, **arms})
                 script.hold("lie on side", rng.uniform(1.0, 4.0), {"floor"})
                 script.move("roll back", roll, {"floor"}, **{**flat, **arms})
-                script.move("arms down", rng.uniform(0.9, 1.4), {"floor"}, **_arms(flat))
+                script.move("arms down", rng.uniform(0.9, 1.4), {"floor"}, **arm_channels(flat))
             script.move("knees up", rng.uniform(0.8, 1.5), {"floor"}, **back)
         curl = {"spine_bend": rng.uniform(0.2, 0.4), "neck_pitch": rng.uniform(0.2, 0.4), **clear}
         script.move("arms ready", rng.uniform(0.8, 1.2), FEET | {"floor"}, **_ready_arms(rng))

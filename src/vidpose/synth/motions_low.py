@@ -14,34 +14,31 @@ import numpy as np
 
 from vidpose.synth import limbs
 from vidpose.synth.activities import smooth_wave, upper_body
-from vidpose.synth.body import LIMITS, Subject
+from vidpose.synth.body import LIMITS, Subject, hip_offset
 from vidpose.synth.postures import (
     SIDES,
     arm_pose,
     arm_to,
     bent_leg,
+    leg_channels,
     pelvis_height,
     pelvis_rotation,
     relaxed_arms,
     stand,
 )
 from vidpose.synth.staging import (
-    FPS,
+    FEET,
     KNEE_ON_FLOOR_M,
     KNEE_PREFERRED,
     Performance,
     Script,
     key_frame,
+    long_enough,
     perform,
     solve,
 )
 
-FEET = frozenset({"r_foot", "l_foot"})
 HIP_FLEX_MAX = LIMITS["r_hip_flex"][1] - 0.1  # at key poses; staging guards every frame
-
-
-def _long_enough(rng: np.random.Generator, num_frames: int) -> float:
-    return num_frames / FPS + rng.uniform(2.0, 8.0)
 
 
 def wide_stance(subject: Subject, rng: np.random.Generator, low: float, high: float) -> dict:
@@ -77,7 +74,7 @@ def squatting(subject: Subject, num_frames: int, rng: np.random.Generator) -> Pe
     """Squats: down (1-1.8 s), a pause, up; arms forward, on the knees or hands together."""
     standing = wide_stance(subject, rng, 0.12, 0.2)
     script = Script(subject, standing)
-    needed = _long_enough(rng, num_frames)
+    needed = long_enough(rng, num_frames)
     while script.now < needed:
         script.hold("stand", rng.uniform(0.4, 2.0), FEET)
         knee = rng.uniform(1.3, 2.45)
@@ -103,7 +100,7 @@ def crouching(subject: Subject, num_frames: int, rng: np.random.Generator) -> Pe
     from foot to foot and reaching to either side, then standing up."""
     standing = wide_stance(subject, rng, 0.13, 0.22)
     script = Script(subject, standing)
-    needed = _long_enough(rng, num_frames)
+    needed = long_enough(rng, num_frames)
     while script.now < needed:
         script.hold("stand", rng.uniform(0.4, 2.0), FEET)
         low = low_key(subject, standing, rng.uniform(2.1, 2.45), rng.uniform(0.5, 0.65), rng)
@@ -146,7 +143,7 @@ def bending(subject: Subject, num_frames: int, rng: np.random.Generator) -> Perf
     back."""
     standing = stand(subject, rng)
     script = Script(subject, standing)
-    needed = _long_enough(rng, num_frames)
+    needed = long_enough(rng, num_frames)
     while script.now < needed:
         script.hold("stand", rng.uniform(0.5, 2.5), FEET)
         down = reach_down(subject, standing, rng)
@@ -230,7 +227,7 @@ def kneeling(subject: Subject, num_frames: int, rng: np.random.Generator) -> Per
     knee down too, then up and back."""
     standing = stand(subject, rng)
     script = Script(subject, standing)
-    needed = _long_enough(rng, num_frames)
+    needed = long_enough(rng, num_frames)
     while script.now < needed:
         script.hold("stand", rng.uniform(0.5, 2.0), FEET)
         front, sign = SIDES[int(rng.integers(2))]
@@ -280,15 +277,9 @@ def _knee_leg(subject: Subject, key: dict, side: str, knee_point: np.ndarray, to
     rise = 0.05 if toes else 0.01  # the ankle above the knee joint
     ankle = knee_point + np.array([0.0, -np.sqrt(shin**2 - rise**2), rise])
     rot = pelvis_rotation(key)
-    hip = np.array([key["pelvis_x"], key["pelvis_y"], key["pelvis_z"]]) + rot @ np.array(
-        [sign * subject.bones["hip"], 0.0, 0.0]
-    )
-    swivel = limbs.swivel_of(
-        hip[None], ankle[None], knee_point[None], (rot @ KNEE_PREFERRED)[None], sign
-    )[0]
-    out = {f"{side}_ankle_{a}": float(v) for a, v in zip("xyz", ankle, strict=True)}
-    out[f"{side}_swivel"] = float(swivel)
-    return out
+    hip = np.array([key["pelvis_x"], key["pelvis_y"], key["pelvis_z"]])
+    hip = hip + rot @ hip_offset(subject, sign)
+    return leg_channels(side, hip, knee_point, ankle, rot @ KNEE_PREFERRED)
 
 
 def half_kneel(subject: Subject, stepped: dict, front: str, rng: np.random.Generator) -> dict:

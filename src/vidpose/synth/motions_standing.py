@@ -13,14 +13,9 @@ import numpy as np
 from vidpose.synth.activities import smooth_wave, upper_body
 from vidpose.synth.body import Subject
 from vidpose.synth.postures import SIDES, leg_at, pelvis_height, relaxed_arms, stand
-from vidpose.synth.staging import FPS, Performance, Script, perform
+from vidpose.synth.staging import FEET, Performance, Script, long_enough, perform
 
-FEET = frozenset({"r_foot", "l_foot"})
 BALANCE_S = (2.0, 6.0)
-
-
-def _long_enough(rng: np.random.Generator, num_frames: int) -> float:
-    return num_frames / FPS + rng.uniform(2.0, 8.0)
 
 
 def over_foot(subject: Subject, key: dict, side: str, rng: np.random.Generator) -> dict:
@@ -72,7 +67,7 @@ def balancing(subject: Subject, num_frames: int, rng: np.random.Generator) -> Pe
     """Standing on one leg for 2-6 s with the arms out, correcting with arms and trunk."""
     standing = stand(subject, rng)
     script = Script(subject, standing)
-    needed = _long_enough(rng, num_frames)
+    needed = long_enough(rng, num_frames)
     while script.now < needed:
         script.hold("stand", rng.uniform(0.5, 2.0), FEET)
         stance, _ = SIDES[int(rng.integers(2))]
@@ -97,7 +92,7 @@ def standing(subject: Subject, num_frames: int, rng: np.random.Generator) -> Per
     """Standing in place: upper-body activities, shifting the weight, now and then a step."""
     key = stand(subject, rng)
     script = Script(subject, key)
-    needed = _long_enough(rng, num_frames)
+    needed = long_enough(rng, num_frames)
     while script.now < needed:
         pick = rng.random()
         if pick < 0.6:

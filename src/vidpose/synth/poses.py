@@ -191,11 +191,12 @@ def _checked_settings(preset, seed, views, seconds, takes, motion, actions) -> t
     if not isinstance(views, int) or not 1 <= views <= 1000:
         raise UserError(f"views = {views!r} must be between 1 and 1000")
     if actions is not None:
+        if not actions:
+            raise UserError(f"actions: none given; the built-in ones are {', '.join(ACTIONS)}")
         unknown = [name for name in actions if name not in ACTIONS]
-        if unknown or not actions:
+        if unknown:
             raise UserError(
-                f"actions: {', '.join(unknown) or 'none given'} unknown; the built-in ones are "
-                f"{', '.join(ACTIONS)}"
+                f"actions: {', '.join(unknown)} unknown; the built-in ones are {', '.join(ACTIONS)}"
             )
         if motion is not None:
             raise UserError("actions cannot be chosen with a motion file: its sequences are used")

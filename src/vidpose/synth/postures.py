@@ -168,6 +168,19 @@ def arm_to(
     return {name: float(value[pick]) for name, value in angles.items()}
 
 
+def leg_channels(
+    side: str, hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, preferred: np.ndarray
+) -> dict[str, float]:
+    """The ankle and swivel channels of leg ``side`` with its hip, knee and ankle joints at
+    these points (3,); ``preferred`` is :data:`~vidpose.synth.staging.KNEE_PREFERRED` in the
+    world frame (turned by the pelvis)."""
+    sign = 1.0 if side == "r" else -1.0
+    swivel = limbs.swivel_of(hip[None], ankle[None], knee[None], preferred[None], sign)[0]
+    out = {f"{side}_ankle_{axis}": float(v) for axis, v in zip("xyz", ankle, strict=True)}
+    out[f"{side}_swivel"] = float(swivel)
+    return out
+
+
 def leg_at(
     subject: Subject,
     key: dict[str, float],
@@ -179,7 +192,6 @@ def leg_at(
 ) -> dict[str, float]:
     """The ankle and swivel channels of leg ``side`` posed by these hip and knee angles
     (radians, as :mod:`vidpose.synth.body` names them) from ``key``'s pelvis."""
-    sign = 1.0 if side == "r" else -1.0
     params = {"heading": np.array([key["yaw"]])}
     for name in ("lean", "roll", "turn"):
         params[name] = np.array([key[name]])
@@ -188,11 +200,7 @@ def leg_at(
         params[f"{side}_{name}"] = np.array([value])
     joints = forward_kinematics(subject, params, pelvis_height=np.array([key["pelvis_z"]]))[0]
     hip, middle, ankle = joints[[1, 2, 3] if side == "r" else [4, 5, 6]]
-    preferred = pelvis_rotation(key) @ KNEE_PREFERRED
-    swivel = limbs.swivel_of(hip[None], ankle[None], middle[None], preferred[None], sign)[0]
-    out = {f"{side}_ankle_{axis}": float(v) for axis, v in zip("xyz", ankle, strict=True)}
-    out[f"{side}_swivel"] = float(swivel)
-    return out
+    return leg_channels(side, hip, middle, ankle, pelvis_rotation(key) @ KNEE_PREFERRED)
 
 
 def arm_above_floor(

@@ -44,6 +44,8 @@ CHANNELS = ("pelvis_x", "pelvis_y", "pelvis_z", "sway") + TRUNK + NECK + ARMS + 
 #: What can bear weight: flat feet (ankle at its standing height), knees, a seat, and the
 #: floor under the trunk (lying or sitting on it).
 CONTACTS = ("r_foot", "l_foot", "r_knee", "l_knee", "seat", "floor")
+#: Both feet: the loads of a standing segment.
+FEET = frozenset({"r_foot", "l_foot"})
 
 #: Height of a knee joint above the floor when kneeling on it (metres).
 KNEE_ON_FLOOR_M = 0.06
@@ -54,6 +56,12 @@ KNEE_PREFERRED = np.array([0.0, 1.0, 0.3]) / np.hypot(1.0, 0.3)
 
 _PELVIS = ("pelvis_x", "pelvis_y", "pelvis_z", "yaw", "lean", "roll", "turn")
 _UPPER = ("pelvis_x", "pelvis_y", "pelvis_z", *TRUNK, *NECK)
+
+
+def long_enough(rng: np.random.Generator, num_frames: int) -> float:
+    """Seconds a motion's script runs to, at least: the take's ``num_frames`` at :data:`FPS`
+    and 2-8 s more (one uniform draw from ``rng``)."""
+    return num_frames / FPS + rng.uniform(2.0, 8.0)
 
 
 def min_jerk(tau: np.ndarray) -> np.ndarray:
