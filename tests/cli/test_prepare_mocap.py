@@ -166,7 +166,8 @@ def test_scale_up_and_map_options(tmp_path, capsys):
         + ["--overwrite"],
         capsys,
     )
-    assert code == 0, err and "user map" in stdout
+    assert code == 0, err
+    assert "user map" in stdout, stdout
     code, _, err = _run(["prepare", "mocap", str(renamed), str(out), "--up", "x"], capsys)
     assert code == 2 and "invalid choice" in err
 
