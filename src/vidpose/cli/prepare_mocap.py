@@ -15,8 +15,6 @@ from pathlib import Path
 from vidpose.cli.argtypes import add_overwrite_option, positive_float
 from vidpose.mocap.proportions import BONE_CHOICES
 
-PREPARE_NAME = "mocap"
-
 EPILOG = """\
 output: OUT.npz with positions_<take> (F, 17, 3) metres, world frame z up, at --fps, and
 subject_<take>, action_<take> labels: the --motion format of `vidpose synth`. The joints mean
@@ -43,7 +41,7 @@ def _scale(text: str) -> float | None:
 
 def register_prepare(subparsers) -> None:
     parser = subparsers.add_parser(
-        PREPARE_NAME,
+        "mocap",
         help="motion capture (BVH, ASF/AMC) to a --motion file of 17-joint positions",
         description="Convert BVH and ASF/AMC motion capture into 17-joint Human3.6M positions "
         "in metres, z up, resampled to --fps, for `vidpose synth --motion`.",
