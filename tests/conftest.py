@@ -1,15 +1,40 @@
-"""Fixtures shared across test folders: a short video of a walking figure, a tiny checkpoint."""
+"""Fixtures shared across test folders: a short video of a walking figure, a tiny checkpoint,
+and where the shared data is (:func:`shared_dir`)."""
 
 from __future__ import annotations
 
 import errno
 import os
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Test modules and helpers import this module's plain functions as ``tests_conftest``: every
+# conftest.py outside a package is imported as "conftest", so that name holds whichever pytest
+# loaded last. This one is loaded before any other conftest or test module.
+sys.modules.setdefault("tests_conftest", sys.modules[__name__])
+
+
+def shared_dir() -> Path | None:
+    """The shared data folder (mocap/, video/): ``../shared`` beside the repository, else
+    ``$VIDPOSE_SHARED`` (a git worktree has no ../shared); None when neither is a folder. Tests
+    that need the shared data skip when it is absent."""
+    candidates = [REPO.parent / "shared"]
+    if os.environ.get("VIDPOSE_SHARED"):
+        candidates.append(Path(os.environ["VIDPOSE_SHARED"]))
+    return next((path for path in candidates if path.is_dir()), None)
+
+
+@pytest.fixture(scope="session")
+def shared_folder() -> Path | None:
+    """:func:`shared_dir` for fixtures and tests: the shared data folder, or None."""
+    return shared_dir()
 
 
 @dataclass

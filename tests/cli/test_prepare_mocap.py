@@ -1,12 +1,11 @@
 """``vidpose prepare mocap``: files to a --motion npz; bad input is one line, exit 2, no OUT."""
 
 import json
-import os
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
+from tests_conftest import REPO, shared_dir
 
 from vidpose.cli import main
 from vidpose.clips.clip_store import open_store
@@ -16,16 +15,7 @@ from vidpose.mocap.proportions import mean_bone_lengths, subject_bone_lengths
 from vidpose.pose.skeleton import JOINT_NAMES, bone_lengths
 from vidpose.synth.motion_file import load_motion_file
 
-REPO = Path(__file__).resolve().parents[2]
-CMU_DIR = (
-    (
-        Path(os.environ["VIDPOSE_SHARED"])
-        if not (REPO.parent / "shared").is_dir() and os.environ.get("VIDPOSE_SHARED")
-        else REPO.parent / "shared"
-    )
-    / "mocap"
-    / "cmu"
-)
+CMU_DIR = (shared_dir() or REPO.parent / "shared") / "mocap" / "cmu"
 STANDING = np.array(
     [
         [0, 1.0, 0], [-0.13, 1.0, 0], [-0.13, 0.55, 0.02], [-0.13, 0.1, 0],
@@ -166,7 +156,8 @@ def test_scale_up_and_map_options(tmp_path, capsys):
         + ["--overwrite"],
         capsys,
     )
-    assert code == 0, err and "user map" in stdout
+    assert code == 0, err
+    assert "user map" in stdout, stdout
     code, _, err = _run(["prepare", "mocap", str(renamed), str(out), "--up", "x"], capsys)
     assert code == 2 and "invalid choice" in err
 

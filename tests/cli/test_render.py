@@ -69,3 +69,33 @@ def test_render_bad_inputs_fail_in_one_line(small_store, tmp_path, capsys, extra
 def test_render_rejects_a_directory_that_is_not_a_store(tmp_path, capsys):
     assert main(["render", str(tmp_path), "--clip", "0", "--out", str(tmp_path / "x.gif")]) == 2
     assert "meta.json: missing (not a vidpose store)" in capsys.readouterr().err
+
+
+def test_render_replaces_an_existing_out_only_with_overwrite(small_store, tmp_path, capsys):
+    out = tmp_path / "clip.gif"
+    out.write_bytes(b"an older animation")
+    argv = ["render", str(small_store), "--clip", "0", "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"--out {out}: already exists (use --overwrite to replace it)" in err
+    assert out.read_bytes() == b"an older animation"
+    assert main([*argv, "--overwrite"]) == 0
+    assert count_decodable_frames(out) == 8
+
+
+def test_render_never_writes_over_its_checkpoint(small_store, tmp_path, capsys):
+    checkpoint = tmp_path / "model.gif"  # a checkpoint whatever its name; checked before loading
+    checkpoint.write_bytes(b"weights")
+    argv = ["render", str(small_store), "--clip", "0", "--checkpoint", str(checkpoint)]
+    assert main([*argv, "--out", str(checkpoint), "--overwrite"]) == 2
+    assert "is also an input of this command" in capsys.readouterr().err
+    assert checkpoint.read_bytes() == b"weights"
+
+
+def test_render_frames_must_be_positive(small_store, tmp_path, capsys):
+    argv = ["render", str(small_store), "--clip", "0", "--out", str(tmp_path / "x.gif")]
+    with pytest.raises(SystemExit) as exit_info:
+        main([*argv, "--frames", "0"])
+    assert exit_info.value.code == 2
+    assert "--frames: 0 must be at least 1" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

@@ -78,3 +78,25 @@ def test_palette_png_is_smaller_and_looks_the_same(store, tmp_path):
     assert small.stat().st_size < 0.7 * full.stat().st_size
     a, b = cv2.imread(str(full)).astype(int), cv2.imread(str(small)).astype(int)
     assert a.shape == b.shape and np.abs(a - b).mean() < 6
+
+
+def test_show_replaces_an_existing_sheet_only_with_overwrite(store, tmp_path, capsys):
+    out = tmp_path / "sheet.png"
+    out.write_bytes(b"an older sheet")
+    argv = ["show", str(store.path), "--out", str(out), "--clips", "2"]
+    assert main(argv) == 2
+    assert f"--out {out}: already exists (use --overwrite" in capsys.readouterr().err
+    assert out.read_bytes() == b"an older sheet"
+    assert main([*argv, "--overwrite"]) == 0
+    assert cv2.imread(str(out)) is not None
+
+
+def test_show_never_writes_over_its_store(tmp_path, capsys):
+    poses = np.zeros((1, 2, 17, 3), np.float32)
+    rows = [dict(subject="S1", action="a", camera="c", sequence="s", start_frame=0)]
+    store = tmp_path / "odd.png"  # a store folder with an image's name
+    write_store(store, poses3d=poses, poses2d=poses[..., :2], clips=rows)
+    before = sorted(p.name for p in store.iterdir())
+    assert main(["show", str(store), "--out", str(store), "--overwrite"]) == 2
+    assert capsys.readouterr().err.startswith(f"vidpose show: error: --out {store}: ")
+    assert sorted(p.name for p in store.iterdir()) == before

@@ -61,7 +61,7 @@ COMMANDS = {
         lambda i, c, v, d: (
             ["train", "--config", i / "config.yaml", "--data", i / "data"] + ["--out", d / "run"]
         ),
-        "vidpose.engine.trainer.train",
+        "vidpose.tracks.track.train",
     ),
     "evaluate --json": (
         lambda i, c, v, d: ["evaluate", c, "--data", i / "data" / "test", "--json", d / "e.json"],

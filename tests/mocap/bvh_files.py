@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
+from tests_conftest import REPO, shared_dir
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def shared_dir() -> Path:
-    """../shared beside the repository, else $VIDPOSE_SHARED (a worktree has no ../shared)."""
-    beside = REPO.parent / "shared"
-    if beside.is_dir() or not os.environ.get("VIDPOSE_SHARED"):
-        return beside
-    return Path(os.environ["VIDPOSE_SHARED"])
-
-
-#: The CMU takes of ../shared/mocap/cmu (absent in a fresh clone elsewhere: tests skip).
-CMU_DIR = shared_dir() / "mocap" / "cmu"
+#: The CMU takes in the shared data folder (absent in a fresh clone elsewhere: the tests that
+#: read them skip; the path then names where they belong, ../shared/mocap/cmu).
+CMU_DIR = (shared_dir() or REPO.parent / "shared") / "mocap" / "cmu"
 
 
 def joint_block(name, offset, channels, children="", root=False, end=None, depth=0):

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def shared_folder() -> Path | None:
-    """``../shared`` beside the repository, else ``$VIDPOSE_SHARED``; None when neither is."""
-    candidates = [REPO_ROOT.parent / "shared"]
-    if os.environ.get("VIDPOSE_SHARED"):
-        candidates.append(Path(os.environ["VIDPOSE_SHARED"]))
-    return next((path for path in candidates if path.is_dir()), None)
-
 
 @pytest.fixture(scope="session")
-def sports2d() -> dict[str, Path]:
+def sports2d(shared_folder) -> dict[str, Path]:
     """The Sports2D demo video and its BlazePose keypoints (skipped when absent)."""
-    folder = shared_folder()
+    folder = shared_folder  # the shared data folder (tests/conftest.py), or None
     files = {
         "video": folder / "video" / "sports2d_demo.mp4" if folder else None,
         "keypoints": folder / "video" / "sports2d_blazepose.npz" if folder else None,

@@ -31,6 +31,49 @@ positive_int = int_in_range(1)
 non_negative_int = int_in_range(0)
 
 
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+def positive_float(text: str) -> float:
+    """A finite number above 0 (a frame rate, a scale)."""
+    value = _number(text)
+    if not 0 < value < math.inf:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+    return value
+
+
+positive_float.__name__ = "positive number"
+
+
+def fraction(text: str) -> float:
+    """A share: a number in [0, 1]."""
+    value = _number(text)
+    if not 0.0 <= value <= 1.0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"{text!r} must lie in [0, 1]")
+    return value
+
+
+fraction.__name__ = "fraction"
+
+
+def comma_names(noun: str) -> Callable[[str], tuple[str, ...]]:
+    """An argparse ``type=`` for ``"A,B"`` → ("A", "B") (blanks around names and empty
+    entries dropped); text naming nothing is a usage error that says which ``noun`` is missing."""
+
+    def parse(text: str) -> tuple[str, ...]:
+        names = tuple(name.strip() for name in text.split(",") if name.strip())
+        if not names:
+            raise argparse.ArgumentTypeError(f"{text!r} names no {noun}")
+        return names
+
+    parse.__name__ = f"{noun} names"
+    return parse
+
+
 def float_range(text: str) -> tuple[float, float]:
     """``"1.3,1.8"`` → (1.3, 1.8); one number ``"5"`` → (5.0, 5.0); MIN must not exceed MAX."""
     parts = text.split(",")

@@ -1,11 +1,11 @@
 """``vidpose prepare SOURCE ...``: convert a data source into the stores vidpose reads.
 
-Each subcommand is a module listed in :data:`SUBCOMMANDS` that exposes::
+Each subcommand lives in a module listed in :data:`SUBCOMMANDS` that exposes::
 
-    PREPARE_NAME: str                      # the subcommand, e.g. "npy"
-    def register_prepare(subparsers)       # add its parser; set_defaults(run=...)
+    def register_prepare(subparsers)       # add its parser(s); set_defaults(run=...)
 
-and only parses and prints: its ``run(args)`` calls the source's function in
+(``prepare_shipped`` adds two: ``shipped`` and ``shipped-weights``). A subcommand only parses
+and prints: its ``run(args)`` calls the source's function in
 :mod:`vidpose.sources` (plain arguments, no argparse; it writes the stores and returns a
 summary with ``warnings`` and ``notes``), prints those with
 :func:`vidpose.cli.prepare_shared.print_messages`, then one ``wrote OUT: ...`` line.

@@ -7,12 +7,10 @@ from pathlib import Path
 
 from vidpose.cli.prepare_shared import add_2d_arguments, describe_2d, named_file, print_messages
 
-PREPARE_NAME = "add-2d"
-
 
 def register_prepare(subparsers) -> None:
     parser = subparsers.add_parser(
-        PREPARE_NAME,
+        "add-2d",
         help="attach VideoPose3D 2D files (NAME=FILE) to the stores of `prepare videopose3d`",
         description="Attach VideoPose3D 2D files to the stores OUT/train and OUT/test made by "
         "`vidpose prepare videopose3d`, as named 2D sources.",

@@ -10,12 +10,10 @@ from vidpose.cli.argtypes import int_in_range, positive_int
 from vidpose.cli.prepare_shared import add_camera_arguments, add_split_arguments, print_messages
 from vidpose.sources.h36m_clips import DEFAULT_EVERY, MAX_SIZE, MIN_SIZE
 
-PREPARE_NAME = "h36m"
-
 
 def register_prepare(subparsers) -> None:
     parser = subparsers.add_parser(
-        PREPARE_NAME,
+        "h36m",
         help="the official Human3.6M release (CDF poses + mp4 videos) → OUT/train, OUT/test",
         description="Convert the official Human3.6M release (CDF poses and mp4 videos) into the "
         "clip stores OUT/train and OUT/test: person crops, 3D poses in the camera frame, 2D "

@@ -12,10 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from vidpose.cli.argtypes import add_overwrite_option
+from vidpose.cli.argtypes import add_overwrite_option, positive_float
 from vidpose.mocap.proportions import BONE_CHOICES
-
-PREPARE_NAME = "mocap"
 
 EPILOG = """\
 output: OUT.npz with positions_<take> (F, 17, 3) metres, world frame z up, at --fps, and
@@ -37,23 +35,13 @@ examples:
 """
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
-    return value
-
-
 def _scale(text: str) -> float | None:
-    return None if text == "auto" else _positive_float(text)
+    return None if text == "auto" else positive_float(text)
 
 
 def register_prepare(subparsers) -> None:
     parser = subparsers.add_parser(
-        PREPARE_NAME,
+        "mocap",
         help="motion capture (BVH, ASF/AMC) to a --motion file of 17-joint positions",
         description="Convert BVH and ASF/AMC motion capture into 17-joint Human3.6M positions "
         "in metres, z up, resampled to --fps, for `vidpose synth --motion`.",
@@ -64,7 +52,7 @@ def register_prepare(subparsers) -> None:
         "inputs", nargs="+", metavar="FILES_OR_DIRS", help=".bvh, .amc (+ .asf) files or folders"
     )
     parser.add_argument("out", type=Path, metavar="OUT.npz", help="motion file to write")
-    parser.add_argument("--fps", type=_positive_float, default=50.0, help="output frame rate")
+    parser.add_argument("--fps", type=positive_float, default=50.0, help="output frame rate")
     parser.add_argument(
         "--scale",
         type=_scale,
@@ -75,7 +63,7 @@ def register_prepare(subparsers) -> None:
     parser.add_argument("--up", choices=("auto", "y", "z"), default="auto", help="file up axis")
     parser.add_argument(
         "--source-fps",
-        type=_positive_float,
+        type=positive_float,
         help="frame rate of the files (default: BVH Frame Time; AMC 120)",
     )
     parser.add_argument("--subject", help="subject label of every take (default: CMU number)")

@@ -7,12 +7,10 @@ from pathlib import Path
 
 from vidpose.cli.argtypes import add_overwrite_option
 
-PREPARE_NAME = "npy"
-
 
 def register_prepare(subparsers) -> None:
     parser = subparsers.add_parser(
-        PREPARE_NAME,
+        "npy",
         help="the report's X.npy (clips) and Y.npy (3D poses) arrays",
         description=(
             "Convert X.npy, (N, T, H, W, 3) RGB clips (uint8, or float in [0, 1] or [0, 255]), "

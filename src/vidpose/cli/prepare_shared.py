@@ -25,20 +25,17 @@ def add_split_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="subjects to convert (default: those of both splits)",
     )
-    parser.add_argument(
-        "--train-subjects",
-        nargs="+",
-        default=list(TRAIN_SUBJECTS),
-        metavar="S",
-        help=f"the training split ({' '.join(TRAIN_SUBJECTS)})",
-    )
-    parser.add_argument(
-        "--test-subjects",
-        nargs="+",
-        default=list(TEST_SUBJECTS),
-        metavar="S",
-        help=f"the test split ({' '.join(TEST_SUBJECTS)})",
-    )
+    for option, split, subjects in (
+        ("--train-subjects", "training", TRAIN_SUBJECTS),
+        ("--test-subjects", "test", TEST_SUBJECTS),
+    ):
+        parser.add_argument(
+            option,
+            nargs="+",
+            default=list(subjects),
+            metavar="S",
+            help=f"the {split} split ({' '.join(subjects)})",
+        )
     add_overwrite_option(parser)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from vidpose.cli.argtypes import add_overwrite_option, non_negative_int
+from vidpose.cli.argtypes import add_overwrite_option, comma_names, fraction, non_negative_int
 
 SHIPPED_EPILOG = """\
 every sequence of every ROOT (its train and test splits) goes to OUT/dev when its subject is
@@ -23,23 +23,6 @@ example (the Makefile's shipped-lifter target):
 """
 
 
-def _names(text: str) -> list[str]:
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    if not names:
-        raise argparse.ArgumentTypeError(f"{text!r} names no subject")
-    return names
-
-
-def _share(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text!r} must lie in [0, 1]")
-    return value
-
-
 def register_prepare(subparsers) -> None:
     parser = subparsers.add_parser(
         "shipped",
@@ -52,17 +35,25 @@ def register_prepare(subparsers) -> None:
     parser.add_argument("out", type=Path, metavar="OUT", help="output folder (train/ test/ dev/)")
     parser.add_argument("roots", type=Path, nargs="+", metavar="ROOT", help="synth outputs")
     parser.add_argument(
-        "--test-subjects", type=_names, default=None, metavar="A,B", help="default S9,S11"
+        "--test-subjects",
+        type=comma_names("subject"),
+        default=None,
+        metavar="A,B",
+        help="default S9,S11",
     )
     parser.add_argument(
-        "--dev-subjects", type=_names, default=[], metavar="A,B", help="held out in OUT/dev"
+        "--dev-subjects",
+        type=comma_names("subject"),
+        default=[],
+        metavar="A,B",
+        help="held out in OUT/dev",
     )
     parser.add_argument(
         "--cmu-index", type=Path, metavar="INDEX.tsv", help="CMU takes' activity groups as actions"
     )
     parser.add_argument(
         "--coco-share",
-        type=_share,
+        type=fraction,
         default=0.5,
         metavar="P",
         help="share of sequences whose mixed 2D is coco (default 0.5)",

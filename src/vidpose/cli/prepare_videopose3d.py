@@ -13,12 +13,10 @@ from vidpose.cli.prepare_shared import (
     print_messages,
 )
 
-PREPARE_NAME = "videopose3d"
-
 
 def register_prepare(subparsers) -> None:
     parser = subparsers.add_parser(
-        PREPARE_NAME,
+        "videopose3d",
         help="VideoPose3D's data_3d_h36m.npz + 2D files → sequence stores OUT/train, OUT/test",
         description="Convert VideoPose3D's data_3d_h36m.npz and 2D files (ground truth, CPN, "
         "Stacked Hourglass, Detectron) into the sequence stores OUT/train and OUT/test: every "

@@ -3,6 +3,8 @@ debugging (each track draws its own store, vidpose.tracks)."""
 
 from __future__ import annotations
 
+from vidpose.cli.argtypes import add_overwrite_option, positive_int
+
 ORDER = 65
 
 
@@ -24,27 +26,30 @@ def register(subparsers) -> None:
     parser.add_argument("--checkpoint", metavar="C", help="also show this model's prediction")
     parser.add_argument(
         "--frames",
-        type=int,
+        type=positive_int,
         metavar="N",
         help="draw only the first N frames (sequences can be minutes long; default: all)",
     )
     parser.add_argument("--out", metavar="OUT.gif|OUT.mp4", help="default: clipI.gif, here")
     parser.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N (default cpu)")
+    add_overwrite_option(parser)
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
-    from vidpose.infra.atomic import check_writable
+    from vidpose.infra.atomic import check_output
     from vidpose.infra.devices import resolve_device
-    from vidpose.infra.errors import UserError
     from vidpose.pose.metrics import mpjpe_mm
     from vidpose.tracks import checkpoint_track, require_same_track, store_track
     from vidpose.video.encode import check_video_path, write_video
     from vidpose.video.render import clip_animation_frames
 
-    out = check_writable(check_video_path(args.out or f"clip{args.clip}.gif", "--out"), "--out")
-    if args.frames is not None and args.frames < 1:
-        raise UserError(f"--frames: expected at least 1, got {args.frames}")
+    out = check_output(
+        check_video_path(args.out or f"clip{args.clip}.gif", "--out"),
+        overwrite=args.overwrite,
+        inputs=(args.store, args.checkpoint),
+        what="--out",
+    )
     track = store_track(args.store)
     store = track.open_store(args.store)
     device = resolve_device(args.device)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vidpose.cli.argtypes import int_in_range
+from vidpose.cli.argtypes import add_overwrite_option, int_in_range
 
 ORDER = 15
 SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -33,12 +33,13 @@ def register(subparsers) -> None:
         type=int_in_range(2, 256),
         help="write a palette PNG of this many colours (2-256): much smaller files",
     )
+    add_overwrite_option(parser)
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
     from vidpose.clips.contact_sheet import write_image
-    from vidpose.infra.atomic import check_writable, user_error_on_write
+    from vidpose.infra.atomic import check_output, user_error_on_write
     from vidpose.infra.errors import UserError
     from vidpose.tracks import store_track
 
@@ -47,7 +48,7 @@ def run(args) -> int:
         raise UserError(f"--out {out}: use a .png or .jpg file name")
     if out.is_dir():
         raise UserError(f"--out {out}: is a directory")
-    check_writable(out, "--out")
+    check_output(out, overwrite=args.overwrite, inputs=(args.store,), what="--out")
     track = store_track(args.store)
     store = track.open_store(args.store)
     sheet, rows = track.contact_sheet(store, args.clips, args.tile and max(args.tile, 16))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 
-from vidpose.cli.argtypes import float_range, non_negative_int, positive_int
+from vidpose.cli.argtypes import comma_names, float_range, non_negative_int, positive_int
 from vidpose.synth.virtual_cameras import CameraRanges
 
 ORDER = 10
@@ -75,7 +75,7 @@ def add_poses_only_arguments(parser) -> None:
     )
     group.add_argument(
         "--actions",
-        type=lambda text: tuple(name.strip() for name in text.split(",") if name.strip()),
+        type=comma_names("action"),
         default=None,
         metavar="NAME,...",
         help="built-in actions to perform (default: all, in the mix's proportions; "
