@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from vidpose.clips.clip_store import ClipStore
 from vidpose.infra.atomic import atomic_path, user_error_on_write, write_json_atomic
 from vidpose.infra.errors import UserError
 
@@ -81,32 +80,11 @@ def open_tensorboard(run_dir: Path) -> Any:
     return SummaryWriter(log_dir=str(run_dir / "tensorboard"))
 
 
-def clip_evaluation(
-    predictions: np.ndarray, train_store: ClipStore, test_store: ClipStore
-) -> dict | None:
-    """The evaluation report of a clip model's test ``predictions`` (None when the
-    evaluation code cannot be imported)."""
-    try:
-        from vidpose.pose.baselines import mean_training_pose
-        from vidpose.pose.evaluation import evaluate_predictions
-    except ImportError:
-        return None
-    mean_pose = mean_training_pose(train_store.poses3d)
-    return evaluate_predictions(
-        predictions,
-        test_store.poses3d,
-        test_store.clips,
-        mean_pose,
-        baseline_source=str(train_store.path),
-    )
-
-
-def write_evaluation(run_dir: Path, report: dict | None, context: dict) -> None:
+def write_evaluation(run_dir: Path, report: dict, context: dict) -> None:
     """``evaluation.json``: the final report, with ``context`` saying which checkpoint and
     predictions it scores (``vidpose evaluate --json`` writes the same fields)."""
-    if report is not None:
-        with user_error_on_write(run_dir / "evaluation.json"):  # a full disk: one line
-            write_json_atomic(run_dir / "evaluation.json", {**report, "context": context})
+    with user_error_on_write(run_dir / "evaluation.json"):  # a full disk: one line
+        write_json_atomic(run_dir / "evaluation.json", {**report, "context": context})
 
 
 def plot_curves(run_dir: Path) -> None:

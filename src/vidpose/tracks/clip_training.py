@@ -17,13 +17,15 @@ import torch
 
 from vidpose.clips.clip_source import ClipDataset
 from vidpose.clips.clip_store import ClipStore, open_store
-from vidpose.engine import distributed, performance, run_folder
+from vidpose.engine import distributed, performance
 from vidpose.engine.batches import place_training_data
 from vidpose.engine.clip_inference import predict_source
 from vidpose.engine.run_setup import build_training_model
 from vidpose.engine.train_step import StepInputs
 from vidpose.infra.errors import UserError
 from vidpose.models.frame_input import normalize_frames
+from vidpose.pose.baselines import mean_training_pose
+from vidpose.pose.evaluation import evaluate_predictions
 from vidpose.runs.run_config import ClipRunConfig, EvalConfig, TrainConfig
 
 
@@ -119,8 +121,16 @@ class ClipTraining:
             normalize=self.normalizer,
         )
 
-    def evaluation_report(self, predictions: np.ndarray) -> dict | None:
-        return run_folder.clip_evaluation(predictions, self.train_store, self.test_store)
+    def evaluation_report(self, predictions: np.ndarray) -> dict:
+        """The evaluation report of the test ``predictions`` (vidpose.pose.evaluation), its
+        mean-pose baseline the training store's."""
+        return evaluate_predictions(
+            predictions,
+            self.test_store.poses3d,
+            self.test_store.clips,
+            mean_training_pose(self.train_store.poses3d),
+            baseline_source=str(self.train_store.path),
+        )
 
     def checkpoint_fields(self) -> dict[str, int]:
         """The model's input: clip length and input side."""

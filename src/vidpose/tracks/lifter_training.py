@@ -43,6 +43,7 @@ from vidpose.lifting.windows import (
     TrainingWindows,
     screen_input,
 )
+from vidpose.pose.baselines import mean_training_pose
 from vidpose.pose.camera import project_torch
 from vidpose.runs.run_config import EvalConfig, LifterRunConfig, TrainConfig
 from vidpose.sequences import open_sequences
@@ -200,12 +201,12 @@ class LifterTraining:
             predictions = [poses for part in gathered for poses in part]
         return np.concatenate(predictions) if predictions else np.zeros((0, 17, 3), np.float32)
 
-    def evaluation_report(self, predictions: np.ndarray) -> dict | None:
+    def evaluation_report(self, predictions: np.ndarray) -> dict:
         return evaluate_store_predictions(
             predictions,
             self.test_store,
             self.evaluation_indices,
-            self.train_store.poses3d.reshape(-1, 17, 3).mean(0, dtype=np.float64),
+            mean_training_pose(self.train_store.poses3d),
             baseline_source=str(self.train_store.path),
         )
 
