@@ -45,7 +45,7 @@ from vidpose.lifting.windows import (
 )
 from vidpose.pose.baselines import mean_training_pose
 from vidpose.pose.camera import project_torch
-from vidpose.runs.run_config import EvalConfig, LifterRunConfig, TrainConfig
+from vidpose.runs.run_config import LifterRunConfig
 from vidpose.sequences import open_sequences
 
 #: Training work per sample for ``compile: auto`` (vidpose.engine.performance): tiny beside an
@@ -150,21 +150,18 @@ class LifterTraining:
             [self.test_store.poses3d[self.test_store.slice(i)] for i in self.evaluation_indices]
         )
 
-    def set_up_speed(
-        self, train: TrainConfig, total_steps: int, context: distributed.Context
-    ) -> performance.Speed:
+    def set_up_speed(self, total_steps: int) -> performance.Speed:
+        train, device = self.config.train, self.context.device
         work = float(total_steps * train.batch_size) * WORK_PER_SAMPLE
         speed = performance.resolve_speed(
-            context.device, train.precision, False, train.compile, training_work=work
+            device, train.precision, False, train.compile, training_work=work
         )
-        performance.configure_backends(context.device)
+        performance.configure_backends(device)
         return speed
 
-    def build_model(
-        self, config: LifterRunConfig, context: distributed.Context, speed: performance.Speed
-    ) -> torch.nn.Module:
+    def build_model(self, speed: performance.Speed) -> torch.nn.Module:
         return build_training_model(
-            config, self.train_store.poses3d, device=context.device, speed=speed
+            self.config, self.train_store.poses3d, device=self.context.device, speed=speed
         )
 
     def step_inputs(self, model: torch.nn.Module, seed: int) -> LiftingStepInputs:
@@ -178,14 +175,9 @@ class LifterTraining:
             seed=seed,
         )
 
-    def predict_test(
-        self,
-        model: torch.nn.Module,
-        settings: EvalConfig,
-        context: distributed.Context,
-        speed: performance.Speed,
-    ) -> np.ndarray:
+    def predict_test(self, model: torch.nn.Module, speed: performance.Speed) -> np.ndarray:
         """Poses (F, 17, 3) metres for every frame of the evaluation sequences, in order."""
+        context, settings = self.context, self.config.eval
         shard = eval_shard(len(self.evaluation_indices), context.rank, context.world_size)
         mine = [self.evaluation_indices[i] for i in shard]
         predictions = predict_sequences(
