@@ -14,7 +14,6 @@ from vidpose.clips import clip_store as clip_store
 from vidpose.clips.clip_store import ClipStore, open_store
 from vidpose.infra.errors import UserError
 from vidpose.models.settings import CLIPS
-from vidpose.runs.run_config import ClipRunConfig
 from vidpose.tracks import store_info
 from vidpose.tracks.clip_training import ClipTraining, effective_fps
 from vidpose.tracks.track import EvaluateOptions, Track
@@ -42,8 +41,7 @@ class ClipTrack(Track):
     row_noun = "clip"
     model_noun = "an image model"
     store_hint = "make one with vidpose synth or vidpose prepare h36m / npy"
-    config_class = ClipRunConfig
-    read_store = staticmethod(open_store)
+    open_store = staticmethod(clip_store.open_store)
     training_class = ClipTraining
 
     def evaluate(

@@ -13,7 +13,6 @@ from vidpose import sequences
 from vidpose.clips.crops import CROP_MARGIN
 from vidpose.infra.errors import UserError
 from vidpose.models.settings import LIFTER
-from vidpose.runs.run_config import LifterRunConfig
 from vidpose.sequences import SequenceStore, open_sequences
 from vidpose.tracks import store_info
 from vidpose.tracks.clip_track import RenderedClip
@@ -51,8 +50,7 @@ class LifterTrack(Track):
     row_noun = "sequence"
     model_noun = "a lifter"
     store_hint = "make one with vidpose prepare videopose3d or vidpose synth --poses-only"
-    config_class = LifterRunConfig
-    read_store = staticmethod(open_sequences)
+    open_store = staticmethod(open_sequences)
     training_class = LifterTraining
 
     def evaluate(
