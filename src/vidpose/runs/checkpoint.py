@@ -58,7 +58,8 @@ FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 #: What a checkpoint of each kind records about the model's input, besides the common fields.
 KIND_FIELDS: dict[str, tuple[str, ...]] = {CLIPS: ("clip_frames", "image_size"), LIFTER: ()}
-#: What each kind of checkpoint is called in messages, and what its model reads.
+#: What each kind of checkpoint is called in messages, and what its model reads (the tracks'
+#: ``model_noun`` too, vidpose.tracks).
 KIND_NOUNS = {CLIPS: ("an image model", "frames"), LIFTER: ("a lifter", "2D keypoint sequences")}
 
 
@@ -282,11 +283,6 @@ def save_inference_checkpoint(source: str | os.PathLike, out: str | os.PathLike)
     )
     save_checkpoint(out, slim)
     return Path(out)
-
-
-def require_image_model(model: torch.nn.Module, path: Any, command: str) -> None:
-    """``UserError`` when ``model`` is a lifter (it reads 2D keypoints, not frames)."""
-    require_kind(model, CLIPS, path, command)
 
 
 def rng_state() -> dict[str, Any]:

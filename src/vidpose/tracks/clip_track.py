@@ -39,7 +39,6 @@ class ClipTrack(Track):
     store_format = clip_store.FORMAT_NAME
     store_noun = "clip store"
     row_noun = "clip"
-    model_noun = "an image model"
     store_hint = "make one with vidpose synth or vidpose prepare h36m / npy"
     open_store = staticmethod(clip_store.open_store)
     training_class = ClipTraining

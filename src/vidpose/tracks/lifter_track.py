@@ -48,7 +48,6 @@ class LifterTrack(Track):
     store_format = sequences.FORMAT_NAME
     store_noun = "pose-sequence store"
     row_noun = "sequence"
-    model_noun = "a lifter"
     store_hint = "make one with vidpose prepare videopose3d or vidpose synth --poses-only"
     open_store = staticmethod(open_sequences)
     training_class = LifterTraining

@@ -14,6 +14,7 @@ import numpy as np
 from vidpose.engine.trainer import Trainer, TrainingData, TrainResult, train
 from vidpose.infra.json_files import read_json
 from vidpose.pose.baselines import mean_training_pose
+from vidpose.runs.checkpoint import KIND_NOUNS
 from vidpose.runs.run_config import RunConfig
 
 
@@ -36,7 +37,6 @@ class Track:
     store_format: ClassVar[str]  # the "format" its stores' meta.json names
     store_noun: ClassVar[str]  # "clip store"
     row_noun: ClassVar[str]  # what one of its stores holds: "clip"
-    model_noun: ClassVar[str]  # "an image model"
     store_hint: ClassVar[str]  # how to make a store of this kind
     #: The validated store of this track's kind at a path (a staticmethod).
     open_store: Callable[[str | Path], Any]
@@ -57,6 +57,12 @@ class Track:
         """``vidpose.engine.trainer.train`` on this track's stores (``options``: resume,
         device, stop_after_steps)."""
         return train(config, data_dir, run_dir, self.training_class, **options)
+
+    @property
+    def model_noun(self) -> str:
+        """What a model of this track is called in messages: "an image model", "a lifter"
+        (vidpose.runs.checkpoint.KIND_NOUNS)."""
+        return KIND_NOUNS[self.kind][0]
 
     def training_mean_pose(
         self, store_path: Path, checkpoint: dict[str, Any]
