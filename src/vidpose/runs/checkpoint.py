@@ -48,6 +48,8 @@ from vidpose.models.settings import (
     LIFTER,
     MODEL_CONFIGS,
     MOVED_FROM_TRAIN,
+    LifterConfig,
+    ModelConfig,
     load_model_section,
     model_kind,
 )
@@ -232,6 +234,21 @@ def load_weights(model: torch.nn.Module, checkpoint: dict[str, Any], path: Any) 
         raise UserError(f"{path}: weights do not fit the model ({detail})") from None
 
 
+def checkpoint_model_config(checkpoint: dict[str, Any], path: Any) -> ModelConfig | LifterConfig:
+    """The model section of ``checkpoint`` (:func:`read_checkpoint`'s, from ``path``) as its
+    kind's config class; options removed since, at their "off" value, are moot. One that does
+    not load is a one-line ``UserError``."""
+    try:
+        return load_model_section(
+            MODEL_CONFIGS[checkpoint["kind"]],
+            dict(checkpoint["model_config"]),
+            "model",
+            saved_in=str(path),
+        )
+    except (KeyError, TypeError, UserError) as exc:
+        raise UserError(f"{path}: invalid model_config in checkpoint ({exc})") from None
+
+
 def load_model(
     path: str | os.PathLike, map_location: Any = "cpu"
 ) -> tuple[torch.nn.Module, dict[str, Any]]:
@@ -244,12 +261,7 @@ def load_model(
     """
     checkpoint = read_checkpoint(path, map_location=map_location)
     kind = checkpoint["kind"]
-    try:
-        model_config = load_model_section(
-            MODEL_CONFIGS[kind], dict(checkpoint["model_config"]), "model", saved_in=str(path)
-        )
-    except (KeyError, TypeError, UserError) as exc:
-        raise UserError(f"{path}: invalid model_config in checkpoint ({exc})") from None
+    model_config = checkpoint_model_config(checkpoint, path)
     # The weights are in the checkpoint; a backbone's weights file need not exist any more.
     model = build_model(model_config.without_pretrained(), load_pretrained=False)
     load_weights(model, checkpoint, path)
