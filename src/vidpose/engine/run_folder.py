@@ -6,14 +6,13 @@ evaluation report, the curves)."""
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from vidpose.infra.atomic import atomic_path, user_error_on_write, write_json_atomic
+from vidpose.infra.atomic import atomic_path, remove_path, user_error_on_write, write_json_atomic
 from vidpose.infra.errors import UserError
 
 #: What a run saves that it can be continued from. A folder with neither holds at most the
@@ -59,10 +58,7 @@ def _remove_early_logs(run_dir: Path) -> None:
             continue
         if path.is_dir() and not path.is_symlink():
             name += "/"
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
-        if not os.path.lexists(path):
+        if remove_path(path):
             removed.append(name)
     if removed:
         print(
