@@ -166,7 +166,8 @@ class LifterTrack(Track):
         from vidpose.clips.contact_sheet import assemble_sheet, draw_skeleton, pick_rows
 
         tile = tile or 96
-        usable = [i for i in range(len(store)) if i not in set(store.missing_2d())]
+        missing = set(store.missing_2d())
+        usable = [i for i in range(len(store)) if i not in missing]
         actions = np.array([store.sequences[i].action for i in usable], dtype=object)
         keypoints = store.keypoints()
         tiles, labels = [], []
