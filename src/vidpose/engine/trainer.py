@@ -47,6 +47,7 @@ from vidpose.engine.training_state import (
 from vidpose.infra.atomic import user_error_on_write, write_text_atomic
 from vidpose.infra.progress import progress_bar
 from vidpose.pose import metrics
+from vidpose.pose.evaluation import report_context
 from vidpose.runs.run_config import RunConfig, dump_config
 
 
@@ -368,14 +369,14 @@ class Trainer:
             return
         run_folder.write_predictions(self.run_dir, predictions)
         if self.config.train.final_report:
-            context = {
-                "checkpoint": str(self.run_dir / "last.pt"),
-                "predictions": str(self.run_dir / "predictions_test.npy"),
-                "data": str(self.data_dir / "test"),
-                "flip_test": bool(self.config.eval.flip_test),
-                "epoch": self.state.epoch,
-                "step": self.state.step,
-            }
+            context = report_context(
+                self.run_dir / "last.pt",
+                self.data_dir / "test",
+                self.config.eval.flip_test,
+                self.state.epoch,
+                self.state.step,
+                predictions=self.run_dir / "predictions_test.npy",
+            )
             report = self.data.evaluation_report(predictions)
             run_folder.write_evaluation(self.run_dir, report, context)
             run_folder.plot_curves(self.run_dir)
