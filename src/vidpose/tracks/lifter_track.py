@@ -168,6 +168,8 @@ class LifterTrack(Track):
         tile = tile or 96
         missing = set(store.missing_2d())
         usable = [i for i in range(len(store)) if i not in missing]
+        if not usable:  # (pick_rows needs at least one)
+            raise UserError(f"{store.path}: its default 2D source lacks every sequence")
         actions = np.array([store.sequences[i].action for i in usable], dtype=object)
         keypoints = store.keypoints()
         tiles, labels = [], []
@@ -186,8 +188,6 @@ class LifterTrack(Track):
                     f"sequence {index}  {store.default_2d}",
                 ]
             )
-        if not tiles:
-            raise UserError(f"{store.path}: its default 2D source lacks every sequence")
         return assemble_sheet(tiles, labels), len(tiles)
 
     def render_clip(
