@@ -174,7 +174,14 @@ def _bad_inputs(tmp_path: Path, workspace: Path) -> dict[str, tuple[list, str]]:
             [tmp_path / "mismatched.pt", "--data", test],
             "weights do not fit the model",
         ),
-        "clip length": ([run, "--data", tmp_path / "long" / "test"], "clips of 5 frames"),
+        "clip length": (
+            [run, "--data", tmp_path / "long" / "test"],
+            ("clips of 5 frames, but ", f"was trained on {CLIP_FRAMES}-frame clips"),
+        ),
+        "keypoints for an image model": (
+            [run, "--data", test, "--keypoints", "gt"],
+            "--keypoints: only for lifters; this checkpoint is an image model",
+        ),
         "pose-only store": ([run, "--data", tmp_path / "poses_only" / "test"], "pose-only"),
         "joint set": ([run, "--data", renamed], "joint_names differ"),
         "missing store": ([run, "--data", tmp_path / "none"], "not a store directory"),
@@ -190,6 +197,7 @@ CASES = [
     "junk .pt",
     "weights of another model",
     "clip length",
+    "keypoints for an image model",
     "pose-only store",
     "joint set",
     "missing store",
@@ -205,7 +213,8 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(case, workspace, tmp_pa
     code, out, err = _run(capsys, *argv, "--json", out_json)
     assert code == 2, err
     assert err.startswith("vidpose evaluate: error: ") and err.count("\n") == 1, err
-    assert problem in err
+    for part in (problem,) if isinstance(problem, str) else problem:
+        assert part in err
     assert not out_json.exists()
 
 

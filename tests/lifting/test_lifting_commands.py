@@ -97,3 +97,24 @@ def test_a_lifter_on_a_clip_store_is_refused(lifter, tmp_path, capsys):
         "pose-sequence stores (make one with vidpose prepare videopose3d or vidpose synth "
         "--poses-only)\n"
     )
+
+
+def test_show_refuses_a_store_whose_default_2d_lacks_every_sequence(stick_figure, tmp_path, capsys):
+    store = tmp_path / "lacking" / "test"
+    stick_figure.write_store(store, ("S9",), ("Walking",), 20, seed=2, missing_2d={"gt": [0, 1]})
+    assert main(["show", str(store), "--out", str(tmp_path / "sheet.png")]) == 2
+    err = capsys.readouterr().err
+    assert err == f"vidpose show: error: {store}: its default 2D source lacks every sequence\n"
+    assert not (tmp_path / "sheet.png").exists()
+
+
+def test_render_refuses_a_sequence_its_2d_source_lacks(stick_figure, tmp_path, capsys):
+    store = tmp_path / "lacking" / "test"
+    stick_figure.write_store(store, ("S9",), ("Walking",), 20, seed=2, missing_2d={"gt": [1]})
+    out = tmp_path / "x.gif"
+    assert main(["render", str(store), "--clip", "1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"vidpose render: error: --clip 1: the 2D source of {store} lacks this sequence\n"
+    )
+    assert not out.exists()

@@ -108,3 +108,19 @@ def test_flip_test_averages_with_the_unflipped_mirror_prediction():
     x = torch.randn(1, 4, 17, 2)
     expected = 0.5 * (constant + flip_poses3d(constant))
     torch.testing.assert_close(lift(Constant(), x, flip_test=True)[0, 0], expected)
+
+
+def test_a_partial_load_predicts_as_the_full_one(test_data):
+    """``KeypointSequences(..., sequences=[...])`` loads only those sequences, back to back:
+    their predictions are the full load's."""
+    torch.manual_seed(0)
+    model = build_model(dict(lifter="tcn", receptive_field=9, hidden_size=8)).eval()
+    picked = [3, 1]
+    partial = KeypointSequences(test_data.store, None, sequences=picked)
+    assert len(partial.keypoints) == sum(test_data.store.sequences[i].frames for i in picked)
+    full = predict_sequences(model, test_data, picked)
+    for i, (a, b) in enumerate(zip(predict_sequences(model, partial, picked), full, strict=True)):
+        assert a.shape == (test_data.store.sequences[picked[i]].frames, 17, 3)
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    with pytest.raises(ValueError, match=r"sequences \[0\] not loaded"):
+        predict_sequences(model, partial, [1, 0])

@@ -92,7 +92,7 @@ def run(args) -> int:
     from vidpose.engine.clip_inference import recipe_flip_test
     from vidpose.infra.atomic import check_output, user_error_on_write, write_json_atomic
     from vidpose.infra.devices import resolve_device
-    from vidpose.pose.evaluation import format_report
+    from vidpose.pose.evaluation import format_report, report_context
     from vidpose.runs.checkpoint import load_model
     from vidpose.tracks import checkpoint_track, require_same_track, store_track
     from vidpose.tracks.track import EvaluateOptions
@@ -113,15 +113,14 @@ def run(args) -> int:
     flip_test = recipe_flip_test(checkpoint) if args.flip_test is None else args.flip_test
     options = EvaluateOptions(device, args.batch_size, flip_test, args.keypoints)
     report = track.evaluate(model, checkpoint, checkpoint_path, store_path, options)
-    report["context"] = {
-        "checkpoint": str(checkpoint_path),
-        "data": str(store_path),
-        "flip_test": flip_test,
-        "epoch": checkpoint.get("epoch"),
-        "step": checkpoint.get("step"),
-    }
-    if "keypoints" in report:
-        report["context"]["keypoints"] = report["keypoints"]
+    report["context"] = report_context(
+        checkpoint_path,
+        store_path,
+        flip_test,
+        checkpoint.get("epoch"),
+        checkpoint.get("step"),
+        keypoints=report.get("keypoints"),
+    )
     table = format_report(report)
     if args.json == "-":
         print(table, file=sys.stderr, end="")

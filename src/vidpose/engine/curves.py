@@ -79,9 +79,7 @@ def read_metrics(path: str | os.PathLike) -> RunMetrics:
             header = reader.fieldnames
             if not header:
                 raise UserError(f"{path}: empty file (no header)")
-            missing = [
-                c for c in ("kind", "epoch", "step", "split", "loss", "mpjpe_mm") if c not in header
-            ]
+            missing = [c for c in REQUIRED_COLUMNS if c not in header]
             if missing:
                 raise UserError(
                     f"{path}: missing columns {', '.join(missing)}; "

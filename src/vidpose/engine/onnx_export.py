@@ -115,7 +115,8 @@ def export_onnx(
     opset, or an export that does not match PyTorch within :data:`TOLERANCE_M`.
     """
     from vidpose.infra.atomic import atomic_path
-    from vidpose.runs.checkpoint import load_model, require_image_model
+    from vidpose.models.settings import CLIPS
+    from vidpose.runs.checkpoint import load_model, require_kind
 
     out = Path(out)
     if out.suffix != ".onnx":
@@ -124,7 +125,7 @@ def export_onnx(
         raise UserError(f"--opset {opset}: supported opsets are 13 to 23")
     require_export_packages()
     model, checkpoint = load_model(checkpoint_path, map_location="cpu")
-    require_image_model(model, checkpoint_path, "vidpose export")
+    require_kind(model, CLIPS, checkpoint_path, "vidpose export")
     clip_frames, image_size = int(checkpoint["clip_frames"]), int(checkpoint["image_size"])
     wrapper = UInt8PoseModel(model).eval()
     example = torch.zeros((2, clip_frames, image_size, image_size, 3), dtype=torch.uint8)

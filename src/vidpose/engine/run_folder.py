@@ -6,15 +6,13 @@ evaluation report, the curves)."""
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from vidpose.clips.clip_store import ClipStore
-from vidpose.infra.atomic import atomic_path, user_error_on_write, write_json_atomic
+from vidpose.infra.atomic import atomic_path, remove_path, user_error_on_write, write_json_atomic
 from vidpose.infra.errors import UserError
 
 #: What a run saves that it can be continued from. A folder with neither holds at most the
@@ -60,10 +58,7 @@ def _remove_early_logs(run_dir: Path) -> None:
             continue
         if path.is_dir() and not path.is_symlink():
             name += "/"
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
-        if not os.path.lexists(path):
+        if remove_path(path):
             removed.append(name)
     if removed:
         print(
@@ -81,32 +76,11 @@ def open_tensorboard(run_dir: Path) -> Any:
     return SummaryWriter(log_dir=str(run_dir / "tensorboard"))
 
 
-def clip_evaluation(
-    predictions: np.ndarray, train_store: ClipStore, test_store: ClipStore
-) -> dict | None:
-    """The evaluation report of a clip model's test ``predictions`` (None when the
-    evaluation code cannot be imported)."""
-    try:
-        from vidpose.pose.baselines import mean_training_pose
-        from vidpose.pose.evaluation import evaluate_predictions
-    except ImportError:
-        return None
-    mean_pose = mean_training_pose(train_store.poses3d)
-    return evaluate_predictions(
-        predictions,
-        test_store.poses3d,
-        test_store.clips,
-        mean_pose,
-        baseline_source=str(train_store.path),
-    )
-
-
-def write_evaluation(run_dir: Path, report: dict | None, context: dict) -> None:
+def write_evaluation(run_dir: Path, report: dict, context: dict) -> None:
     """``evaluation.json``: the final report, with ``context`` saying which checkpoint and
     predictions it scores (``vidpose evaluate --json`` writes the same fields)."""
-    if report is not None:
-        with user_error_on_write(run_dir / "evaluation.json"):  # a full disk: one line
-            write_json_atomic(run_dir / "evaluation.json", {**report, "context": context})
+    with user_error_on_write(run_dir / "evaluation.json"):  # a full disk: one line
+        write_json_atomic(run_dir / "evaluation.json", {**report, "context": context})
 
 
 def plot_curves(run_dir: Path) -> None:

@@ -47,12 +47,14 @@ from vidpose.engine.training_state import (
 from vidpose.infra.atomic import user_error_on_write, write_text_atomic
 from vidpose.infra.progress import progress_bar
 from vidpose.pose import metrics
-from vidpose.runs.run_config import EvalConfig, RunConfig, TrainConfig, dump_config
+from vidpose.pose.evaluation import report_context
+from vidpose.runs.run_config import RunConfig, dump_config
 
 
 class TrainingData(Protocol):
     """What a run trains and tests on: each track's (``vidpose.tracks``), opened from
-    DATA/train and DATA/test as ``open_data(config, data_dir, context)``.
+    DATA/train and DATA/test as ``open_data(config, data_dir, context)``, which it keeps (the
+    run config and the process's ``distributed.Context``: its methods take neither).
 
     The trainer calls, in this order: ``set_up_speed`` (precision, memory format, compile and
     the data path), ``build_model``, ``step_inputs``; each step
@@ -67,25 +69,15 @@ class TrainingData(Protocol):
     train_batches: Any  # .batches(index_lists) -> iterator of batches; .path: its data path
     test_targets: np.ndarray  # what predict_test's poses are scored against, metres
 
-    def set_up_speed(
-        self, train: TrainConfig, total_steps: int, context: distributed.Context
-    ) -> performance.Speed: ...
+    def set_up_speed(self, total_steps: int) -> performance.Speed: ...
 
-    def build_model(
-        self, config: RunConfig, context: distributed.Context, speed: performance.Speed
-    ) -> torch.nn.Module: ...
+    def build_model(self, speed: performance.Speed) -> torch.nn.Module: ...
 
     def step_inputs(self, model: torch.nn.Module, seed: int) -> Any: ...
 
-    def predict_test(
-        self,
-        model: torch.nn.Module,
-        settings: EvalConfig,
-        context: distributed.Context,
-        speed: performance.Speed,
-    ) -> np.ndarray: ...
+    def predict_test(self, model: torch.nn.Module, speed: performance.Speed) -> np.ndarray: ...
 
-    def evaluation_report(self, predictions: np.ndarray) -> dict | None: ...
+    def evaluation_report(self, predictions: np.ndarray) -> dict: ...
 
     def checkpoint_fields(self) -> dict[str, int]: ...
 
@@ -135,9 +127,9 @@ class Trainer:
         )
         self.total_steps = self.steps_per_epoch * config.train.epochs
         self.objective = Objective(config.train)
-        self.speed = self.data.set_up_speed(config.train, self.total_steps, self.context)
+        self.speed = self.data.set_up_speed(self.total_steps)
 
-        self.model = self.data.build_model(config, self.context, self.speed)
+        self.model = self.data.build_model(self.speed)
         self.optimizer = build_optimizer(
             self.model.parameters(),
             config.optim,
@@ -366,7 +358,7 @@ class Trainer:
     def predict_test(self) -> np.ndarray:
         """The current model's poses for the whole test split (in the track's shape, metres), on
         every process."""
-        return self.data.predict_test(self.eval_model, self.config.eval, self.context, self.speed)
+        return self.data.predict_test(self.eval_model, self.speed)
 
     def _finish(self) -> None:
         """Final test predictions, evaluation report and curves (main process only)."""
@@ -377,14 +369,14 @@ class Trainer:
             return
         run_folder.write_predictions(self.run_dir, predictions)
         if self.config.train.final_report:
-            context = {
-                "checkpoint": str(self.run_dir / "last.pt"),
-                "predictions": str(self.run_dir / "predictions_test.npy"),
-                "data": str(self.data_dir / "test"),
-                "flip_test": bool(self.config.eval.flip_test),
-                "epoch": self.state.epoch,
-                "step": self.state.step,
-            }
+            context = report_context(
+                self.run_dir / "last.pt",
+                self.data_dir / "test",
+                self.config.eval.flip_test,
+                self.state.epoch,
+                self.state.step,
+                predictions=self.run_dir / "predictions_test.npy",
+            )
             report = self.data.evaluation_report(predictions)
             run_folder.write_evaluation(self.run_dir, report, context)
             run_folder.plot_curves(self.run_dir)

@@ -23,7 +23,6 @@ import torch
 from vidpose.engine import distributed
 from vidpose.infra.atomic import user_error_on_write, write_atomic
 from vidpose.infra.errors import UserError
-from vidpose.models.settings import MODEL_CONFIGS, load_model_section
 from vidpose.runs import checkpoint as ckpt
 from vidpose.runs.run_config import RunConfig
 
@@ -145,7 +144,7 @@ def restore_training_state(state: TrainingState, config: RunConfig, path: Path) 
     exactly (another model, weights only, another number of processes, batch size or seed)."""
     context = state.context
     checkpoint = ckpt.read_checkpoint(path)
-    saved_model = _saved_model_config(checkpoint, path)
+    saved_model = ckpt.checkpoint_model_config(checkpoint, path)
     if saved_model != config.model:
         raise UserError(
             f"{path}: checkpoint is from a different model "
@@ -209,18 +208,6 @@ def link_or_copy(source: Path, target: Path) -> None:
     write_atomic(target, writer)
 
 
-def _saved_model_config(checkpoint: dict[str, Any], path: Path) -> Any:
-    """The checkpoint's model section as its kind's config class (what the run config's
-    ``model`` is compared with); options removed since, at their "off" value, are moot."""
-    cls = MODEL_CONFIGS[checkpoint["kind"]]
-    try:
-        return load_model_section(cls, dict(checkpoint["model_config"]), saved_in=str(path))
-    except UserError as exc:
-        raise UserError(f"{path}: invalid model_config in checkpoint ({exc})") from None
-
-
-def _model_difference(saved: Any, wanted: dict[str, Any]) -> str:
-    if not isinstance(saved, dict):
-        return "no model config in the checkpoint"
+def _model_difference(saved: dict[str, Any], wanted: dict[str, Any]) -> str:
     keys = [k for k in sorted(set(saved) | set(wanted)) if saved.get(k) != wanted.get(k)]
     return "; ".join(f"model.{k}: {saved.get(k)!r} there, {wanted.get(k)!r} here" for k in keys[:3])

@@ -181,11 +181,7 @@ def remove_stale_partials(final: str | os.PathLike) -> list[Path]:
         if not pid_text.isdigit() or int(pid_text) == os.getpid() or _process_alive(int(pid_text)):
             continue
         size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() else 0
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
-        if not os.path.lexists(path):
+        if remove_path(path):
             removed.append(path)
             print(
                 f"vidpose: removed {path} ({size / 1e6:.0f} MB), left behind by an interrupted "
@@ -193,6 +189,17 @@ def remove_stale_partials(final: str | os.PathLike) -> list[Path]:
                 file=sys.stderr,
             )
     return removed
+
+
+def remove_path(path: str | os.PathLike) -> bool:
+    """Remove ``path``: a folder with everything in it (what cannot be removed stays), else a
+    file or a link (never what a link points to). True when nothing is at ``path`` afterwards."""
+    path = Path(path)
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+    return not os.path.lexists(path)
 
 
 def _process_alive(pid: int) -> bool:

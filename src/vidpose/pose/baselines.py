@@ -9,8 +9,8 @@ from vidpose.pose.metrics import mpjpe_mm
 
 def mean_training_pose(train_poses3d: np.ndarray) -> np.ndarray:
     """The average pose (17, 3) over every frame of ``train_poses3d`` (..., 17, 3), metres."""
-    train = np.asarray(train_poses3d, dtype=np.float64)
-    return train.reshape(-1, *train.shape[-2:]).mean(axis=0)
+    train = np.asarray(train_poses3d)  # summed in float64 without a float64 copy of it all
+    return train.reshape(-1, *train.shape[-2:]).mean(axis=0, dtype=np.float64)
 
 
 def mean_pose_mpjpe_mm(train_poses3d: np.ndarray, test_poses3d: np.ndarray) -> float:

@@ -269,6 +269,29 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return [line(header), "  ".join("-" * w for w in widths), *(line(r) for r in rows)]
 
 
+def report_context(
+    checkpoint: Any,
+    data: Any,
+    flip_test: bool,
+    epoch: int | None,
+    step: int | None,
+    *,
+    predictions: Any = None,
+    keypoints: str | None = None,
+) -> dict[str, Any]:
+    """A report's ``context``: the ``checkpoint`` scored (trained ``epoch`` epochs, ``step``
+    steps), its ``predictions`` file when they were saved (the trainer's), the ``data`` store,
+    whether the test-time flip was on and a lifter's 2D source ``keypoints``; the trainer's
+    ``evaluation.json`` and ``vidpose evaluate --json`` write the same fields."""
+    context: dict[str, Any] = {"checkpoint": str(checkpoint)}
+    if predictions is not None:
+        context["predictions"] = str(predictions)
+    context.update(data=str(data), flip_test=bool(flip_test), epoch=epoch, step=step)
+    if keypoints is not None:
+        context["keypoints"] = keypoints
+    return context
+
+
 def format_report(report: dict[str, Any]) -> str:
     """The report from :func:`evaluate_predictions` as readable text tables (millimetres).
 

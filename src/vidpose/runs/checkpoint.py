@@ -48,6 +48,8 @@ from vidpose.models.settings import (
     LIFTER,
     MODEL_CONFIGS,
     MOVED_FROM_TRAIN,
+    LifterConfig,
+    ModelConfig,
     load_model_section,
     model_kind,
 )
@@ -58,7 +60,8 @@ FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 #: What a checkpoint of each kind records about the model's input, besides the common fields.
 KIND_FIELDS: dict[str, tuple[str, ...]] = {CLIPS: ("clip_frames", "image_size"), LIFTER: ()}
-#: What each kind of checkpoint is called in messages, and what its model reads.
+#: What each kind of checkpoint is called in messages, and what its model reads (the tracks'
+#: ``model_noun`` too, vidpose.tracks).
 KIND_NOUNS = {CLIPS: ("an image model", "frames"), LIFTER: ("a lifter", "2D keypoint sequences")}
 
 
@@ -231,6 +234,21 @@ def load_weights(model: torch.nn.Module, checkpoint: dict[str, Any], path: Any) 
         raise UserError(f"{path}: weights do not fit the model ({detail})") from None
 
 
+def checkpoint_model_config(checkpoint: dict[str, Any], path: Any) -> ModelConfig | LifterConfig:
+    """The model section of ``checkpoint`` (:func:`read_checkpoint`'s, from ``path``) as its
+    kind's config class; options removed since, at their "off" value, are moot. One that does
+    not load is a one-line ``UserError``."""
+    try:
+        return load_model_section(
+            MODEL_CONFIGS[checkpoint["kind"]],
+            dict(checkpoint["model_config"]),
+            "model",
+            saved_in=str(path),
+        )
+    except (KeyError, TypeError, UserError) as exc:
+        raise UserError(f"{path}: invalid model_config in checkpoint ({exc})") from None
+
+
 def load_model(
     path: str | os.PathLike, map_location: Any = "cpu"
 ) -> tuple[torch.nn.Module, dict[str, Any]]:
@@ -243,12 +261,7 @@ def load_model(
     """
     checkpoint = read_checkpoint(path, map_location=map_location)
     kind = checkpoint["kind"]
-    try:
-        model_config = load_model_section(
-            MODEL_CONFIGS[kind], dict(checkpoint["model_config"]), "model", saved_in=str(path)
-        )
-    except (KeyError, TypeError, UserError) as exc:
-        raise UserError(f"{path}: invalid model_config in checkpoint ({exc})") from None
+    model_config = checkpoint_model_config(checkpoint, path)
     # The weights are in the checkpoint; a backbone's weights file need not exist any more.
     model = build_model(model_config.without_pretrained(), load_pretrained=False)
     load_weights(model, checkpoint, path)
@@ -282,11 +295,6 @@ def save_inference_checkpoint(source: str | os.PathLike, out: str | os.PathLike)
     )
     save_checkpoint(out, slim)
     return Path(out)
-
-
-def require_image_model(model: torch.nn.Module, path: Any, command: str) -> None:
-    """``UserError`` when ``model`` is a lifter (it reads 2D keypoints, not frames)."""
-    require_kind(model, CLIPS, path, command)
 
 
 def rng_state() -> dict[str, Any]:

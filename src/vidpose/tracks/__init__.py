@@ -10,9 +10,8 @@ file by its model section (``model.lifter``: a lifter's); :func:`track_of` reads
 Every track has:
 
 - ``kind``, ``store_format``, ``store_noun`` and ``model_noun``: what it is called;
-- ``config_class``: its run config (vidpose.runs.run_config);
 - ``open_store(path)``: a validated store of its kind;
-- ``open_training(config, data_dir, context)``: the ``TrainingData`` the engine's trainer
+- ``training_class(config, data_dir, context)``: the ``TrainingData`` the engine's trainer
   runs on (vidpose.engine.trainer);
 - ``evaluate(model, checkpoint, checkpoint_path, store_path, ...)``: the evaluation report of
   a model of its kind on a store of its kind (vidpose.pose.evaluation);

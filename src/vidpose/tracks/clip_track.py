@@ -14,7 +14,6 @@ from vidpose.clips import clip_store as clip_store
 from vidpose.clips.clip_store import ClipStore, open_store
 from vidpose.infra.errors import UserError
 from vidpose.models.settings import CLIPS
-from vidpose.runs.run_config import ClipRunConfig
 from vidpose.tracks import store_info
 from vidpose.tracks.clip_training import ClipTraining, effective_fps
 from vidpose.tracks.track import EvaluateOptions, Track
@@ -40,10 +39,8 @@ class ClipTrack(Track):
     store_format = clip_store.FORMAT_NAME
     store_noun = "clip store"
     row_noun = "clip"
-    model_noun = "an image model"
     store_hint = "make one with vidpose synth or vidpose prepare h36m / npy"
-    config_class = ClipRunConfig
-    read_store = staticmethod(open_store)
+    open_store = staticmethod(clip_store.open_store)
     training_class = ClipTraining
 
     def evaluate(

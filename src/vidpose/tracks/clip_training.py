@@ -17,14 +17,16 @@ import torch
 
 from vidpose.clips.clip_source import ClipDataset
 from vidpose.clips.clip_store import ClipStore, open_store
-from vidpose.engine import distributed, performance, run_folder
+from vidpose.engine import distributed, performance
 from vidpose.engine.batches import place_training_data
 from vidpose.engine.clip_inference import predict_source
 from vidpose.engine.run_setup import build_training_model
 from vidpose.engine.train_step import StepInputs
 from vidpose.infra.errors import UserError
 from vidpose.models.frame_input import normalize_frames
-from vidpose.runs.run_config import ClipRunConfig, EvalConfig, TrainConfig
+from vidpose.pose.baselines import mean_training_pose
+from vidpose.pose.evaluation import evaluate_predictions
+from vidpose.runs.run_config import ClipRunConfig
 
 
 def effective_fps(store: ClipStore) -> float:
@@ -57,14 +59,12 @@ class ClipTraining:
         self.fps = effective_fps(self.train_store)
         self.test_targets = self.test_data.poses3d
 
-    def set_up_speed(
-        self, train: TrainConfig, total_steps: int, context: distributed.Context
-    ) -> performance.Speed:
+    def set_up_speed(self, total_steps: int) -> performance.Speed:
         """Precision, memory format, compile and the data path of each store (vidpose.engine.batches
         and .performance); ``auto`` settings resolve to the plain path on CPU."""
-        device = context.device
+        train, device = self.config.train, self.context.device
         work = (
-            float(total_steps * train.batch_size * context.world_size)
+            float(total_steps * train.batch_size * self.context.world_size)
             * self.clip_frames
             * self.image_size**2
         )
@@ -78,12 +78,10 @@ class ClipTraining:
         )
         return speed
 
-    def build_model(
-        self, config: ClipRunConfig, context: distributed.Context, speed: performance.Speed
-    ) -> torch.nn.Module:
+    def build_model(self, speed: performance.Speed) -> torch.nn.Module:
         """The model for (``clip_frames``, 3, ``image_size``, ``image_size``) clips."""
         model = build_training_model(
-            config, self.train_store.poses3d, device=context.device, speed=speed
+            self.config, self.train_store.poses3d, device=self.context.device, speed=speed
         )
         model.image_size, model.clip_frames = self.image_size, self.clip_frames
         return model
@@ -98,29 +96,32 @@ class ClipTraining:
             normalize=self.normalizer,
         )
 
-    def predict_test(
-        self,
-        model: torch.nn.Module,
-        settings: EvalConfig,
-        context: distributed.Context,
-        speed: performance.Speed,
-    ) -> np.ndarray:
+    def predict_test(self, model: torch.nn.Module, speed: performance.Speed) -> np.ndarray:
         """The model's poses for every test clip (N, T, 17, 3) metres, on every process."""
+        settings = self.config.eval
         return predict_source(
             model,
             self.test_batches,
             batch_size=settings.batch_size,
-            device=context.device,
+            device=self.context.device,
             flip_test=settings.flip_test,
             image_size=self.image_size,
-            context=context,
+            context=self.context,
             progress=True,
             speed=speed,
             normalize=self.normalizer,
         )
 
-    def evaluation_report(self, predictions: np.ndarray) -> dict | None:
-        return run_folder.clip_evaluation(predictions, self.train_store, self.test_store)
+    def evaluation_report(self, predictions: np.ndarray) -> dict:
+        """The evaluation report of the test ``predictions`` (vidpose.pose.evaluation), its
+        mean-pose baseline the training store's."""
+        return evaluate_predictions(
+            predictions,
+            self.test_store.poses3d,
+            self.test_store.clips,
+            mean_training_pose(self.train_store.poses3d),
+            baseline_source=str(self.train_store.path),
+        )
 
     def checkpoint_fields(self) -> dict[str, int]:
         """The model's input: clip length and input side."""

@@ -13,7 +13,6 @@ from vidpose import sequences
 from vidpose.clips.crops import CROP_MARGIN
 from vidpose.infra.errors import UserError
 from vidpose.models.settings import LIFTER
-from vidpose.runs.run_config import LifterRunConfig
 from vidpose.sequences import SequenceStore, open_sequences
 from vidpose.tracks import store_info
 from vidpose.tracks.clip_track import RenderedClip
@@ -49,10 +48,8 @@ class LifterTrack(Track):
     store_format = sequences.FORMAT_NAME
     store_noun = "pose-sequence store"
     row_noun = "sequence"
-    model_noun = "a lifter"
     store_hint = "make one with vidpose prepare videopose3d or vidpose synth --poses-only"
-    config_class = LifterRunConfig
-    read_store = staticmethod(open_sequences)
+    open_store = staticmethod(open_sequences)
     training_class = LifterTraining
 
     def evaluate(
@@ -169,7 +166,10 @@ class LifterTrack(Track):
         from vidpose.clips.contact_sheet import assemble_sheet, draw_skeleton, pick_rows
 
         tile = tile or 96
-        usable = [i for i in range(len(store)) if i not in set(store.missing_2d())]
+        missing = set(store.missing_2d())
+        usable = [i for i in range(len(store)) if i not in missing]
+        if not usable:  # (pick_rows needs at least one)
+            raise UserError(f"{store.path}: its default 2D source lacks every sequence")
         actions = np.array([store.sequences[i].action for i in usable], dtype=object)
         keypoints = store.keypoints()
         tiles, labels = [], []
@@ -188,8 +188,6 @@ class LifterTrack(Track):
                     f"sequence {index}  {store.default_2d}",
                 ]
             )
-        if not tiles:
-            raise UserError(f"{store.path}: its default 2D source lacks every sequence")
         return assemble_sheet(tiles, labels), len(tiles)
 
     def render_clip(

@@ -43,8 +43,9 @@ from vidpose.lifting.windows import (
     TrainingWindows,
     screen_input,
 )
+from vidpose.pose.baselines import mean_training_pose
 from vidpose.pose.camera import project_torch
-from vidpose.runs.run_config import EvalConfig, LifterRunConfig, TrainConfig
+from vidpose.runs.run_config import LifterRunConfig
 from vidpose.sequences import open_sequences
 
 #: Training work per sample for ``compile: auto`` (vidpose.engine.performance): tiny beside an
@@ -149,21 +150,18 @@ class LifterTraining:
             [self.test_store.poses3d[self.test_store.slice(i)] for i in self.evaluation_indices]
         )
 
-    def set_up_speed(
-        self, train: TrainConfig, total_steps: int, context: distributed.Context
-    ) -> performance.Speed:
+    def set_up_speed(self, total_steps: int) -> performance.Speed:
+        train, device = self.config.train, self.context.device
         work = float(total_steps * train.batch_size) * WORK_PER_SAMPLE
         speed = performance.resolve_speed(
-            context.device, train.precision, False, train.compile, training_work=work
+            device, train.precision, False, train.compile, training_work=work
         )
-        performance.configure_backends(context.device)
+        performance.configure_backends(device)
         return speed
 
-    def build_model(
-        self, config: LifterRunConfig, context: distributed.Context, speed: performance.Speed
-    ) -> torch.nn.Module:
+    def build_model(self, speed: performance.Speed) -> torch.nn.Module:
         return build_training_model(
-            config, self.train_store.poses3d, device=context.device, speed=speed
+            self.config, self.train_store.poses3d, device=self.context.device, speed=speed
         )
 
     def step_inputs(self, model: torch.nn.Module, seed: int) -> LiftingStepInputs:
@@ -177,14 +175,9 @@ class LifterTraining:
             seed=seed,
         )
 
-    def predict_test(
-        self,
-        model: torch.nn.Module,
-        settings: EvalConfig,
-        context: distributed.Context,
-        speed: performance.Speed,
-    ) -> np.ndarray:
+    def predict_test(self, model: torch.nn.Module, speed: performance.Speed) -> np.ndarray:
         """Poses (F, 17, 3) metres for every frame of the evaluation sequences, in order."""
+        context, settings = self.context, self.config.eval
         shard = eval_shard(len(self.evaluation_indices), context.rank, context.world_size)
         mine = [self.evaluation_indices[i] for i in shard]
         predictions = predict_sequences(
@@ -200,12 +193,12 @@ class LifterTraining:
             predictions = [poses for part in gathered for poses in part]
         return np.concatenate(predictions) if predictions else np.zeros((0, 17, 3), np.float32)
 
-    def evaluation_report(self, predictions: np.ndarray) -> dict | None:
+    def evaluation_report(self, predictions: np.ndarray) -> dict:
         return evaluate_store_predictions(
             predictions,
             self.test_store,
             self.evaluation_indices,
-            self.train_store.poses3d.reshape(-1, 17, 3).mean(0, dtype=np.float64),
+            mean_training_pose(self.train_store.poses3d),
             baseline_source=str(self.train_store.path),
         )
 

@@ -14,6 +14,7 @@ import numpy as np
 from vidpose.engine.trainer import Trainer, TrainingData, TrainResult, train
 from vidpose.infra.json_files import read_json
 from vidpose.pose.baselines import mean_training_pose
+from vidpose.runs.checkpoint import KIND_NOUNS
 from vidpose.runs.run_config import RunConfig
 
 
@@ -36,33 +37,32 @@ class Track:
     store_format: ClassVar[str]  # the "format" its stores' meta.json names
     store_noun: ClassVar[str]  # "clip store"
     row_noun: ClassVar[str]  # what one of its stores holds: "clip"
-    model_noun: ClassVar[str]  # "an image model"
     store_hint: ClassVar[str]  # how to make a store of this kind
-    config_class: ClassVar[type]  # its run config
-    read_store: Callable[[str | Path], Any]  # its stores' reader (a staticmethod)
-    training_class: ClassVar[type]  # its TrainingData, built (config, data_dir, context)
-
-    def open_training(self, config: RunConfig, data_dir: Path, context: Any) -> TrainingData:
-        """The ``TrainingData`` of ``config`` on the stores ``data_dir``/{train,test}."""
-        return self.training_class(config, data_dir, context)
+    #: The validated store of this track's kind at a path (a staticmethod).
+    open_store: Callable[[str | Path], Any]
+    #: Its ``TrainingData``, built ``(config, data_dir, context)`` on the stores
+    #: ``data_dir``/{train,test}.
+    training_class: ClassVar[Callable[[RunConfig, Path, Any], TrainingData]]
 
     def trainer(
         self, config: RunConfig, data_dir: str | Path, run_dir: str | Path, **options: Any
     ) -> Trainer:
         """The engine's trainer of ``config`` on this track's stores ``data_dir``/{train,test}
         (``options``: those of ``Trainer``)."""
-        return Trainer(config, data_dir, run_dir, self.open_training, **options)
+        return Trainer(config, data_dir, run_dir, self.training_class, **options)
 
     def train(
         self, config: RunConfig, data_dir: str | Path, run_dir: str | Path, **options: Any
     ) -> TrainResult:
         """``vidpose.engine.trainer.train`` on this track's stores (``options``: resume,
         device, stop_after_steps)."""
-        return train(config, data_dir, run_dir, self.open_training, **options)
+        return train(config, data_dir, run_dir, self.training_class, **options)
 
-    def open_store(self, path: str | Path) -> Any:
-        """The validated store of this track's kind at ``path``."""
-        return self.read_store(path)
+    @property
+    def model_noun(self) -> str:
+        """What a model of this track is called in messages: "an image model", "a lifter"
+        (vidpose.runs.checkpoint.KIND_NOUNS)."""
+        return KIND_NOUNS[self.kind][0]
 
     def training_mean_pose(
         self, store_path: Path, checkpoint: dict[str, Any]
