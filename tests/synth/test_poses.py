@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from vidpose.cli import main
+from vidpose.infra.errors import UserError
 from vidpose.pose.skeleton import TEST_SUBJECTS, TRAIN_SUBJECTS, bone_lengths
 from vidpose.sequences import open_sequences
 from vidpose.synth.body import H36M_BONES_M, make_subject, sample_bones
@@ -149,7 +150,6 @@ def test_motion_file_with_poses_only(tmp_path):
         (["--camera-distance", "0.1,6"], "camera distance_m range (0.1, 6) must lie in"),
         (["--seconds", "0"], "seconds = 0 is out of range"),
         (["--actions", "Walking,Flying"], "actions: Flying unknown; the built-in ones are Walking"),
-        (["--actions", " , "], "actions: none given; the built-in ones are Walking"),
         (["--motion", "m.npz", "--actions", "Walking"], "actions cannot be chosen with a motion"),
     ],
 )
@@ -157,6 +157,15 @@ def test_bad_settings_are_one_line_errors(tmp_path, capsys, extra, message):
     assert main(["synth", str(tmp_path / "out"), *FAST, *extra]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1, err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_no_action_given_is_refused(tmp_path, capsys):
+    # On the command line an empty list is a usage error; called directly, the library's.
+    assert _exit_code(["synth", str(tmp_path / "o"), *FAST, "--actions", " , "]) == 2
+    assert "' , ' names no action" in capsys.readouterr().err
+    with pytest.raises(UserError, match="actions: none given; the built-in ones are Walking"):
+        generate_pose_sequences(tmp_path / "o", actions=())
     assert list(tmp_path.iterdir()) == []
 
 
